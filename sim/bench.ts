@@ -1,0 +1,153 @@
+/**
+ * `ksim bench`: the kernel's own speed. Each figure runs a fixed simulated workload and measures
+ * wall time around it (the only use of the wall clock, through wallclock.ts); nothing measured here
+ * feeds a simulation. Benchmarks are not tests: CI never times anything.
+ *
+ * - `event-loop`: no-op nodes that only re-arm a timer — the cost of the queue and dispatch alone.
+ * - `network`: nodes that ping-pong messages — adds the connection model and delivery.
+ * - `disk`: nodes that append and fsync in a loop — adds the page cache and fsync completions.
+ * - `counter-swarm`: the counter system under swarm faults, checker on — a whole run.
+ */
+import type { DiskCompletion, Host, NodeId, ProtocolNode } from '../src/host.js';
+import { runScenario } from './runner.js';
+import type { Scenario } from './scenario/types.js';
+import { wallClockMs } from './wallclock.js';
+import { type NodeSpec, World } from './world.js';
+
+export interface BenchFigure {
+  name: string;
+  events: number;
+  wallMs: number;
+  eventsPerSecond: number;
+  simSecondsPerWallSecond?: number;
+  note: string;
+}
+
+export interface BenchOptions {
+  /** A short run, for a smoke check of the command itself. */
+  quick?: boolean;
+}
+
+const NODES = 10;
+
+class TickNode implements ProtocolNode<unknown> {
+  constructor(private readonly host: Host<unknown>) {}
+  onStart(): void {
+    this.host.setTimer(1, 'tick');
+  }
+  onTimer(): void {
+    this.host.setTimer(1, 'tick');
+  }
+  onMessage(): void {}
+  onDiskComplete(): void {}
+  onDisconnect(): void {}
+}
+
+class PingNode implements ProtocolNode<unknown> {
+  constructor(
+    private readonly host: Host<unknown>,
+    private readonly peer: NodeId,
+  ) {}
+  onStart(): void {
+    for (let i = 0; i < 4; i++) this.host.send(this.peer, { api: 'Ping', n: i }, 'client');
+  }
+  onMessage(from: NodeId, message: unknown): void {
+    this.host.send(from, message, 'client');
+  }
+  onTimer(): void {}
+  onDiskComplete(): void {}
+  onDisconnect(): void {}
+}
+
+class AppendNode implements ProtocolNode<unknown> {
+  private readonly record = new Uint8Array(100);
+  constructor(private readonly host: Host<unknown>) {}
+  onStart(): void {
+    this.write();
+  }
+  onDiskComplete(_completion: DiskCompletion): void {
+    this.write();
+  }
+  private write(): void {
+    // A segment roll keeps the file (and the fsync snapshot) from growing without bound.
+    const size = this.host.disk.size('log');
+    if (size.ok && size.value > 1 << 20) this.host.disk.delete('log');
+    for (let i = 0; i < 4; i++) this.host.disk.append('log', this.record);
+    this.host.disk.fsync('log');
+  }
+  onMessage(): void {}
+  onTimer(): void {}
+  onDisconnect(): void {}
+}
+
+function measureWorld(name: string, note: string, specs: NodeSpec[], simMs: number): BenchFigure {
+  const world = new World({ seed: 1, sizeOf: () => 64 });
+  for (const spec of specs) world.addNode(spec);
+  const startMs = wallClockMs();
+  world.runUntil(simMs);
+  const wallMs = Math.max(wallClockMs() - startMs, 0.001);
+  return figure(name, note, world.stats.events, wallMs, simMs);
+}
+
+function figure(name: string, note: string, events: number, wallMs: number, simMs: number): BenchFigure {
+  return {
+    name,
+    events,
+    wallMs: Math.round(wallMs),
+    eventsPerSecond: Math.round(events / (wallMs / 1000)),
+    simSecondsPerWallSecond: Math.round((simMs / wallMs) * 10) / 10,
+    note,
+  };
+}
+
+const counterSwarm: Scenario = {
+  name: 'bench-counter-swarm',
+  description: 'counter under swarm faults',
+  system: 'counter',
+  cluster: { replicas: 3, clients: 2 },
+  config: {},
+  workload: {},
+  network: {},
+  disk: {},
+  faults: { swarm: {} },
+  durationMs: 30_000,
+  livenessMs: 10_000,
+  expect: 'pass',
+};
+
+export function runBench(options: BenchOptions = {}): BenchFigure[] {
+  const scale = options.quick === true ? 0.05 : 1;
+  const simMs = Math.round(20_000 * scale);
+  const ids = Array.from({ length: NODES }, (_, i) => `n${i}`);
+  const figures: BenchFigure[] = [
+    measureWorld(
+      'event-loop',
+      `${NODES} no-op nodes re-arming a 1 ms timer`,
+      ids.map((id) => ({ id, role: 'server', factory: (host) => new TickNode(host) })),
+      simMs,
+    ),
+    measureWorld(
+      'network',
+      `${NODES / 2} pairs ping-ponging 4 messages each`,
+      ids.map((id, i) => ({ id, role: 'server', factory: (host) => new PingNode(host, ids[i ^ 1]!) })),
+      simMs,
+    ),
+    measureWorld(
+      'disk',
+      `${NODES} nodes appending 4 × 100 B then fsync, in a loop`,
+      ids.map((id) => ({ id, role: 'server', factory: (host) => new AppendNode(host) })),
+      simMs,
+    ),
+  ];
+  const seeds = options.quick === true ? 2 : 20;
+  let events = 0;
+  let simTotalMs = 0;
+  const startMs = wallClockMs();
+  for (let seed = 1; seed <= seeds; seed++) {
+    const result = runScenario(counterSwarm, seed);
+    events += result.stats.events;
+    simTotalMs += result.stats.simTimeMs;
+  }
+  figures.push(figure('counter-swarm', `${seeds} seeds of a 40 s counter run, swarm faults, checker on`, events, wallClockMs() - startMs, simTotalMs));
+  return figures;
+}

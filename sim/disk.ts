@@ -1,0 +1,355 @@
+/**
+ * The simulated disk of one node, and every disk fault.
+ *
+ * Fault model (what a real machine does, and what Kafka's durability story depends on):
+ * - Writes land in the page cache and return at once. They become durable when an fsync of the
+ *   file completes, or when the OS's background writeback flushes everything (every
+ *   `pageCacheFlushIntervalMs`, standing in for Linux's dirty-page writeback).
+ * - Directory changes (create, rename, delete) become durable with the next completed fsync of any
+ *   file on this disk, or with the background flush (roughly ext4's ordered mode).
+ * - Fsyncs complete in the order issued, each after a latency drawn from this disk's own stream;
+ *   a slow-fsync fault multiplies that latency.
+ * - A process crash changes nothing here: the OS, and so the page cache, survived.
+ * - A power loss drops everything not durable. The first write after the durable prefix of a file
+ *   may survive torn: a prefix of it, cut at a byte chosen from the stream. Fsyncs in flight never
+ *   complete.
+ * - A disk loss wipes every file, durable or not.
+ * - A disk-full fault makes every append fail with ENOSPC (leaving the file unchanged) until healed.
+ * - A bit flip changes one durable byte in place, so every later read sees the same flipped bit;
+ *   the protocol's CRCs must catch it.
+ *
+ * Storage is a list of immutable chunks per file. Appends only push onto the list and a truncate
+ * builds a new list, so a snapshot of a file is just (list, count, size): O(1) per fsync, however
+ * long the file. Invariant: for every view, size === sum of the lengths of chunks[0, count).
+ */
+import type { Disk, DiskCompletion, DiskError, DiskErrorCode, DiskOpId, DiskResult } from '../src/host.js';
+import type { SeededRandom } from './random.js';
+
+export interface DiskConfig {
+  /** Base fsync latency. */
+  fsyncLatencyMs: number;
+  /** Extra fsync latency drawn uniformly from [0, fsyncJitterMs]. */
+  fsyncJitterMs: number;
+  /** The OS writes back all dirty pages this often. */
+  pageCacheFlushIntervalMs: number;
+  capacityBytes: number;
+}
+
+export const DEFAULT_DISK_CONFIG: DiskConfig = {
+  fsyncLatencyMs: 2,
+  fsyncJitterMs: 3,
+  pageCacheFlushIntervalMs: 5_000,
+  capacityBytes: 1 << 30,
+};
+
+/** A view of a file's content: the first `count` chunks of `chunks`. */
+interface ChunkView {
+  readonly chunks: Uint8Array[];
+  readonly count: number;
+  readonly size: number;
+}
+
+interface Inode {
+  readonly inodeId: number;
+  /** The live content (what reads see); pushed onto by appends, replaced by truncates. */
+  chunks: Uint8Array[];
+  size: number;
+  durable: ChunkView;
+}
+
+const EMPTY_VIEW: ChunkView = { chunks: [], count: 0, size: 0 };
+
+function liveView(inode: Inode): ChunkView {
+  return { chunks: inode.chunks, count: inode.chunks.length, size: inode.size };
+}
+
+/** An fsync the disk has accepted and will complete at `completeAtMs` unless power is lost. */
+export interface PendingFsync {
+  readonly completion: DiskCompletion;
+  readonly completeAtMs: number;
+  /** The power cycle it was issued in; a power loss cancels it. */
+  readonly powerCycle: number;
+  readonly inode: Inode | undefined;
+  readonly view: ChunkView;
+  readonly names: Map<string, Inode>;
+}
+
+export interface DiskStats {
+  bytesWritten: number;
+  fsyncs: number;
+  powerLosses: number;
+  bitFlips: number;
+}
+
+function fail<T>(code: DiskErrorCode, message: string): DiskResult<T> {
+  const error: DiskError = { code, message };
+  return { ok: false, error };
+}
+
+const OK_VOID: DiskResult<void> = { ok: true, value: undefined };
+
+export class SimDisk implements Disk {
+  private names = new Map<string, Inode>();
+  private durableNames = new Map<string, Inode>();
+  /** A copy of `names` taken since its last change, shared by the fsyncs that need one. */
+  private namesSnapshot: Map<string, Inode> | null = null;
+  private nextInodeId = 1;
+  private nextOpId = 1;
+  private lastFsyncCompleteAtMs = 0;
+  private powerCycle = 0;
+  private full = false;
+  private fsyncSlowFactor = 1;
+  readonly stats: DiskStats = { bytesWritten: 0, fsyncs: 0, powerLosses: 0, bitFlips: 0 };
+
+  constructor(
+    readonly nodeId: string,
+    private readonly config: DiskConfig,
+    private readonly random: SeededRandom,
+    private readonly nowMs: () => number,
+    /** The world schedules the completion; it calls `completeFsync` when it is due. */
+    private readonly scheduleFsync: (pending: PendingFsync) => void,
+  ) {}
+
+  // ---- The node's view (src/host.ts Disk) ----
+
+  list(): string[] {
+    return [...this.names.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  exists(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  size(name: string): DiskResult<number> {
+    const inode = this.names.get(name);
+    if (inode === undefined) return fail('ENOENT', `no such file: ${name}`);
+    return { ok: true, value: inode.size };
+  }
+
+  read(name: string, offset = 0, length?: number): DiskResult<Uint8Array> {
+    const inode = this.names.get(name);
+    if (inode === undefined) return fail('ENOENT', `no such file: ${name}`);
+    const end = length === undefined ? inode.size : offset + length;
+    if (offset < 0 || end > inode.size || end < offset) {
+      return fail('EINVAL', `read of ${name} [${offset}, ${end}) outside its ${inode.size} bytes`);
+    }
+    return { ok: true, value: copyRange(liveView(inode), offset, end) };
+  }
+
+  append(name: string, data: Uint8Array): DiskResult<void> {
+    if (this.full || this.usedBytes() + data.length > this.config.capacityBytes) {
+      return fail('ENOSPC', `disk full: cannot append ${data.length} bytes to ${name}`);
+    }
+    let inode = this.names.get(name);
+    if (inode === undefined) {
+      inode = this.newInode();
+      this.setName(name, inode);
+    }
+    if (data.length > 0) {
+      inode.chunks.push(data.slice());
+      inode.size += data.length;
+      this.stats.bytesWritten += data.length;
+    }
+    return OK_VOID;
+  }
+
+  truncate(name: string, size: number): DiskResult<void> {
+    const inode = this.names.get(name);
+    if (inode === undefined) return fail('ENOENT', `no such file: ${name}`);
+    if (!Number.isInteger(size) || size < 0 || size > inode.size) {
+      return fail('EINVAL', `truncate of ${name} to ${size} outside [0, ${inode.size}]`);
+    }
+    inode.chunks = sliceChunks(inode.chunks, size);
+    inode.size = size;
+    return OK_VOID;
+  }
+
+  rename(from: string, to: string): DiskResult<void> {
+    const inode = this.names.get(from);
+    if (inode === undefined) return fail('ENOENT', `no such file: ${from}`);
+    this.names.delete(from);
+    this.setName(to, inode);
+    return OK_VOID;
+  }
+
+  delete(name: string): DiskResult<void> {
+    if (!this.names.delete(name)) return fail('ENOENT', `no such file: ${name}`);
+    this.namesSnapshot = null;
+    return OK_VOID;
+  }
+
+  fsync(name: string): DiskOpId {
+    const opId = this.nextOpId++;
+    const inode = this.names.get(name);
+    const latencyMs = Math.round(
+      (this.config.fsyncLatencyMs + this.random.nextInt(0, this.config.fsyncJitterMs + 1)) * this.fsyncSlowFactor,
+    );
+    // Fsyncs of one disk complete in the order issued.
+    const completeAtMs = Math.max(this.nowMs() + latencyMs, this.lastFsyncCompleteAtMs);
+    this.lastFsyncCompleteAtMs = completeAtMs;
+    this.stats.fsyncs++;
+    this.scheduleFsync({
+      completion: { opId, kind: 'fsync', file: name },
+      completeAtMs,
+      powerCycle: this.powerCycle,
+      inode,
+      view: inode === undefined ? EMPTY_VIEW : liveView(inode),
+      names: this.snapshotNames(),
+    });
+    return opId;
+  }
+
+  // ---- The world's view ----
+
+  /** Applies a due fsync. Returns false if a power loss cancelled it (nothing became durable). */
+  completeFsync(pending: PendingFsync): boolean {
+    if (pending.powerCycle !== this.powerCycle) return false;
+    if (pending.inode !== undefined) pending.inode.durable = pending.view;
+    this.durableNames = pending.names;
+    return true;
+  }
+
+  /** The OS's background writeback: everything written so far becomes durable. */
+  flushPageCache(): void {
+    for (const inode of this.names.values()) inode.durable = liveView(inode);
+    this.durableNames = this.snapshotNames();
+  }
+
+  /** Power loss: keep only what is durable, possibly with the first unsynced write torn. */
+  powerLoss(): void {
+    this.powerCycle++;
+    this.stats.powerLosses++;
+    this.lastFsyncCompleteAtMs = 0;
+    this.names = new Map(this.durableNames);
+    this.namesSnapshot = null;
+    for (const inode of this.names.values()) {
+      const tornTail = this.tornTail(inode);
+      inode.chunks = inode.durable.chunks.slice(0, inode.durable.count);
+      inode.size = inode.durable.size;
+      if (tornTail !== undefined && tornTail.length > 0) {
+        inode.chunks.push(tornTail);
+        inode.size += tornTail.length;
+      }
+      inode.durable = liveView(inode);
+    }
+  }
+
+  /** Disk loss: every file is gone. */
+  wipe(): void {
+    this.powerCycle++;
+    this.lastFsyncCompleteAtMs = 0;
+    this.names = new Map();
+    this.durableNames = new Map();
+    this.namesSnapshot = null;
+  }
+
+  setFull(full: boolean): void {
+    this.full = full;
+  }
+
+  setFsyncSlowFactor(factor: number): void {
+    if (!(factor >= 1)) throw new Error(`fsync slow factor must be >= 1, got ${factor}`);
+    this.fsyncSlowFactor = factor;
+  }
+
+  /**
+   * Flips one bit of one durable byte, chosen from this disk's stream. Returns what was flipped, or
+   * undefined when no file holds durable data.
+   */
+  flipBit(): { file: string; offset: number; bit: number } | undefined {
+    const candidates = [...this.durableNames.entries()]
+      .filter(([name, inode]) => inode.durable.size > 0 && this.names.get(name) === inode)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (candidates.length === 0) return undefined;
+    const [file, inode] = this.random.pick(candidates);
+    const offset = this.random.nextInt(0, inode.durable.size);
+    const bit = this.random.nextInt(0, 8);
+    const durableChunks = inode.durable.chunks;
+    let chunkStart = 0;
+    for (let i = 0; i < inode.durable.count; i++) {
+      const chunk = durableChunks[i]!;
+      if (offset < chunkStart + chunk.length) {
+        const flipped = chunk.slice();
+        flipped[offset - chunkStart]! ^= 1 << bit;
+        // The flip is on the platter: every view sharing this block sees it, and the page cache
+        // holds the same block, so the running process reads the flip too.
+        durableChunks[i] = flipped;
+        if (inode.chunks !== durableChunks && inode.chunks[i] === chunk) inode.chunks[i] = flipped;
+        break;
+      }
+      chunkStart += chunk.length;
+    }
+    this.stats.bitFlips++;
+    return { file, offset, bit };
+  }
+
+  usedBytes(): number {
+    let used = 0;
+    for (const inode of this.names.values()) used += inode.size;
+    return used;
+  }
+
+  /** The durable bytes of a file, as they would read after a power loss (for tests and checkers). */
+  durableContent(name: string): Uint8Array | undefined {
+    const inode = this.durableNames.get(name);
+    return inode === undefined ? undefined : copyRange(inode.durable, 0, inode.durable.size);
+  }
+
+  private newInode(): Inode {
+    return { inodeId: this.nextInodeId++, chunks: [], size: 0, durable: EMPTY_VIEW };
+  }
+
+  private setName(name: string, inode: Inode): void {
+    this.names.set(name, inode);
+    this.namesSnapshot = null;
+  }
+
+  private snapshotNames(): Map<string, Inode> {
+    if (this.namesSnapshot === null) this.namesSnapshot = new Map(this.names);
+    return this.namesSnapshot;
+  }
+
+  /** The torn survivor of the first write past the durable prefix, if the file only grew since. */
+  private tornTail(inode: Inode): Uint8Array | undefined {
+    const durable = inode.durable;
+    // Same list: nothing was truncated since the durable point, so the live content extends it.
+    if (inode.chunks !== durable.chunks || inode.chunks.length <= durable.count) return undefined;
+    const firstUnsynced = inode.chunks[durable.count]!;
+    // Half the time the write is lost whole; otherwise a random prefix of it reached the platter.
+    if (this.random.chance(0.5)) return undefined;
+    return firstUnsynced.subarray(0, this.random.nextInt(0, firstUnsynced.length));
+  }
+}
+
+function copyRange(view: ChunkView, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  let chunkStart = 0;
+  for (let i = 0; i < view.count; i++) {
+    const chunk = view.chunks[i]!;
+    const chunkEnd = chunkStart + chunk.length;
+    if (chunkEnd > start && chunkStart < end) {
+      const from = Math.max(start, chunkStart);
+      const to = Math.min(end, chunkEnd);
+      out.set(chunk.subarray(from - chunkStart, to - chunkStart), from - start);
+    }
+    if (chunkEnd >= end) break;
+    chunkStart = chunkEnd;
+  }
+  return out;
+}
+
+function sliceChunks(chunks: readonly Uint8Array[], size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let total = 0;
+  for (const chunk of chunks) {
+    if (total >= size) break;
+    if (total + chunk.length <= size) {
+      out.push(chunk);
+      total += chunk.length;
+    } else {
+      out.push(chunk.subarray(0, size - total));
+      total = size;
+    }
+  }
+  return out;
+}

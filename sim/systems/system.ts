@@ -1,0 +1,51 @@
+/**
+ * A system is what runs in the world: the kernel's test protocol (`counter`), the KRaft quorum
+ * (`raft`), a Kafka cluster (`kafka`). It declares the schema of its own scenario sections, builds
+ * its nodes into a world, and brings its checker: invariants checked as trace events arrive (i.e.
+ * after every event that changes the state they constrain), history checks at the end, and the
+ * liveness demand after the heal.
+ */
+import type { JSONSchemaType } from 'ajv';
+import type { AllowedAnomaly, Violation } from '../checker/types.js';
+import type { FaultFamily } from '../faults/plan.js';
+import type { Scenario } from '../scenario/types.js';
+import type { NodeId } from '../../src/host.js';
+import type { NodeSpec, World } from '../world.js';
+
+/** JSON Schemas (ajv) for the system's own scenario sections. */
+export interface SystemSchemas {
+  cluster: object;
+  config: object;
+  workload: object;
+}
+
+export interface SystemChecker {
+  /** Safety violations found so far (invariants are checked as trace events arrive). */
+  violations(): Violation[];
+  /** Called when the safety phase ends and everything heals. */
+  onHeal(world: World): void;
+  /** Called at the end of the run: history checks and the liveness demand. */
+  finish(world: World): { violations: Violation[]; anomalies: AllowedAnomaly[]; summary: Record<string, unknown> };
+}
+
+export interface BuiltSystem {
+  nodes: NodeSpec[];
+  sizeOf(message: unknown): number;
+  /** Resolves selectors such as `@leader` when a fault fires. */
+  resolveSelector(selector: string, world: World): NodeId | undefined;
+  /** Wires the checker to the world (subscribes to trace events). */
+  attach(world: World): SystemChecker;
+}
+
+export interface SystemDefinition {
+  name: string;
+  description: string;
+  schemas: SystemSchemas;
+  /** The fault families this system can meaningfully face in swarm testing. */
+  faultFamilies: readonly FaultFamily[];
+  /** The selectors it resolves, for validation and docs (e.g. `@leader`). */
+  selectors: readonly string[];
+  build(scenario: Scenario, seed: number): BuiltSystem;
+}
+
+export type { JSONSchemaType };
