@@ -111,7 +111,16 @@ export function runScenario(scenario: Scenario, seed: number, options: RunOption
   const finished = checker.finish(world);
   observer?.onPhase?.(world.nowMs, 'end');
 
-  const violations = finished.violations;
+  const violations = [
+    ...world.nodeErrors.map((error): Violation => ({
+      invariant: 'node-exception',
+      kind: 'safety',
+      message: `${error.node} (incarnation ${error.incarnation}) threw on ${error.input}: ${error.message}`,
+      atMs: error.atMs,
+      details: { node: error.node, stack: error.stack },
+    })),
+    ...finished.violations,
+  ];
   const verdict: RunResult['verdict'] = violations.some((v) => v.kind === 'safety')
     ? 'violation'
     : violations.some((v) => v.kind === 'liveness')

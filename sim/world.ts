@@ -89,6 +89,16 @@ interface NodeRecord {
   skewMs: number;
 }
 
+/** An exception thrown by protocol code: a broken invariant inside a node, i.e. a bug. */
+export interface NodeError {
+  readonly atMs: number;
+  readonly node: NodeId;
+  readonly incarnation: number;
+  readonly input: InputEvent['kind'];
+  readonly message: string;
+  readonly stack: string;
+}
+
 export interface WorldStats {
   events: number;
   traceEvents: number;
@@ -113,6 +123,7 @@ export class World {
   private nextTimerId = 1;
   private nextFaultId = 1;
   private stopReason: string | null = null;
+  private readonly errors: NodeError[] = [];
 
   constructor(private readonly options: WorldOptions) {
     this.random = new RandomRoot(options.seed);
@@ -174,6 +185,11 @@ export class World {
 
   get stopped(): string | null {
     return this.stopReason;
+  }
+
+  /** Exceptions thrown by protocol code; the first one stops the run. */
+  get nodeErrors(): readonly NodeError[] {
+    return this.errors;
   }
 
   /** Ends the run after the current event (a checker found a violation). */
@@ -480,6 +496,25 @@ export class World {
       record.deferred.push(input);
       return;
     }
+    try {
+      this.dispatch(node, input);
+    } catch (error) {
+      // A protocol node threw: one of its own invariants broke. That is a bug to replay, so the
+      // run stops here and reports it, instead of taking an exploration down with it.
+      const thrown = error instanceof Error ? error : new Error(String(error));
+      this.errors.push({
+        atMs: this.timeMs,
+        node: nodeId,
+        incarnation,
+        input: input.kind,
+        message: thrown.message,
+        stack: thrown.stack ?? thrown.message,
+      });
+      this.stop(`${nodeId} threw: ${thrown.message}`);
+    }
+  }
+
+  private dispatch(node: ProtocolNode<unknown>, input: InputEvent): void {
     switch (input.kind) {
       case 'start':
         return node.onStart();

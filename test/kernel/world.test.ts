@@ -197,3 +197,26 @@ describe('World', () => {
     expect(log.filter((e) => e.kind === 'disconnect').map((e) => e.node).sort()).toEqual(['a', 'b']);
   });
 });
+
+describe('World with a node that throws', () => {
+  test('an exception in protocol code stops the run and is kept, with the node and the input', () => {
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    world.addNode({
+      id: 'bad',
+      role: 'server',
+      factory: (host) => ({
+        onStart: () => host.setTimer(5, 'boom'),
+        onTimer: () => {
+          throw new Error('invariant broken');
+        },
+        onMessage: () => {},
+        onDiskComplete: () => {},
+        onDisconnect: () => {},
+      }),
+    });
+    world.runUntil(100);
+    expect(world.nowMs).toBe(5);
+    expect(world.stopped).toMatch(/bad threw: invariant broken/);
+    expect(world.nodeErrors).toEqual([expect.objectContaining({ node: 'bad', input: 'timer', message: 'invariant broken', atMs: 5 })]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * The CLI's streams, environment and working directory, passed in rather than read from `process`
+ * so that tests run the CLI in-process and capture everything. Colour honours NO_COLOR
+ * (https://no-color.org: present and not empty) and is off whenever a stream is not a terminal,
+ * so piped and captured output is plain text.
+ */
+import type { Writable } from 'node:stream';
+import { Chalk, type ChalkInstance, type ColorSupportLevel, supportsColor, supportsColorStderr } from 'chalk';
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export class Terminal {
+  /** Colours for text written to stdout. */
+  readonly colour: ChalkInstance;
+  /** Colours for text written to stderr. */
+  readonly colourStderr: ChalkInstance;
+  private progressShown = false;
+  /** What the CLI is doing right now ("running lost-ack with seed 3"), named if ksim crashes. */
+  activity: string | undefined;
+
+  constructor(readonly io: CliIo) {
+    this.colour = new Chalk({ level: colourLevel(io, io.stdout, supportsColor) });
+    this.colourStderr = new Chalk({ level: colourLevel(io, io.stderr, supportsColorStderr) });
+  }
+
+  get stderrIsTty(): boolean {
+    return isTty(this.io.stderr);
+  }
+
+  /** Writes one line to stdout. */
+  line(text = ''): void {
+    this.clearProgress();
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  /** Writes one line to stderr. */
+  errorLine(text: string): void {
+    this.clearProgress();
+    this.io.stderr.write(`${text}\n`);
+  }
+
+  /** Shows a single updating progress line on stderr, only when stderr is a terminal. */
+  progress(text: string): void {
+    if (!this.stderrIsTty) return;
+    this.io.stderr.write(`\r\x1b[2K${text}`);
+    this.progressShown = true;
+  }
+
+  clearProgress(): void {
+    if (!this.progressShown) return;
+    this.io.stderr.write('\r\x1b[2K');
+    this.progressShown = false;
+  }
+}
+
+/**
+ * No colour with NO_COLOR (present and not empty), on a dumb terminal, or when the stream is not a
+ * terminal. On a terminal, chalk's detection picks the depth; at least basic colours, because
+ * chalk detects for the real process streams, which are not always the ones we were given.
+ */
+function colourLevel(io: CliIo, stream: Writable, detected: typeof supportsColor): ColorSupportLevel {
+  const noColour = io.env['NO_COLOR'] !== undefined && io.env['NO_COLOR'] !== '';
+  if (noColour || io.env['TERM'] === 'dumb' || !isTty(stream)) return 0;
+  return detected === false ? 1 : (Math.max(1, detected.level) as ColorSupportLevel);
+}
+
+function isTty(stream: Writable): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}

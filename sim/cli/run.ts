@@ -1,0 +1,77 @@
+/**
+ * `ksim run <scenario|file> --seed N`: one scenario, one seed. Human output starts with a line
+ * holding every option (so a pasted log says exactly what ran), then — for a failing run — the
+ * FAIL line with the replay command, then the fault plan, the verdict and the figures. `--json`
+ * prints exactly one JSON object on stdout and nothing else there.
+ */
+import { loadScenario, type ScenarioLookup } from '../scenario/load.js';
+import { exitCodeOf } from './exitCodes.js';
+import { executeSeed, recordFailure } from './execute.js';
+import { faultSource, formatFaultPlan, formatRunReport, optionsHeader } from './format.js';
+import type { Terminal } from './io.js';
+import { TraceFile } from './traceFile.js';
+
+export interface RunArguments {
+  scenario: string;
+  seed: number;
+  json: boolean;
+  trace: string | undefined;
+  checkDeterminism: boolean;
+}
+
+export interface VerbContext {
+  version: string;
+  lookup: ScenarioLookup;
+  /** The command line as typed, recorded in replay files. */
+  command: string;
+}
+
+export function runVerb(terminal: Terminal, args: RunArguments, context: VerbContext): number {
+  const loaded = loadScenario(args.scenario, terminal.io.cwd, context.lookup);
+  const scenario = loaded.scenario;
+  const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace, 'run') : undefined;
+  const colour = terminal.colour;
+  if (!args.json) {
+    terminal.line(
+      optionsHeader(colour, 'run', context.version, [
+        ['scenario', `${scenario.name} (${loaded.source.path})`],
+        ['system', scenario.system],
+        ['seed', String(args.seed)],
+        ['durationMs', String(scenario.durationMs)],
+        ['livenessMs', String(scenario.livenessMs)],
+        ['faults', faultSource(scenario)],
+        ['check-determinism', args.checkDeterminism ? 'on' : 'off'],
+        ['trace', args.trace ?? 'off'],
+      ]),
+    );
+  }
+
+  terminal.activity = `running ${scenario.name} with seed ${args.seed}`;
+  let report = executeSeed(scenario, args.seed, {
+    checkDeterminism: args.checkDeterminism,
+    ...(traceFile !== undefined ? { traceSink: traceFile.sink } : {}),
+  });
+  traceFile?.flush();
+  terminal.activity = undefined;
+
+  if (report.verdict !== 'pass') {
+    report = recordFailure(
+      { terminal, loaded, version: context.version, json: args.json, replayOptions: { command: context.command, checkDeterminism: args.checkDeterminism } },
+      report,
+    );
+  }
+  if (args.json) {
+    terminal.line(JSON.stringify(report));
+    return exitCodeOf(report.verdict);
+  }
+  for (const line of formatFaultPlan(report.faultPlan)) terminal.line(line);
+  for (const line of formatRunReport(colour, report)) terminal.line(line);
+  if (traceFile !== undefined) terminal.line(`trace: ${traceFile.lines} lines written to ${args.trace}`);
+  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json)`);
+  if (scenario.lesson !== undefined) {
+    terminal.line('');
+    terminal.line(colour.bold('lesson:'));
+    for (const line of scenario.lesson.trimEnd().split('\n')) terminal.line(`  ${line}`);
+  }
+  return exitCodeOf(report.verdict);
+}
