@@ -96,7 +96,11 @@ export function runScenario(scenario: Scenario, seed: number, options: RunOption
   const checker = built.attach(world);
   const faultPlan = realizeFaultPlan(scenario, seed);
   for (const fault of faultPlan) {
-    if (fault.atMs < scenario.durationMs) world.scheduleFault(fault.atMs, fault.action);
+    // The loader refuses such plans with a clear message; a plan built in code must obey too.
+    if (!(fault.atMs >= 0 && fault.atMs < scenario.durationMs)) {
+      throw new Error(`fault at ${fault.atMs}ms is outside the safety phase [0, ${scenario.durationMs})`);
+    }
+    world.scheduleFault(fault.atMs, fault.action);
   }
 
   observer?.onPhase?.(0, 'safety');

@@ -45,7 +45,23 @@ export interface SystemDefinition {
   faultFamilies: readonly FaultFamily[];
   /** The selectors it resolves, for validation and docs (e.g. `@leader`). */
   selectors: readonly string[];
+  /**
+   * Builds the nodes and the checker wiring. Must be pure and cheap: it is also called to learn
+   * the node ids (validation, swarm plans), and node ids must not depend on the seed.
+   */
   build(scenario: Scenario, seed: number): BuiltSystem;
+}
+
+/**
+ * A scenario section with the defaults of its schema filled in. The schema is the one place a
+ * default is written; scenarios loaded from files arrive filled already (ajv's useDefaults), and
+ * scenarios built in code get the same values here.
+ */
+export function withSchemaDefaults<T extends object>(schema: object, section: Readonly<Record<string, unknown>>): T {
+  const properties = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
+  const filled: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(properties)) if (property.default !== undefined) filled[key] = property.default;
+  return { ...filled, ...section } as T;
 }
 
 export type { JSONSchemaType };

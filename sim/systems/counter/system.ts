@@ -6,7 +6,7 @@ import type { NodeId } from '../../../src/host.js';
 import type { FaultFamily } from '../../faults/plan.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { NodeSpec, World } from '../../world.js';
-import type { SystemDefinition } from '../system.js';
+import { type SystemDefinition, withSchemaDefaults } from '../system.js';
 import { CounterChecker, type CounterContract } from './checker.js';
 import { CounterClient, type CounterMessage, CounterReplica, counterMessageSizeBytes } from './node.js';
 import type { Host } from '../../../src/host.js';
@@ -63,9 +63,10 @@ export const counterSystem: SystemDefinition = {
     },
   },
   build(scenario: Scenario) {
-    const cluster = withDefaults<CounterCluster>(scenario.cluster, { replicas: 3, clients: 2 });
-    const settings = withDefaults<CounterSettings>(scenario.config, { 'legacy.ackBeforeFsync': false, 'replicate.interval.ms': 200 });
-    const workload = withDefaults<CounterWorkload>(scenario.workload, { intervalMs: 100, requestTimeoutMs: 1000, amountMax: 5 });
+    const { schemas } = counterSystem;
+    const cluster = withSchemaDefaults<CounterCluster>(schemas.cluster, scenario.cluster);
+    const settings = withSchemaDefaults<CounterSettings>(schemas.config, scenario.config);
+    const workload = withSchemaDefaults<CounterWorkload>(schemas.workload, scenario.workload);
     const replicas = range(cluster.replicas).map((i) => `r${i}`);
     const primary = replicas[0]!;
     const nodes: NodeSpec[] = [
@@ -112,9 +113,4 @@ export const counterSystem: SystemDefinition = {
 
 function range(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i + 1);
-}
-
-/** Scenario sections arrive validated (with defaults filled by the schema); this types them. */
-function withDefaults<T extends object>(section: Record<string, unknown>, defaults: T): T {
-  return { ...defaults, ...section } as T;
 }
