@@ -52,6 +52,15 @@ export interface RunResult {
   stats: RunStats;
 }
 
+/** Node exceptions the contract allows, counted as one anomaly per reason. */
+function excusedNodeErrors(world: World): AllowedAnomaly[] {
+  const byReason = new Map<string, number>();
+  for (const error of world.nodeErrors) {
+    if (error.excusedBecause !== null) byReason.set(error.excusedBecause, (byReason.get(error.excusedBecause) ?? 0) + 1);
+  }
+  return [...byReason.entries()].map(([reason, count]) => ({ anomaly: 'node-halt', count, reason }));
+}
+
 export function realizeFaultPlan(scenario: Scenario, seed: number): FaultPlan {
   const faults = scenario.faults;
   if ('plan' in faults) return faults.plan;
@@ -116,7 +125,7 @@ export function runScenario(scenario: Scenario, seed: number, options: RunOption
   observer?.onPhase?.(world.nowMs, 'end');
 
   const violations = [
-    ...world.nodeErrors.map((error): Violation => ({
+    ...world.nodeErrors.filter((error) => error.excusedBecause === null).map((error): Violation => ({
       invariant: 'node-exception',
       kind: 'safety',
       message: `${error.node} (incarnation ${error.incarnation}) threw on ${error.input}: ${error.message}`,
@@ -139,7 +148,7 @@ export function runScenario(scenario: Scenario, seed: number, options: RunOption
     verdict,
     expected: scenario.expect,
     violations,
-    anomalies: finished.anomalies,
+    anomalies: [...finished.anomalies, ...excusedNodeErrors(world)],
     faultPlan,
     summary: finished.summary,
     stats: {

@@ -58,6 +58,12 @@ export interface TraceRecord {
 
 export type NodeRole = 'server' | 'client';
 
+/**
+ * A process that halted itself, or died of an exception the contract excuses, is restarted by its
+ * supervisor (systemd, Kubernetes) after this long, in either phase, as a real deployment would.
+ */
+export const SUPERVISOR_RESTART_DELAY_MS = 1_000;
+
 export interface NodeSpec {
   readonly id: NodeId;
   readonly role: NodeRole;
@@ -97,6 +103,8 @@ export interface NodeError {
   readonly input: InputEvent['kind'];
   readonly message: string;
   readonly stack: string;
+  /** Why the system's contract allows it, or null: then it is a violation and the run stops. */
+  readonly excusedBecause: string | null;
 }
 
 export interface WorldStats {
@@ -104,13 +112,15 @@ export interface WorldStats {
   traceEvents: number;
   crashes: number;
   restarts: number;
+  /** Processes that ended themselves with `host.halt`. */
+  halts: number;
 }
 
 /** Every fault family needs at least the world's nodes and the network; this is the interface. */
 export class World {
   readonly random: RandomRoot;
   readonly network: SimNetwork;
-  readonly stats: WorldStats = { events: 0, traceEvents: 0, crashes: 0, restarts: 0 };
+  readonly stats: WorldStats = { events: 0, traceEvents: 0, crashes: 0, restarts: 0, halts: 0 };
   private readonly queue = new EventQueue<WorldEvent>();
   private readonly hash = new TraceHash();
   private readonly nodes = new Map<NodeId, NodeRecord>();
@@ -124,6 +134,7 @@ export class World {
   private nextFaultId = 1;
   private stopReason: string | null = null;
   private readonly errors: NodeError[] = [];
+  private nodeErrorJudge: ((error: Omit<NodeError, 'excusedBecause'>) => string | null) | null = null;
 
   constructor(private readonly options: WorldOptions) {
     this.random = new RandomRoot(options.seed);
@@ -173,6 +184,15 @@ export class World {
     this.faultListeners.push(listener);
   }
 
+  /**
+   * The system's contract for exceptions thrown by its nodes: returns why one is allowed (e.g. a
+   * node that found its log contradicting a committed offset after stable storage was lost), or
+   * null. Without a judge, every exception is a violation.
+   */
+  judgeNodeErrors(judge: (error: Omit<NodeError, 'excusedBecause'>) => string | null): void {
+    this.nodeErrorJudge = judge;
+  }
+
   // ---- Running ----
 
   get nowMs(): number {
@@ -187,7 +207,7 @@ export class World {
     return this.stopReason;
   }
 
-  /** Exceptions thrown by protocol code; the first one stops the run. */
+  /** Exceptions thrown by protocol code; the first one the contract does not excuse stops the run. */
   get nodeErrors(): readonly NodeError[] {
     return this.errors;
   }
@@ -499,19 +519,31 @@ export class World {
     try {
       this.dispatch(node, input);
     } catch (error) {
-      // A protocol node threw: one of its own invariants broke. That is a bug to replay, so the
-      // run stops here and reports it, instead of taking an exploration down with it.
-      const thrown = error instanceof Error ? error : new Error(String(error));
-      this.errors.push({
-        atMs: this.timeMs,
-        node: nodeId,
-        incarnation,
-        input: input.kind,
-        message: thrown.message,
-        stack: thrown.stack ?? thrown.message,
-      });
-      this.stop(`${nodeId} threw: ${thrown.message}`);
+      this.onNodeError(nodeId, incarnation, input, error);
     }
+  }
+
+  /**
+   * A protocol node threw: one of its own invariants broke. Like Kafka, which halts a process
+   * that finds itself in an impossible state, the node's process dies here (the heal restarts it).
+   * Unless the contract excuses it, that is a bug to replay: the run stops and reports it, instead
+   * of taking an exploration down with it.
+   */
+  private onNodeError(nodeId: NodeId, incarnation: number, input: InputEvent, error: unknown): void {
+    const thrown = error instanceof Error ? error : new Error(String(error));
+    const facts = {
+      atMs: this.timeMs,
+      node: nodeId,
+      incarnation,
+      input: input.kind,
+      message: thrown.message,
+      stack: thrown.stack ?? thrown.message,
+    };
+    const excusedBecause = this.nodeErrorJudge?.(facts) ?? null;
+    this.errors.push({ ...facts, excusedBecause });
+    this.crash(nodeId, 'process');
+    if (excusedBecause === null) this.stop(`${nodeId} threw: ${thrown.message}`);
+    else this.schedule(this.timeMs + SUPERVISOR_RESTART_DELAY_MS, { kind: 'restart', node: nodeId });
   }
 
   private dispatch(node: ProtocolNode<unknown>, input: InputEvent): void {
@@ -594,6 +626,14 @@ export class World {
       this.options.traceSink(JSON.stringify({ t: this.timeMs, node: stamped.node, inc: stamped.incarnation, trace: event }, jsonReplacer));
     }
     for (const listener of this.traceListeners) listener(stamped);
+  }
+
+  /** A node ended its own process (`host.halt`): a process crash, restarted by the heal. */
+  haltNode(record: NodeRecord, reason: string): void {
+    this.stats.halts++;
+    this.emitTrace(record, { type: 'process.halt', reason });
+    this.crash(record.spec.id, 'process');
+    this.schedule(this.timeMs + SUPERVISOR_RESTART_DELAY_MS, { kind: 'restart', node: record.spec.id });
   }
 
   newTimerId(): TimerId {
@@ -688,6 +728,10 @@ class NodeHost implements Host<unknown> {
 
   trace(event: TraceEvent): void {
     if (this.world.isLive(this.record, this)) this.world.emitTrace(this.record, event);
+  }
+
+  halt(reason: string): void {
+    if (this.world.isLive(this.record, this)) this.world.haltNode(this.record, reason);
   }
 }
 

@@ -124,6 +124,12 @@ export interface Host<M> {
   readonly random: Random;
   /** Emits a trace event, stamped by the world with the time and this node's id. */
   trace(event: TraceEvent): void;
+  /**
+   * Ends this node's process at once, as Kafka's `Exit.halt` does on a fatal error (a failed log
+   * directory, for example). The node gets no more inputs; its disk keeps what it kept; whoever
+   * operates the cluster (the world's heal) restarts it. Nothing after the call takes effect.
+   */
+  halt(reason: string): void;
 }
 
 /** A protocol participant: a controller, broker, producer, consumer, or a test protocol's node. */

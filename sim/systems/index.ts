@@ -2,9 +2,10 @@
  * The registry of systems a scenario can name.
  */
 import { counterSystem } from './counter/system.js';
+import { raftSystem } from './raft/system.js';
 import type { SystemDefinition } from './system.js';
 
-export const SYSTEMS: readonly SystemDefinition[] = [counterSystem];
+export const SYSTEMS: readonly SystemDefinition[] = [counterSystem, raftSystem];
 
 export function getSystem(name: string): SystemDefinition {
   const system = SYSTEMS.find((candidate) => candidate.name === name);

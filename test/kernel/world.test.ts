@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { TRAFFIC_CLASSES, type TrafficClass } from '../../src/host.js';
-import { World } from '../../sim/world.js';
+import { SUPERVISOR_RESTART_DELAY_MS, World } from '../../sim/world.js';
 import { type ProbeInput, probeNodes } from '../support/probe.js';
 
 function makeWorld(ids: string[], seed = 1, network = {}) {
@@ -199,8 +199,7 @@ describe('World', () => {
 });
 
 describe('World with a node that throws', () => {
-  test('an exception in protocol code stops the run and is kept, with the node and the input', () => {
-    const world = new World({ seed: 1, sizeOf: () => 1 });
+  const thrower = (world: World) =>
     world.addNode({
       id: 'bad',
       role: 'server',
@@ -214,9 +213,55 @@ describe('World with a node that throws', () => {
         onDisconnect: () => {},
       }),
     });
+
+  test('an exception in protocol code halts the node, stops the run, and is kept with the node and the input', () => {
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    thrower(world);
     world.runUntil(100);
     expect(world.nowMs).toBe(5);
+    expect(world.isUp('bad')).toBe(false);
     expect(world.stopped).toMatch(/bad threw: invariant broken/);
-    expect(world.nodeErrors).toEqual([expect.objectContaining({ node: 'bad', input: 'timer', message: 'invariant broken', atMs: 5 })]);
+    expect(world.nodeErrors).toEqual([
+      expect.objectContaining({ node: 'bad', input: 'timer', message: 'invariant broken', atMs: 5, excusedBecause: null }),
+    ]);
+  });
+
+  test('an exception the contract excuses halts the node but the run goes on; its supervisor restarts it', () => {
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    world.judgeNodeErrors((error) => (error.message === 'invariant broken' ? 'storage was lost' : null));
+    thrower(world);
+    world.runUntil(7);
+    expect(world.stopped).toBeNull();
+    expect(world.isUp('bad')).toBe(false);
+    expect(world.nodeErrors[0]!.excusedBecause).toBe('storage was lost');
+    world.runUntil(5 + SUPERVISOR_RESTART_DELAY_MS);
+    expect(world.isUp('bad')).toBe(true);
+    expect(world.incarnation('bad')).toBe(2);
+  });
+
+  test('host.halt ends the process at once; its supervisor restarts it', () => {
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    const seen: string[] = [];
+    world.onTrace((record) => seen.push(`${record.node}:${record.event.type}`));
+    world.addNode({
+      id: 'h',
+      role: 'server',
+      factory: (host) => ({
+        onStart: () => {
+          if (host.incarnation === 1) host.halt('log directory failed');
+          host.trace({ type: 'after-halt' });
+        },
+        onTimer: () => {},
+        onMessage: () => {},
+        onDiskComplete: () => {},
+        onDisconnect: () => {},
+      }),
+    });
+    world.runUntil(0);
+    expect(world.isUp('h')).toBe(false);
+    expect(seen).toEqual(['h:process.halt']);
+    world.runUntil(SUPERVISOR_RESTART_DELAY_MS);
+    expect(seen).toEqual(['h:process.halt', 'h:after-halt']);
+    expect(world.stats.halts).toBe(1);
   });
 });

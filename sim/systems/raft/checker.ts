@@ -1,0 +1,370 @@
+/**
+ * The KRaft quorum's checker, after Kafka's own RaftEventSimulationTest. It sees each node only
+ * through the trace events the node emits (`raft.*`, see src/raft/), and keeps a model of every
+ * node's log and state from them.
+ *
+ * Invariants, checked as the trace events arrive (so after every event that changes them):
+ * - SingleLeader: at most one leader per epoch, across all nodes and incarnations.
+ * - MonotonicEpoch: a node's epoch never goes down, across restarts (the epoch is persisted).
+ * - MonotonicHighWatermark: within one incarnation, a node's high watermark never goes down.
+ * - MajorityReachedHighWatermark: when a leader's high watermark reaches h, a majority of voters
+ *   hold the same entry at h - 1 (the entries up to h are replicated, not merely promised).
+ * - LogMatching: below its high watermark, every node's log agrees with the committed entries; an
+ *   entry once committed is never truncated or replaced on a node that holds it.
+ * - ConsistentAppliedState: two nodes that applied the log up to the same offset hold the same
+ *   application state (count and digest of what they applied).
+ * At the end:
+ * - ConsistentCommittedData: every committed offset maps to the same (epoch, record) on every node
+ *   that holds it below its own high watermark (above it, a divergent tail is legal until the node
+ *   truncates it; as in Kafka's RaftEventSimulationTest).
+ * - Liveness (after the heal): one leader, known to every voter; every proposal it made after the
+ *   heal, up to `commitBoundMs` before the end, is below every voter's high watermark; and there is
+ *   at least one such proposal, so a leader must be ready within the liveness phase less that bound.
+ *
+ * The contract: Raft assumes stable storage. A voter that loses its disk — or whose durable bytes
+ * were corrupted, which its CRCs detect and it then discards — comes back without its votes or its
+ * log and may vote twice in one epoch; KRaft before KIP-853 cannot tell. So once a voter lost data,
+ * the invariants that stable storage underwrites are reported as allowed anomalies, not violations.
+ * Every other fault must leave every invariant intact.
+ */
+import type { NodeId } from '../../../src/host.js';
+import type { AllowedAnomaly, Violation } from '../../checker/types.js';
+import type { TraceRecord, World } from '../../world.js';
+import type { SystemChecker } from '../system.js';
+
+interface Entry {
+  readonly epoch: number;
+  readonly digest: number;
+}
+
+interface NodeModel {
+  incarnation: number;
+  /** The highest epoch this node has acted in (persisted, so it spans incarnations). */
+  epoch: number;
+  role: string;
+  leaderId: NodeId | null;
+  logStartOffset: number;
+  /** Offset → entry, for offsets in [logStartOffset, logEndOffset). */
+  readonly log: Map<number, Entry>;
+  logEndOffset: number;
+  highWatermark: number;
+}
+
+export interface RaftCheckerOptions {
+  voters: readonly NodeId[];
+  /** After the heal, a proposal must be committed on every voter within this long. */
+  commitBoundMs: number;
+}
+
+/** Invariants whose failure the contract excuses after a voter lost data. */
+const EXCUSED_BY_DATA_LOSS = new Set([
+  'SingleLeader',
+  'LogMatching',
+  'ConsistentCommittedData',
+  'ConsistentAppliedState',
+  'MonotonicEpoch',
+  'MajorityReachedHighWatermark',
+]);
+
+export class RaftChecker implements SystemChecker {
+  private readonly nodes = new Map<NodeId, NodeModel>();
+  private readonly leaderOfEpoch = new Map<number, NodeId>();
+  /** The committed entries, offset → entry, as first learned from a high watermark. */
+  private readonly committed = new Map<number, Entry>();
+  private committedEndOffset = 0;
+  private readonly safety: Violation[] = [];
+  private readonly allowed = new Map<string, { count: number; reason: string }>();
+  /** Voters that lost stable storage during the run, and how. */
+  readonly dataLost = new Map<NodeId, string>();
+  /** Offset → the application state after applying up to it, as first reported. */
+  private readonly applied = new Map<number, { node: NodeId; count: number; digest: number }>();
+  private healAtMs: number | null = null;
+  private readonly proposals: Array<{ atMs: number; offset: number; epoch: number; digest: number }> = [];
+
+  constructor(
+    private readonly options: RaftCheckerOptions,
+    private readonly world: World | null,
+  ) {}
+
+  /**
+   * A node lost stable storage. After a disk loss its model starts over; a voter's loss also changes
+   * the contract (an observer's does not: it never votes, and refetches what it lost).
+   */
+  onDataLost(node: NodeId, how: 'disk loss' | 'flipped bit'): void {
+    if (this.options.voters.includes(node)) this.dataLost.set(node, how);
+    if (how === 'disk loss') this.nodes.delete(node);
+  }
+
+  /**
+   * Whether a node's exception is allowed: once a voter lost stable storage, a node may find its
+   * log contradicting what it saw committed, and Kafka halts such a node. Never otherwise.
+   */
+  excuseNodeError(node: NodeId, message: string): string | null {
+    if (this.dataLost.size === 0) return null;
+    return `${node} halted (${message}) after ${this.dataLossSummary()}`;
+  }
+
+  private dataLossSummary(): string {
+    const lost = [...this.dataLost.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, how]) => `${id}: ${how}`);
+    return `voters lost stable storage (${lost.join(', ')}); pre-KIP-853 KRaft cannot detect it`;
+  }
+
+  /** The up voter leading the highest epoch any up voter is in, if it knows it leads. */
+  currentLeader(world: World): NodeId | undefined {
+    const up = this.options.voters.filter((id) => world.isUp(id) && this.nodes.has(id));
+    const topEpoch = Math.max(-1, ...up.map((id) => this.nodes.get(id)!.epoch));
+    return up.find((id) => this.nodes.get(id)!.role === 'leader' && this.nodes.get(id)!.epoch === topEpoch);
+  }
+
+  observe(record: TraceRecord): void {
+    const event = record.event;
+    if (!event.type.startsWith('raft.')) return;
+    const node = this.model(record.node, record.incarnation);
+    const num = (field: string) => event[field] as number;
+    switch (event.type) {
+      case 'raft.state':
+        return this.onState(record, node, num('epoch'), String(event['role']), (event['leaderId'] ?? null) as NodeId | null);
+      case 'raft.recovered':
+        node.logStartOffset = num('logStartOffset');
+        this.truncate(record, node, num('logEndOffset'), true);
+        for (const offset of [...node.log.keys()]) if (offset < node.logStartOffset) node.log.delete(offset);
+        return;
+      case 'raft.append':
+        return this.onAppend(record, node, num('offset'), { epoch: num('epoch'), digest: num('digest') });
+      case 'raft.truncate':
+        return this.truncate(record, node, num('offset'), false);
+      case 'raft.snapshot': {
+        const endOffset = num('endOffset');
+        for (const offset of [...node.log.keys()]) if (offset < endOffset) node.log.delete(offset);
+        node.logStartOffset = Math.max(node.logStartOffset, endOffset);
+        node.logEndOffset = Math.max(node.logEndOffset, endOffset);
+        return;
+      }
+      case 'raft.hw':
+        return this.onHighWatermark(record, node, num('highWatermark'));
+      case 'raft.apply':
+        return this.onApply(record, num('offset'), num('count'), num('digest'));
+      case 'raft.propose':
+        this.proposals.push({ atMs: record.atMs, offset: num('offset'), epoch: num('epoch'), digest: num('digest') });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private model(id: NodeId, incarnation: number): NodeModel {
+    let node = this.nodes.get(id);
+    if (node === undefined) {
+      node = { incarnation, epoch: 0, role: 'unattached', leaderId: null, logStartOffset: 0, log: new Map(), logEndOffset: 0, highWatermark: 0 };
+      this.nodes.set(id, node);
+    }
+    if (node.incarnation !== incarnation) {
+      // A restart: memory is gone (the high watermark is not persisted), the disk is not.
+      node.incarnation = incarnation;
+      node.highWatermark = 0;
+      node.role = 'unattached';
+      node.leaderId = null;
+    }
+    return node;
+  }
+
+  private onState(record: TraceRecord, node: NodeModel, epoch: number, role: string, leaderId: NodeId | null): void {
+    if (epoch < node.epoch) {
+      this.report('MonotonicEpoch', record.atMs, `${record.node} went from epoch ${node.epoch} back to ${epoch}`, {
+        node: record.node,
+        from: node.epoch,
+        to: epoch,
+      });
+    }
+    node.epoch = Math.max(node.epoch, epoch);
+    node.role = role;
+    node.leaderId = leaderId;
+    if (role === 'leader') {
+      const other = this.leaderOfEpoch.get(epoch);
+      if (other !== undefined && other !== record.node) {
+        this.report('SingleLeader', record.atMs, `${other} and ${record.node} both became leader of epoch ${epoch}`, {
+          epoch,
+          leaders: [other, record.node],
+        });
+      }
+      this.leaderOfEpoch.set(epoch, record.node);
+    }
+  }
+
+  private onAppend(record: TraceRecord, node: NodeModel, offset: number, entry: Entry): void {
+    if (offset !== node.logEndOffset) {
+      throw new Error(`${record.node} appended at ${offset} but its log ends at ${node.logEndOffset}: the trace contract is broken`);
+    }
+    // A divergent entry at an offset committed elsewhere is legal here: a follower may take
+    // entries from a stale leader it still believes in. It is wrong only once this node's own
+    // high watermark covers it (checked in onHighWatermark), and it must be gone by the end.
+    node.log.set(offset, entry);
+    node.logEndOffset = offset + 1;
+  }
+
+  private truncate(record: TraceRecord, node: NodeModel, offset: number, recovering: boolean): void {
+    if (!recovering && offset < node.highWatermark) {
+      this.report('LogMatching', record.atMs, `${record.node} truncated to ${offset}, below its high watermark ${node.highWatermark}`, {
+        node: record.node,
+        offset,
+        highWatermark: node.highWatermark,
+      });
+    }
+    for (let o = offset; o < node.logEndOffset; o++) node.log.delete(o);
+    node.logEndOffset = Math.min(node.logEndOffset, offset);
+    if (recovering) node.logEndOffset = offset;
+  }
+
+  private onHighWatermark(record: TraceRecord, node: NodeModel, highWatermark: number): void {
+    if (highWatermark < node.highWatermark) {
+      this.report('MonotonicHighWatermark', record.atMs, `${record.node}'s high watermark went from ${node.highWatermark} back to ${highWatermark}`, {
+        node: record.node,
+        from: node.highWatermark,
+        to: highWatermark,
+      });
+    }
+    // Everything below the new high watermark is committed: learn it, or compare it.
+    for (let offset = Math.max(node.highWatermark, node.logStartOffset); offset < highWatermark; offset++) {
+      const entry = node.log.get(offset);
+      if (entry === undefined) continue; // Beyond what this node holds: it will fetch it.
+      const committed = this.committed.get(offset);
+      if (committed === undefined) this.committed.set(offset, entry);
+      else if (committed.epoch !== entry.epoch || committed.digest !== entry.digest) {
+        this.report('LogMatching', record.atMs, `${record.node} commits offset ${offset} as epoch ${entry.epoch}, but it was committed as epoch ${committed.epoch}`, {
+          node: record.node,
+          offset,
+          entry,
+          committed,
+        });
+      }
+    }
+    if (node.role === 'leader' && highWatermark > 0) this.checkMajorityReached(record, highWatermark);
+    node.highWatermark = Math.max(node.highWatermark, highWatermark);
+    this.committedEndOffset = Math.max(this.committedEndOffset, highWatermark);
+  }
+
+  private onApply(record: TraceRecord, offset: number, count: number, digest: number): void {
+    if (offset < 0) return;
+    const first = this.applied.get(offset);
+    if (first === undefined) {
+      this.applied.set(offset, { node: record.node, count, digest });
+      return;
+    }
+    if (first.count !== count || first.digest !== digest) {
+      this.report('ConsistentAppliedState', record.atMs, `${record.node} and ${first.node} applied up to offset ${offset} but hold different states`, {
+        offset,
+        [record.node]: { count, digest },
+        [first.node]: { count: first.count, digest: first.digest },
+      });
+    }
+  }
+
+  private checkMajorityReached(record: TraceRecord, highWatermark: number): void {
+    const last = this.committed.get(highWatermark - 1) ?? this.nodes.get(record.node)?.log.get(highWatermark - 1);
+    if (last === undefined) return;
+    const holders = this.options.voters.filter((voter) => {
+      const node = this.nodes.get(voter);
+      if (node === undefined) return false;
+      if (highWatermark - 1 < node.logStartOffset) return true; // In its snapshot.
+      const entry = node.log.get(highWatermark - 1);
+      return entry !== undefined && entry.epoch === last.epoch && entry.digest === last.digest;
+    });
+    if (holders.length <= this.options.voters.length / 2) {
+      this.report('MajorityReachedHighWatermark', record.atMs, `leader ${record.node} moved its high watermark to ${highWatermark}, but only ${holders.join(', ') || 'no voter'} hold offset ${highWatermark - 1}`, {
+        leader: record.node,
+        highWatermark,
+        holders,
+      });
+    }
+  }
+
+  private report(invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
+    if (this.dataLost.size > 0 && EXCUSED_BY_DATA_LOSS.has(invariant)) {
+      const reason = this.dataLossSummary();
+      const entry = this.allowed.get(invariant) ?? { count: 0, reason };
+      entry.count++;
+      this.allowed.set(invariant, entry);
+      return;
+    }
+    this.safety.push({ invariant, kind: 'safety', message, atMs, details });
+    this.world?.stop(`${invariant}: ${message}`);
+  }
+
+  violations(): Violation[] {
+    return this.safety.slice();
+  }
+
+  onHeal(world: World): void {
+    this.healAtMs = world.nowMs;
+  }
+
+  finish(world: World): ReturnType<SystemChecker['finish']> {
+    if (this.safety.length === 0) this.checkConsistentCommittedData(world.nowMs);
+    const violations = this.safety.slice();
+    if (violations.length === 0 && this.healAtMs !== null) violations.push(...this.livenessFailures(world));
+    const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
+    const leaders = [...this.leaderOfEpoch.keys()];
+    return {
+      violations,
+      anomalies,
+      summary: {
+        committedOffset: this.committedEndOffset,
+        epochs: leaders.length === 0 ? 0 : Math.max(...leaders),
+        leaderElections: leaders.length,
+        proposals: this.proposals.length,
+      },
+    };
+  }
+
+  checkConsistentCommittedData(atMs: number): void {
+    for (const [id, node] of [...this.nodes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const [offset, entry] of node.log) {
+        if (offset >= node.highWatermark) continue;
+        const committed = this.committed.get(offset);
+        if (committed !== undefined && (committed.epoch !== entry.epoch || committed.digest !== entry.digest)) {
+          this.report('ConsistentCommittedData', atMs, `${id} holds epoch ${entry.epoch} at committed offset ${offset}, committed as epoch ${committed.epoch}`, {
+            node: id,
+            offset,
+            entry,
+            committed,
+          });
+          return;
+        }
+      }
+    }
+  }
+
+  private livenessFailures(world: World): Violation[] {
+    const failures: Violation[] = [];
+    const fail = (invariant: string, message: string, details?: Record<string, unknown>) =>
+      failures.push({ invariant, kind: 'liveness', message, atMs: world.nowMs, ...(details === undefined ? {} : { details }) });
+    const voters = this.options.voters;
+    const leaders = voters.filter((id) => world.isUp(id) && this.nodes.get(id)?.role === 'leader');
+    const topEpoch = Math.max(0, ...voters.map((id) => this.nodes.get(id)?.epoch ?? 0));
+    const leader = leaders.find((id) => this.nodes.get(id)!.epoch === topEpoch);
+    if (leader === undefined) {
+      fail('liveness/leader-elected', `no leader in epoch ${topEpoch} at the end of the liveness phase`);
+      return failures;
+    }
+    const unaware = voters.filter((id) => this.nodes.get(id)?.leaderId !== leader || this.nodes.get(id)?.epoch !== topEpoch);
+    if (unaware.length > 0) fail('liveness/leader-known', `voters ${unaware.join(', ')} do not follow leader ${leader} of epoch ${topEpoch}`);
+    const deadlineMs = world.nowMs - this.options.commitBoundMs;
+    const due = this.proposals.filter((p) => p.atMs >= this.healAtMs! && p.atMs <= deadlineMs && p.epoch === topEpoch);
+    if (due.length === 0) {
+      fail('liveness/progress', `leader ${leader} of epoch ${topEpoch} made no proposal between the heal at ${this.healAtMs}ms and ${deadlineMs}ms ` +
+        `(the end less the ${this.options.commitBoundMs}ms commit bound)`);
+      return failures;
+    }
+    // Proposals commit in order, so the last one due stands for all of them.
+    const lastDue = due[due.length - 1]!;
+    const behind = voters.filter((id) => (this.nodes.get(id)?.highWatermark ?? 0) <= lastDue.offset);
+    if (behind.length > 0) {
+      fail('liveness/committed', `the proposal at offset ${lastDue.offset} (made at ${lastDue.atMs}ms) is not below the high watermark of ${behind.join(', ')} ` +
+        `${this.options.commitBoundMs}ms later`, {
+        offset: lastDue.offset,
+        highWatermarks: Object.fromEntries(voters.map((id) => [id, this.nodes.get(id)?.highWatermark ?? 0])),
+      });
+    }
+    return failures;
+  }
+}

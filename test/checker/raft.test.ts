@@ -1,0 +1,112 @@
+/**
+ * The KRaft checker must be able to fail: each invariant is fed a broken stream of trace events
+ * (as a buggy node would emit) and must name the anomaly; a correct stream must pass.
+ */
+import { describe, expect, test } from 'vitest';
+import type { TraceEvent } from '../../src/host.js';
+import { RaftChecker } from '../../sim/systems/raft/checker.js';
+import { World } from '../../sim/world.js';
+
+type Step = [node: string, event: TraceEvent, incarnation?: number];
+
+function feed(steps: Step[], disksLost: string[] = []) {
+  const checker = new RaftChecker({ voters: ['c1', 'c2', 'c3'], commitBoundMs: 0 }, null);
+  for (const node of disksLost) checker.onDataLost(node, 'disk loss');
+  steps.forEach(([node, event, incarnation], atMs) => checker.observe({ atMs, node, incarnation: incarnation ?? 1, event }));
+  return checker;
+}
+
+const leader = (epoch: number, leaderId: string): TraceEvent => ({ type: 'raft.state', epoch, role: 'leader', leaderId, votedId: leaderId });
+const follower = (epoch: number, leaderId: string): TraceEvent => ({ type: 'raft.state', epoch, role: 'follower', leaderId, votedId: null });
+const append = (offset: number, epoch: number, digest: number): TraceEvent => ({ type: 'raft.append', offset, epoch, digest });
+const hw = (epoch: number, highWatermark: number): TraceEvent => ({ type: 'raft.hw', epoch, highWatermark });
+
+/** A healthy epoch-1 history: c1 leads, c1 and c2 hold offsets 0 and 1, the HW reaches 2. */
+const healthy: Step[] = [
+  ['c1', leader(1, 'c1')],
+  ['c2', follower(1, 'c1')],
+  ['c3', follower(1, 'c1')],
+  ['c1', append(0, 1, 100)],
+  ['c1', append(1, 1, 101)],
+  ['c2', append(0, 1, 100)],
+  ['c2', append(1, 1, 101)],
+  ['c1', hw(1, 2)],
+  ['c2', hw(1, 2)],
+];
+
+const invariants = (checker: RaftChecker) => checker.violations().map((v) => v.invariant);
+
+describe('RaftChecker', () => {
+  test('a healthy history passes', () => {
+    expect(invariants(feed(healthy))).toEqual([]);
+  });
+
+  test('SingleLeader: two leaders in one epoch', () => {
+    expect(invariants(feed([['c1', leader(3, 'c1')], ['c2', leader(3, 'c2')]]))).toEqual(['SingleLeader']);
+  });
+
+  test('MonotonicEpoch: a node comes back in a lower epoch after a restart', () => {
+    const checker = feed([['c1', follower(5, 'c2'), 1], ['c1', follower(4, 'c2'), 2]]);
+    expect(invariants(checker)).toEqual(['MonotonicEpoch']);
+  });
+
+  test('MonotonicHighWatermark: a high watermark moves back within one incarnation', () => {
+    expect(invariants(feed([...healthy, ['c1', hw(1, 1)]]))).toEqual(['MonotonicHighWatermark']);
+  });
+
+  test('a high watermark may restart low in a new incarnation (it is not persisted)', () => {
+    expect(invariants(feed([...healthy, ['c2', follower(1, 'c1'), 2], ['c2', hw(1, 1), 2]]))).toEqual([]);
+  });
+
+  test('MajorityReachedHighWatermark: a leader advancing its HW past what a majority holds', () => {
+    const steps: Step[] = [['c1', leader(1, 'c1')], ['c1', append(0, 1, 100)], ['c1', hw(1, 1)]];
+    expect(invariants(feed(steps))).toEqual(['MajorityReachedHighWatermark']);
+  });
+
+  test('LogMatching: a node truncating below its high watermark', () => {
+    expect(invariants(feed([...healthy, ['c2', { type: 'raft.truncate', offset: 1 }]]))).toEqual(['LogMatching']);
+  });
+
+  test('LogMatching: a committed offset overwritten with another epoch', () => {
+    const steps: Step[] = [
+      ...healthy,
+      ['c3', append(0, 1, 100)],
+      ['c3', append(1, 2, 999)],
+    ];
+    // Appending it is legal (c3 may follow a stale leader); committing it is not.
+    expect(invariants(feed(steps))).toEqual([]);
+    expect(invariants(feed([...steps, ['c3', hw(2, 2)]]))).toEqual(['LogMatching']);
+  });
+
+  test('ConsistentCommittedData: a node holding a different entry at a committed offset, found at the end', () => {
+    // c3 diverged before offset 1 was committed, and nothing ever truncated it; the end-of-run
+    // check looks below each node's high watermark, which c3 reports only after the fact.
+    const checker = feed([...healthy.slice(0, 3), ['c3', append(0, 1, 100)], ['c3', append(1, 7, 555)], ...healthy.slice(3)]);
+    expect(invariants(checker)).toEqual([]);
+    checker.checkConsistentCommittedData(98);
+    expect(invariants(checker)).toEqual([]);
+    (checker as unknown as { nodes: Map<string, { highWatermark: number }> }).nodes.get('c3')!.highWatermark = 2;
+    checker.checkConsistentCommittedData(99);
+    expect(invariants(checker)).toEqual(['ConsistentCommittedData']);
+  });
+
+  test('the contract excuses SingleLeader after a voter lost its disk, and counts it', () => {
+    const checker = feed([['c1', leader(3, 'c1')], ['c2', leader(3, 'c2')]], ['c2']);
+    expect(invariants(checker)).toEqual([]);
+    const finished = checker.finish(new World({ seed: 1, sizeOf: () => 1 }));
+    expect(finished.anomalies).toEqual([expect.objectContaining({ anomaly: 'SingleLeader', count: 1 })]);
+    expect(finished.anomalies[0]!.reason).toMatch(/KIP-853/);
+  });
+
+  test('ConsistentAppliedState: two nodes applied up to one offset but hold different states', () => {
+    const checker = feed([
+      ['c1', { type: 'raft.apply', offset: 4, count: 5, digest: 77 }],
+      ['c2', { type: 'raft.apply', offset: 4, count: 5, digest: 78 }],
+    ]);
+    expect(invariants(checker)).toEqual(['ConsistentAppliedState']);
+  });
+
+  test('an append that skips offsets breaks the trace contract loudly', () => {
+    expect(() => feed([['c1', append(5, 1, 1)]])).toThrow(/trace contract/);
+  });
+});
