@@ -519,6 +519,8 @@ export class World {
     try {
       this.dispatch(node, input);
     } catch (error) {
+      // A node that halted during this input is gone: what its stack did next never happened.
+      if (record.instance !== node) return;
       this.onNodeError(nodeId, incarnation, input, error);
     }
   }

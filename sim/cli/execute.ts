@@ -6,7 +6,7 @@
 import { buildReplay, type ReplayOptions } from '../report/replay.js';
 import { writeRunFolder } from '../report/runFolder.js';
 import { firstProblem, type RunReport } from '../report/runReport.js';
-import { runScenario } from '../runner.js';
+import { type RunObserver, runScenario } from '../runner.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { shortMessage } from './format.js';
 import type { Terminal } from './io.js';
@@ -14,11 +14,16 @@ import type { Terminal } from './io.js';
 export interface SeedOptions {
   checkDeterminism: boolean;
   traceSink?: (line: string) => void;
+  /** Watches the first run as it happens (narration). */
+  observer?: RunObserver;
 }
 
 /** Runs one seed (twice with checkDeterminism, tracing only the first run). */
 export function executeSeed(scenario: Scenario, seed: number, options: SeedOptions): RunReport {
-  const first = runScenario(scenario, seed, options.traceSink !== undefined ? { traceSink: options.traceSink } : {});
+  const first = runScenario(scenario, seed, {
+    ...(options.traceSink !== undefined ? { traceSink: options.traceSink } : {}),
+    ...(options.observer !== undefined ? { observer: options.observer } : {}),
+  });
   if (!options.checkDeterminism) return first;
   const second = runScenario(scenario, seed);
   const deterministic = first.traceHash === second.traceHash;

@@ -36,7 +36,7 @@ const EXPLORE_SEEDS_MAX = 100_000_000;
 /** Usage of each verb, for help and for usage errors. */
 const VERB_USAGE: Record<string, string> = {
   list: 'ksim list [--json]',
-  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism]',
+  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate]',
   explore: 'ksim explore <scenario|file> --seeds N [--from S] [--json] [--check-determinism]',
   replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE]',
   bench: 'ksim bench [--json] [--quick]',
@@ -46,7 +46,7 @@ const VERBS = Object.keys(VERB_USAGE);
 /** The options of each verb, for "did you mean" on an unknown option. */
 const VERB_OPTIONS: Record<string, readonly string[]> = {
   list: ['json'],
-  run: ['seed', 'json', 'trace', 'check-determinism'],
+  run: ['seed', 'json', 'trace', 'check-determinism', 'narrate'],
   explore: ['seeds', 'from', 'json', 'check-determinism'],
   replay: ['use-recorded', 'json', 'trace'],
   bench: ['json', 'quick'],
@@ -119,6 +119,7 @@ function dispatch(argv: string[], terminal: Terminal): number {
         json: args['json'] === true,
         trace: optionalString(args['trace'], '--trace', 'run'),
         checkDeterminism: args['checkDeterminism'] === true,
+        narrate: args['narrate'] === true,
       }, context);
     case 'explore':
       return exploreVerb(terminal, {
@@ -181,7 +182,12 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .option('json', { ...json, describe: 'Print exactly one JSON object (the run report) on stdout' })
         .option('trace', trace)
         .option('check-determinism', checkDeterminism)
+        .option('narrate', {
+          type: 'boolean',
+          describe: 'Tell the run as it happens: one coloured line per fault, phase, election step, leadership change and commit',
+        })
         .example('ksim run counter-basic --seed 7', 'run a built-in scenario')
+        .example('ksim run raft-leader-crash --seed 3 --narrate', 'follow an election, line by line')
         .example('ksim run ./my-scenario.yaml --seed 3 --json', 'run a file, machine-readable'),
       (parsed) => select('run', parsed),
     )

@@ -9,6 +9,7 @@ import { exitCodeOf } from './exitCodes.js';
 import { executeSeed, recordFailure } from './execute.js';
 import { faultSource, formatFaultPlan, formatRunReport, optionsHeader } from './format.js';
 import type { Terminal } from './io.js';
+import { narrationObserver } from './narrate.js';
 import { TraceFile } from './traceFile.js';
 
 export interface RunArguments {
@@ -17,6 +18,7 @@ export interface RunArguments {
   json: boolean;
   trace: string | undefined;
   checkDeterminism: boolean;
+  narrate?: boolean;
 }
 
 export interface VerbContext {
@@ -45,11 +47,13 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
       ]),
     );
   }
+  const observer = args.narrate === true && !args.json ? narrationObserver(terminal, scenario.system) : undefined;
 
   terminal.activity = `running ${scenario.name} with seed ${args.seed}`;
   let report = executeSeed(scenario, args.seed, {
     checkDeterminism: args.checkDeterminism,
     ...(traceFile !== undefined ? { traceSink: traceFile.sink } : {}),
+    ...(observer !== undefined ? { observer } : {}),
   });
   traceFile?.flush();
   terminal.activity = undefined;

@@ -37,6 +37,18 @@ export interface BuiltSystem {
   attach(world: World): SystemChecker;
 }
 
+/** One narrated line: what happened, in a sentence a learner can follow. */
+export interface Narration {
+  /** Picks the colour: faults, elections, leadership, progress, recovery, other. */
+  tone: 'fault' | 'election' | 'leader' | 'progress' | 'recovery' | 'info';
+  text: string;
+}
+
+/** Turns a system's trace events into narration; it may keep state (e.g. each node's role). */
+export interface Narrator {
+  onTrace(atMs: number, node: NodeId, event: { type: string; [field: string]: unknown }): Narration | null;
+}
+
 export interface SystemDefinition {
   name: string;
   description: string;
@@ -50,6 +62,8 @@ export interface SystemDefinition {
    * the node ids (validation, swarm plans), and node ids must not depend on the seed.
    */
   build(scenario: Scenario, seed: number): BuiltSystem;
+  /** Narration for `ksim run --narrate`; systems without one narrate faults and phases only. */
+  narrator?(): Narrator;
 }
 
 /**

@@ -106,6 +106,17 @@ describe('RaftChecker', () => {
     expect(invariants(checker)).toEqual(['ConsistentAppliedState']);
   });
 
+  test('an observer whose disk had a flipped bit may restart in a lower epoch; without the flip it may not', () => {
+    const steps: Step[] = [['o1', follower(4, 'c1'), 1], ['o1', follower(0, 'c1'), 2]];
+    expect(invariants(feed(steps))).toEqual(['MonotonicEpoch']);
+    const checker = new RaftChecker({ voters: ['c1', 'c2', 'c3'], commitBoundMs: 0 }, null);
+    checker.observe({ atMs: 0, node: 'o1', incarnation: 1, event: follower(4, 'c1') });
+    checker.onDataLost('o1', 'flipped bit');
+    checker.observe({ atMs: 1, node: 'o1', incarnation: 2, event: follower(0, 'c1') });
+    expect(invariants(checker)).toEqual([]);
+    expect(checker.finish(new World({ seed: 1, sizeOf: () => 1 })).anomalies).toEqual([]);
+  });
+
   test('an append that skips offsets breaks the trace contract loudly', () => {
     expect(() => feed([['c1', append(5, 1, 1)]])).toThrow(/trace contract/);
   });

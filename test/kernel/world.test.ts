@@ -239,6 +239,28 @@ describe('World with a node that throws', () => {
     expect(world.incarnation('bad')).toBe(2);
   });
 
+  test('an exception thrown after host.halt, in the same input, is not the halted node’s error', () => {
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    world.addNode({
+      id: 'h',
+      role: 'server',
+      factory: (host) => ({
+        onStart: () => {
+          host.halt('disk failed');
+          throw new Error('unwinding after the halt');
+        },
+        onTimer: () => {},
+        onMessage: () => {},
+        onDiskComplete: () => {},
+        onDisconnect: () => {},
+      }),
+    });
+    world.runUntil(0);
+    expect(world.nodeErrors).toEqual([]);
+    expect(world.stopped).toBeNull();
+    expect(world.stats.halts).toBe(1);
+  });
+
   test('host.halt ends the process at once; its supervisor restarts it', () => {
     const world = new World({ seed: 1, sizeOf: () => 1 });
     const seen: string[] = [];

@@ -74,6 +74,8 @@ export class RaftChecker implements SystemChecker {
   private committedEndOffset = 0;
   private readonly safety: Violation[] = [];
   private readonly allowed = new Map<string, { count: number; reason: string }>();
+  /** Observers whose next incarnation may legitimately start in a lower epoch. */
+  private readonly epochForgottenAtRestart = new Set<NodeId>();
   /** Voters that lost stable storage during the run, and how. */
   readonly dataLost = new Map<NodeId, string>();
   /** Offset → the application state after applying up to it, as first reported. */
@@ -91,8 +93,12 @@ export class RaftChecker implements SystemChecker {
    * the contract (an observer's does not: it never votes, and refetches what it lost).
    */
   onDataLost(node: NodeId, how: 'disk loss' | 'flipped bit'): void {
-    if (this.options.voters.includes(node)) this.dataLost.set(node, how);
+    const voter = this.options.voters.includes(node);
+    if (voter) this.dataLost.set(node, how);
     if (how === 'disk loss') this.nodes.delete(node);
+    // An observer with a flipped bit may restart with a forgotten epoch (a corrupt quorum-state
+    // file is not trusted): harmless, since it never votes. Its epoch floor goes at its next start.
+    else if (!voter) this.epochForgottenAtRestart.add(node);
   }
 
   /**
@@ -162,6 +168,7 @@ export class RaftChecker implements SystemChecker {
       // A restart: memory is gone (the high watermark is not persisted), the disk is not.
       node.incarnation = incarnation;
       node.highWatermark = 0;
+      if (this.epochForgottenAtRestart.delete(id)) node.epoch = 0;
       node.role = 'unattached';
       node.leaderId = null;
     }

@@ -16,6 +16,7 @@ import type { Scenario } from '../../scenario/types.js';
 import type { NodeSpec, World } from '../../world.js';
 import { type SystemDefinition, withSchemaDefaults } from '../system.js';
 import { RaftChecker } from './checker.js';
+import { RaftNarrator } from './narrator.js';
 
 interface RaftCluster {
   voters: number;
@@ -40,6 +41,7 @@ export const raftSystem: SystemDefinition = {
   description: 'A KRaft controller quorum (KIP-595) with a proposing leader',
   faultFamilies: FAULT_FAMILIES,
   selectors: ['@leader', '@follower'],
+  narrator: () => new RaftNarrator(),
   schemas: {
     cluster: {
       type: 'object',

@@ -1,0 +1,53 @@
+/**
+ * `ksim run --narrate`: tells the run as it happens, one coloured line per fault, phase, and
+ * whatever the system's narrator picks out of its trace (for KRaft: each election step, epoch and
+ * leadership change, truncation, restart and commit). Lines go to stdout as they happen, before
+ * the verdict; colour follows the terminal's rules (NO_COLOR, non-TTY).
+ */
+import type { ChalkInstance } from 'chalk';
+import type { RunObserver } from '../runner.js';
+import { getSystem } from '../systems/index.js';
+import type { Narration } from '../systems/system.js';
+import type { Terminal } from './io.js';
+
+function paint(colour: ChalkInstance, tone: Narration['tone'] | 'phase'): (text: string) => string {
+  switch (tone) {
+    case 'fault':
+      return colour.red;
+    case 'election':
+      return colour.yellow;
+    case 'leader':
+      return colour.bold.magenta;
+    case 'progress':
+      return colour.green;
+    case 'recovery':
+      return colour.cyan;
+    case 'phase':
+      return colour.bold;
+    case 'info':
+      return (text: string) => text;
+  }
+}
+
+function stamp(atMs: number): string {
+  return `${(atMs / 1000).toFixed(3).padStart(9)}s`;
+}
+
+export function narrationObserver(terminal: Terminal, systemName: string): RunObserver {
+  const colour = terminal.colour;
+  const narrator = getSystem(systemName).narrator?.();
+  const say = (atMs: number, tone: Narration['tone'] | 'phase', text: string) =>
+    terminal.line(`${colour.dim(stamp(atMs))}  ${paint(colour, tone)(text)}`);
+  return {
+    onFault: (atMs, description, note) => say(atMs, 'fault', `FAULT ${description}${note !== '' && !description.includes(note) ? ` (${note})` : ''}`),
+    onPhase: (atMs, phase) => {
+      if (phase === 'safety') say(atMs, 'phase', '── safety phase: faults as planned ──');
+      if (phase === 'liveness') say(atMs, 'phase', '── everything heals: liveness phase, convergence demanded ──');
+      if (phase === 'end') say(atMs, 'phase', '── end of run ──');
+    },
+    onTrace: (atMs, node, event) => {
+      const narration = narrator?.onTrace(atMs, node, event) ?? null;
+      if (narration !== null) say(atMs, narration.tone, narration.text);
+    },
+  };
+}
