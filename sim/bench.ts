@@ -6,7 +6,7 @@
  * - `event-loop`: no-op nodes that only re-arm a timer — the cost of the queue and dispatch alone.
  * - `network`: nodes that ping-pong messages — adds the connection model and delivery.
  * - `disk`: nodes that append and fsync in a loop — adds the page cache and fsync completions.
- * - `counter-swarm`: the counter system under swarm faults, checker on — a whole run.
+ * - `counter-swarm`, `raft-swarm`: a system under swarm faults, checker on — whole runs.
  */
 import type { DiskCompletion, Host, NodeId, ProtocolNode } from '../src/host.js';
 import { runScenario } from './runner.js';
@@ -100,20 +100,35 @@ function figure(name: string, note: string, events: number, wallMs: number, simM
   };
 }
 
-const counterSwarm: Scenario = {
-  name: 'bench-counter-swarm',
-  description: 'counter under swarm faults',
-  system: 'counter',
-  cluster: { replicas: 3, clients: 2 },
-  config: {},
-  workload: {},
-  network: {},
-  disk: {},
-  faults: { swarm: {} },
-  durationMs: 30_000,
-  livenessMs: 10_000,
-  expect: 'pass',
-};
+function swarmScenario(system: string, cluster: Record<string, unknown>, durationMs: number, livenessMs: number): Scenario {
+  return {
+    name: `bench-${system}-swarm`,
+    description: `${system} under swarm faults`,
+    system,
+    cluster,
+    config: {},
+    workload: {},
+    network: {},
+    disk: {},
+    faults: { swarm: {} },
+    durationMs,
+    livenessMs,
+    expect: 'pass',
+  };
+}
+
+function measureRuns(name: string, scenario: Scenario, seeds: number): BenchFigure {
+  let events = 0;
+  let simTotalMs = 0;
+  const startMs = wallClockMs();
+  for (let seed = 1; seed <= seeds; seed++) {
+    const result = runScenario(scenario, seed);
+    events += result.stats.events;
+    simTotalMs += result.stats.simTimeMs;
+  }
+  const seconds = (scenario.durationMs + scenario.livenessMs) / 1000;
+  return figure(name, `${seeds} seeds of a ${seconds} s ${scenario.system} run, swarm faults, checker on`, events, wallClockMs() - startMs, simTotalMs);
+}
 
 export function runBench(options: BenchOptions = {}): BenchFigure[] {
   const scale = options.quick === true ? 0.05 : 1;
@@ -140,14 +155,7 @@ export function runBench(options: BenchOptions = {}): BenchFigure[] {
     ),
   ];
   const seeds = options.quick === true ? 2 : 20;
-  let events = 0;
-  let simTotalMs = 0;
-  const startMs = wallClockMs();
-  for (let seed = 1; seed <= seeds; seed++) {
-    const result = runScenario(counterSwarm, seed);
-    events += result.stats.events;
-    simTotalMs += result.stats.simTimeMs;
-  }
-  figures.push(figure('counter-swarm', `${seeds} seeds of a 40 s counter run, swarm faults, checker on`, events, wallClockMs() - startMs, simTotalMs));
+  figures.push(measureRuns('counter-swarm', swarmScenario('counter', { replicas: 3, clients: 2 }, 30_000, 10_000), seeds));
+  figures.push(measureRuns('raft-swarm', swarmScenario('raft', { voters: 3, observers: 1 }, 30_000, 15_000), seeds));
   return figures;
 }

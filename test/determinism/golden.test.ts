@@ -17,6 +17,10 @@ const PAIRS: Array<[string, number]> = [
   ['counter-partitions', 3],
   ['counter-swarm', 7],
   ['counter-swarm', 1234],
+  ['raft-initial-election', 1],
+  ['raft-leader-partitioned', 2],
+  ['raft-swarm', 7],
+  ['raft-swarm', 2024],
 ];
 
 test('golden trace hashes are unchanged', () => {
