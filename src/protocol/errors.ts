@@ -31,6 +31,7 @@ export type KafkaErrorCode =
   | 'INELIGIBLE_REPLICA'
   | 'NEW_LEADER_ELECTED'
   | 'INVALID_UPDATE_VERSION'
+  | 'COORDINATOR_LOAD_IN_PROGRESS'
   | 'UNKNOWN_SERVER_ERROR';
 
 export interface KafkaErrorInfo {
@@ -55,6 +56,7 @@ export const KAFKA_ERRORS: Readonly<Record<KafkaErrorCode, KafkaErrorInfo>> = {
   NOT_LEADER_OR_FOLLOWER: { code: 6, retriable: true },
   REQUEST_TIMED_OUT: { code: 7, retriable: true },
   NETWORK_EXCEPTION: { code: 13, retriable: true },
+  COORDINATOR_LOAD_IN_PROGRESS: { code: 14, retriable: true },
   NOT_ENOUGH_REPLICAS: { code: 19, retriable: true },
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: { code: 20, retriable: true },
   INVALID_REQUIRED_ACKS: { code: 21, retriable: false },

@@ -1,0 +1,336 @@
+/**
+ * The Kafka checker. It sees brokers, controllers and clients only through their trace events and
+ * keeps a model of every replica's log from them (`partition.append`, `partition.truncate`,
+ * `partition.recovered`), so it can judge what no single node can see.
+ *
+ * Invariants, checked as the events arrive:
+ * - SingleLeaderPerEpoch: at most one broker leads a partition in one leader epoch.
+ * - MonotonicPartitionEpochs: a partition's leader epoch and partition epoch, as the controller
+ *   commits them, never go down.
+ * - CommittedPrefixIdentical: below the high watermark, every replica holds the same records as the
+ *   leader that committed them; the committed record at an offset never changes
+ *   (committed-data-lost otherwise — the "true high watermark" going back).
+ * - LeaderHoldsCommitted: a new leader holds every committed record (committed-data-lost).
+ * - ReadBelowHighWatermark: no consumer is handed a record at or above the high watermark.
+ * History checks, at the end, over the producers' history and a full read of every partition:
+ * lost-write, inconsistent-offsets, duplicate, nonmonotonic-send, phantom-write; writes whose
+ * outcome was unknown and never appear are counted as `unseen`.
+ * Every anomaly goes through the contract (contract.ts): allowed ones are counted, the rest are
+ * violations.
+ */
+import type { NodeId } from '../../../src/host.js';
+import { History, type Operation } from '../../checker/history.js';
+import type { AllowedAnomaly, Violation } from '../../checker/types.js';
+import type { TraceRecord, World } from '../../world.js';
+import type { SystemChecker } from '../system.js';
+import { type ContractInputs, type KafkaAnomaly, allowedReason } from './contract.js';
+
+interface ReplicaModel {
+  incarnation: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  /** Offset → record value. */
+  readonly entries: Map<number, string | null>;
+  highWatermark: number;
+}
+
+interface PartitionModel {
+  readonly replicas: Map<NodeId, ReplicaModel>;
+  readonly committed: Map<number, string | null>;
+  committedEnd: number;
+  readonly leaders: Map<number, NodeId>;
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
+export interface FinalRead {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: ReadonlyArray<readonly [number, string | null]>;
+}
+
+export interface KafkaCheckerOptions {
+  /** Every partition the final read must cover, as `topic-partition`. */
+  readonly partitionKeys: readonly string[];
+  /** The topic producers write to, when their history does not name one. */
+  readonly topic: string;
+}
+
+export class KafkaChecker implements SystemChecker {
+  private readonly partitions = new Map<string, PartitionModel>();
+  private readonly history = new History();
+  private readonly finalReads = new Map<string, FinalRead>();
+  private readonly safety: Violation[] = [];
+  private readonly allowed = new Map<string, { count: number; reason: string }>();
+  private healAtMs: number | null = null;
+
+  constructor(
+    private readonly options: KafkaCheckerOptions,
+    /** The contract's inputs; the run's storage losses are added to it as they happen. */
+    readonly contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> },
+    private readonly world: World | null,
+  ) {}
+
+  /** A broker's disk is gone: its replica models start over. */
+  onDiskLost(broker: NodeId): void {
+    for (const partition of this.partitions.values()) partition.replicas.delete(broker);
+  }
+
+  observe(record: TraceRecord): void {
+    const event = record.event;
+    if (this.history.observe(record) !== undefined) return;
+    const key = `${String(event['topic'])}-${String(event['partition'])}`;
+    const num = (field: string) => event[field] as number;
+    switch (event.type) {
+      case 'partition.recovered': {
+        const replica = this.replica(key, record);
+        replica.logStartOffset = num('logStartOffset');
+        this.truncateModel(replica, num('logEndOffset'));
+        replica.logEndOffset = num('logEndOffset');
+        for (const offset of [...replica.entries.keys()]) if (offset < replica.logStartOffset) replica.entries.delete(offset);
+        return;
+      }
+      case 'partition.append': {
+        const replica = this.replica(key, record);
+        const values = event['values'] as ReadonlyArray<string | null>;
+        const base = num('baseOffset');
+        values.forEach((value, i) => replica.entries.set(base + i, value));
+        replica.logEndOffset = Math.max(replica.logEndOffset, num('lastOffset') + 1);
+        return;
+      }
+      case 'partition.truncate':
+        return this.truncateModel(this.replica(key, record), num('offset'));
+      case 'partition.leader':
+        return this.onLeader(key, record, num('leaderEpoch'));
+      case 'partition.hw':
+        return this.onHighWatermark(key, record, String(event['role']), num('highWatermark'));
+      case 'partition.read':
+        if (num('endOffset') > num('highWatermark') || num('endOffset') > this.partition(key).committedEnd) {
+          this.report('read-above-high-watermark', 'ReadBelowHighWatermark', record.atMs, `${record.node} served ${key} up to ${num('endOffset')}, above the high watermark ${num('highWatermark')}`, {
+            broker: record.node,
+            partition: key,
+          });
+        }
+        return;
+      case 'metadata.partition':
+        return this.onMetadataPartition(key, record, num('leaderEpoch'), num('partitionEpoch'));
+      case 'kafka.final-read': {
+        const records = event['records'] as ReadonlyArray<readonly [number, string | null]>;
+        this.finalReads.set(key, { topic: String(event['topic']), partition: num('partition'), records });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private partition(key: string): PartitionModel {
+    let model = this.partitions.get(key);
+    if (model === undefined) {
+      model = { replicas: new Map(), committed: new Map(), committedEnd: 0, leaders: new Map(), leaderEpoch: -1, partitionEpoch: -1 };
+      this.partitions.set(key, model);
+    }
+    return model;
+  }
+
+  private replica(key: string, record: TraceRecord): ReplicaModel {
+    const partition = this.partition(key);
+    let replica = partition.replicas.get(record.node);
+    if (replica === undefined) {
+      replica = { incarnation: record.incarnation, logStartOffset: 0, logEndOffset: 0, entries: new Map(), highWatermark: 0 };
+      partition.replicas.set(record.node, replica);
+    }
+    if (replica.incarnation !== record.incarnation) {
+      // A restart: the high watermark is held in memory (its checkpoint is left out), the log is not.
+      replica.incarnation = record.incarnation;
+      replica.highWatermark = 0;
+    }
+    return replica;
+  }
+
+  private truncateModel(replica: ReplicaModel, offset: number): void {
+    for (const o of [...replica.entries.keys()]) if (o >= offset) replica.entries.delete(o);
+    replica.logEndOffset = Math.min(replica.logEndOffset, offset);
+  }
+
+  private onLeader(key: string, record: TraceRecord, leaderEpoch: number): void {
+    const partition = this.partition(key);
+    const other = partition.leaders.get(leaderEpoch);
+    if (other !== undefined && other !== record.node) {
+      this.violation('SingleLeaderPerEpoch', record.atMs, `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`, { partition: key, leaderEpoch });
+    }
+    partition.leaders.set(leaderEpoch, record.node);
+    const replica = this.replica(key, record);
+    const missing = [...partition.committed.entries()]
+      .filter(([offset, value]) => offset >= replica.logStartOffset && (!replica.entries.has(offset) || replica.entries.get(offset) !== value))
+      .map(([offset]) => offset)
+      .sort((a, b) => a - b);
+    if (missing.length > 0) {
+      this.report('committed-data-lost', 'LeaderHoldsCommitted', record.atMs, `${record.node} leads ${key} in epoch ${leaderEpoch} without committed offsets ${describeOffsets(missing)}`, {
+        partition: key,
+        leader: record.node,
+        missing: missing.length,
+      });
+      // Measure from here on against what this leader holds.
+      for (const offset of missing) partition.committed.delete(offset);
+      partition.committedEnd = Math.min(partition.committedEnd, missing[0]!);
+    }
+  }
+
+  private onHighWatermark(key: string, record: TraceRecord, role: string, highWatermark: number): void {
+    const partition = this.partition(key);
+    const replica = this.replica(key, record);
+    const from = Math.max(replica.logStartOffset, role === 'leader' ? partition.committedEnd : replica.highWatermark);
+    for (let offset = from; offset < highWatermark; offset++) {
+      if (!replica.entries.has(offset)) continue;
+      const value = replica.entries.get(offset)!;
+      const committed = partition.committed.get(offset);
+      if (committed === undefined && role === 'leader') partition.committed.set(offset, value);
+      else if (committed !== undefined && committed !== value) {
+        this.report('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, `${record.node} (${role}) holds ${JSON.stringify(value)} at committed offset ${offset} of ${key}, committed as ${JSON.stringify(committed)}`, {
+          partition: key,
+          broker: record.node,
+          offset,
+        });
+        partition.committed.set(offset, value);
+      }
+    }
+    replica.highWatermark = Math.max(replica.highWatermark, highWatermark);
+    if (role === 'leader') partition.committedEnd = Math.max(partition.committedEnd, highWatermark);
+  }
+
+  private onMetadataPartition(key: string, record: TraceRecord, leaderEpoch: number, partitionEpoch: number): void {
+    const partition = this.partition(key);
+    if (leaderEpoch < partition.leaderEpoch || partitionEpoch < partition.partitionEpoch) {
+      this.violation('MonotonicPartitionEpochs', record.atMs, `${key} went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${leaderEpoch} / ${partitionEpoch}`, {
+        partition: key,
+      });
+    }
+    partition.leaderEpoch = Math.max(partition.leaderEpoch, leaderEpoch);
+    partition.partitionEpoch = Math.max(partition.partitionEpoch, partitionEpoch);
+  }
+
+  // ---- Reporting ----
+
+  /** An anomaly: counted if the contract allows it, else a violation. */
+  report(anomaly: KafkaAnomaly, invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
+    const reason = allowedReason(anomaly, this.contract);
+    if (reason !== null) {
+      const entry = this.allowed.get(anomaly) ?? { count: 0, reason };
+      entry.count++;
+      this.allowed.set(anomaly, entry);
+      return;
+    }
+    this.violation(`${invariant}/${anomaly}`, atMs, message, details);
+  }
+
+  private violation(invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
+    this.safety.push({ invariant, kind: 'safety', message, atMs, details });
+    this.world?.stop(`${invariant}: ${message}`);
+  }
+
+  violations(): Violation[] {
+    return this.safety.slice();
+  }
+
+  onHeal(world: World): void {
+    this.healAtMs = world.nowMs;
+  }
+
+  finish(world: World): ReturnType<SystemChecker['finish']> {
+    const operations = this.history.all();
+    let unseen = 0;
+    if (this.safety.length === 0 && this.healAtMs !== null) {
+      const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
+      if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
+    }
+    const violations = this.safety.slice();
+    if (violations.length === 0 && this.healAtMs !== null) violations.push(...this.livenessFailures(world, operations));
+    const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
+    const count = (outcome: string) => operations.filter((op) => op.outcome === outcome).length;
+    return {
+      violations,
+      anomalies,
+      summary: { sends: operations.length, ok: count('ok'), fail: count('fail'), info: count('info'), unseen, partitionsRead: this.finalReads.size },
+    };
+  }
+
+  /** The end-of-run history checks; returns how many unknown-outcome writes never appeared. */
+  checkHistory(operations: readonly Operation[], atMs: number): number {
+    const located = new Map<string, Array<{ partition: string; offset: number }>>();
+    for (const [key, read] of [...this.finalReads.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const [offset, value] of read.records) {
+        if (value === null) continue;
+        const places = located.get(value) ?? [];
+        places.push({ partition: key, offset });
+        located.set(value, places);
+      }
+    }
+    const sent = new Map(operations.map((op) => [String(op.fields['value']), op]));
+    for (const [value, places] of located) {
+      if (!sent.has(value)) {
+        this.report('phantom-write', 'History', atMs, `${JSON.stringify(value)} was read at ${describePlaces(places)} but never sent`, { value });
+      }
+      if (places.length > 1) {
+        this.report('duplicate', 'History', atMs, `${JSON.stringify(value)} appears ${places.length} times: ${describePlaces(places)}`, { value, places });
+      }
+    }
+    let unseen = 0;
+    for (const op of operations) {
+      const value = String(op.fields['value']);
+      const places = located.get(value) ?? [];
+      if (op.outcome === 'ok') {
+        const partition = `${String(op.fields['topic'] ?? this.options.topic)}-${String(op.fields['partition'])}`;
+        const offset = Number(op.fields['offset']);
+        if (places.length === 0) {
+          this.report('lost-write', 'History', atMs, `${JSON.stringify(value)} was acknowledged at ${partition}@${offset} but is not in the log`, { value, partition, offset, client: op.client });
+        } else if (offset >= 0 && !places.some((p) => p.partition === partition && p.offset === offset)) {
+          this.report('inconsistent-offsets', 'History', atMs, `${JSON.stringify(value)} was acknowledged at offset ${offset} but sits at ${describePlaces(places)}`, { value, offset });
+        }
+      } else if (op.outcome === 'info' && places.length === 0) {
+        unseen++;
+      }
+    }
+    this.checkSendOrder(operations, located, atMs);
+    return unseen;
+  }
+
+  /** nonmonotonic-send: a producer's later send landing before its earlier one in a partition. */
+  private checkSendOrder(operations: readonly Operation[], located: Map<string, Array<{ partition: string; offset: number }>>, atMs: number): void {
+    const lastByProducerPartition = new Map<string, { value: string; offset: number }>();
+    const ordered = operations.filter((op) => op.outcome === 'ok').slice().sort((a, b) => a.invokedAtMs - b.invokedAtMs || a.requestId - b.requestId);
+    for (const op of ordered) {
+      const value = String(op.fields['value']);
+      const place = located.get(value)?.[0];
+      if (place === undefined) continue;
+      const key = `${op.client}|${place.partition}`;
+      const previous = lastByProducerPartition.get(key);
+      if (previous !== undefined && place.offset < previous.offset) {
+        this.report('nonmonotonic-send', 'History', atMs, `${op.client} sent ${JSON.stringify(previous.value)} before ${JSON.stringify(value)}, but ${place.partition} holds them at ${previous.offset} and ${place.offset}`, {
+          client: op.client,
+          partition: place.partition,
+        });
+      }
+      lastByProducerPartition.set(key, { value, offset: Math.max(place.offset, previous?.offset ?? -1) });
+    }
+  }
+
+  private livenessFailures(world: World, operations: readonly Operation[]): Violation[] {
+    const failures: Violation[] = [];
+    const fail = (invariant: string, message: string) => failures.push({ invariant, kind: 'liveness', message, atMs: world.nowMs });
+    const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
+    if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
+    const ackedAfterHeal = operations.filter((op) => op.outcome === 'ok' && this.healAtMs !== null && op.invokedAtMs >= this.healAtMs).length;
+    if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
+    return failures;
+  }
+}
+
+function describeOffsets(offsets: readonly number[]): string {
+  if (offsets.length <= 5) return offsets.join(', ');
+  return `${offsets.slice(0, 5).join(', ')} … (${offsets.length} in all)`;
+}
+
+function describePlaces(places: ReadonlyArray<{ partition: string; offset: number }>): string {
+  return places.map((p) => `${p.partition}@${p.offset}`).join(', ');
+}

@@ -1,0 +1,112 @@
+/**
+ * The broker's configuration: Kafka's names and real defaults, plus ksim's legacy switches, each of
+ * which restores the behaviour before one historical fix so a learner (and the checker's own
+ * tests) can see what the fix prevents.
+ */
+
+export interface BrokerConfig {
+  /** replica.lag.time.max.ms: a follower that has not caught up for this long leaves the ISR. */
+  readonly replicaLagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms: how long the leader may hold a follower's fetch for new data. */
+  readonly replicaFetchWaitMaxMs: number;
+  /** replica.fetch.max.bytes */
+  readonly replicaFetchMaxBytes: number;
+  /** replica.fetch.backoff.ms: the pause after a fetch error. */
+  readonly replicaFetchBackoffMs: number;
+  /** replica.socket.timeout.ms: a fetch unanswered this long is abandoned and retried. */
+  readonly replicaSocketTimeoutMs: number;
+  /** broker.heartbeat.interval.ms */
+  readonly brokerHeartbeatIntervalMs: number;
+  /** min.insync.replicas (cluster default; a topic may override it). */
+  readonly minInsyncReplicas: number;
+  /** The legacy switches, all off by default. */
+  readonly legacy: LegacySwitches;
+}
+
+export interface LegacySwitches {
+  /**
+   * ksim.legacy.truncate.to.high.watermark: a new follower truncates its log to its high watermark
+   * instead of finding the divergence point by leader epoch — the behaviour KIP-101 replaced.
+   */
+  readonly truncateToHighWatermark: boolean;
+  /**
+   * ksim.legacy.no.leader.epoch.fencing: fetches are not checked against the leader epoch, so a
+   * replica may fetch from a leader that is no longer one — what KIP-320 fenced.
+   */
+  readonly noLeaderEpochFencing: boolean;
+  /**
+   * ksim.legacy.isr.join.without.epoch.start.offset: a follower rejoins the ISR once it reaches the
+   * high watermark, even below the leader's epoch start offset (KAFKA-7128).
+   */
+  readonly isrJoinWithoutEpochStartOffset: boolean;
+  /**
+   * ksim.legacy.hw.advances.below.min.isr: the high watermark advances even while the ISR is
+   * smaller than min.insync.replicas (KAFKA-15583).
+   */
+  readonly highWatermarkAdvancesBelowMinIsr: boolean;
+}
+
+export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
+  truncateToHighWatermark: false,
+  noLeaderEpochFencing: false,
+  isrJoinWithoutEpochStartOffset: false,
+  highWatermarkAdvancesBelowMinIsr: false,
+};
+
+export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
+  replicaLagTimeMaxMs: 30_000,
+  replicaFetchWaitMaxMs: 500,
+  replicaFetchMaxBytes: 1_048_576,
+  replicaFetchBackoffMs: 1_000,
+  replicaSocketTimeoutMs: 30_000,
+  brokerHeartbeatIntervalMs: 2_000,
+  minInsyncReplicas: 1,
+  legacy: DEFAULT_LEGACY_SWITCHES,
+};
+
+export const BROKER_CONFIG_KEYS = {
+  replicaLagTimeMaxMs: 'replica.lag.time.max.ms',
+  replicaFetchWaitMaxMs: 'replica.fetch.wait.max.ms',
+  replicaFetchMaxBytes: 'replica.fetch.max.bytes',
+  replicaFetchBackoffMs: 'replica.fetch.backoff.ms',
+  replicaSocketTimeoutMs: 'replica.socket.timeout.ms',
+  brokerHeartbeatIntervalMs: 'broker.heartbeat.interval.ms',
+  minInsyncReplicas: 'min.insync.replicas',
+} as const satisfies Record<Exclude<keyof BrokerConfig, 'legacy'>, string>;
+
+export const LEGACY_SWITCH_KEYS = {
+  truncateToHighWatermark: 'ksim.legacy.truncate.to.high.watermark',
+  noLeaderEpochFencing: 'ksim.legacy.no.leader.epoch.fencing',
+  isrJoinWithoutEpochStartOffset: 'ksim.legacy.isr.join.without.epoch.start.offset',
+  highWatermarkAdvancesBelowMinIsr: 'ksim.legacy.hw.advances.below.min.isr',
+} as const satisfies Record<keyof LegacySwitches, string>;
+
+/** Parses Kafka-named keys (numbers or numeric strings; booleans or "true"/"false"); unknown keys are left to others. */
+export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>): BrokerConfig {
+  const numbers: Record<string, number> = {};
+  for (const [field, key] of Object.entries(BROKER_CONFIG_KEYS)) {
+    const value = properties[key];
+    const fallback = DEFAULT_BROKER_CONFIG[field as keyof typeof BROKER_CONFIG_KEYS];
+    numbers[field] = value === undefined ? fallback : parsePositiveInt(key, value);
+  }
+  const legacy: Record<string, boolean> = {};
+  for (const [field, key] of Object.entries(LEGACY_SWITCH_KEYS)) {
+    const value = properties[key];
+    legacy[field] = value === undefined ? false : parseBoolean(key, value);
+  }
+  return { ...(numbers as unknown as Omit<BrokerConfig, 'legacy'>), legacy: legacy as unknown as LegacySwitches };
+}
+
+function parsePositiveInt(key: string, value: unknown): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+    throw new Error(`${key} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+function parseBoolean(key: string, value: unknown): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`${key} must be true or false, got ${JSON.stringify(value)}`);
+}

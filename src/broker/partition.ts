@@ -1,0 +1,462 @@
+/**
+ * One partition replica on one broker, after Kafka's Partition.scala: the leader's side of
+ * replication (appends, follower fetch state, ISR changes, the high watermark, acks=all) and the
+ * follower's (appending fetched batches, truncating where its log diverged).
+ *
+ * The rules, with the history that made them:
+ * - The high watermark is the smallest log end offset among the leader and every replica in the
+ *   maximal ISR — the committed ISR plus any member an in-flight AlterPartition adds (KIP-497) — so
+ *   no offset counts as committed before every replica that could become leader holds it. It never
+ *   goes down, and it does not advance while the ISR is smaller than min.insync.replicas
+ *   (KAFKA-15583), so a write acknowledged with acks=all really is on min.insync.replicas replicas.
+ * - A follower joins the ISR only once it has reached the high watermark AND the offset at which the
+ *   current leader's epoch began (KAFKA-7128): before that, it may still hold a divergent tail.
+ * - A follower leaves the ISR when it has not caught up to the leader's log end for
+ *   replica.lag.time.max.ms.
+ * - ISR changes go through the controller (AlterPartition); until one commits, the partition uses
+ *   the larger of the two ISRs for the high watermark (KIP-497), one request at a time. The request
+ *   carries each new member's broker epoch, so a replica that restarted meanwhile cannot sneak in
+ *   with a log it lost (KIP-903).
+ * - Fetches carry the fetcher's view of the leader epoch, and a stale or future one is refused
+ *   (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH; KIP-320).
+ * - A follower's fetch carries the epoch of its last record; if the leader's log diverged from it,
+ *   the leader answers with the diverging epoch and its end offset, and the follower truncates
+ *   there (KIP-101's leader epochs, KIP-279's fix for consecutive leader changes, delivered inside
+ *   Fetch since Kafka 2.7 as for KRaft's KIP-595).
+ *
+ * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392),
+ * transactions' last stable offset, and the delayed-fetch purgatory's byte accounting.
+ */
+import type { NodeId, TraceEvent } from '../host.js';
+import { isLogError, type ProducerAppendInfo, type UnifiedLog } from '../log/unifiedLog.js';
+import { lastOffset, type RecordBatch, type SimpleRecord } from '../log/recordBatch.js';
+import type { PartitionRegistration } from '../metadata/types.js';
+import type { FetchPartition, FetchResponsePartition } from '../protocol/apis.js';
+import type { KafkaErrorCode } from '../protocol/errors.js';
+import type { LegacySwitches } from './config.js';
+
+/** What the leader knows about one follower (Kafka's Replica / ReplicaState). */
+export interface RemoteReplicaState {
+  /** The follower's log end offset, as its last fetch said; -1 until it fetches. */
+  logEndOffset: number;
+  logStartOffset: number;
+  /** The last time the follower's log end reached the leader's (Kafka's lastCaughtUpTimeMs). */
+  lastCaughtUpTimeMs: number;
+  lastFetchTimeMs: number;
+  /** The leader's log end offset at the follower's previous fetch. */
+  lastFetchLeaderLogEndOffset: number;
+  /** The broker epoch the follower fetched with (KIP-903). */
+  brokerEpoch: number;
+}
+
+export interface PartitionHost {
+  nowMs(): number;
+  trace(event: TraceEvent): void;
+  /** Proposes a new ISR to the controller; the answer comes back through onAlterPartitionResponse. */
+  sendAlterPartition(partition: Partition, request: { leaderEpoch: number; partitionEpoch: number; newIsrWithEpochs: Array<{ brokerId: NodeId; brokerEpoch: number }> }): void;
+}
+
+export interface PartitionSettings {
+  readonly minInsyncReplicas: number;
+  readonly replicaLagTimeMaxMs: number;
+  readonly legacy: LegacySwitches;
+}
+
+export type AppendResult = { readonly firstOffset: number; readonly lastOffset: number; readonly duplicate: boolean } | { readonly error: KafkaErrorCode };
+
+export type Role = 'leader' | 'follower' | 'none';
+
+export class Partition {
+  private roleValue: Role = 'none';
+  private registration: PartitionRegistration | null = null;
+  private readonly remotes = new Map<NodeId, RemoteReplicaState>();
+  /** The offset at which this leader's epoch began: its log end when it became leader. */
+  private leaderEpochStartOffset = -1;
+  /** The ISR an in-flight AlterPartition proposes, or null. */
+  private pendingIsr: readonly NodeId[] | null = null;
+
+  constructor(
+    readonly topic: string,
+    readonly partitionId: number,
+    private readonly localBrokerId: NodeId,
+    readonly log: UnifiedLog,
+    private settings: PartitionSettings,
+    private readonly host: PartitionHost,
+  ) {}
+
+  get role(): Role {
+    return this.roleValue;
+  }
+
+  get leaderEpoch(): number {
+    return this.registration?.leaderEpoch ?? -1;
+  }
+
+  get leaderId(): NodeId | null {
+    return this.registration?.leader ?? null;
+  }
+
+  get isr(): readonly NodeId[] {
+    return this.registration?.isr ?? [];
+  }
+
+  /** The committed ISR, plus the members an in-flight expansion would add (KIP-497). */
+  get maximalIsr(): readonly NodeId[] {
+    if (this.pendingIsr === null) return this.isr;
+    return [...new Set([...this.isr, ...this.pendingIsr])];
+  }
+
+  get highWatermark(): number {
+    return this.log.highWatermark;
+  }
+
+  /** A new leader may not answer offset queries until its high watermark covers its own epoch. */
+  get isHighWatermarkCurrent(): boolean {
+    return this.roleValue === 'leader' && this.log.highWatermark >= this.leaderEpochStartOffset;
+  }
+
+  updateSettings(settings: PartitionSettings): void {
+    this.settings = settings;
+  }
+
+  private trace(type: string, fields: Record<string, unknown>): void {
+    this.host.trace({ type, topic: this.topic, partition: this.partitionId, ...fields });
+  }
+
+  // ---- Metadata ----
+
+  /**
+   * Applies the partition's registration from the metadata image. Returns what changed, so the
+   * broker can start or stop fetching. A registration older than the one held is ignored.
+   */
+  applyRegistration(registration: PartitionRegistration): 'became-leader' | 'became-follower' | 'updated' | 'unchanged' | 'removed' {
+    const previous = this.registration;
+    if (previous !== null && registration.partitionEpoch < previous.partitionEpoch) return 'unchanged';
+    if (previous !== null && registration.partitionEpoch === previous.partitionEpoch && registration.leaderEpoch === previous.leaderEpoch) return 'unchanged';
+    this.registration = registration;
+    if (!registration.replicas.includes(this.localBrokerId)) {
+      this.roleValue = 'none';
+      return 'removed';
+    }
+    const newEpoch = previous === null || registration.leaderEpoch !== previous.leaderEpoch;
+    if (registration.leader === this.localBrokerId) {
+      if (newEpoch || this.roleValue !== 'leader') {
+        this.makeLeader(registration);
+        return 'became-leader';
+      }
+      // Same epoch, new ISR: a committed AlterPartition (ours or the controller's own).
+      if (this.pendingIsr !== null && sameMembers(this.pendingIsr, registration.isr)) this.pendingIsr = null;
+      this.trace('partition.isr', { isr: registration.isr, partitionEpoch: registration.partitionEpoch });
+      this.maybeIncrementHighWatermark();
+      return 'updated';
+    }
+    if (newEpoch || this.roleValue !== 'follower') {
+      this.makeFollower(registration);
+      return 'became-follower';
+    }
+    return 'updated';
+  }
+
+  private makeLeader(registration: PartitionRegistration): void {
+    const nowMs = this.host.nowMs();
+    this.roleValue = 'leader';
+    this.pendingIsr = null;
+    this.leaderEpochStartOffset = this.log.logEndOffset;
+    this.remotes.clear();
+    for (const replica of registration.replicas) {
+      if (replica === this.localBrokerId) continue;
+      // ISR members get the benefit of the doubt for one lag period, as in Kafka's makeLeader.
+      this.remotes.set(replica, {
+        logEndOffset: -1,
+        logStartOffset: -1,
+        lastCaughtUpTimeMs: registration.isr.includes(replica) ? nowMs : 0,
+        lastFetchTimeMs: 0,
+        lastFetchLeaderLogEndOffset: -1,
+        brokerEpoch: -1,
+      });
+    }
+    this.trace('partition.leader', {
+      leaderEpoch: registration.leaderEpoch,
+      isr: registration.isr,
+      leaderEpochStartOffset: this.leaderEpochStartOffset,
+      highWatermark: this.log.highWatermark,
+    });
+    this.maybeIncrementHighWatermark();
+  }
+
+  private makeFollower(registration: PartitionRegistration): void {
+    this.roleValue = 'follower';
+    this.pendingIsr = null;
+    this.remotes.clear();
+    this.trace('partition.follower', { leader: registration.leader, leaderEpoch: registration.leaderEpoch });
+    if (this.settings.legacy.truncateToHighWatermark) {
+      // Before KIP-101 a new follower cut its log back to its high watermark and fetched from
+      // there: entries above it that the leader never had are gone, but so may be committed ones
+      // the old high watermark had not yet reached — and the leader may not hold them either.
+      this.truncateTo(this.log.highWatermark, 'legacy: truncate to high watermark');
+    }
+  }
+
+  // ---- Leader: appends ----
+
+  /**
+   * Appends a produce request's records (Partition.appendRecordsToLeader). With acks=all the ISR
+   * must already have min.insync.replicas members: otherwise NOT_ENOUGH_REPLICAS and nothing is
+   * written (KIP-... since 0.8.2; the write would be committed by fewer replicas than promised).
+   */
+  appendRecordsToLeader(records: readonly SimpleRecord[], producer: ProducerAppendInfo | null, requiredAcks: number, nowMs: number): AppendResult {
+    if (this.roleValue !== 'leader' || this.registration === null) return { error: 'NOT_LEADER_OR_FOLLOWER' };
+    if (requiredAcks === -1 && this.isr.length < this.settings.minInsyncReplicas) return { error: 'NOT_ENOUGH_REPLICAS' };
+    const result = this.log.appendAsLeader(records, this.registration.leaderEpoch, producer, nowMs);
+    if (isLogError(result)) {
+      if (result.error === 'UNEXPECTED_APPEND_OFFSET') throw new Error(`${this.topic}-${this.partitionId}: leader append reported UNEXPECTED_APPEND_OFFSET`);
+      return { error: result.error };
+    }
+    if (!result.duplicate) {
+      this.trace('partition.append', {
+        role: 'leader',
+        baseOffset: result.firstOffset,
+        lastOffset: result.lastOffset,
+        epoch: this.registration.leaderEpoch,
+        values: records.map((record) => record.value),
+      });
+    }
+    this.maybeIncrementHighWatermark();
+    return result;
+  }
+
+  /**
+   * For a delayed acks=all produce: has the ISR reached `requiredOffset` (one past the last offset
+   * of the write)? Done when the high watermark covers it; then the ISR must still hold
+   * min.insync.replicas members, or the answer is NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+   */
+  checkEnoughReplicasReachOffset(requiredOffset: number): { done: false } | { done: true; error: KafkaErrorCode } {
+    if (this.roleValue !== 'leader') return { done: true, error: 'NOT_LEADER_OR_FOLLOWER' };
+    if (this.log.highWatermark < requiredOffset) return { done: false };
+    const enough = this.isr.length >= this.settings.minInsyncReplicas;
+    return { done: true, error: enough ? 'NONE' : 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' };
+  }
+
+  // ---- Leader: fetches ----
+
+  /** Checks a fetcher's view of the leader epoch (KIP-320). */
+  private checkLeaderEpoch(currentLeaderEpoch: number, needLeader: boolean): KafkaErrorCode {
+    if (needLeader && this.roleValue !== 'leader') return 'NOT_LEADER_OR_FOLLOWER';
+    if (this.settings.legacy.noLeaderEpochFencing || currentLeaderEpoch < 0) return 'NONE';
+    if (currentLeaderEpoch < this.leaderEpoch) return 'FENCED_LEADER_EPOCH';
+    if (currentLeaderEpoch > this.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
+    return 'NONE';
+  }
+
+  /**
+   * Serves a follower's fetch (fetchRecords + updateFollowerFetchState): records the follower's
+   * progress, may grow the ISR and the high watermark, and answers with records from its fetch
+   * offset, or with the diverging epoch when the follower's last epoch does not match this log.
+   */
+  fetchAsLeaderForFollower(replicaId: NodeId, brokerEpoch: number, request: FetchPartition, maxBytes: number, nowMs: number): FetchResponsePartition {
+    const epochError = this.checkLeaderEpoch(request.currentLeaderEpoch, true);
+    if (epochError !== 'NONE') return this.errorResponse(epochError);
+    const remote = this.remotes.get(replicaId);
+    if (remote === undefined) return this.errorResponse('NOT_LEADER_OR_FOLLOWER');
+    if (request.lastFetchedEpoch >= 0) {
+      const end = this.log.endOffsetForEpoch(request.lastFetchedEpoch);
+      if (end.epoch !== request.lastFetchedEpoch || end.endOffset < request.fetchOffset) {
+        return { ...this.emptyResponse(), divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } };
+      }
+    }
+    if (request.fetchOffset > this.log.logEndOffset || request.fetchOffset < this.log.logStartOffset) {
+      return this.errorResponse('OFFSET_OUT_OF_RANGE');
+    }
+    this.updateFollowerFetchState(replicaId, remote, request.fetchOffset, request.logStartOffset, brokerEpoch, nowMs);
+    const read = this.log.read(request.fetchOffset, maxBytes, this.log.logEndOffset);
+    if (read.error !== undefined) return this.errorResponse(read.error);
+    return { ...this.emptyResponse(), records: read.batches };
+  }
+
+  /** Serves a consumer's fetch: only below the high watermark, never at or above it. */
+  fetchAsLeaderForConsumer(request: FetchPartition, maxBytes: number): FetchResponsePartition {
+    const epochError = this.checkLeaderEpoch(request.currentLeaderEpoch, true);
+    if (epochError !== 'NONE') return this.errorResponse(epochError);
+    const highWatermark = this.log.highWatermark;
+    if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
+    const read = this.log.read(request.fetchOffset, maxBytes, highWatermark);
+    if (read.error !== undefined) return this.errorResponse(read.error);
+    if (read.batches.length > 0) {
+      const last = read.batches[read.batches.length - 1]!;
+      this.trace('partition.read', { fetchOffset: request.fetchOffset, endOffset: lastOffset(last) + 1, highWatermark });
+    }
+    return { ...this.emptyResponse(), records: read.batches };
+  }
+
+  private updateFollowerFetchState(replicaId: NodeId, remote: RemoteReplicaState, fetchOffset: number, logStartOffset: number, brokerEpoch: number, nowMs: number): void {
+    const leaderEnd = this.log.logEndOffset;
+    // Kafka's Replica.updateFetchState: caught up now, or caught up to where the leader was at the
+    // previous fetch (the follower cannot do better than what existed when it asked).
+    if (fetchOffset >= leaderEnd) remote.lastCaughtUpTimeMs = Math.max(remote.lastCaughtUpTimeMs, nowMs);
+    else if (fetchOffset >= remote.lastFetchLeaderLogEndOffset) remote.lastCaughtUpTimeMs = Math.max(remote.lastCaughtUpTimeMs, remote.lastFetchTimeMs);
+    remote.logEndOffset = fetchOffset;
+    remote.logStartOffset = logStartOffset;
+    remote.lastFetchTimeMs = nowMs;
+    remote.lastFetchLeaderLogEndOffset = leaderEnd;
+    remote.brokerEpoch = brokerEpoch;
+    this.maybeExpandIsr(replicaId, remote);
+    this.maybeIncrementHighWatermark();
+  }
+
+  // ---- Leader: the ISR ----
+
+  private maybeExpandIsr(replicaId: NodeId, remote: RemoteReplicaState): void {
+    if (this.pendingIsr !== null || this.isr.includes(replicaId)) return;
+    const reachedHighWatermark = remote.logEndOffset >= this.log.highWatermark;
+    // KAFKA-7128: below the epoch's start offset the follower may still hold a divergent tail.
+    const reachedEpochStart = this.settings.legacy.isrJoinWithoutEpochStartOffset || remote.logEndOffset >= this.leaderEpochStartOffset;
+    if (!reachedHighWatermark || !reachedEpochStart) return;
+    this.proposeIsr([...this.isr, replicaId], `${replicaId} caught up`);
+  }
+
+  /** Drops followers that have not caught up for replica.lag.time.max.ms. */
+  maybeShrinkIsr(nowMs: number): void {
+    if (this.roleValue !== 'leader' || this.pendingIsr !== null) return;
+    const outOfSync = this.isr.filter((id) => {
+      if (id === this.localBrokerId) return false;
+      const remote = this.remotes.get(id);
+      return remote === undefined || nowMs - remote.lastCaughtUpTimeMs > this.settings.replicaLagTimeMaxMs;
+    });
+    if (outOfSync.length === 0) return;
+    this.proposeIsr(this.isr.filter((id) => !outOfSync.includes(id)), `${outOfSync.join(',')} fell behind`);
+  }
+
+  private proposeIsr(newIsr: readonly NodeId[], reason: string): void {
+    const registration = this.registration!;
+    this.pendingIsr = newIsr;
+    this.trace('partition.isr-proposed', { isr: newIsr, reason, partitionEpoch: registration.partitionEpoch });
+    this.host.sendAlterPartition(this, {
+      leaderEpoch: registration.leaderEpoch,
+      partitionEpoch: registration.partitionEpoch,
+      newIsrWithEpochs: newIsr.map((brokerId) => ({
+        brokerId,
+        brokerEpoch: brokerId === this.localBrokerId ? -1 : (this.remotes.get(brokerId)?.brokerEpoch ?? -1),
+      })),
+    });
+  }
+
+  /**
+   * The controller's answer to our AlterPartition. Success carries the new ISR and partition epoch
+   * (the metadata log will bring the same); any error drops the proposal, to be made again when
+   * the condition still holds.
+   */
+  onAlterPartitionResponse(response: { errorCode: KafkaErrorCode; leaderEpoch: number; isr: readonly NodeId[]; partitionEpoch: number }): void {
+    if (this.pendingIsr === null || this.registration === null) return;
+    this.pendingIsr = null;
+    if (response.errorCode !== 'NONE') {
+      this.trace('partition.isr-rejected', { errorCode: response.errorCode });
+      return;
+    }
+    if (response.leaderEpoch !== this.registration.leaderEpoch || response.partitionEpoch <= this.registration.partitionEpoch) return;
+    this.registration = { ...this.registration, isr: response.isr, partitionEpoch: response.partitionEpoch };
+    this.trace('partition.isr', { isr: response.isr, partitionEpoch: response.partitionEpoch });
+    this.maybeIncrementHighWatermark();
+  }
+
+  /**
+   * Moves the high watermark to the smallest log end offset among the leader and the maximal ISR;
+   * never below where it is, and not at all while the ISR is below min.insync.replicas (KAFKA-15583).
+   */
+  maybeIncrementHighWatermark(): boolean {
+    if (this.roleValue !== 'leader') return false;
+    if (!this.settings.legacy.highWatermarkAdvancesBelowMinIsr && this.isr.length < this.settings.minInsyncReplicas) return false;
+    let candidate = this.log.logEndOffset;
+    for (const id of this.maximalIsr) {
+      if (id === this.localBrokerId) continue;
+      const remote = this.remotes.get(id);
+      candidate = Math.min(candidate, remote === undefined ? -1 : remote.logEndOffset);
+    }
+    if (candidate <= this.log.highWatermark) return false;
+    this.log.maybeIncrementHighWatermark(candidate);
+    this.trace('partition.hw', { role: 'leader', leaderEpoch: this.leaderEpoch, highWatermark: this.log.highWatermark });
+    return true;
+  }
+
+  // ---- Follower ----
+
+  /** The fetch this follower sends its leader for this partition. */
+  followerFetchRequest(): FetchPartition {
+    return {
+      partition: this.partitionId,
+      currentLeaderEpoch: this.settings.legacy.noLeaderEpochFencing ? -1 : this.leaderEpoch,
+      fetchOffset: this.log.logEndOffset,
+      lastFetchedEpoch: this.settings.legacy.truncateToHighWatermark ? -1 : this.log.latestEpoch(),
+      logStartOffset: this.log.logStartOffset,
+      partitionMaxBytes: 1_048_576,
+    };
+  }
+
+  /**
+   * Handles the leader's answer to this follower's fetch: truncates where the logs diverged, or
+   * appends what came and takes the leader's high watermark (capped at the local log end).
+   */
+  onFollowerFetchResponse(response: FetchResponsePartition, nowMs: number): 'ok' | 'truncated' | { error: KafkaErrorCode | 'UNEXPECTED_APPEND_OFFSET' } {
+    if (this.roleValue !== 'follower') return { error: 'NOT_LEADER_OR_FOLLOWER' };
+    if (response.errorCode !== 'NONE') return { error: response.errorCode };
+    if (response.divergingEpoch !== null) {
+      // Kafka's truncateOnFetchResponse: the leader's end of the diverging epoch, but never above
+      // our own end for that epoch (we may hold less of it than the leader).
+      const own = this.log.endOffsetForEpoch(response.divergingEpoch.epoch);
+      const ownEnd = own.epoch === response.divergingEpoch.epoch ? own.endOffset : Math.min(own.endOffset, response.divergingEpoch.endOffset);
+      this.truncateTo(Math.min(response.divergingEpoch.endOffset, ownEnd, this.log.logEndOffset), 'diverging epoch');
+      return 'truncated';
+    }
+    if (response.records.length > 0) {
+      const appended = this.log.appendAsFollower(response.records, nowMs);
+      if (isLogError(appended)) return { error: appended.error };
+      this.traceFollowerAppend(response.records);
+    }
+    const highWatermark = Math.min(response.highWatermark, this.log.logEndOffset);
+    if (highWatermark > this.log.highWatermark) {
+      this.log.maybeIncrementHighWatermark(highWatermark);
+      this.trace('partition.hw', { role: 'follower', leaderEpoch: this.leaderEpoch, highWatermark: this.log.highWatermark });
+    }
+    return 'ok';
+  }
+
+  private traceFollowerAppend(batches: readonly RecordBatch[]): void {
+    for (const batch of batches) {
+      this.trace('partition.append', {
+        role: 'follower',
+        baseOffset: batch.baseOffset,
+        lastOffset: lastOffset(batch),
+        epoch: batch.partitionLeaderEpoch,
+        values: batch.records.map((record) => record.value),
+      });
+    }
+  }
+
+  truncateTo(offset: number, reason: string): void {
+    if (offset >= this.log.logEndOffset) return;
+    this.log.truncateTo(offset);
+    this.trace('partition.truncate', { offset: this.log.logEndOffset, reason });
+  }
+
+  // ---- Responses ----
+
+  private emptyResponse(): FetchResponsePartition {
+    return {
+      partitionIndex: this.partitionId,
+      errorCode: 'NONE',
+      highWatermark: this.log.highWatermark,
+      lastStableOffset: this.log.highWatermark,
+      logStartOffset: this.log.logStartOffset,
+      divergingEpoch: null,
+      currentLeader: { leaderId: this.leaderId, leaderEpoch: this.leaderEpoch },
+      records: [],
+    };
+  }
+
+  private errorResponse(errorCode: KafkaErrorCode): FetchResponsePartition {
+    return { ...this.emptyResponse(), errorCode };
+  }
+}
+
+function sameMembers(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
+}

@@ -1,0 +1,181 @@
+/**
+ * The broker's Partition: the leader's and follower's rules of replication, each pinned with the
+ * behaviour its legacy switch restores.
+ */
+import { describe, expect, test } from 'vitest';
+import type { NodeId, TraceEvent } from '../../src/host.js';
+import { DEFAULT_LEGACY_SWITCHES, type LegacySwitches } from '../../src/broker/config.js';
+import { Partition } from '../../src/broker/partition.js';
+import { DEFAULT_LOG_CONFIG } from '../../src/log/config.js';
+import { UnifiedLog } from '../../src/log/unifiedLog.js';
+import type { PartitionRegistration } from '../../src/metadata/types.js';
+import type { FetchPartition } from '../../src/protocol/apis.js';
+import { MemoryDisk } from '../log/memoryDisk.js';
+
+interface Rig {
+  partition: Partition;
+  traces: TraceEvent[];
+  proposals: Array<readonly NodeId[]>;
+  clock: { now: number };
+}
+
+function rig(local: NodeId, options: { minIsr?: number; legacy?: Partial<LegacySwitches>; lagMs?: number } = {}): Rig {
+  const traces: TraceEvent[] = [];
+  const proposals: Array<readonly NodeId[]> = [];
+  const clock = { now: 0 };
+  const log = UnifiedLog.load(new MemoryDisk(), 't-0', DEFAULT_LOG_CONFIG, 0);
+  const partition = new Partition('t', 0, local, log, {
+    minInsyncReplicas: options.minIsr ?? 1,
+    replicaLagTimeMaxMs: options.lagMs ?? 30_000,
+    legacy: { ...DEFAULT_LEGACY_SWITCHES, ...options.legacy },
+  }, {
+    nowMs: () => clock.now,
+    trace: (event) => traces.push(event),
+    sendAlterPartition: (_p, request) => proposals.push(request.newIsrWithEpochs.map((m) => m.brokerId)),
+  });
+  return { partition, traces, proposals, clock };
+}
+
+const registration = (leader: NodeId | null, leaderEpoch: number, isr: NodeId[], partitionEpoch = leaderEpoch): PartitionRegistration => ({
+  topic: 't',
+  topicId: 'id-t',
+  partitionId: 0,
+  replicas: ['b1', 'b2', 'b3'],
+  isr,
+  eligibleLeaderReplicas: [],
+  leader,
+  leaderEpoch,
+  partitionEpoch,
+  leaderRecoveryState: 'RECOVERED',
+});
+
+const records = (...values: string[]) => values.map((value) => ({ key: null, value, timestampMs: 0 }));
+
+const fetchAt = (fetchOffset: number, currentLeaderEpoch: number, lastFetchedEpoch = -1): FetchPartition => ({
+  partition: 0,
+  currentLeaderEpoch,
+  fetchOffset,
+  lastFetchedEpoch,
+  logStartOffset: 0,
+  partitionMaxBytes: 1 << 20,
+});
+
+describe('Partition as leader', () => {
+  test('acks=all is refused with NOT_ENOUGH_REPLICAS while the ISR is below min.insync.replicas', () => {
+    const { partition } = rig('b1', { minIsr: 2 });
+    partition.applyRegistration(registration('b1', 0, ['b1']));
+    expect(partition.appendRecordsToLeader(records('a'), null, -1, 0)).toEqual({ error: 'NOT_ENOUGH_REPLICAS' });
+    expect(partition.appendRecordsToLeader(records('a'), null, 1, 0)).toMatchObject({ firstOffset: 0 });
+  });
+
+  test('the high watermark is the smallest log end in the ISR, and moves only as followers fetch', () => {
+    const { partition } = rig('b1', { minIsr: 2 });
+    partition.applyRegistration(registration('b1', 0, ['b1', 'b2', 'b3']));
+    partition.appendRecordsToLeader(records('a', 'b', 'c'), null, -1, 0);
+    expect(partition.highWatermark).toBe(0);
+    partition.fetchAsLeaderForFollower('b2', 1, fetchAt(3, 0), 1 << 20, 1);
+    expect(partition.highWatermark).toBe(0);
+    partition.fetchAsLeaderForFollower('b3', 1, fetchAt(2, 0), 1 << 20, 1);
+    expect(partition.highWatermark).toBe(2);
+    expect(partition.checkEnoughReplicasReachOffset(3)).toEqual({ done: false });
+    partition.fetchAsLeaderForFollower('b3', 1, fetchAt(3, 0), 1 << 20, 2);
+    expect(partition.checkEnoughReplicasReachOffset(3)).toEqual({ done: true, error: 'NONE' });
+  });
+
+  test('KAFKA-15583: the high watermark does not advance while the ISR is below min.insync.replicas (legacy switch: it does)', () => {
+    for (const legacy of [false, true]) {
+      const { partition } = rig('b1', { minIsr: 2, legacy: { highWatermarkAdvancesBelowMinIsr: legacy } });
+      partition.applyRegistration(registration('b1', 0, ['b1']));
+      partition.appendRecordsToLeader(records('a'), null, 1, 0);
+      expect(partition.highWatermark, `legacy=${legacy}`).toBe(legacy ? 1 : 0);
+    }
+  });
+
+  test('KAFKA-7128: a follower joins the ISR only past the leader epoch start offset (legacy switch: at the high watermark)', () => {
+    for (const legacy of [false, true]) {
+      const { partition, proposals } = rig('b1', { legacy: { isrJoinWithoutEpochStartOffset: legacy } });
+      // b3 is in the ISR but never fetches, so the high watermark stays behind the log end.
+      partition.applyRegistration(registration('b1', 0, ['b1', 'b3']));
+      for (const value of ['a', 'b', 'c']) partition.appendRecordsToLeader(records(value), null, 1, 0);
+      partition.log.updateHighWatermark(1);
+      // A new epoch starts at offset 3, while the high watermark is still 1.
+      partition.applyRegistration(registration('b1', 1, ['b1', 'b3'], 1));
+      expect(partition.highWatermark).toBe(1);
+      partition.fetchAsLeaderForFollower('b2', 1, fetchAt(1, 1, 0), 1 << 20, 1);
+      expect(proposals, `legacy=${legacy}: at the high watermark, below the epoch start`).toEqual(legacy ? [['b1', 'b3', 'b2']] : []);
+      if (legacy) continue;
+      partition.fetchAsLeaderForFollower('b2', 1, fetchAt(3, 1, 0), 1 << 20, 2);
+      expect(proposals).toEqual([['b1', 'b3', 'b2']]);
+    }
+  });
+
+  test('a follower that has not caught up for replica.lag.time.max.ms is proposed out of the ISR', () => {
+    const { partition, proposals, clock } = rig('b1', { lagMs: 1_000 });
+    partition.applyRegistration(registration('b1', 0, ['b1', 'b2', 'b3']));
+    partition.appendRecordsToLeader(records('a'), null, 1, 0);
+    partition.fetchAsLeaderForFollower('b2', 1, fetchAt(1, 0), 1 << 20, 500);
+    clock.now = 1_500;
+    partition.maybeShrinkIsr(1_500);
+    expect(proposals).toEqual([['b1', 'b2']]);
+  });
+
+  test('KIP-320: fetches with a stale or future leader epoch are refused (legacy switch: accepted)', () => {
+    const { partition } = rig('b1');
+    partition.applyRegistration(registration('b1', 5, ['b1', 'b2']));
+    expect(partition.fetchAsLeaderForFollower('b2', 1, fetchAt(0, 4), 1 << 20, 0).errorCode).toBe('FENCED_LEADER_EPOCH');
+    expect(partition.fetchAsLeaderForFollower('b2', 1, fetchAt(0, 6), 1 << 20, 0).errorCode).toBe('UNKNOWN_LEADER_EPOCH');
+    const legacy = rig('b1', { legacy: { noLeaderEpochFencing: true } }).partition;
+    legacy.applyRegistration(registration('b1', 5, ['b1', 'b2']));
+    expect(legacy.fetchAsLeaderForFollower('b2', 1, fetchAt(0, 4), 1 << 20, 0).errorCode).toBe('NONE');
+  });
+
+  test('a consumer is never handed records at or above the high watermark', () => {
+    const { partition } = rig('b1', { minIsr: 1 });
+    partition.applyRegistration(registration('b1', 0, ['b1', 'b2']));
+    partition.appendRecordsToLeader(records('a', 'b'), null, 1, 0);
+    expect(partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 1 << 20).records).toEqual([]);
+    partition.fetchAsLeaderForFollower('b2', 1, fetchAt(2, 0), 1 << 20, 1);
+    expect(partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 1 << 20).records.flatMap((b) => b.records.map((r) => r.value))).toEqual(['a', 'b']);
+  });
+
+  test('the leader answers a follower whose last epoch diverged with the diverging epoch, and no records', () => {
+    const { partition } = rig('b1');
+    partition.applyRegistration(registration('b1', 2, ['b1', 'b2']));
+    partition.appendRecordsToLeader(records('a', 'b'), null, 1, 0);
+    const response = partition.fetchAsLeaderForFollower('b2', 1, fetchAt(5, 2, 1), 1 << 20, 0);
+    expect(response.divergingEpoch).not.toBeNull();
+    expect(response.records).toEqual([]);
+  });
+});
+
+describe('Partition as follower', () => {
+  test('truncates where the leader says its log diverged, then appends what it fetches', () => {
+    const leader = rig('b1').partition;
+    leader.applyRegistration(registration('b1', 3, ['b1', 'b2']));
+    leader.appendRecordsToLeader(records('x', 'y'), null, 1, 0);
+    const follower = rig('b2');
+    // The follower holds two records of an older epoch the leader never had.
+    follower.partition.applyRegistration(registration('b3', 1, ['b2', 'b3']));
+    follower.partition.onFollowerFetchResponse({ ...leader.fetchAsLeaderForConsumer(fetchAt(0, 3), 0), records: [{ ...leader.log.read(0, 1 << 20, 2).batches[0]!, partitionLeaderEpoch: 1 }] }, 0);
+    expect(follower.partition.log.logEndOffset).toBe(2);
+    follower.partition.applyRegistration(registration('b1', 3, ['b1', 'b2'], 4));
+    const answer = leader.fetchAsLeaderForFollower('b2', 1, follower.partition.followerFetchRequest(), 1 << 20, 1);
+    // Epoch 1 predates the leader's first epoch: Kafka answers (1, start of its first epoch).
+    expect(answer.divergingEpoch).toEqual({ epoch: 1, endOffset: 0 });
+    expect(follower.partition.onFollowerFetchResponse(answer, 1)).toBe('truncated');
+    expect(follower.partition.log.logEndOffset).toBe(0);
+    expect(follower.traces.some((t) => t.type === 'partition.truncate')).toBe(true);
+    const next = leader.fetchAsLeaderForFollower('b2', 1, follower.partition.followerFetchRequest(), 1 << 20, 2);
+    expect(follower.partition.onFollowerFetchResponse(next, 2)).toBe('ok');
+    expect(follower.partition.log.logEndOffset).toBe(2);
+  });
+
+  test('pre-KIP-101 legacy switch: a new follower truncates to its high watermark, committed or not', () => {
+    const { partition } = rig('b2', { legacy: { truncateToHighWatermark: true } });
+    partition.applyRegistration(registration('b2', 0, ['b2', 'b3']));
+    for (const value of ['a', 'b', 'c']) partition.appendRecordsToLeader(records(value), null, 1, 0);
+    partition.log.updateHighWatermark(1);
+    partition.applyRegistration(registration('b1', 1, ['b1', 'b2'], 1));
+    expect(partition.log.logEndOffset).toBe(1);
+  });
+});

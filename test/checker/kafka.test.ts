@@ -1,0 +1,166 @@
+/**
+ * The Kafka checker must be able to fail: each check is fed a broken history or a broken stream of
+ * broker events and must name the anomaly — as a violation when the contract forbids it, counted
+ * when the contract allows it. The contract table itself is pinned row by row.
+ */
+import { describe, expect, test } from 'vitest';
+import type { TraceEvent } from '../../src/host.js';
+import { type ContractInputs, contractTable } from '../../sim/systems/kafka/contract.js';
+import { KafkaChecker } from '../../sim/systems/kafka/checker.js';
+import { World } from '../../sim/world.js';
+
+const safe: ContractInputs = {
+  acks: -1,
+  minInsyncReplicas: 2,
+  replicationFactor: 3,
+  uncleanLeaderElection: false,
+  idempotence: true,
+  maxInFlight: 5,
+  flushMessages: Number.MAX_SAFE_INTEGER,
+  powerLost: new Set(),
+  dataDestroyed: new Set(),
+  legacy: [],
+};
+
+type Step = [node: string, event: TraceEvent, incarnation?: number];
+
+function checker(contract: Partial<ContractInputs> = {}) {
+  return new KafkaChecker(
+    { partitionKeys: ['t-0'], topic: 't' },
+    { ...safe, powerLost: new Set(), dataDestroyed: new Set(), ...contract } as ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> },
+    null,
+  );
+}
+
+function feed(c: KafkaChecker, steps: Step[]): KafkaChecker {
+  steps.forEach(([node, event, incarnation], atMs) => c.observe({ atMs, node, incarnation: incarnation ?? 1, event }));
+  return c;
+}
+
+const p = { topic: 't', partition: 0 };
+const leader = (epoch: number): TraceEvent => ({ type: 'partition.leader', ...p, leaderEpoch: epoch, isr: [], leaderEpochStartOffset: 0, highWatermark: 0 });
+const append = (base: number, values: string[], role = 'leader'): TraceEvent => ({ type: 'partition.append', ...p, role, baseOffset: base, lastOffset: base + values.length - 1, epoch: 0, values });
+const hw = (highWatermark: number, role = 'leader'): TraceEvent => ({ type: 'partition.hw', ...p, role, leaderEpoch: 0, highWatermark });
+const invoke = (id: number, value: string): Step => ['p1', { type: 'op.invoke', op: 'send', requestId: id, value }];
+const ok = (id: number, value: string, offset: number): Step => ['p1', { type: 'op.ok', op: 'send', requestId: id, value, partition: 0, offset }];
+const finalRead = (values: string[]): Step => ['r1', { type: 'kafka.final-read', ...p, records: values.map((v, i) => [i, v]) }];
+const names = (c: KafkaChecker) => c.violations().map((v) => v.invariant);
+
+function finish(c: KafkaChecker) {
+  const world = new World({ seed: 1, sizeOf: () => 1 });
+  c.onHeal(world);
+  return c.finish(world);
+}
+
+describe('KafkaChecker invariants', () => {
+  test('a healthy replication passes', () => {
+    const c = feed(checker(), [['b1', leader(0)], ['b1', append(0, ['a', 'b'])], ['b2', append(0, ['a', 'b'], 'follower')], ['b1', hw(2)], ['b2', hw(2, 'follower')]]);
+    expect(names(c)).toEqual([]);
+  });
+
+  test('SingleLeaderPerEpoch: two brokers lead one partition in one epoch', () => {
+    expect(names(feed(checker(), [['b1', leader(3)], ['b2', leader(3)]]))).toEqual(['SingleLeaderPerEpoch']);
+  });
+
+  test('CommittedPrefixIdentical: a follower holds another record below the high watermark', () => {
+    const c = feed(checker(), [['b1', leader(0)], ['b1', append(0, ['a'])], ['b1', hw(1)], ['b2', append(0, ['x'], 'follower')], ['b2', hw(1, 'follower')]]);
+    expect(names(c)).toEqual(['CommittedPrefixIdentical/committed-data-lost']);
+  });
+
+  test('LeaderHoldsCommitted: a new leader lacks committed records; allowed only by the contract', () => {
+    const steps: Step[] = [['b1', leader(0)], ['b1', append(0, ['a', 'b'])], ['b1', hw(2)], ['b2', append(0, ['a'], 'follower')], ['b2', leader(1)]];
+    expect(names(feed(checker(), steps))).toEqual(['LeaderHoldsCommitted/committed-data-lost']);
+    const unclean = feed(checker({ uncleanLeaderElection: true }), steps);
+    expect(names(unclean)).toEqual([]);
+    expect(finish(unclean).anomalies.map((a) => a.anomaly)).toContain('committed-data-lost');
+  });
+
+  test('ReadBelowHighWatermark: a consumer handed data above the high watermark', () => {
+    const c = feed(checker(), [['b1', leader(0)], ['b1', append(0, ['a', 'b'])], ['b1', hw(1)], ['b1', { type: 'partition.read', ...p, fetchOffset: 0, endOffset: 2, highWatermark: 1 }]]);
+    expect(names(c)).toEqual(['ReadBelowHighWatermark/read-above-high-watermark']);
+  });
+
+  test('MonotonicPartitionEpochs: the controller commits a lower epoch', () => {
+    const meta = (leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
+    expect(names(feed(checker(), [['c1', meta(2, 5)], ['c1', meta(1, 6)]]))).toEqual(['MonotonicPartitionEpochs']);
+  });
+});
+
+describe('KafkaChecker history', () => {
+  test('an acknowledged write missing from the log is a lost-write', () => {
+    const c = feed(checker(), [invoke(1, 'v1'), ok(1, 'v1', 0), invoke(2, 'v2'), ok(2, 'v2', 1), finalRead(['v1'])]);
+    expect(finish(c).violations.map((v) => v.invariant)).toEqual(['History/lost-write']);
+  });
+
+  test('acks=1 makes a lost write an allowed anomaly, counted with its reason', () => {
+    const c = feed(checker({ acks: 1 }), [invoke(1, 'v1'), ok(1, 'v1', 0), finalRead([])]);
+    const result = finish(c);
+    expect(result.violations.filter((v) => v.kind === 'safety')).toEqual([]);
+    expect(result.anomalies).toEqual([expect.objectContaining({ anomaly: 'lost-write', count: 1, reason: expect.stringMatching(/acks=1/) })]);
+  });
+
+  test('a write found at another offset than acknowledged is inconsistent-offsets', () => {
+    const c = feed(checker(), [invoke(1, 'v1'), ok(1, 'v1', 5), finalRead(['v1'])]);
+    expect(finish(c).violations.map((v) => v.invariant)).toEqual(['History/inconsistent-offsets']);
+  });
+
+  test('a value in the log twice is a duplicate; without idempotence it is allowed', () => {
+    const steps: Step[] = [invoke(1, 'v1'), ok(1, 'v1', 0), finalRead(['v1', 'v1'])];
+    expect(finish(feed(checker(), steps)).violations.map((v) => v.invariant)).toEqual(['History/duplicate']);
+    expect(finish(feed(checker({ idempotence: false }), steps)).anomalies.map((a) => a.anomaly)).toEqual(['duplicate']);
+  });
+
+  test('a later send landing before an earlier one is nonmonotonic-send', () => {
+    const steps: Step[] = [invoke(1, 'v1'), invoke(2, 'v2'), ok(2, 'v2', 0), ok(1, 'v1', 1), finalRead(['v2', 'v1'])];
+    expect(finish(feed(checker(), steps)).violations.map((v) => v.invariant)).toEqual(['History/nonmonotonic-send']);
+  });
+
+  test('a value no one sent is a phantom-write, allowed by no configuration', () => {
+    const steps: Step[] = [finalRead(['ghost'])];
+    expect(finish(feed(checker({ acks: 0, idempotence: false }), steps)).violations.map((v) => v.invariant)).toContain('History/phantom-write');
+  });
+
+  test('an unknown-outcome write that never appears is unseen, not lost', () => {
+    const c = feed(checker(), [invoke(1, 'v1'), ok(1, 'v1', 0), invoke(2, 'v2'), finalRead(['v1'])]);
+    const result = finish(c);
+    expect(result.violations.filter((v) => v.kind === 'safety')).toEqual([]);
+    expect(result.summary['unseen']).toBe(1);
+  });
+
+  test('liveness: a final read that never completed is reported', () => {
+    const c = feed(checker(), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
+    expect(finish(c).violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['liveness/final-read']));
+  });
+});
+
+describe('the contract table', () => {
+  const allowed = (inputs: Partial<ContractInputs>) =>
+    Object.fromEntries(contractTable({ ...safe, ...inputs }).map((row) => [row.anomaly, row.allowed]));
+
+  test('acks=all, min.insync.replicas=2, clean elections, idempotence: nothing is allowed', () => {
+    expect(Object.values(allowed({})).some((a) => a)).toBe(false);
+  });
+
+  test('acks=1 allows lost writes but not lost committed data', () => {
+    expect(allowed({ acks: 1 })).toMatchObject({ 'lost-write': true, 'committed-data-lost': false, duplicate: false });
+  });
+
+  test('unclean election allows losing even committed data', () => {
+    expect(allowed({ uncleanLeaderElection: true })).toMatchObject({ 'lost-write': true, 'committed-data-lost': true });
+  });
+
+  test('power loss of min.insync.replicas brokers voids durability under the default flush policy, not with flush.messages=1', () => {
+    expect(allowed({ powerLost: new Set(['b1', 'b2']) })['lost-write']).toBe(true);
+    expect(allowed({ powerLost: new Set(['b1']) })['lost-write']).toBe(false);
+    expect(allowed({ powerLost: new Set(['b1', 'b2']), flushMessages: 1 })['lost-write']).toBe(false);
+  });
+
+  test('without idempotence, retries may duplicate and reorder', () => {
+    expect(allowed({ idempotence: false })).toMatchObject({ duplicate: true, 'nonmonotonic-send': true });
+    expect(allowed({ idempotence: false, maxInFlight: 1 })).toMatchObject({ duplicate: true, 'nonmonotonic-send': false });
+  });
+
+  test('phantom writes and reads above the high watermark are never allowed', () => {
+    expect(allowed({ acks: 0, uncleanLeaderElection: true, idempotence: false })).toMatchObject({ 'phantom-write': false, 'read-above-high-watermark': false });
+  });
+});
