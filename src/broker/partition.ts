@@ -52,6 +52,12 @@ export interface RemoteReplicaState {
 export interface PartitionHost {
   nowMs(): number;
   trace(event: TraceEvent): void;
+  /**
+   * KIP-903: may this replica, fetching with this broker epoch, join the ISR? It must be registered
+   * with that very epoch, unfenced and not shutting down — checked against the local metadata image
+   * before asking the controller, which checks again.
+   */
+  isReplicaIsrEligible(brokerId: NodeId, brokerEpoch: number): boolean;
   /** Proposes a new ISR to the controller; the answer comes back through onAlterPartitionResponse. */
   sendAlterPartition(partition: Partition, request: { leaderEpoch: number; partitionEpoch: number; newIsrWithEpochs: Array<{ brokerId: NodeId; brokerEpoch: number }> }): void;
 }
@@ -311,6 +317,7 @@ export class Partition {
     // KAFKA-7128: below the epoch's start offset the follower may still hold a divergent tail.
     const reachedEpochStart = this.settings.legacy.isrJoinWithoutEpochStartOffset || remote.logEndOffset >= this.leaderEpochStartOffset;
     if (!reachedHighWatermark || !reachedEpochStart) return;
+    if (!this.host.isReplicaIsrEligible(replicaId, remote.brokerEpoch)) return;
     this.proposeIsr([...this.isr, replicaId], `${replicaId} caught up`);
   }
 

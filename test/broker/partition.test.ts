@@ -19,7 +19,7 @@ interface Rig {
   clock: { now: number };
 }
 
-function rig(local: NodeId, options: { minIsr?: number; legacy?: Partial<LegacySwitches>; lagMs?: number } = {}): Rig {
+function rig(local: NodeId, options: { minIsr?: number; legacy?: Partial<LegacySwitches>; lagMs?: number; ineligible?: NodeId[] } = {}): Rig {
   const traces: TraceEvent[] = [];
   const proposals: Array<readonly NodeId[]> = [];
   const clock = { now: 0 };
@@ -32,6 +32,7 @@ function rig(local: NodeId, options: { minIsr?: number; legacy?: Partial<LegacyS
     nowMs: () => clock.now,
     trace: (event) => traces.push(event),
     sendAlterPartition: (_p, request) => proposals.push(request.newIsrWithEpochs.map((m) => m.brokerId)),
+    isReplicaIsrEligible: (brokerId) => !(options.ineligible ?? []).includes(brokerId),
   });
   return { partition, traces, proposals, clock };
 }
@@ -107,6 +108,16 @@ describe('Partition as leader', () => {
       partition.fetchAsLeaderForFollower('b2', 1, fetchAt(3, 1, 0), 1 << 20, 2);
       expect(proposals).toEqual([['b1', 'b3', 'b2']]);
     }
+  });
+
+  test('KIP-903: a caught-up follower that is fenced or has a stale broker epoch is not proposed for the ISR', () => {
+    const { partition, proposals } = rig('b1', { ineligible: ['b2'] });
+    partition.applyRegistration(registration('b1', 0, ['b1']));
+    partition.appendRecordsToLeader(records('a'), null, 1, 0);
+    partition.fetchAsLeaderForFollower('b2', 7, fetchAt(1, 0), 1 << 20, 1);
+    expect(proposals).toEqual([]);
+    partition.fetchAsLeaderForFollower('b3', 7, fetchAt(1, 0), 1 << 20, 1);
+    expect(proposals).toEqual([['b1', 'b3']]);
   });
 
   test('a follower that has not caught up for replica.lag.time.max.ms is proposed out of the ISR', () => {

@@ -1,0 +1,71 @@
+/**
+ * The configuration of the KRaft controller, under Kafka's config names and defaults.
+ *
+ * What it models: the broker session timeout the controller enforces, and the cluster-wide
+ * defaults of the topic configs that steer leader election (`min.insync.replicas`,
+ * `unclean.leader.election.enable`) plus the KIP-966 switch `eligible.leader.replicas.enable`
+ * (off by default, as in Kafka 3.x, where ELR is a preview feature).
+ *
+ * Invariants: the session timeout is a positive integer; min.insync.replicas is at least 1.
+ *
+ * Left out: `broker.heartbeat.interval.ms` (the broker's, not the controller's),
+ * `default.replication.factor` / `num.partitions` (CreateTopics must name both), and every
+ * controller setting that does not change behaviour in the simulation.
+ */
+
+export interface ControllerConfig {
+  /** broker.session.timeout.ms: a broker without a heartbeat this long is fenced. */
+  readonly brokerSessionTimeoutMs: number;
+  /** min.insync.replicas: the cluster default; a topic config overrides it. Used for ELR (KIP-966). */
+  readonly minInsyncReplicas: number;
+  /** unclean.leader.election.enable: the cluster default; a topic config overrides it. */
+  readonly uncleanLeaderElectionEnable: boolean;
+  /** eligible.leader.replicas.enable: maintain and elect from ELR (KIP-966). */
+  readonly eligibleLeaderReplicasEnable: boolean;
+}
+
+export const CONTROLLER_CONFIG_KEYS = {
+  brokerSessionTimeoutMs: 'broker.session.timeout.ms',
+  minInsyncReplicas: 'min.insync.replicas',
+  uncleanLeaderElectionEnable: 'unclean.leader.election.enable',
+  eligibleLeaderReplicasEnable: 'eligible.leader.replicas.enable',
+} as const satisfies Record<keyof ControllerConfig, string>;
+
+export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = {
+  brokerSessionTimeoutMs: 9_000,
+  minInsyncReplicas: 1,
+  uncleanLeaderElectionEnable: false,
+  eligibleLeaderReplicasEnable: false,
+};
+
+/** Producer ids are handed out in blocks of this size (Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE). */
+export const PRODUCER_ID_BLOCK_SIZE = 1_000;
+
+/**
+ * Parses Kafka-named keys into a ControllerConfig, with defaults for missing keys; unknown keys are
+ * ignored (the same property map configures the rest of the node). Bad values throw at construction.
+ */
+export function parseControllerConfig(properties: Readonly<Record<string, unknown>>): ControllerConfig {
+  const config: Record<string, number | boolean> = { ...DEFAULT_CONTROLLER_CONFIG };
+  for (const [field, key] of Object.entries(CONTROLLER_CONFIG_KEYS)) {
+    const value = properties[key];
+    if (value === undefined) continue;
+    const fallback = DEFAULT_CONTROLLER_CONFIG[field as keyof ControllerConfig];
+    config[field] = typeof fallback === 'boolean' ? parseBoolean(key, value) : parsePositiveInt(key, value);
+  }
+  return config as unknown as ControllerConfig;
+}
+
+function parsePositiveInt(key: string, value: unknown): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number <= 0) {
+    throw new Error(`${key} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+function parseBoolean(key: string, value: unknown): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`${key} must be true or false, got ${JSON.stringify(value)}`);
+}
