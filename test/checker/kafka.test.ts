@@ -160,6 +160,10 @@ describe('the contract table', () => {
     expect(allowed({ idempotence: false, maxInFlight: 1 })).toMatchObject({ duplicate: true, 'nonmonotonic-send': false });
   });
 
+  test('a legacy switch excuses nothing: the bug it restores is what the checker must catch', () => {
+    expect(Object.values(allowed({ legacy: ['ksim.legacy.truncate.to.high.watermark'] })).some((a) => a)).toBe(false);
+  });
+
   test('phantom writes and reads above the high watermark are never allowed', () => {
     expect(allowed({ acks: 0, uncleanLeaderElection: true, idempotence: false })).toMatchObject({ 'phantom-write': false, 'read-above-high-watermark': false });
   });

@@ -42,7 +42,10 @@ export interface ContractInputs {
   powerLost: ReadonlySet<string>;
   /** Brokers that lost their disk, or had a durable bit flipped. */
   dataDestroyed: ReadonlySet<string>;
-  /** The legacy switches that are on. */
+  /**
+   * The legacy switches that are on. They restore historical bugs; they do not change what the
+   * configuration promises, so what they break is reported as a violation, not excused.
+   */
   legacy: readonly string[];
 }
 
@@ -71,7 +74,6 @@ function judge(anomaly: KafkaAnomaly, c: ContractInputs): { allowed: boolean; re
     case 'inconsistent-offsets':
     case 'committed-data-lost': {
       if (c.acks === 0) return allow('acks=0: the producer does not wait for any broker; a write can vanish before it reaches the log');
-      if (c.legacy.length > 0) return allow(`legacy switch on (${c.legacy.join(', ')}): the historical bug it restores loses data`);
       if (c.uncleanLeaderElection) return allow('unclean.leader.election.enable=true: a replica outside the ISR may lead, missing acknowledged writes');
       if (anomaly !== 'committed-data-lost' && c.acks === 1) {
         return allow('acks=1: the leader acknowledges before followers copy the write; if it fails first, the write is gone');

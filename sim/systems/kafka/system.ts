@@ -1,0 +1,243 @@
+/**
+ * The `kafka` system: a whole KRaft-mode cluster — controllers c1..cN (the metadata quorum),
+ * brokers b1..bM (observers of it, hosting the partition replicas), producers p1..pK writing to
+ * one topic, an admin client a1 that creates the topic, and a final reader r1 that reads every
+ * partition once the producers have stopped.
+ *
+ * The scenario's `config` has one section per component, each with Kafka's own key names:
+ * `broker` (replica.lag.time.max.ms, ..., the ksim.legacy.* switches), `topic` (min.insync.replicas,
+ * unclean.leader.election.enable, flush.messages, ...), `producer` (acks, enable.idempotence, ...),
+ * `controller` (broker.session.timeout.ms, ...) and `raft` (controller.quorum.*).
+ *
+ * Selectors: `@leader` — the leader of partition 0 right then; `@controller` — the active controller;
+ * `@follower` — a broker replicating partition 0 that does not lead it.
+ */
+import type { Host, NodeId } from '../../../src/host.js';
+import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../../../src/broker/config.js';
+import { createBrokerNode } from '../../../src/broker/brokerNode.js';
+import { createProducerNode } from '../../../src/client/producerNode.js';
+import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
+import { createControllerNode } from '../../../src/controller/controllerNode.js';
+import { LOG_CONFIG_KEYS, NEVER } from '../../../src/log/config.js';
+import { RAFT_CONFIG_KEYS, parseRaftConfig } from '../../../src/raft/config.js';
+import { isRaftMessage, raftMessageSizeBytes } from '../../../src/raft/messages.js';
+import { FAULT_FAMILIES } from '../../faults/plan.js';
+import type { Scenario } from '../../scenario/types.js';
+import type { NodeSpec, World } from '../../world.js';
+import { type SystemDefinition, withSchemaDefaults } from '../system.js';
+import { KafkaChecker } from './checker.js';
+import type { ContractInputs } from './contract.js';
+import { AdminNode, FinalReaderNode } from './workload.js';
+
+interface KafkaCluster {
+  controllers: number;
+  brokers: number;
+  producers: number;
+}
+
+interface KafkaWorkload {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  intervalMs: number;
+  keys: number | null;
+}
+
+type Section = Record<string, unknown>;
+interface KafkaConfig {
+  broker: Section;
+  topic: Section;
+  producer: Section;
+  controller: Section;
+  raft: Section;
+}
+
+/** The producer's configs ksim models (ProducerConfig names). */
+const PRODUCER_CONFIG_KEYS = [
+  'acks',
+  'enable.idempotence',
+  'max.in.flight.requests.per.connection',
+  'retries',
+  'delivery.timeout.ms',
+  'request.timeout.ms',
+  'linger.ms',
+  'batch.size',
+  'retry.backoff.ms',
+  'retry.backoff.max.ms',
+  'metadata.max.age.ms',
+  'max.block.ms',
+  'partitioner.ignore.keys',
+];
+
+const SCALAR = { type: ['string', 'number', 'integer', 'boolean'] };
+
+function sectionSchema(keys: readonly string[]): object {
+  return { type: 'object', additionalProperties: false, default: {}, properties: Object.fromEntries(keys.map((key) => [key, SCALAR])) };
+}
+
+const BROKER_KEYS = [...Object.values(BROKER_CONFIG_KEYS), ...Object.values(LEGACY_SWITCH_KEYS)];
+
+export const kafkaSystem: SystemDefinition = {
+  name: 'kafka',
+  description: 'A KRaft-mode Kafka cluster: controllers, brokers, producers, and a final reader',
+  faultFamilies: FAULT_FAMILIES,
+  selectors: ['@leader', '@follower', '@controller'],
+  schemas: {
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        controllers: { type: 'integer', minimum: 1, maximum: 7, default: 3 },
+        brokers: { type: 'integer', minimum: 1, maximum: 9, default: 3 },
+        producers: { type: 'integer', minimum: 0, maximum: 10, default: 2 },
+      },
+    },
+    config: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        broker: sectionSchema(BROKER_KEYS),
+        topic: sectionSchema(LOG_CONFIG_KEYS),
+        producer: sectionSchema(PRODUCER_CONFIG_KEYS),
+        controller: sectionSchema(Object.values(CONTROLLER_CONFIG_KEYS)),
+        raft: sectionSchema(Object.values(RAFT_CONFIG_KEYS)),
+      },
+    },
+    workload: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        topic: { type: 'string', minLength: 1, default: 'events' },
+        partitions: { type: 'integer', minimum: 1, maximum: 64, default: 3 },
+        replicationFactor: { type: 'integer', minimum: 1, maximum: 9, default: 3 },
+        intervalMs: { type: 'integer', minimum: 1, default: 50 },
+        keys: { type: ['integer', 'null'], minimum: 1, default: null },
+      },
+    },
+  },
+  build(scenario: Scenario) {
+    const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
+    const workload = withSchemaDefaults<KafkaWorkload>(kafkaSystem.schemas.workload, scenario.workload);
+    const config: KafkaConfig = { broker: {}, topic: {}, producer: {}, controller: {}, raft: {}, ...(scenario.config as Partial<KafkaConfig>) };
+    const controllers = Array.from({ length: cluster.controllers }, (_, i) => `c${i + 1}`);
+    const brokers = Array.from({ length: cluster.brokers }, (_, i) => `b${i + 1}`);
+    const producers = Array.from({ length: cluster.producers }, (_, i) => `p${i + 1}`);
+    const raftConfig = parseRaftConfig(config.raft);
+    const brokerConfig = parseBrokerConfig({ ...config.broker, ...pick(config.topic, ['min.insync.replicas']) });
+    // Topic-level settings the controller needs (elections) are also its cluster defaults here.
+    const controllerConfig = parseControllerConfig({ ...config.controller, ...pick(config.topic, ['min.insync.replicas', 'unclean.leader.election.enable']) });
+    const quiesceAtMs = scenario.durationMs + Math.floor(scenario.livenessMs / 2);
+    const readAtMs = scenario.durationMs + Math.floor((scenario.livenessMs * 3) / 4);
+    const topicConfigs = Object.fromEntries(Object.entries(config.topic).map(([key, value]) => [key, String(value)]));
+
+    const nodes: NodeSpec[] = [
+      ...controllers.map((id): NodeSpec => ({ id, role: 'server', factory: createControllerNode({ raftConfig, voters: controllers, controllerConfig }) })),
+      ...brokers.map((id): NodeSpec => ({
+        id,
+        role: 'server',
+        factory: createBrokerNode({ raftConfig, controllers, brokerConfig, logDefaults: config.topic }),
+      })),
+      ...producers.map((id): NodeSpec => ({
+        id,
+        role: 'client',
+        factory: createProducerNode({
+          bootstrapBrokers: brokers,
+          topic: workload.topic,
+          config: config.producer,
+          workload: { intervalMs: workload.intervalMs, keys: workload.keys, stopAtMs: quiesceAtMs },
+        }),
+      })),
+      {
+        id: 'a1',
+        role: 'client',
+        factory: (host) =>
+          new AdminNode(host as Host<unknown>, controllers, { name: workload.topic, partitions: workload.partitions, replicationFactor: workload.replicationFactor, configs: topicConfigs }, 2_000),
+      },
+      { id: 'r1', role: 'client', factory: (host) => new FinalReaderNode(host as Host<unknown>, brokers, workload.topic, workload.partitions, readAtMs) },
+    ];
+
+    const view = { leaderOfPartition0: null as NodeId | null, replicasOfPartition0: [] as NodeId[], activeController: null as NodeId | null };
+    return {
+      nodes,
+      sizeOf: kafkaMessageSizeBytes,
+      resolveSelector(selector: string, world: World): NodeId | undefined {
+        if (selector === '@leader') return view.leaderOfPartition0 ?? undefined;
+        if (selector === '@controller') return view.activeController ?? undefined;
+        if (selector === '@follower') return view.replicasOfPartition0.find((id) => id !== view.leaderOfPartition0 && world.isUp(id));
+        return undefined;
+      },
+      attach(world: World) {
+        const contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> } = {
+          ...contractInputs(config, workload, brokerConfig.minInsyncReplicas, controllerConfig.uncleanLeaderElectionEnable),
+          powerLost: new Set(),
+          dataDestroyed: new Set(),
+        };
+        const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
+        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic }, contract, world);
+        world.onTrace((record) => {
+          const event = record.event;
+          if (event.type === 'metadata.partition' && event['topic'] === workload.topic && event['partition'] === 0) {
+            view.leaderOfPartition0 = (event['leader'] ?? null) as NodeId | null;
+            view.replicasOfPartition0 = (event['replicas'] ?? []) as NodeId[];
+          }
+          if (event.type === 'controller.active') view.activeController = record.node;
+          checker.observe(record);
+        });
+        world.onFault((_atMs, action, note) => {
+          const node = note.split(':')[0]!;
+          if (action.type === 'crash' && action.mode === 'power' && brokers.includes(node)) contract.powerLost.add(node);
+          if ((action.type === 'crash' && action.mode === 'disk') || (action.type === 'bit-flip' && !note.includes('no durable data'))) {
+            contract.dataDestroyed.add(node);
+            if (action.type === 'crash' && brokers.includes(node)) checker.onDiskLost(node);
+          }
+        });
+        // A controller that lost stable storage can break KRaft's own invariants (pre-KIP-853); a
+        // node that then finds its metadata log contradicting itself halts, as Kafka would.
+        world.judgeNodeErrors((error) => {
+          const lostVoters = controllers.filter((id) => contract.dataDestroyed.has(id));
+          return lostVoters.length > 0 ? `${error.node} halted (${error.message}) after controllers lost stable storage (${lostVoters.join(', ')})` : null;
+        });
+        return checker;
+      },
+    };
+  },
+};
+
+function pick(section: Section, keys: readonly string[]): Section {
+  return Object.fromEntries(keys.filter((key) => key in section).map((key) => [key, section[key]]));
+}
+
+function contractInputs(config: KafkaConfig, workload: KafkaWorkload, minInsyncReplicas: number, uncleanLeaderElection: boolean) {
+  const producer = config.producer;
+  const acksRaw = String(producer['acks'] ?? 'all');
+  const acks = acksRaw === 'all' || acksRaw === '-1' ? -1 : Number(acksRaw);
+  const flushMessages = config.topic['flush.messages'] === undefined ? NEVER : Number(config.topic['flush.messages']);
+  const legacy = Object.values(LEGACY_SWITCH_KEYS).filter((key) => config.broker[key] === true || config.broker[key] === 'true');
+  return {
+    acks,
+    minInsyncReplicas,
+    replicationFactor: workload.replicationFactor,
+    uncleanLeaderElection,
+    idempotence: String(producer['enable.idempotence'] ?? 'true') !== 'false',
+    maxInFlight: Number(producer['max.in.flight.requests.per.connection'] ?? 5),
+    flushMessages,
+    legacy,
+  };
+}
+
+/** Wire sizes: a flat header, plus each record's key and value and Kafka's per-record overhead. */
+export function kafkaMessageSizeBytes(message: unknown): number {
+  // KRaft and Kafka both have a `Fetch` API; Kafka's names its topics, KRaft's has one partition.
+  const kafkaShaped = typeof message === 'object' && message !== null && ('topics' in message || 'responses' in message || 'topicData' in message);
+  if (!kafkaShaped && isRaftMessage(message)) return raftMessageSizeBytes(message);
+  const HEADER_BYTES = 64;
+  const RECORD_OVERHEAD_BYTES = 24;
+  let bytes = HEADER_BYTES;
+  const addBatch = (batch: { records: ReadonlyArray<{ key: string | null; value: string | null }> }) => {
+    for (const record of batch.records) bytes += RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  };
+  const m = message as { api?: string; topicData?: Array<{ partitionData: Array<{ records: Parameters<typeof addBatch>[0] }> }>; responses?: Array<{ partitions?: Array<{ records?: Array<Parameters<typeof addBatch>[0]> }> }> };
+  if (m.api === 'Produce') for (const topic of m.topicData ?? []) for (const data of topic.partitionData) addBatch(data.records);
+  if (m.api === 'FetchResponse') for (const topic of m.responses ?? []) for (const data of topic.partitions ?? []) for (const batch of data.records ?? []) addBatch(batch);
+  return bytes;
+}

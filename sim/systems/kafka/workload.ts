@@ -1,0 +1,188 @@
+/**
+ * The Kafka system's workload drivers, like Jepsen's clients: protocol nodes written against
+ * src/host.ts that talk to the cluster only through Kafka's APIs.
+ * - AdminNode creates the scenario's topic (CreateTopics, retried on every controller until one
+ *   answers), as an operator would right after the cluster starts.
+ * - FinalReaderNode reads every partition from offset 0 up to its high watermark (Fetch as a
+ *   consumer, read_uncommitted), once the producers have stopped, and traces what it read: the
+ *   history checks compare it with what the producers were told.
+ */
+import type { DiskCompletion, Host, NodeId, ProtocolNode, TimerId } from '../../../src/host.js';
+import type { FetchResponse, KafkaResponse, MetadataResponse } from '../../../src/protocol/apis.js';
+
+const RETRY_MS = 1_000;
+const REQUEST_TIMEOUT_MS = 2_000;
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export class AdminNode implements ProtocolNode<unknown> {
+  private nextCorrelation = 1;
+  private inFlight: number | null = null;
+  private attempt = 0;
+  private done = false;
+
+  constructor(
+    private readonly host: Host<unknown>,
+    private readonly controllers: readonly NodeId[],
+    private readonly topic: TopicSpec,
+    private readonly startAfterMs: number,
+  ) {}
+
+  onStart(): void {
+    this.host.setTimer(this.startAfterMs, 'admin.create');
+  }
+
+  onTimer(tag: string): void {
+    if (tag !== 'admin.create' || this.done) return;
+    // Ask the controllers in turn; whichever is active answers, the others say NOT_CONTROLLER.
+    const controller = this.controllers[this.attempt++ % this.controllers.length]!;
+    const correlationId = this.nextCorrelation++;
+    this.inFlight = correlationId;
+    this.host.send(controller, {
+      api: 'CreateTopics',
+      correlationId,
+      topics: [{ name: this.topic.name, numPartitions: this.topic.partitions, replicationFactor: this.topic.replicationFactor, configs: this.topic.configs }],
+    }, 'controller');
+    this.host.setTimer(RETRY_MS, 'admin.create');
+  }
+
+  onMessage(_from: NodeId, message: unknown): void {
+    const response = message as KafkaResponse;
+    if (response.api !== 'CreateTopicsResponse' || response.correlationId !== this.inFlight) return;
+    const result = response.topics[0];
+    if (result === undefined) return;
+    if (result.errorCode === 'NONE' || result.errorCode === 'TOPIC_ALREADY_EXISTS') {
+      this.done = true;
+      this.host.trace({ type: 'admin.topic-created', topic: this.topic.name, errorCode: result.errorCode });
+    }
+  }
+
+  onDiskComplete(_completion: DiskCompletion): void {}
+  onDisconnect(): void {}
+}
+
+interface PartitionRead {
+  readonly partition: number;
+  leader: NodeId | null;
+  leaderEpoch: number;
+  fetchOffset: number;
+  readonly records: Array<[number, string | null]>;
+  done: boolean;
+}
+
+export class FinalReaderNode implements ProtocolNode<unknown> {
+  private nextCorrelation = 1;
+  private readonly reads = new Map<number, PartitionRead>();
+  private inFlight = new Map<number, { kind: 'metadata' } | { kind: 'fetch'; partition: number }>();
+  private timeouts = new Map<number, TimerId>();
+  private brokerIndex = 0;
+
+  constructor(
+    private readonly host: Host<unknown>,
+    private readonly brokers: readonly NodeId[],
+    private readonly topic: string,
+    private readonly partitions: number,
+    /** The wall-clock time to start reading: after the producers stopped and replication settled. */
+    private readonly readAtMs: number,
+  ) {}
+
+  onStart(): void {
+    for (let partition = 0; partition < this.partitions; partition++) {
+      this.reads.set(partition, { partition, leader: null, leaderEpoch: -1, fetchOffset: 0, records: [], done: false });
+    }
+    this.host.setTimer(Math.max(0, this.readAtMs - this.host.nowMs()), 'reader.start');
+  }
+
+  onTimer(tag: string): void {
+    if (tag === 'reader.start' || tag === 'reader.retry') return this.refreshMetadata();
+    if (tag.startsWith('reader.timeout/')) {
+      const correlationId = Number(tag.slice('reader.timeout/'.length));
+      if (this.inFlight.delete(correlationId)) this.host.setTimer(RETRY_MS, 'reader.retry');
+    }
+  }
+
+  private send(to: NodeId, message: { api: string; correlationId: number; [field: string]: unknown }, what: { kind: 'metadata' } | { kind: 'fetch'; partition: number }): void {
+    this.inFlight.set(message.correlationId, what);
+    this.timeouts.set(message.correlationId, this.host.setTimer(REQUEST_TIMEOUT_MS, `reader.timeout/${message.correlationId}`));
+    this.host.send(to, message, 'client');
+  }
+
+  private refreshMetadata(): void {
+    const broker = this.brokers[this.brokerIndex++ % this.brokers.length]!;
+    this.send(broker, { api: 'Metadata', correlationId: this.nextCorrelation++, topics: [this.topic] }, { kind: 'metadata' });
+  }
+
+  onMessage(_from: NodeId, message: unknown): void {
+    const response = message as KafkaResponse;
+    if (!('correlationId' in response)) return;
+    const what = this.inFlight.get(response.correlationId);
+    if (what === undefined) return;
+    this.inFlight.delete(response.correlationId);
+    const timer = this.timeouts.get(response.correlationId);
+    if (timer !== undefined) this.host.cancelTimer(timer);
+    if (what.kind === 'metadata' && response.api === 'MetadataResponse') return this.onMetadata(response);
+    if (what.kind === 'fetch' && response.api === 'FetchResponse') return this.onFetch(what.partition, response);
+  }
+
+  private onMetadata(response: MetadataResponse): void {
+    const topic = response.topics.find((t) => t.name === this.topic);
+    for (const data of topic?.partitions ?? []) {
+      const read = this.reads.get(data.partitionIndex);
+      if (read === undefined || read.done) continue;
+      read.leader = data.leaderId;
+      read.leaderEpoch = data.leaderEpoch;
+    }
+    let waiting = false;
+    for (const read of this.reads.values()) {
+      if (read.done) continue;
+      if (read.leader === null) waiting = true;
+      else this.fetch(read);
+    }
+    if (waiting) this.host.setTimer(RETRY_MS, 'reader.retry');
+  }
+
+  private fetch(read: PartitionRead): void {
+    this.send(read.leader!, {
+      api: 'Fetch',
+      correlationId: this.nextCorrelation++,
+      replicaId: -1,
+      replicaEpoch: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      topics: [{ topic: this.topic, partitions: [{ partition: read.partition, currentLeaderEpoch: read.leaderEpoch, fetchOffset: read.fetchOffset, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+    }, { kind: 'fetch', partition: read.partition });
+  }
+
+  private onFetch(partition: number, response: FetchResponse): void {
+    const read = this.reads.get(partition)!;
+    const data = response.responses[0]?.partitions[0];
+    if (data === undefined || data.errorCode !== 'NONE') {
+      // A leader change or a leader that is not ready: find the leader again, a little later.
+      this.host.setTimer(RETRY_MS, 'reader.retry');
+      return;
+    }
+    for (const batch of data.records) {
+      batch.records.forEach((record, i) => {
+        const offset = batch.baseOffset + i;
+        if (offset >= read.fetchOffset) read.records.push([offset, record.value]);
+      });
+      read.fetchOffset = Math.max(read.fetchOffset, batch.baseOffset + batch.lastOffsetDelta + 1);
+    }
+    if (data.records.length === 0 && read.fetchOffset >= data.highWatermark) {
+      read.done = true;
+      this.host.trace({ type: 'kafka.final-read', topic: this.topic, partition, highWatermark: data.highWatermark, records: read.records });
+      return;
+    }
+    this.fetch(read);
+  }
+
+  onDiskComplete(_completion: DiskCompletion): void {}
+  onDisconnect(): void {}
+}
