@@ -406,6 +406,12 @@ export class Partition {
     if (this.roleValue !== 'follower') return { error: 'NOT_LEADER_OR_FOLLOWER' };
     if (response.errorCode !== 'NONE') return { error: response.errorCode };
     if (response.divergingEpoch !== null) {
+      if (response.divergingEpoch.endOffset < 0) {
+        // The leader knows no epoch at or below ours (its log is empty or starts later): as
+        // Kafka's fetcher does for an undefined end offset, fall back to our high watermark.
+        this.truncateTo(this.log.highWatermark, 'diverging epoch undefined on the leader: truncate to the high watermark');
+        return 'truncated';
+      }
       // Kafka's truncateOnFetchResponse: the leader's end of the diverging epoch, but never above
       // our own end for that epoch (we may hold less of it than the leader).
       const own = this.log.endOffsetForEpoch(response.divergingEpoch.epoch);

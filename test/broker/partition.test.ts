@@ -181,6 +181,26 @@ describe('Partition as follower', () => {
     expect(follower.partition.log.logEndOffset).toBe(2);
   });
 
+  test('a diverging epoch the leader cannot place (undefined end offset) truncates to the high watermark, as Kafka does', () => {
+    const { partition } = rig('b2');
+    partition.applyRegistration(registration('b2', 0, ['b2', 'b3']));
+    for (const value of ['a', 'b', 'c']) partition.appendRecordsToLeader(records(value), null, 1, 0);
+    partition.log.updateHighWatermark(2);
+    partition.applyRegistration(registration('b1', 1, ['b1', 'b2'], 1));
+    const outcome = partition.onFollowerFetchResponse({
+      partitionIndex: 0,
+      errorCode: 'NONE',
+      highWatermark: 0,
+      lastStableOffset: 0,
+      logStartOffset: 0,
+      divergingEpoch: { epoch: -1, endOffset: -1 },
+      currentLeader: { leaderId: 'b1', leaderEpoch: 1 },
+      records: [],
+    }, 1);
+    expect(outcome).toBe('truncated');
+    expect(partition.log.logEndOffset).toBe(2);
+  });
+
   test('pre-KIP-101 legacy switch: a new follower truncates to its high watermark, committed or not', () => {
     const { partition } = rig('b2', { legacy: { truncateToHighWatermark: true } });
     partition.applyRegistration(registration('b2', 0, ['b2', 'b3']));

@@ -26,7 +26,7 @@ type Step = [node: string, event: TraceEvent, incarnation?: number];
 
 function checker(contract: Partial<ContractInputs> = {}) {
   return new KafkaChecker(
-    { partitionKeys: ['t-0'], topic: 't' },
+    { partitionKeys: ['t-0'], topic: 't', controllers: ['c1', 'c2', 'c3'] },
     { ...safe, powerLost: new Set(), dataDestroyed: new Set(), ...contract } as ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> },
     null,
   );
@@ -81,8 +81,10 @@ describe('KafkaChecker invariants', () => {
   });
 
   test('MonotonicPartitionEpochs: the controller commits a lower epoch', () => {
-    const meta = (leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
-    expect(names(feed(checker(), [['c1', meta(2, 5)], ['c1', meta(1, 6)]]))).toEqual(['MonotonicPartitionEpochs']);
+    const meta = (offset: number, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
+    expect(names(feed(checker(), [['c1', meta(10, 2, 5)], ['c1', meta(11, 1, 6)]]))).toEqual(['MonotonicPartitionEpochs']);
+    // A new active controller tracing an already-traced change again is not a regression.
+    expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(11, 2, 2)], ['c2', meta(10, 1, 1)]]))).toEqual([]);
   });
 });
 
@@ -130,6 +132,15 @@ describe('KafkaChecker history', () => {
   test('liveness: a final read that never completed is reported', () => {
     const c = feed(checker(), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
     expect(finish(c).violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['liveness/final-read']));
+  });
+
+  test('liveness: excused only when a majority of controllers lost their disks (the metadata is gone)', () => {
+    const one = feed(checker({ dataDestroyed: new Set(['c1']) }), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
+    expect(finish(one).violations.map((v) => v.invariant)).toContain('liveness/final-read');
+    const two = feed(checker({ dataDestroyed: new Set(['c1', 'c2']) }), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
+    const result = finish(two);
+    expect(result.violations).toEqual([]);
+    expect(result.anomalies.map((a) => a.anomaly)).toContain('cluster-metadata-lost');
   });
 });
 

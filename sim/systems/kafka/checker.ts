@@ -41,6 +41,8 @@ interface PartitionModel {
   readonly leaders: Map<number, NodeId>;
   leaderEpoch: number;
   partitionEpoch: number;
+  /** The metadata log offset of the last change seen: a new controller may trace a change again. */
+  metadataOffset: number;
 }
 
 export interface FinalRead {
@@ -52,6 +54,8 @@ export interface FinalRead {
 export interface KafkaCheckerOptions {
   /** Every partition the final read must cover, as `topic-partition`. */
   readonly partitionKeys: readonly string[];
+  /** controller.quorum.voters: losing a majority of their disks loses the cluster's metadata. */
+  readonly controllers: readonly NodeId[];
   /** The topic producers write to, when their history does not name one. */
   readonly topic: string;
 }
@@ -112,8 +116,14 @@ export class KafkaChecker implements SystemChecker {
           });
         }
         return;
-      case 'metadata.partition':
+      case 'metadata.partition': {
+        // Committed changes are traced by whichever controller replays them as raft leader, so
+        // after a failover the same offset may be traced twice: judge each offset once, in order.
+        const partition = this.partition(key);
+        if (num('offset') <= partition.metadataOffset) return;
+        partition.metadataOffset = num('offset');
         return this.onMetadataPartition(key, record, num('leaderEpoch'), num('partitionEpoch'));
+      }
       case 'kafka.final-read': {
         const records = event['records'] as ReadonlyArray<readonly [number, string | null]>;
         this.finalReads.set(key, { topic: String(event['topic']), partition: num('partition'), records });
@@ -127,7 +137,7 @@ export class KafkaChecker implements SystemChecker {
   private partition(key: string): PartitionModel {
     let model = this.partitions.get(key);
     if (model === undefined) {
-      model = { replicas: new Map(), committed: new Map(), committedEnd: 0, leaders: new Map(), leaderEpoch: -1, partitionEpoch: -1 };
+      model = { replicas: new Map(), committed: new Map(), committedEnd: 0, leaders: new Map(), leaderEpoch: -1, partitionEpoch: -1, metadataOffset: -1 };
       this.partitions.set(key, model);
     }
     return model;
@@ -212,13 +222,17 @@ export class KafkaChecker implements SystemChecker {
 
   // ---- Reporting ----
 
+  private count(anomaly: string, reason: string): void {
+    const entry = this.allowed.get(anomaly) ?? { count: 0, reason };
+    entry.count++;
+    this.allowed.set(anomaly, entry);
+  }
+
   /** An anomaly: counted if the contract allows it, else a violation. */
   report(anomaly: KafkaAnomaly, invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
     const reason = allowedReason(anomaly, this.contract);
     if (reason !== null) {
-      const entry = this.allowed.get(anomaly) ?? { count: 0, reason };
-      entry.count++;
-      this.allowed.set(anomaly, entry);
+      this.count(anomaly, reason);
       return;
     }
     this.violation(`${invariant}/${anomaly}`, atMs, message, details);
@@ -245,7 +259,16 @@ export class KafkaChecker implements SystemChecker {
       if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
     }
     const violations = this.safety.slice();
-    if (violations.length === 0 && this.healAtMs !== null) violations.push(...this.livenessFailures(world, operations));
+    if (violations.length === 0 && this.healAtMs !== null) {
+      const lostControllers = this.options.controllers.filter((id) => this.contract.dataDestroyed.has(id));
+      const metadataLost = lostControllers.length > this.options.controllers.length / 2;
+      for (const failure of this.livenessFailures(world, operations)) {
+        // With a majority of the metadata quorum's disks gone, the topic itself may be gone: the
+        // cluster is a new, empty one. Pre-KIP-853 KRaft cannot tell; the report says so.
+        if (!metadataLost) violations.push(failure);
+        else this.count('cluster-metadata-lost', `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`);
+      }
+    }
     const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
     const count = (outcome: string) => operations.filter((op) => op.outcome === outcome).length;
     return {

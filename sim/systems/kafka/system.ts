@@ -25,6 +25,7 @@ import { FAULT_FAMILIES } from '../../faults/plan.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { NodeSpec, World } from '../../world.js';
 import { type SystemDefinition, withSchemaDefaults } from '../system.js';
+import { RaftChecker } from '../raft/checker.js';
 import { KafkaChecker } from './checker.js';
 import type { ContractInputs } from './contract.js';
 import { AdminNode, FinalReaderNode } from './workload.js';
@@ -173,7 +174,10 @@ export const kafkaSystem: SystemDefinition = {
           dataDestroyed: new Set(),
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
-        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic }, contract, world);
+        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers }, contract, world);
+        // The metadata quorum is checked with the KRaft invariants too (safety only: the
+        // controller proposes when it has something to say, not on a schedule).
+        const quorumChecker = new RaftChecker({ voters: controllers, commitBoundMs: 2 * raftConfig.fetchTimeoutMs }, world);
         world.onTrace((record) => {
           const event = record.event;
           if (event.type === 'metadata.partition' && event['topic'] === workload.topic && event['partition'] === 0) {
@@ -181,7 +185,8 @@ export const kafkaSystem: SystemDefinition = {
             view.replicasOfPartition0 = (event['replicas'] ?? []) as NodeId[];
           }
           if (event.type === 'controller.active') view.activeController = record.node;
-          checker.observe(record);
+          if (event.type.startsWith('raft.')) quorumChecker.observe(record);
+          else checker.observe(record);
         });
         world.onFault((_atMs, action, note) => {
           const node = note.split(':')[0]!;
@@ -189,6 +194,7 @@ export const kafkaSystem: SystemDefinition = {
           if ((action.type === 'crash' && action.mode === 'disk') || (action.type === 'bit-flip' && !note.includes('no durable data'))) {
             contract.dataDestroyed.add(node);
             if (action.type === 'crash' && brokers.includes(node)) checker.onDiskLost(node);
+            quorumChecker.onDataLost(node, action.type === 'crash' ? 'disk loss' : 'flipped bit');
           }
         });
         // A controller that lost stable storage can break KRaft's own invariants (pre-KIP-853); a
@@ -197,7 +203,15 @@ export const kafkaSystem: SystemDefinition = {
           const lostVoters = controllers.filter((id) => contract.dataDestroyed.has(id));
           return lostVoters.length > 0 ? `${error.node} halted (${error.message}) after controllers lost stable storage (${lostVoters.join(', ')})` : null;
         });
-        return checker;
+        return {
+          violations: () => [...quorumChecker.violations(), ...checker.violations()],
+          onHeal: (w: World) => checker.onHeal(w),
+          finish: (w: World) => {
+            const quorum = quorumChecker.finishSafety(w.nowMs);
+            const result = checker.finish(w);
+            return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
+          },
+        };
       },
     };
   },

@@ -323,6 +323,13 @@ export class RaftChecker implements SystemChecker {
     };
   }
 
+  /** The end-of-run safety checks alone, for a quorum whose liveness another checker judges. */
+  finishSafety(atMs: number): { violations: Violation[]; anomalies: AllowedAnomaly[] } {
+    if (this.safety.length === 0) this.checkConsistentCommittedData(atMs);
+    const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
+    return { violations: this.safety.slice(), anomalies };
+  }
+
   checkConsistentCommittedData(atMs: number): void {
     for (const [id, node] of [...this.nodes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       for (const [offset, entry] of node.log) {
