@@ -56,9 +56,10 @@ const TIMER = {
   flush: 'broker.flush',
   delayed: 'broker.delayed/',
   alterPartition: 'broker.alter-partition/',
+  producerIds: 'broker.producer-ids-timeout',
 } as const;
 
-/** How long an AlterPartition may go unanswered before the partition may propose again. */
+/** How long an AlterPartition or AllocateProducerIds may go unanswered before it is asked again. */
 const ALTER_PARTITION_TIMEOUT_MS = 5_000;
 /** How often the logs' flush policy and retention are checked. */
 const LOG_MAINTENANCE_INTERVAL_MS = 1_000;
@@ -88,7 +89,8 @@ export class BrokerNode implements ProtocolNode<unknown> {
   private readonly purgatory = new Purgatory<FetchRequest>();
   private readonly alterPartitionsInFlight = new Map<number, { partition: Partition; timer: TimerId }>();
   private producerIds: { next: number; end: number } | null = null;
-  private producerIdsInFlight = false;
+  /** An AllocateProducerIds is outstanding; its timer clears this, so a lost one is asked again. */
+  private producerIdsRequested = false;
   private nextCorrelation = 1;
 
   constructor(
@@ -164,7 +166,7 @@ export class BrokerNode implements ProtocolNode<unknown> {
       case 'AlterPartitionResponse':
         return this.onAlterPartitionResponse(kafka);
       case 'AllocateProducerIdsResponse':
-        this.producerIdsInFlight = false;
+        this.producerIdsRequested = false;
         if (kafka.errorCode === 'NONE') this.producerIds = { next: kafka.producerIdStart, end: kafka.producerIdStart + kafka.producerIdLen };
         return;
       default:
@@ -180,6 +182,10 @@ export class BrokerNode implements ProtocolNode<unknown> {
     if (tag === TIMER.heartbeat) {
       this.host.setTimer(this.options.brokerConfig.brokerHeartbeatIntervalMs, TIMER.heartbeat);
       this.heartbeat();
+      return;
+    }
+    if (tag === TIMER.producerIds) {
+      this.producerIdsRequested = false;
       return;
     }
     if (tag === TIMER.register) {
@@ -301,8 +307,12 @@ export class BrokerNode implements ProtocolNode<unknown> {
 
   private maybeRequestProducerIds(controller: NodeId): void {
     const remaining = this.producerIds === null ? 0 : this.producerIds.end - this.producerIds.next;
-    if (this.producerIdsInFlight || remaining >= PRODUCER_ID_BLOCK_REFILL_BELOW) return;
-    this.producerIdsInFlight = true;
+    if (remaining >= PRODUCER_ID_BLOCK_REFILL_BELOW) return;
+    // A request lost to a partition or a controller failover must not block producers forever:
+    // a timer (not the wall clock, which skew can move) lets it be asked again.
+    if (this.producerIdsRequested) return;
+    this.producerIdsRequested = true;
+    this.host.setTimer(ALTER_PARTITION_TIMEOUT_MS, TIMER.producerIds);
     this.host.send(controller, { api: 'AllocateProducerIds', correlationId: this.nextCorrelation++, brokerId: this.host.nodeId, brokerEpoch: this.brokerEpoch }, 'controller');
   }
 
