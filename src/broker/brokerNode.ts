@@ -356,6 +356,7 @@ export class BrokerNode implements ProtocolNode<unknown> {
       nowMs: () => self.host.nowMs(),
       trace: (event) => self.host.trace(event),
       sendAlterPartition: (partition, request) => self.sendAlterPartition(partition, request),
+      onStorageError: (reason) => self.host.halt(`log directory failed (${reason}): shutting down, as a broker whose only log directory is offline does`),
       isReplicaIsrEligible: (brokerId, brokerEpoch) => {
         const registration = self.image.brokers.get(brokerId);
         return registration !== undefined && !registration.fenced && !registration.inControlledShutdown && registration.brokerEpoch === brokerEpoch;

@@ -58,6 +58,12 @@ export interface PartitionHost {
    * before asking the controller, which checks again.
    */
   isReplicaIsrEligible(brokerId: NodeId, brokerEpoch: number): boolean;
+  /**
+   * The log failed (a corrupt batch read back, a write the disk refused): Kafka takes the log
+   * directory offline, and a broker with its only directory offline shuts down. Nothing after this
+   * call takes effect.
+   */
+  onStorageError(reason: string): void;
   /** Proposes a new ISR to the controller; the answer comes back through onAlterPartitionResponse. */
   sendAlterPartition(partition: Partition, request: { leaderEpoch: number; partitionEpoch: number; newIsrWithEpochs: Array<{ brokerId: NodeId; brokerEpoch: number }> }): void;
 }
@@ -216,6 +222,7 @@ export class Partition {
     const result = this.log.appendAsLeader(records, this.registration.leaderEpoch, producer, nowMs);
     if (isLogError(result)) {
       if (result.error === 'UNEXPECTED_APPEND_OFFSET') throw new Error(`${this.topic}-${this.partitionId}: leader append reported UNEXPECTED_APPEND_OFFSET`);
+      if (result.error === 'KAFKA_STORAGE_ERROR') this.host.onStorageError(`append to ${this.topic}-${this.partitionId} failed`);
       return { error: result.error };
     }
     if (!result.duplicate) {
@@ -275,7 +282,7 @@ export class Partition {
     }
     this.updateFollowerFetchState(replicaId, remote, request.fetchOffset, request.logStartOffset, brokerEpoch, nowMs);
     const read = this.log.read(request.fetchOffset, maxBytes, this.log.logEndOffset);
-    if (read.error !== undefined) return this.errorResponse(read.error);
+    if (read.error !== undefined) return this.readFailed(read.error);
     return { ...this.emptyResponse(), records: read.batches };
   }
 
@@ -286,7 +293,7 @@ export class Partition {
     const highWatermark = this.log.highWatermark;
     if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
     const read = this.log.read(request.fetchOffset, maxBytes, highWatermark);
-    if (read.error !== undefined) return this.errorResponse(read.error);
+    if (read.error !== undefined) return this.readFailed(read.error);
     if (read.batches.length > 0) {
       const last = read.batches[read.batches.length - 1]!;
       this.trace('partition.read', { fetchOffset: request.fetchOffset, endOffset: lastOffset(last) + 1, highWatermark });
@@ -421,7 +428,10 @@ export class Partition {
     }
     if (response.records.length > 0) {
       const appended = this.log.appendAsFollower(response.records, nowMs);
-      if (isLogError(appended)) return { error: appended.error };
+      if (isLogError(appended)) {
+        if (appended.error === 'KAFKA_STORAGE_ERROR') this.host.onStorageError(`append to ${this.topic}-${this.partitionId} failed`);
+        return { error: appended.error };
+      }
       this.traceFollowerAppend(response.records);
     }
     const highWatermark = Math.min(response.highWatermark, this.log.logEndOffset);
@@ -451,6 +461,12 @@ export class Partition {
   }
 
   // ---- Responses ----
+
+  /** A read that failed: a corrupt batch is a failed log directory, not a client's problem. */
+  private readFailed(error: 'OFFSET_OUT_OF_RANGE' | 'CORRUPT_MESSAGE'): FetchResponsePartition {
+    if (error === 'CORRUPT_MESSAGE') this.host.onStorageError(`corrupt batch in ${this.topic}-${this.partitionId}`);
+    return this.errorResponse(error);
+  }
 
   private emptyResponse(): FetchResponsePartition {
     return {

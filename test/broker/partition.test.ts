@@ -33,6 +33,7 @@ function rig(local: NodeId, options: { minIsr?: number; legacy?: Partial<LegacyS
     trace: (event) => traces.push(event),
     sendAlterPartition: (_p, request) => proposals.push(request.newIsrWithEpochs.map((m) => m.brokerId)),
     isReplicaIsrEligible: (brokerId) => !(options.ineligible ?? []).includes(brokerId),
+    onStorageError: (reason) => traces.push({ type: 'test.storage-error', reason }),
   });
   return { partition, traces, proposals, clock };
 }

@@ -19,6 +19,8 @@ const safe: ContractInputs = {
   flushMessages: Number.MAX_SAFE_INTEGER,
   powerLost: new Set(),
   dataDestroyed: new Set(),
+  controllers: ['c1', 'c2', 'c3'],
+  eligibleLeaderReplicas: true,
   legacy: [],
 };
 
@@ -82,7 +84,9 @@ describe('KafkaChecker invariants', () => {
 
   test('MonotonicPartitionEpochs: the controller commits a lower epoch', () => {
     const meta = (offset: number, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
-    expect(names(feed(checker(), [['c1', meta(10, 2, 5)], ['c1', meta(11, 1, 6)]]))).toEqual(['MonotonicPartitionEpochs']);
+    expect(names(feed(checker(), [['c1', meta(10, 2, 5)], ['c1', meta(11, 1, 6)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    // Allowed only once a controller lost its storage (pre-KIP-853).
+    expect(names(feed(checker({ dataDestroyed: new Set(['c2']) }), [['c1', meta(10, 2, 5)], ['c1', meta(11, 1, 6)]]))).toEqual([]);
     // A new active controller tracing an already-traced change again is not a regression.
     expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(11, 2, 2)], ['c2', meta(10, 1, 1)]]))).toEqual([]);
   });
@@ -113,8 +117,17 @@ describe('KafkaChecker history', () => {
   });
 
   test('a later send landing before an earlier one is nonmonotonic-send', () => {
-    const steps: Step[] = [invoke(1, 'v1'), invoke(2, 'v2'), ok(2, 'v2', 0), ok(1, 'v1', 1), finalRead(['v2', 'v1'])];
+    // Six sends in order, then two more out of order: past the first batches, so a violation.
+    const first: Step[] = [1, 2, 3, 4, 5, 6].flatMap((i) => [invoke(i, `v${i}`), ok(i, `v${i}`, i - 1)]);
+    const steps: Step[] = [...first, invoke(7, 'v7'), invoke(8, 'v8'), ok(8, 'v8', 6), ok(7, 'v7', 7), finalRead(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v8', 'v7'])];
     expect(finish(feed(checker(), steps)).violations.map((v) => v.invariant)).toEqual(['History/nonmonotonic-send']);
+  });
+
+  test('a producer\'s first batches to a partition landing out of order is Kafka\'s own hole (KIP-360), counted apart', () => {
+    const steps: Step[] = [invoke(1, 'v1'), invoke(2, 'v2'), ok(2, 'v2', 0), ok(1, 'v1', 1), finalRead(['v2', 'v1'])];
+    const result = finish(feed(checker(), steps));
+    expect(result.violations).toEqual([]);
+    expect(result.anomalies.map((a) => a.anomaly)).toEqual(['nonmonotonic-first-batches']);
   });
 
   test('a value no one sent is a phantom-write, allowed by no configuration', () => {
@@ -158,6 +171,17 @@ describe('the contract table', () => {
 
   test('unclean election allows losing even committed data', () => {
     expect(allowed({ uncleanLeaderElection: true })).toMatchObject({ 'lost-write': true, 'committed-data-lost': true });
+  });
+
+  test('without ELR (KIP-966), one broker losing power may lose acknowledged writes: the last replica standing', () => {
+    expect(allowed({ eligibleLeaderReplicas: false, powerLost: new Set(['b1']) })['lost-write']).toBe(true);
+    expect(allowed({ eligibleLeaderReplicas: true, powerLost: new Set(['b1']) })['lost-write']).toBe(false);
+    expect(allowed({ eligibleLeaderReplicas: false })['lost-write']).toBe(false);
+  });
+
+  test('a controller losing its storage allows metadata rollback, and what follows from it', () => {
+    expect(allowed({})['metadata-rollback']).toBe(false);
+    expect(allowed({ dataDestroyed: new Set(['c1']) })).toMatchObject({ 'metadata-rollback': true, 'lost-write': true });
   });
 
   test('power loss of min.insync.replicas brokers voids durability under the default flush policy, not with flush.messages=1', () => {

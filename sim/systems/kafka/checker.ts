@@ -212,7 +212,7 @@ export class KafkaChecker implements SystemChecker {
   private onMetadataPartition(key: string, record: TraceRecord, leaderEpoch: number, partitionEpoch: number): void {
     const partition = this.partition(key);
     if (leaderEpoch < partition.leaderEpoch || partitionEpoch < partition.partitionEpoch) {
-      this.violation('MonotonicPartitionEpochs', record.atMs, `${key} went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${leaderEpoch} / ${partitionEpoch}`, {
+      this.report('metadata-rollback', 'MonotonicPartitionEpochs', record.atMs, `${key} went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${leaderEpoch} / ${partitionEpoch}`, {
         partition: key,
       });
     }
@@ -318,23 +318,45 @@ export class KafkaChecker implements SystemChecker {
     return unseen;
   }
 
-  /** nonmonotonic-send: a producer's later send landing before its earlier one in a partition. */
+  /**
+   * nonmonotonic-send: a producer's later send landing before its earlier one in a partition.
+   * One case is Kafka's own and named apart: a producer's first batches to a partition, where the
+   * broker has no state for the producer and accepts any sequence (KIP-360), so a retried first
+   * batch can land after later ones even with idempotence.
+   */
   private checkSendOrder(operations: readonly Operation[], located: Map<string, Array<{ partition: string; offset: number }>>, atMs: number): void {
-    const lastByProducerPartition = new Map<string, { value: string; offset: number }>();
+    const lastByProducerPartition = new Map<string, { value: string; offset: number; invokedAtMs: number }>();
     const ordered = operations.filter((op) => op.outcome === 'ok').slice().sort((a, b) => a.invokedAtMs - b.invokedAtMs || a.requestId - b.requestId);
+    // Per producer incarnation (a restarted producer is a new producer, with a new id) and
+    // partition: when its first write there was acknowledged. Sends made before that may ride in
+    // the first batches, which a broker with no state for the producer takes in any order.
+    const keyOf = (op: Operation, partition: string) => `${op.client}/${Math.floor(op.requestId / 1_000_000)}|${partition}`;
+    const firstAckAtMs = new Map<string, number>();
+    for (const op of ordered) {
+      const place = located.get(String(op.fields['value']))?.[0];
+      if (place === undefined || op.completedAtMs === null) continue;
+      const key = keyOf(op, place.partition);
+      firstAckAtMs.set(key, Math.min(firstAckAtMs.get(key) ?? Infinity, op.completedAtMs));
+    }
     for (const op of ordered) {
       const value = String(op.fields['value']);
       const place = located.get(value)?.[0];
       if (place === undefined) continue;
-      const key = `${op.client}|${place.partition}`;
+      const key = keyOf(op, place.partition);
       const previous = lastByProducerPartition.get(key);
       if (previous !== undefined && place.offset < previous.offset) {
-        this.report('nonmonotonic-send', 'History', atMs, `${op.client} sent ${JSON.stringify(previous.value)} before ${JSON.stringify(value)}, but ${place.partition} holds them at ${previous.offset} and ${place.offset}`, {
-          client: op.client,
-          partition: place.partition,
-        });
+        const message = `${op.client} sent ${JSON.stringify(previous.value)} before ${JSON.stringify(value)}, but ${place.partition} holds them at ${previous.offset} and ${place.offset}`;
+        const details = { client: op.client, partition: place.partition };
+        if (this.contract.idempotence && previous.invokedAtMs < (firstAckAtMs.get(key) ?? Infinity)) {
+          this.count(
+            'nonmonotonic-first-batches',
+            'a producer\'s first batches to a partition: the broker has no state for the producer and accepts any sequence (KIP-360), so a retried first batch may land after later ones',
+          );
+        } else {
+          this.report('nonmonotonic-send', 'History', atMs, message, details);
+        }
       }
-      lastByProducerPartition.set(key, { value, offset: Math.max(place.offset, previous?.offset ?? -1) });
+      if (previous === undefined || place.offset > previous.offset) lastByProducerPartition.set(key, { value, offset: place.offset, invokedAtMs: op.invokedAtMs });
     }
   }
 

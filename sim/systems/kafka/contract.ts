@@ -10,6 +10,7 @@
  */
 
 export type KafkaAnomaly =
+  | 'metadata-rollback'
   | 'lost-write'
   | 'inconsistent-offsets'
   | 'duplicate'
@@ -19,6 +20,7 @@ export type KafkaAnomaly =
   | 'read-above-high-watermark';
 
 export const KAFKA_ANOMALIES: readonly KafkaAnomaly[] = [
+  'metadata-rollback',
   'lost-write',
   'inconsistent-offsets',
   'duplicate',
@@ -40,8 +42,12 @@ export interface ContractInputs {
   flushMessages: number;
   /** Brokers that lost power (unsynced data gone) during the run. */
   powerLost: ReadonlySet<string>;
-  /** Brokers that lost their disk, or had a durable bit flipped. */
+  /** Brokers and controllers that lost their disk, or had a durable bit flipped. */
   dataDestroyed: ReadonlySet<string>;
+  /** controller.quorum.voters, to tell a controller's lost storage from a broker's. */
+  controllers: readonly string[];
+  /** eligible.leader.replicas.enable (KIP-966). */
+  eligibleLeaderReplicas: boolean;
   /**
    * The legacy switches that are on. They restore historical bugs; they do not change what the
    * configuration promises, so what they break is reported as a violation, not excused.
@@ -69,7 +75,13 @@ function judge(anomaly: KafkaAnomaly, c: ContractInputs): { allowed: boolean; re
   const allow = (reason: string) => ({ allowed: true, reason });
   const forbid = (reason: string) => ({ allowed: false, reason });
   const storageLost = lossOfDurability(c);
+  const lostControllers = c.controllers.filter((id) => c.dataDestroyed.has(id));
   switch (anomaly) {
+    case 'metadata-rollback':
+      if (lostControllers.length > 0) {
+        return allow(`controllers lost stable storage (${lostControllers.join(', ')}): pre-KIP-853 KRaft cannot detect it, and the metadata log may roll back`);
+      }
+      return forbid('the metadata log is a Raft log: once committed, a partition\'s epochs never go back');
     case 'lost-write':
     case 'inconsistent-offsets':
     case 'committed-data-lost': {
@@ -82,6 +94,13 @@ function judge(anomaly: KafkaAnomaly, c: ContractInputs): { allowed: boolean; re
         return allow('min.insync.replicas=1: acks=all is only as strong as the ISR, which may shrink to the leader alone');
       }
       if (storageLost !== null) return allow(storageLost);
+      if (lostControllers.length > 0) return allow(`controllers lost stable storage (${lostControllers.join(', ')}): the metadata log may roll back, and with it leaders and ISRs`);
+      if (!c.eligibleLeaderReplicas && c.flushMessages !== 1 && c.powerLost.size > 0) {
+        return allow(
+          `eligible.leader.replicas.enable=false: when the ISR has shrunk to one replica and that replica loses power, it leads again without ` +
+            `the writes its page cache held (the "last replica standing", KIP-966's motivation); ${[...c.powerLost].sort().join(', ')} lost power`,
+        );
+      }
       return forbid('acks=all with min.insync.replicas ≥ 2, clean elections, and no loss of durable storage: an acknowledged write is on at least two replicas that stay eligible to lead');
     }
     case 'duplicate':
@@ -108,9 +127,10 @@ function judge(anomaly: KafkaAnomaly, c: ContractInputs): { allowed: boolean; re
  * lost disk or flipped bit on enough replicas does the same, whatever the flush policy.
  */
 function lossOfDurability(c: ContractInputs): string | null {
-  const destroyed = c.dataDestroyed.size;
+  const destroyedBrokers = [...c.dataDestroyed].filter((id) => !c.controllers.includes(id));
+  const destroyed = destroyedBrokers.length;
   if (destroyed > 0 && destroyed >= Math.min(c.minInsyncReplicas, c.replicationFactor)) {
-    return `${destroyed} broker(s) lost durable data (disk loss or flipped bit): ${[...c.dataDestroyed].sort().join(', ')}`;
+    return `${destroyed} broker(s) lost durable data (disk loss or flipped bit): ${destroyedBrokers.sort().join(', ')}`;
   }
   const unsyncedLost = c.flushMessages === 1 ? 0 : c.powerLost.size;
   if (unsyncedLost > 0 && unsyncedLost + destroyed >= Math.min(c.minInsyncReplicas, c.replicationFactor)) {

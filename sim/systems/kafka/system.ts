@@ -170,6 +170,8 @@ export const kafkaSystem: SystemDefinition = {
       attach(world: World) {
         const contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> } = {
           ...contractInputs(config, workload, brokerConfig.minInsyncReplicas, controllerConfig.uncleanLeaderElectionEnable),
+          controllers,
+          eligibleLeaderReplicas: controllerConfig.eligibleLeaderReplicasEnable,
           powerLost: new Set(),
           dataDestroyed: new Set(),
         };
