@@ -17,6 +17,7 @@ import { nearestName } from '../scenario/issues.js';
 import { ksimVersion } from '../scenario/paths.js';
 import { parseCount, parseSeed, SEED_MAX } from './arguments.js';
 import { benchVerb } from './bench.js';
+import { guaranteesVerb } from './guarantees.js';
 import { UsageError } from './errors.js';
 import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_USAGE } from './exitCodes.js';
 import { exploreVerb } from './explore.js';
@@ -32,6 +33,8 @@ export const SCENARIOS_DIR_ENV = 'KSIM_SCENARIOS_DIR';
 
 /** The most seeds one explore may run; a larger sweep belongs in several processes or shards. */
 const EXPLORE_SEEDS_MAX = 100_000_000;
+/** A guarantees cell runs its seeds for every row and column: keep the product sane. */
+const GUARANTEES_SEEDS_MAX = 1_000;
 
 /** Usage of each verb, for help and for usage errors. */
 const VERB_USAGE: Record<string, string> = {
@@ -40,6 +43,7 @@ const VERB_USAGE: Record<string, string> = {
   explore: 'ksim explore <scenario|file> --seeds N [--from S] [--json] [--check-determinism]',
   replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE]',
   bench: 'ksim bench [--json] [--quick]',
+  guarantees: 'ksim guarantees [--seeds N] [--out FILE]',
 };
 const VERBS = Object.keys(VERB_USAGE);
 
@@ -50,9 +54,10 @@ const VERB_OPTIONS: Record<string, readonly string[]> = {
   explore: ['seeds', 'from', 'json', 'check-determinism'],
   replay: ['use-recorded', 'json', 'trace'],
   bench: ['json', 'quick'],
+  guarantees: ['seeds', 'out'],
 };
 
-type Verb = 'list' | 'run' | 'explore' | 'replay' | 'bench';
+type Verb = 'list' | 'run' | 'explore' | 'replay' | 'bench' | 'guarantees';
 
 /** The verb yargs matched, with its parsed arguments. */
 interface Selected {
@@ -71,7 +76,7 @@ export function main(argv: string[], io: CliIo): number {
       terminal.errorLine(
         verb !== undefined && VERB_USAGE[verb] !== undefined
           ? `usage: ${VERB_USAGE[verb]} (see \`ksim ${verb} --help\`)`
-          : 'usage: ksim <list|run|explore|replay|bench> ... (see `ksim --help`)',
+          : 'usage: ksim <list|run|explore|replay|bench|guarantees> ... (see `ksim --help`)',
       );
       return EXIT_USAGE;
     }
@@ -138,6 +143,11 @@ function dispatch(argv: string[], terminal: Terminal): number {
       }, context);
     case 'bench':
       return benchVerb(terminal, { json: args['json'] === true, quick: args['quick'] === true }, context);
+    case 'guarantees':
+      return guaranteesVerb(terminal, {
+        seeds: parseCount(args['seeds'], '--seeds', 'guarantees', GUARANTEES_SEEDS_MAX),
+        out: optionalString(args['out'], '--out', 'guarantees') ?? 'reports/guarantees.md',
+      }, context);
     default: {
       const unreachable: never = verb;
       throw new Error(`unknown verb ${String(unreachable)}`);
@@ -235,6 +245,19 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .option('json', { ...json, describe: 'Print one JSON object with the figures' })
         .option('quick', { type: 'boolean', default: false, describe: 'Shorter measurements' }),
       (parsed) => select('bench', parsed),
+    )
+    .command('guarantees', 'Measure what each Kafka configuration guarantees under each fault family', (y) =>
+      y
+        .usage(
+          helpText(
+            VERB_USAGE['guarantees'] ?? '',
+            'Runs the default Kafka cluster for every configuration row and fault family column over seeds 1..N and writes a Markdown ' +
+            'table of the anomalies each showed, allowed or not by the configuration\'s contract (reports/guarantees.md by default).',
+          ),
+        )
+        .option('seeds', { type: 'string', default: '5', requiresArg: true, describe: 'Seeds per cell' })
+        .option('out', { type: 'string', requiresArg: true, describe: 'Where to write the report (default reports/guarantees.md)' }),
+      (parsed) => select('guarantees', parsed),
     )
     .demandCommand(1, 'choose a verb')
     .strict()

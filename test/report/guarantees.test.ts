@@ -1,0 +1,28 @@
+/**
+ * The guarantees report: a tiny matrix is measured and rendered; an anomaly the contract forbids is
+ * marked as a violation, an allowed one is not.
+ */
+import { describe, expect, test } from 'vitest';
+import { type GuaranteeCell, guaranteesMarkdown, measureGuarantees } from '../../sim/report/guarantees.js';
+
+describe('guarantees report', () => {
+  test('measures each cell over the seeds and renders the matrix and the contracts', () => {
+    const cells = measureGuarantees({ seeds: 1, rows: [{ name: 'acks=1', config: { producer: { acks: '1' } } }], columns: ['clog'] });
+    expect(cells).toHaveLength(1);
+    expect(cells[0]!.runs).toBe(1);
+    const markdown = guaranteesMarkdown(cells, 1, '0.0.0-test');
+    expect(markdown).toMatch(/\| configuration \| clog \|/);
+    expect(markdown).toMatch(/\| acks=1 \|/);
+    expect(markdown).toMatch(/\*\*acks=1\*\*: allows lost-write/);
+  });
+
+  test('a forbidden anomaly is rendered as a VIOLATION, an allowed one plainly', () => {
+    const cells: GuaranteeCell[] = [
+      { row: 'acks=1', family: 'partition', runs: 5, anomalies: { 'lost-write': { runs: 2, allowed: true } }, liveness: 0 },
+      { row: 'acks=1', family: 'clog', runs: 5, anomalies: { duplicate: { runs: 1, allowed: false } }, liveness: 1 },
+    ];
+    const markdown = guaranteesMarkdown(cells, 5, '0.0.0-test');
+    expect(markdown).toContain('lost-write 2/5');
+    expect(markdown).toContain('**duplicate VIOLATION** 1/5<br>liveness 1/5');
+  });
+});
