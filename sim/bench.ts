@@ -6,7 +6,8 @@
  * - `event-loop`: no-op nodes that only re-arm a timer — the cost of the queue and dispatch alone.
  * - `network`: nodes that ping-pong messages — adds the connection model and delivery.
  * - `disk`: nodes that append and fsync in a loop — adds the page cache and fsync completions.
- * - `counter-swarm`, `raft-swarm`: a system under swarm faults, checker on — whole runs.
+ * - `counter-swarm`, `raft-swarm`, `kafka-swarm`: a system under swarm faults, checker on — whole
+ *   runs (kafka-swarm is the default cluster: 3 controllers, 3 brokers, 2 producers, 3 partitions).
  */
 import type { DiskCompletion, Host, NodeId, ProtocolNode } from '../src/host.js';
 import { runScenario } from './runner.js';
@@ -157,5 +158,9 @@ export function runBench(options: BenchOptions = {}): BenchFigure[] {
   const seeds = options.quick === true ? 2 : 20;
   figures.push(measureRuns('counter-swarm', swarmScenario('counter', { replicas: 3, clients: 2 }, 30_000, 10_000), seeds));
   figures.push(measureRuns('raft-swarm', swarmScenario('raft', { voters: 3, observers: 1 }, 30_000, 15_000), seeds));
+  const kafka = swarmScenario('kafka', { controllers: 3, brokers: 3, producers: 2 }, 30_000, 40_000);
+  kafka.config = { topic: { 'min.insync.replicas': 2 }, broker: { 'replica.lag.time.max.ms': 10_000 } };
+  kafka.workload = { topic: 'events', partitions: 3, replicationFactor: 3, intervalMs: 50 };
+  figures.push(measureRuns('kafka-swarm', kafka, options.quick === true ? 1 : 5));
   return figures;
 }
