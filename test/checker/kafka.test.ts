@@ -111,9 +111,16 @@ describe('KafkaChecker history', () => {
   });
 
   test('a value in the log twice is a duplicate; without idempotence it is allowed', () => {
-    const steps: Step[] = [invoke(1, 'v1'), ok(1, 'v1', 0), finalRead(['v1', 'v1'])];
+    const steps: Step[] = [invoke(1, 'v0'), ok(1, 'v0', 0), invoke(2, 'v1'), ok(2, 'v1', 1), finalRead(['v0', 'v1', 'v1'])];
     expect(finish(feed(checker(), steps)).violations.map((v) => v.invariant)).toEqual(['History/duplicate']);
     expect(finish(feed(checker({ idempotence: false }), steps)).anomalies.map((a) => a.anomaly)).toEqual(['duplicate']);
+  });
+
+  test('a duplicate among a producer\'s first batches to a partition is Kafka\'s own hole, counted apart', () => {
+    const steps: Step[] = [invoke(1, 'v1'), ok(1, 'v1', 1), finalRead(['v1', 'v1'])];
+    const result = finish(feed(checker(), steps));
+    expect(result.violations).toEqual([]);
+    expect(result.anomalies.map((a) => a.anomaly)).toEqual(['duplicate-first-batches']);
   });
 
   test('a later send landing before an earlier one is nonmonotonic-send', () => {
@@ -177,6 +184,9 @@ describe('the contract table', () => {
     expect(allowed({ eligibleLeaderReplicas: false, powerLost: new Set(['b1']) })['lost-write']).toBe(true);
     expect(allowed({ eligibleLeaderReplicas: true, powerLost: new Set(['b1']) })['lost-write']).toBe(false);
     expect(allowed({ eligibleLeaderReplicas: false })['lost-write']).toBe(false);
+    // A lost disk is an unclean shutdown too.
+    expect(allowed({ eligibleLeaderReplicas: false, dataDestroyed: new Set(['b2']) })['lost-write']).toBe(true);
+    expect(allowed({ eligibleLeaderReplicas: true, dataDestroyed: new Set(['b2']) })['lost-write']).toBe(false);
   });
 
   test('a controller losing its storage allows metadata rollback, and what follows from it', () => {

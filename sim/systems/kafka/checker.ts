@@ -290,12 +290,21 @@ export class KafkaChecker implements SystemChecker {
       }
     }
     const sent = new Map(operations.map((op) => [String(op.fields['value']), op]));
+    const firstAckAtMs = this.firstAcknowledgements(operations, located);
     for (const [value, places] of located) {
-      if (!sent.has(value)) {
+      const op = sent.get(value);
+      if (op === undefined) {
         this.report('phantom-write', 'History', atMs, `${JSON.stringify(value)} was read at ${describePlaces(places)} but never sent`, { value });
       }
       if (places.length > 1) {
-        this.report('duplicate', 'History', atMs, `${JSON.stringify(value)} appears ${places.length} times: ${describePlaces(places)}`, { value, places });
+        if (op !== undefined && this.contract.idempotence && op.invokedAtMs < (firstAckAtMs.get(producerPartitionKey(op, places[0]!.partition)) ?? Infinity)) {
+          // Kafka's own hole: a broker with no state for the producer accepts any first sequence
+          // (KIP-360), so a failed first batch retried after later ones gets OUT_OF_ORDER_SEQUENCE;
+          // the client then bumps the epoch and rewrites the sequences of batches already written.
+          this.count('duplicate-first-batches', FIRST_BATCHES_REASON);
+        } else {
+          this.report('duplicate', 'History', atMs, `${JSON.stringify(value)} appears ${places.length} times: ${describePlaces(places)}`, { value, places });
+        }
       }
     }
     let unseen = 0;
@@ -314,7 +323,7 @@ export class KafkaChecker implements SystemChecker {
         unseen++;
       }
     }
-    this.checkSendOrder(operations, located, atMs);
+    this.checkSendOrder(operations, located, firstAckAtMs, atMs);
     return unseen;
   }
 
@@ -324,20 +333,32 @@ export class KafkaChecker implements SystemChecker {
    * broker has no state for the producer and accepts any sequence (KIP-360), so a retried first
    * batch can land after later ones even with idempotence.
    */
-  private checkSendOrder(operations: readonly Operation[], located: Map<string, Array<{ partition: string; offset: number }>>, atMs: number): void {
-    const lastByProducerPartition = new Map<string, { value: string; offset: number; invokedAtMs: number }>();
-    const ordered = operations.filter((op) => op.outcome === 'ok').slice().sort((a, b) => a.invokedAtMs - b.invokedAtMs || a.requestId - b.requestId);
-    // Per producer incarnation (a restarted producer is a new producer, with a new id) and
-    // partition: when its first write there was acknowledged. Sends made before that may ride in
-    // the first batches, which a broker with no state for the producer takes in any order.
-    const keyOf = (op: Operation, partition: string) => `${op.client}/${Math.floor(op.requestId / 1_000_000)}|${partition}`;
+  /**
+   * Per producer incarnation (a restarted producer is a new producer, with a new id) and partition:
+   * when its first write there was acknowledged. Sends made before that may ride in the first
+   * batches, which a broker with no state for the producer takes in any order (KIP-360).
+   */
+  private firstAcknowledgements(operations: readonly Operation[], located: Map<string, Array<{ partition: string; offset: number }>>): Map<string, number> {
     const firstAckAtMs = new Map<string, number>();
-    for (const op of ordered) {
+    for (const op of operations) {
+      if (op.outcome !== 'ok' || op.completedAtMs === null) continue;
       const place = located.get(String(op.fields['value']))?.[0];
-      if (place === undefined || op.completedAtMs === null) continue;
-      const key = keyOf(op, place.partition);
+      if (place === undefined) continue;
+      const key = producerPartitionKey(op, place.partition);
       firstAckAtMs.set(key, Math.min(firstAckAtMs.get(key) ?? Infinity, op.completedAtMs));
     }
+    return firstAckAtMs;
+  }
+
+  private checkSendOrder(
+    operations: readonly Operation[],
+    located: Map<string, Array<{ partition: string; offset: number }>>,
+    firstAckAtMs: Map<string, number>,
+    atMs: number,
+  ): void {
+    const lastByProducerPartition = new Map<string, { value: string; offset: number; invokedAtMs: number }>();
+    const ordered = operations.filter((op) => op.outcome === 'ok').slice().sort((a, b) => a.invokedAtMs - b.invokedAtMs || a.requestId - b.requestId);
+    const keyOf = producerPartitionKey;
     for (const op of ordered) {
       const value = String(op.fields['value']);
       const place = located.get(value)?.[0];
@@ -348,10 +369,7 @@ export class KafkaChecker implements SystemChecker {
         const message = `${op.client} sent ${JSON.stringify(previous.value)} before ${JSON.stringify(value)}, but ${place.partition} holds them at ${previous.offset} and ${place.offset}`;
         const details = { client: op.client, partition: place.partition };
         if (this.contract.idempotence && previous.invokedAtMs < (firstAckAtMs.get(key) ?? Infinity)) {
-          this.count(
-            'nonmonotonic-first-batches',
-            'a producer\'s first batches to a partition: the broker has no state for the producer and accepts any sequence (KIP-360), so a retried first batch may land after later ones',
-          );
+          this.count('nonmonotonic-first-batches', FIRST_BATCHES_REASON);
         } else {
           this.report('nonmonotonic-send', 'History', atMs, message, details);
         }
@@ -369,6 +387,14 @@ export class KafkaChecker implements SystemChecker {
     if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
     return failures;
   }
+}
+
+const FIRST_BATCHES_REASON =
+  'a producer\'s first batches to a partition: a broker with no state for the producer accepts any sequence (KIP-360), so a retried first ' +
+  'batch may land after later ones, and the epoch bump that follows its out-of-order error rewrites batches already written (KAFKA-14034)';
+
+function producerPartitionKey(op: Operation, partition: string): string {
+  return `${op.client}/${Math.floor(op.requestId / 1_000_000)}|${partition}`;
 }
 
 function describeOffsets(offsets: readonly number[]): string {

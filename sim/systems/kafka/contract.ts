@@ -95,10 +95,15 @@ function judge(anomaly: KafkaAnomaly, c: ContractInputs): { allowed: boolean; re
       }
       if (storageLost !== null) return allow(storageLost);
       if (lostControllers.length > 0) return allow(`controllers lost stable storage (${lostControllers.join(', ')}): the metadata log may roll back, and with it leaders and ISRs`);
-      if (!c.eligibleLeaderReplicas && c.flushMessages !== 1 && c.powerLost.size > 0) {
+      const uncleanBrokers = [
+        ...(c.flushMessages !== 1 ? [...c.powerLost] : []),
+        ...[...c.dataDestroyed].filter((id) => !c.controllers.includes(id)),
+      ];
+      if (!c.eligibleLeaderReplicas && uncleanBrokers.length > 0) {
         return allow(
-          `eligible.leader.replicas.enable=false: when the ISR has shrunk to one replica and that replica loses power, it leads again without ` +
-            `the writes its page cache held (the "last replica standing", KIP-966's motivation); ${[...c.powerLost].sort().join(', ')} lost power`,
+          `eligible.leader.replicas.enable=false: an ISR never shrinks to empty, so when it has shrunk to one replica and that replica ` +
+            `shuts down uncleanly, it leads again without what it lost (the "last replica standing", KIP-966's motivation); ` +
+            `${[...new Set(uncleanBrokers)].sort().join(', ')} lost power or data`,
         );
       }
       return forbid('acks=all with min.insync.replicas ≥ 2, clean elections, and no loss of durable storage: an acknowledged write is on at least two replicas that stay eligible to lead');
