@@ -9,6 +9,7 @@ import type { FaultFamily } from '../faults/plan.js';
 import { runScenario } from '../runner.js';
 import type { Scenario } from '../scenario/types.js';
 import { contractTable } from '../systems/kafka/contract.js';
+import { producerContractInputs } from '../systems/kafka/system.js';
 
 export interface GuaranteeRow {
   readonly name: string;
@@ -130,14 +131,11 @@ export function guaranteesMarkdown(cells: readonly GuaranteeCell[], seeds: numbe
     const topic = row.config['topic'] ?? {};
     const producer = row.config['producer'] ?? {};
     const controller = row.config['controller'] ?? {};
-    const acksRaw = String(producer['acks'] ?? 'all');
     const table = contractTable({
-      acks: acksRaw === 'all' ? -1 : Number(acksRaw),
+      ...producerContractInputs(producer),
       minInsyncReplicas: Number(topic['min.insync.replicas'] ?? 1),
       replicationFactor: 3,
       uncleanLeaderElection: topic['unclean.leader.election.enable'] === true,
-      idempotence: producer['enable.idempotence'] !== false,
-      maxInFlight: 5,
       flushMessages: Number(topic['flush.messages'] ?? Number.MAX_SAFE_INTEGER),
       powerLost: new Set(),
       dataDestroyed: new Set(),

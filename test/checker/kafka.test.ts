@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../src/host.js';
 import { type ContractInputs, contractTable } from '../../sim/systems/kafka/contract.js';
 import { KafkaChecker } from '../../sim/systems/kafka/checker.js';
+import { producerContractInputs } from '../../sim/systems/kafka/system.js';
 import { World } from '../../sim/world.js';
 
 const safe: ContractInputs = {
@@ -207,6 +208,13 @@ describe('the contract table', () => {
 
   test('a legacy switch excuses nothing: the bug it restores is what the checker must catch', () => {
     expect(Object.values(allowed({ legacy: ['ksim.legacy.truncate.to.high.watermark'] })).some((a) => a)).toBe(false);
+  });
+
+  test('the contract reads the producer\'s effective idempotence: default idempotence is off with acks=1 (KAFKA-13598)', () => {
+    expect(producerContractInputs({})).toEqual({ acks: -1, idempotence: true, maxInFlight: 5 });
+    expect(producerContractInputs({ acks: '1' })).toMatchObject({ acks: 1, idempotence: false });
+    expect(producerContractInputs({ 'max.in.flight.requests.per.connection': 6 })).toMatchObject({ idempotence: false, maxInFlight: 6 });
+    expect(() => producerContractInputs({ acks: '1', 'enable.idempotence': true })).toThrow(/enable.idempotence/);
   });
 
   test('phantom writes and reads above the high watermark are never allowed', () => {

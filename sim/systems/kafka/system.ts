@@ -15,6 +15,7 @@
 import type { Host, NodeId } from '../../../src/host.js';
 import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../../../src/broker/config.js';
 import { createBrokerNode } from '../../../src/broker/brokerNode.js';
+import { parseProducerConfig } from '../../../src/client/config.js';
 import { createProducerNode } from '../../../src/client/producerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
@@ -224,21 +225,27 @@ function pick(section: Section, keys: readonly string[]): Section {
 }
 
 function contractInputs(config: KafkaConfig, workload: KafkaWorkload, minInsyncReplicas: number, uncleanLeaderElection: boolean) {
-  const producer = config.producer;
-  const acksRaw = String(producer['acks'] ?? 'all');
-  const acks = acksRaw === 'all' || acksRaw === '-1' ? -1 : Number(acksRaw);
   const flushMessages = config.topic['flush.messages'] === undefined ? NEVER : Number(config.topic['flush.messages']);
   const legacy = Object.values(LEGACY_SWITCH_KEYS).filter((key) => config.broker[key] === true || config.broker[key] === 'true');
   return {
-    acks,
+    ...producerContractInputs(config.producer),
     minInsyncReplicas,
     replicationFactor: workload.replicationFactor,
     uncleanLeaderElection,
-    idempotence: String(producer['enable.idempotence'] ?? 'true') !== 'false',
-    maxInFlight: Number(producer['max.in.flight.requests.per.connection'] ?? 5),
     flushMessages,
     legacy,
   };
+}
+
+/**
+ * What the producer's configuration promises, from its *effective* settings: idempotence that is
+ * only on by default is quietly off with acks≠all or more than 5 in flight, as in Kafka
+ * (KAFKA-13598), so the contract must not hold such a producer to idempotent guarantees.
+ */
+export function producerContractInputs(producer: Readonly<Record<string, unknown>>): { acks: number; idempotence: boolean; maxInFlight: number } {
+  const parsed = parseProducerConfig(producer);
+  if (!parsed.ok) throw new Error(`producer config: ${parsed.errors.join('; ')}`);
+  return { acks: parsed.config.acks, idempotence: parsed.config.enableIdempotence, maxInFlight: parsed.config.maxInFlightRequestsPerConnection };
 }
 
 /** Wire sizes: a flat header, plus each record's key and value and Kafka's per-record overhead. */
