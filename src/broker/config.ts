@@ -3,6 +3,8 @@
  * which restores the behaviour before one historical fix so a learner (and the checker's own
  * tests) can see what the fix prevents.
  */
+import { parseBoolean, parsePositiveInt } from '../util/configValues.js';
+
 
 export interface BrokerConfig {
   /** replica.lag.time.max.ms: a follower that has not caught up for this long leaves the ISR. */
@@ -97,16 +99,4 @@ export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>)
   return { ...(numbers as unknown as Omit<BrokerConfig, 'legacy'>), legacy: legacy as unknown as LegacySwitches };
 }
 
-function parsePositiveInt(key: string, value: unknown): number {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
-    throw new Error(`${key} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return number;
-}
 
-function parseBoolean(key: string, value: unknown): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new Error(`${key} must be true or false, got ${JSON.stringify(value)}`);
-}

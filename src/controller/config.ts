@@ -12,6 +12,8 @@
  * `default.replication.factor` / `num.partitions` (CreateTopics must name both), and every
  * controller setting that does not change behaviour in the simulation.
  */
+import { parseBoolean, parsePositiveInt } from '../util/configValues.js';
+
 
 export interface ControllerConfig {
   /** broker.session.timeout.ms: a broker without a heartbeat this long is fenced. */
@@ -56,16 +58,4 @@ export function parseControllerConfig(properties: Readonly<Record<string, unknow
   return config as unknown as ControllerConfig;
 }
 
-function parsePositiveInt(key: string, value: unknown): number {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number <= 0) {
-    throw new Error(`${key} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return number;
-}
 
-function parseBoolean(key: string, value: unknown): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new Error(`${key} must be true or false, got ${JSON.stringify(value)}`);
-}

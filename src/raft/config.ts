@@ -14,6 +14,8 @@
  * and retention settings (`metadata.max.retention.*`): ksim deletes the log prefix as soon as a
  * snapshot covering it is durable.
  */
+import { parseBoolean, parseNonNegativeInt } from '../util/configValues.js';
+
 
 export interface RaftConfig {
   /** controller.quorum.election.timeout.ms: the base of the randomized election timeout. */
@@ -94,16 +96,4 @@ export function parseRaftConfig(properties: Readonly<Record<string, unknown>>): 
   return parsed;
 }
 
-function parseNonNegativeInt(key: string, value: unknown): number {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
-    throw new Error(`${key} must be a non-negative integer, got ${JSON.stringify(value)}`);
-  }
-  return number;
-}
 
-function parseBoolean(key: string, value: unknown): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new Error(`${key} must be true or false, got ${JSON.stringify(value)}`);
-}

@@ -12,7 +12,7 @@
 
 import { Producer, type SendResult } from '../../src/client/producer.js';
 import { producerConfigOrThrow } from '../../src/client/config.js';
-import type { Disk, Host, NodeId, ProtocolNode, Random, TimerId, TraceEvent, TrafficClass } from '../../src/host.js';
+import type { Disk, Host, NodeId, ProtocolNode, TimerId, TraceEvent, TrafficClass } from '../../src/host.js';
 import { ProducerStateManager } from '../../src/log/producerState.js';
 import type { RecordBatch } from '../../src/log/recordBatch.js';
 import type {
@@ -24,26 +24,10 @@ import type {
   ProduceRequest,
 } from '../../src/protocol/apis.js';
 import type { KafkaErrorCode } from '../../src/protocol/errors.js';
+import { mulberry32 } from '../support/mulberry32.js';
 
-export function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  const nextFloat = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    nextFloat,
-    nextInt: (min, max) => (max <= min ? min : min + Math.floor(nextFloat() * (max - min))),
-    chance: (p) => nextFloat() < p,
-    pick: <T>(items: readonly T[]): T => {
-      if (items.length === 0) throw new Error('pick: empty');
-      return items[Math.floor(nextFloat() * items.length)]!;
-    },
-  };
-}
+export { mulberry32 };
+
 
 export interface StoredRecord {
   readonly offset: number;

@@ -19,31 +19,14 @@ import type {
   NodeFactory,
   NodeId,
   ProtocolNode,
-  Random,
   TimerId,
   TraceEvent,
   TrafficClass,
 } from '../../src/host.js';
+import { mulberry32 } from '../support/mulberry32.js';
 
-export function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  const nextFloat = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    nextFloat,
-    nextInt: (min, max) => (max <= min ? min : min + Math.floor(nextFloat() * (max - min))),
-    chance: (p) => nextFloat() < p,
-    pick: <T>(items: readonly T[]): T => {
-      if (items.length === 0) throw new Error('pick: empty');
-      return items[Math.floor(nextFloat() * items.length)]!;
-    },
-  };
-}
+export { mulberry32 };
+
 
 const ok = <T>(value: T): DiskResult<T> => ({ ok: true, value });
 const err = <T>(code: 'ENOENT' | 'EINVAL', message: string): DiskResult<T> => ({ ok: false, error: { code, message } });
