@@ -39,6 +39,8 @@ interface Tally {
   failing: Array<{ seed: number; verdict: Verdict; invariant: string; replayFile: string }>;
   /** Per anomaly or violation name: in how many seeds it appeared, and how often in all. */
   anomalies: Map<string, { seeds: number; count: number }>;
+  /** Per allowed anomaly: the first seed that showed it, and the contract's reason there. */
+  anomalyExamples: Map<string, { seed: number; reason: string }>;
   violations: Map<string, { seeds: number; count: number }>;
   events: number;
 }
@@ -69,6 +71,7 @@ export function exploreVerb(terminal: Terminal, args: ExploreArguments, context:
     counts: { pass: 0, violation: 0, liveness: 0, nondeterministic: 0 },
     failing: [],
     anomalies: new Map(),
+    anomalyExamples: new Map(),
     violations: new Map(),
     events: 0,
   };
@@ -131,7 +134,10 @@ function addToTally(tally: Tally, report: RunReport): void {
   const violationCounts = new Map<string, number>();
   for (const violation of report.violations) violationCounts.set(violation.invariant, (violationCounts.get(violation.invariant) ?? 0) + 1);
   for (const [name, count] of violationCounts) addCount(tally.violations, name, count);
-  for (const anomaly of report.anomalies) addCount(tally.anomalies, anomaly.anomaly, anomaly.count);
+  for (const anomaly of report.anomalies) {
+    addCount(tally.anomalies, anomaly.anomaly, anomaly.count);
+    if (!tally.anomalyExamples.has(anomaly.anomaly)) tally.anomalyExamples.set(anomaly.anomaly, { seed: report.seed, reason: anomaly.reason });
+  }
 }
 
 function addCount(counts: Map<string, { seeds: number; count: number }>, name: string, count: number): void {
@@ -155,6 +161,15 @@ function summaryLines(terminal: Terminal, tally: Tally, args: ExploreArguments, 
   for (const line of table(rows, [1])) lines.push(`  ${line}`);
   lines.push(`violations found: ${namedCounts(tally.violations)}`);
   lines.push(`allowed anomalies: ${namedCounts(tally.anomalies)}`);
+  if (tally.anomalyExamples.size > 0) {
+    // Without the reason, "allowed" reads like an excuse: say what the contract says, once each.
+    lines.push(colour.dim('why each is allowed (the first seed that showed it):'));
+    const names = [...tally.anomalyExamples.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const name of names) {
+      const example = tally.anomalyExamples.get(name)!;
+      lines.push(`  ${name} (seed ${example.seed}): ${example.reason}`);
+    }
+  }
   lines.push(
     `events: ${formatInteger(tally.events)} in ${formatInteger(wallMs)} wall ms (${formatInteger(eventsPerSecond(tally.events, wallMs))} events/s)`,
   );
