@@ -3,7 +3,7 @@
  * which restores the behaviour before one historical fix so a learner (and the checker's own
  * tests) can see what the fix prevents.
  */
-import { parseBoolean, parsePositiveInt } from '../util/configValues.js';
+import { parseConfigFields, parsePositiveInt } from '../util/configValues.js';
 
 
 export interface BrokerConfig {
@@ -85,18 +85,10 @@ export const LEGACY_SWITCH_KEYS = {
 
 /** Parses Kafka-named keys (numbers or numeric strings; booleans or "true"/"false"); unknown keys are left to others. */
 export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>): BrokerConfig {
-  const numbers: Record<string, number> = {};
-  for (const [field, key] of Object.entries(BROKER_CONFIG_KEYS)) {
-    const value = properties[key];
-    const fallback = DEFAULT_BROKER_CONFIG[field as keyof typeof BROKER_CONFIG_KEYS];
-    numbers[field] = value === undefined ? fallback : parsePositiveInt(key, value);
-  }
-  const legacy: Record<string, boolean> = {};
-  for (const [field, key] of Object.entries(LEGACY_SWITCH_KEYS)) {
-    const value = properties[key];
-    legacy[field] = value === undefined ? false : parseBoolean(key, value);
-  }
-  return { ...(numbers as unknown as Omit<BrokerConfig, 'legacy'>), legacy: legacy as unknown as LegacySwitches };
+  const { legacy: _legacy, ...numberDefaults } = DEFAULT_BROKER_CONFIG;
+  const numbers = parseConfigFields(numberDefaults, BROKER_CONFIG_KEYS, properties, parsePositiveInt);
+  const legacy = parseConfigFields(DEFAULT_LEGACY_SWITCHES, LEGACY_SWITCH_KEYS, properties, parsePositiveInt);
+  return { ...(numbers as Omit<BrokerConfig, 'legacy'>), legacy: legacy as unknown as LegacySwitches };
 }
 
 

@@ -12,7 +12,7 @@
  * `default.replication.factor` / `num.partitions` (CreateTopics must name both), and every
  * controller setting that does not change behaviour in the simulation.
  */
-import { parseBoolean, parsePositiveInt } from '../util/configValues.js';
+import { parseConfigFields, parsePositiveInt } from '../util/configValues.js';
 
 
 export interface ControllerConfig {
@@ -48,14 +48,7 @@ export const PRODUCER_ID_BLOCK_SIZE = 1_000;
  * ignored (the same property map configures the rest of the node). Bad values throw at construction.
  */
 export function parseControllerConfig(properties: Readonly<Record<string, unknown>>): ControllerConfig {
-  const config: Record<string, number | boolean> = { ...DEFAULT_CONTROLLER_CONFIG };
-  for (const [field, key] of Object.entries(CONTROLLER_CONFIG_KEYS)) {
-    const value = properties[key];
-    if (value === undefined) continue;
-    const fallback = DEFAULT_CONTROLLER_CONFIG[field as keyof ControllerConfig];
-    config[field] = typeof fallback === 'boolean' ? parseBoolean(key, value) : parsePositiveInt(key, value);
-  }
-  return config as unknown as ControllerConfig;
+  return parseConfigFields(DEFAULT_CONTROLLER_CONFIG, CONTROLLER_CONFIG_KEYS, properties, parsePositiveInt) as unknown as ControllerConfig;
 }
 
 

@@ -14,7 +14,7 @@
  * and retention settings (`metadata.max.retention.*`): ksim deletes the log prefix as soon as a
  * snapshot covering it is durable.
  */
-import { parseBoolean, parseNonNegativeInt } from '../util/configValues.js';
+import { parseConfigFields, parseNonNegativeInt } from '../util/configValues.js';
 
 
 export interface RaftConfig {
@@ -82,14 +82,7 @@ export const DEFAULT_RAFT_CONFIG: RaftConfig = {
  * of range value is a configuration error, thrown at construction and never during a run.
  */
 export function parseRaftConfig(properties: Readonly<Record<string, unknown>>): RaftConfig {
-  const config: Record<string, number | boolean> = { ...DEFAULT_RAFT_CONFIG };
-  for (const [field, key] of Object.entries(RAFT_CONFIG_KEYS)) {
-    const value = properties[key];
-    if (value === undefined) continue;
-    const fallback = DEFAULT_RAFT_CONFIG[field as keyof RaftConfig];
-    config[field] = typeof fallback === 'boolean' ? parseBoolean(key, value) : parseNonNegativeInt(key, value);
-  }
-  const parsed = config as unknown as RaftConfig;
+  const parsed = parseConfigFields(DEFAULT_RAFT_CONFIG, RAFT_CONFIG_KEYS, properties, parseNonNegativeInt) as unknown as RaftConfig;
   if (parsed.electionTimeoutMs <= 0) throw new Error(`${RAFT_CONFIG_KEYS.electionTimeoutMs} must be positive`);
   if (parsed.fetchTimeoutMs <= 0) throw new Error(`${RAFT_CONFIG_KEYS.fetchTimeoutMs} must be positive`);
   if (parsed.segmentBytes <= 0) throw new Error(`${RAFT_CONFIG_KEYS.segmentBytes} must be positive`);

@@ -29,3 +29,24 @@ export function parseBoolean(key: string, value: unknown): boolean {
 function toNumber(value: unknown): unknown {
   return typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
 }
+
+/**
+ * Reads one component's fields from a Kafka property map: for each field, its Kafka key if
+ * present, else the default; booleans parse as booleans, numbers with `parseNumber` (components
+ * differ on whether 0 is allowed). Keys of other components are ignored.
+ */
+export function parseConfigFields<F extends string>(
+  defaults: Readonly<Record<F, number | boolean>>,
+  keys: Readonly<Record<F, string>>,
+  properties: Readonly<Record<string, unknown>>,
+  parseNumber: (key: string, value: unknown) => number,
+): Record<F, number | boolean> {
+  const fields = { ...defaults } as Record<F, number | boolean>;
+  for (const field of Object.keys(keys) as F[]) {
+    const key = keys[field];
+    const value = properties[key];
+    if (value === undefined) continue;
+    fields[field] = typeof defaults[field] === 'boolean' ? parseBoolean(key, value) : parseNumber(key, value);
+  }
+  return fields;
+}
