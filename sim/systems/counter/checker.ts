@@ -16,7 +16,8 @@
  * was destroyed (disk loss or a flipped bit), since an add is durable on a majority and recovery
  * reads every replica. Everything else is a violation.
  */
-import type { AllowedAnomaly, Violation } from '../../checker/types.js';
+import { Findings } from '../../checker/findings.js';
+import type { Violation } from '../../checker/types.js';
 import { History, type Operation } from '../../checker/history.js';
 import type { TraceRecord, World } from '../../world.js';
 import type { SystemChecker } from '../system.js';
@@ -63,8 +64,7 @@ export function checkCounterHistory(operations: readonly Operation[], finalValue
 
 export class CounterChecker implements SystemChecker {
   private readonly history = new History();
-  private readonly safety: Violation[] = [];
-  private readonly allowed = new Map<string, { count: number; reason: string }>();
+  private readonly findings: Findings;
   private maxAckedValue = 0;
   private readonly ackedValues = new Map<number, string>();
   private primaryValue = 0;
@@ -77,8 +77,10 @@ export class CounterChecker implements SystemChecker {
     private readonly primary: string,
     private readonly replicas: readonly string[],
     private readonly contract: CounterContract,
-    private readonly world: World,
-  ) {}
+    world: World,
+  ) {
+    this.findings = new Findings(world);
+  }
 
   observe(record: TraceRecord): void {
     const event = record.event;
@@ -136,18 +138,12 @@ export class CounterChecker implements SystemChecker {
   /** Records an anomaly: a violation, unless the contract allows it. */
   private report(invariant: string, anomaly: string, atMs: number, message: string, details: Record<string, unknown>): void {
     const reason = anomaly === 'lost-ack' || anomaly === 'inconsistent-value' ? lostAcksAllowed(this.contract) : null;
-    if (reason !== null) {
-      const entry = this.allowed.get(anomaly) ?? { count: 0, reason };
-      entry.count++;
-      this.allowed.set(anomaly, entry);
-      return;
-    }
-    this.safety.push({ invariant: `${invariant}/${anomaly}`, kind: 'safety', message, atMs, details });
-    this.world.stop(`${invariant}: ${message}`);
+    if (reason !== null) this.findings.allow(anomaly, reason);
+    else this.findings.violation(`${invariant}/${anomaly}`, atMs, message, details);
   }
 
   violations(): Violation[] {
-    return this.safety.slice();
+    return this.findings.violations();
   }
 
   onHeal(world: World): void {
@@ -155,19 +151,19 @@ export class CounterChecker implements SystemChecker {
   }
 
   finish(world: World): ReturnType<SystemChecker['finish']> {
-    const violations = this.safety.slice();
+    const violations = this.findings.violations();
     const operations = this.history.all();
     if (violations.length === 0 && this.healAtMs !== null) {
       for (const violation of checkCounterHistory(operations, this.primaryValue, world.nowMs)) {
         if (violation.invariant === 'lost-ack' && lostAcksAllowed(this.contract) !== null) {
-          this.allowed.set('lost-ack', { count: 1, reason: lostAcksAllowed(this.contract)! });
+          this.findings.allow('lost-ack', lostAcksAllowed(this.contract)!);
         } else {
           violations.push(violation);
         }
       }
       violations.push(...this.livenessFailures(world));
     }
-    const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
+    const anomalies = this.findings.anomalies();
     const count = (outcome: string) => operations.filter((op) => op.outcome === outcome).length;
     return {
       violations,

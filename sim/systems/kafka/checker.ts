@@ -18,9 +18,10 @@
  * Every anomaly goes through the contract (contract.ts): allowed ones are counted, the rest are
  * violations.
  */
+import { Findings } from '../../checker/findings.js';
 import type { NodeId } from '../../../src/host.js';
 import { History, type Operation } from '../../checker/history.js';
-import type { AllowedAnomaly, Violation } from '../../checker/types.js';
+import type { Violation } from '../../checker/types.js';
 import type { TraceRecord, World } from '../../world.js';
 import type { SystemChecker } from '../system.js';
 import { type ContractInputs, type KafkaAnomaly, allowedReason } from './contract.js';
@@ -64,16 +65,17 @@ export class KafkaChecker implements SystemChecker {
   private readonly partitions = new Map<string, PartitionModel>();
   private readonly history = new History();
   private readonly finalReads = new Map<string, FinalRead>();
-  private readonly safety: Violation[] = [];
-  private readonly allowed = new Map<string, { count: number; reason: string }>();
+  private readonly findings: Findings;
   private healAtMs: number | null = null;
 
   constructor(
     private readonly options: KafkaCheckerOptions,
     /** The contract's inputs; the run's storage losses are added to it as they happen. */
     readonly contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> },
-    private readonly world: World | null,
-  ) {}
+    world: World | null,
+  ) {
+    this.findings = new Findings(world);
+  }
 
   /** A broker's disk is gone: its replica models start over. */
   onDiskLost(broker: NodeId): void {
@@ -167,7 +169,7 @@ export class KafkaChecker implements SystemChecker {
     const partition = this.partition(key);
     const other = partition.leaders.get(leaderEpoch);
     if (other !== undefined && other !== record.node) {
-      this.violation('SingleLeaderPerEpoch', record.atMs, `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`, { partition: key, leaderEpoch });
+      this.findings.violation('SingleLeaderPerEpoch', record.atMs, `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`, { partition: key, leaderEpoch });
     }
     partition.leaders.set(leaderEpoch, record.node);
     const replica = this.replica(key, record);
@@ -222,29 +224,15 @@ export class KafkaChecker implements SystemChecker {
 
   // ---- Reporting ----
 
-  private count(anomaly: string, reason: string): void {
-    const entry = this.allowed.get(anomaly) ?? { count: 0, reason };
-    entry.count++;
-    this.allowed.set(anomaly, entry);
-  }
-
   /** An anomaly: counted if the contract allows it, else a violation. */
   report(anomaly: KafkaAnomaly, invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
     const reason = allowedReason(anomaly, this.contract);
-    if (reason !== null) {
-      this.count(anomaly, reason);
-      return;
-    }
-    this.violation(`${invariant}/${anomaly}`, atMs, message, details);
-  }
-
-  private violation(invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
-    this.safety.push({ invariant, kind: 'safety', message, atMs, details });
-    this.world?.stop(`${invariant}: ${message}`);
+    if (reason !== null) this.findings.allow(anomaly, reason);
+    else this.findings.violation(`${invariant}/${anomaly}`, atMs, message, details);
   }
 
   violations(): Violation[] {
-    return this.safety.slice();
+    return this.findings.violations();
   }
 
   onHeal(world: World): void {
@@ -254,11 +242,11 @@ export class KafkaChecker implements SystemChecker {
   finish(world: World): ReturnType<SystemChecker['finish']> {
     const operations = this.history.all();
     let unseen = 0;
-    if (this.safety.length === 0 && this.healAtMs !== null) {
+    if (!this.findings.hasViolations && this.healAtMs !== null) {
       const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
       if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
     }
-    const violations = this.safety.slice();
+    const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
       const lostControllers = this.options.controllers.filter((id) => this.contract.dataDestroyed.has(id));
       const metadataLost = lostControllers.length > this.options.controllers.length / 2;
@@ -266,10 +254,10 @@ export class KafkaChecker implements SystemChecker {
         // With a majority of the metadata quorum's disks gone, the topic itself may be gone: the
         // cluster is a new, empty one. Pre-KIP-853 KRaft cannot tell; the report says so.
         if (!metadataLost) violations.push(failure);
-        else this.count('cluster-metadata-lost', `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`);
+        else this.findings.allow('cluster-metadata-lost', `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`);
       }
     }
-    const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
+    const anomalies = this.findings.anomalies();
     const count = (outcome: string) => operations.filter((op) => op.outcome === outcome).length;
     return {
       violations,
@@ -301,7 +289,7 @@ export class KafkaChecker implements SystemChecker {
           // Kafka's own hole: a broker with no state for the producer accepts any first sequence
           // (KIP-360), so a failed first batch retried after later ones gets OUT_OF_ORDER_SEQUENCE;
           // the client then bumps the epoch and rewrites the sequences of batches already written.
-          this.count('duplicate-first-batches', FIRST_BATCHES_REASON);
+          this.findings.allow('duplicate-first-batches', FIRST_BATCHES_REASON);
         } else {
           this.report('duplicate', 'History', atMs, `${JSON.stringify(value)} appears ${places.length} times: ${describePlaces(places)}`, { value, places });
         }
@@ -369,7 +357,7 @@ export class KafkaChecker implements SystemChecker {
         const message = `${op.client} sent ${JSON.stringify(previous.value)} before ${JSON.stringify(value)}, but ${place.partition} holds them at ${previous.offset} and ${place.offset}`;
         const details = { client: op.client, partition: place.partition };
         if (this.contract.idempotence && previous.invokedAtMs < (firstAckAtMs.get(key) ?? Infinity)) {
-          this.count('nonmonotonic-first-batches', FIRST_BATCHES_REASON);
+          this.findings.allow('nonmonotonic-first-batches', FIRST_BATCHES_REASON);
         } else {
           this.report('nonmonotonic-send', 'History', atMs, message, details);
         }

@@ -27,6 +27,7 @@
  * the invariants that stable storage underwrites are reported as allowed anomalies, not violations.
  * Every other fault must leave every invariant intact.
  */
+import { Findings } from '../../checker/findings.js';
 import type { NodeId } from '../../../src/host.js';
 import type { AllowedAnomaly, Violation } from '../../checker/types.js';
 import type { TraceRecord, World } from '../../world.js';
@@ -72,8 +73,7 @@ export class RaftChecker implements SystemChecker {
   /** The committed entries, offset → entry, as first learned from a high watermark. */
   private readonly committed = new Map<number, Entry>();
   private committedEndOffset = 0;
-  private readonly safety: Violation[] = [];
-  private readonly allowed = new Map<string, { count: number; reason: string }>();
+  private readonly findings: Findings;
   /** Observers whose next incarnation may legitimately start in a lower epoch. */
   private readonly epochForgottenAtRestart = new Set<NodeId>();
   /** Voters that lost stable storage during the run, and how. */
@@ -85,8 +85,10 @@ export class RaftChecker implements SystemChecker {
 
   constructor(
     private readonly options: RaftCheckerOptions,
-    private readonly world: World | null,
-  ) {}
+    world: World | null,
+  ) {
+    this.findings = new Findings(world);
+  }
 
   /**
    * A node lost stable storage. After a disk loss its model starts over; a voter's loss also changes
@@ -286,19 +288,12 @@ export class RaftChecker implements SystemChecker {
   }
 
   private report(invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
-    if (this.dataLost.size > 0 && EXCUSED_BY_DATA_LOSS.has(invariant)) {
-      const reason = this.dataLossSummary();
-      const entry = this.allowed.get(invariant) ?? { count: 0, reason };
-      entry.count++;
-      this.allowed.set(invariant, entry);
-      return;
-    }
-    this.safety.push({ invariant, kind: 'safety', message, atMs, details });
-    this.world?.stop(`${invariant}: ${message}`);
+    if (this.dataLost.size > 0 && EXCUSED_BY_DATA_LOSS.has(invariant)) this.findings.allow(invariant, this.dataLossSummary());
+    else this.findings.violation(invariant, atMs, message, details);
   }
 
   violations(): Violation[] {
-    return this.safety.slice();
+    return this.findings.violations();
   }
 
   onHeal(world: World): void {
@@ -306,10 +301,10 @@ export class RaftChecker implements SystemChecker {
   }
 
   finish(world: World): ReturnType<SystemChecker['finish']> {
-    if (this.safety.length === 0) this.checkConsistentCommittedData(world.nowMs);
-    const violations = this.safety.slice();
+    if (!this.findings.hasViolations) this.checkConsistentCommittedData(world.nowMs);
+    const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) violations.push(...this.livenessFailures(world));
-    const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
+    const anomalies = this.findings.anomalies();
     const leaders = [...this.leaderOfEpoch.keys()];
     return {
       violations,
@@ -325,9 +320,8 @@ export class RaftChecker implements SystemChecker {
 
   /** The end-of-run safety checks alone, for a quorum whose liveness another checker judges. */
   finishSafety(atMs: number): { violations: Violation[]; anomalies: AllowedAnomaly[] } {
-    if (this.safety.length === 0) this.checkConsistentCommittedData(atMs);
-    const anomalies: AllowedAnomaly[] = [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
-    return { violations: this.safety.slice(), anomalies };
+    if (!this.findings.hasViolations) this.checkConsistentCommittedData(atMs);
+    return { violations: this.findings.violations(), anomalies: this.findings.anomalies() };
   }
 
   checkConsistentCommittedData(atMs: number): void {
