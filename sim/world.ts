@@ -93,6 +93,8 @@ interface NodeRecord {
   pauseId: number;
   deferred: InputEvent[];
   skewMs: number;
+  /** The machine itself is off (power loss), not just the process: nothing answers, not even with a reset. */
+  machineDown: boolean;
 }
 
 /** An exception thrown by protocol code: a broken invariant inside a node, i.e. a bug. */
@@ -166,6 +168,7 @@ export class World {
       pauseId: 0,
       deferred: [],
       skewMs: 0,
+      machineDown: false,
     });
     this.nodeOrder.push(spec.id);
     this.boot(spec.id);
@@ -412,6 +415,7 @@ export class World {
     record.deferred = [];
     record.pausedUntilMs = 0;
     this.stats.crashes++;
+    record.machineDown = mode === 'power';
     if (mode === 'power') record.disk.powerLoss();
     if (mode === 'disk') record.disk.wipe();
     // A dead process's sockets are closed by its OS, so peers hear of it at once; a machine that
@@ -428,6 +432,7 @@ export class World {
   private boot(node: NodeId): void {
     const record = this.record(node);
     record.incarnation++;
+    record.machineDown = false;
     record.liveTimers = new Set();
     const host = new NodeHost(this, record, this.random.stream(`node/${node}/${record.incarnation}`));
     record.host = host;
@@ -461,7 +466,13 @@ export class World {
         return this.input(event.node, this.record(event.node).incarnation, event);
       case 'deliver': {
         const record = this.record(event.to);
-        if (record.instance === null || this.network.arrive(event) !== 'deliver') return;
+        if (this.network.arrive(event) !== 'deliver') return;
+        if (record.instance === null) {
+          // No process listens on a machine that is up: its OS refuses the connection, and the
+          // sender hears of it at once (a machine without power answers nothing).
+          if (!record.machineDown && this.isUp(event.from)) this.network.reset(event.from, event.to, [event.from]);
+          return;
+        }
         return this.input(event.to, record.incarnation, event);
       }
       case 'timer': {

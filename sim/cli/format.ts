@@ -87,6 +87,8 @@ export function faultSource(scenario: Scenario): string {
       profile.families !== undefined ? `families ${profile.families.join(',')}` : 'all families',
       ...(profile.intensity !== undefined ? [`intensity ${profile.intensity}`] : []),
       ...(profile.maxDown !== undefined ? [`maxDown ${profile.maxDown}`] : []),
+      ...(profile.maxWindowMs !== undefined ? [`maxWindowMs ${profile.maxWindowMs}`] : []),
+      ...(profile.maxDownMs !== undefined ? [`maxDownMs ${profile.maxDownMs}`] : []),
     ];
     return `swarm (${parts.join(', ')})`;
   }

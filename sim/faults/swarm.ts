@@ -98,12 +98,12 @@ function makeAction(
   const servers = input.servers;
   if (servers.length === 0) return undefined;
   const everyone = [...servers, ...input.clients];
-  const windowMs = () => random.nextInt(WINDOW_MS_MIN, WINDOW_MS_MAX + 1);
+  const windowMs = () => random.nextInt(WINDOW_MS_MIN, (input.profile.maxWindowMs ?? WINDOW_MS_MAX) + 1);
   switch (family) {
     case 'process-crash':
     case 'power-loss':
     case 'disk-loss': {
-      const restartAfterMs = random.nextInt(DOWN_MS_MIN, DOWN_MS_MAX + 1);
+      const restartAfterMs = random.nextInt(DOWN_MS_MIN, (input.profile.maxDownMs ?? DOWN_MS_MAX) + 1);
       const overlapping = downWindows.filter(([start, end]) => start <= atMs + restartAfterMs && atMs <= end).length;
       if (overlapping >= maxDown) return undefined;
       downWindows.push([atMs, atMs + restartAfterMs]);

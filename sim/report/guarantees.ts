@@ -139,6 +139,7 @@ export function guaranteesMarkdown(cells: readonly GuaranteeCell[], seeds: numbe
       flushMessages: Number(topic['flush.messages'] ?? Number.MAX_SAFE_INTEGER),
       powerLost: new Set(),
       dataDestroyed: new Set(),
+      uncleanShutdowns: new Set(),
       controllers: ['c1', 'c2', 'c3'],
       eligibleLeaderReplicas: controller['eligible.leader.replicas.enable'] === true,
       legacy: [],

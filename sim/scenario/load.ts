@@ -219,6 +219,7 @@ export function validateScenario(raw: unknown, name: string, file: string): Scen
   if (system === undefined) throw new Error('a validated scenario must name a system');
 
   const scenario = assemble(data, name);
+  issues.push(...(system.check?.(scenario, raw as Record<string, unknown>) ?? []));
   issues.push(...checkFaultsAgainstSystem(scenario, system));
   if (issues.length > 0) throw ScenarioError.invalid(file, issues);
   return scenario;

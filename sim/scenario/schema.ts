@@ -111,6 +111,8 @@ const swarmProfile = {
     families: { type: 'array', items: { enum: [...FAULT_FAMILIES] }, uniqueItems: true, minItems: 1 },
     intensity: { type: 'number', exclusiveMinimum: 0, description: 'scales every family rate (1 = default rates)' },
     maxDown: { type: 'integer', minimum: 0, description: 'at most this many servers down at once' },
+    maxWindowMs: { type: 'integer', minimum: 200, description: 'the longest a partition, latency spike, slow fsync or full disk lasts (default 5000)' },
+    maxDownMs: { type: 'integer', minimum: 100, description: 'the longest a crashed server stays down (default 4000)' },
   },
   additionalProperties: false,
 } as const;

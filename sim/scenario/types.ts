@@ -17,6 +17,10 @@ export interface SwarmProfile {
   intensity?: number;
   /** At most this many server nodes down (crashed) at once; default: a minority of the servers. */
   maxDown?: number;
+  /** The longest a partition, latency spike, slow fsync or full disk lasts; default 5000 ms. */
+  maxWindowMs?: number;
+  /** The longest a crashed server stays down; default 4000 ms. */
+  maxDownMs?: number;
 }
 
 export type FaultSpec = { plan: TimedFault[] } | { swarm: SwarmProfile } | { none: true };

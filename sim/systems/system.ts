@@ -8,6 +8,7 @@
 import type { JSONSchemaType } from 'ajv';
 import type { AllowedAnomaly, Violation } from '../checker/types.js';
 import type { FaultFamily } from '../faults/plan.js';
+import type { ScenarioIssue } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import type { NodeId } from '../../src/host.js';
 import type { NodeSpec, World } from '../world.js';
@@ -62,6 +63,11 @@ export interface SystemDefinition {
    * the node ids (validation, swarm plans), and node ids must not depend on the seed.
    */
   build(scenario: Scenario, seed: number): BuiltSystem;
+  /**
+   * Checks that need more than a schema (names that must match the cluster, fields that must
+   * agree). `raw` is the scenario as written, before defaults were filled in.
+   */
+  check?(scenario: Scenario, raw: Readonly<Record<string, unknown>>): ScenarioIssue[];
   /** Narration for `ksim run --narrate`; systems without one narrate faults and phases only. */
   narrator?(): Narrator;
 }

@@ -32,8 +32,18 @@ export interface LegacySwitches {
    */
   readonly truncateToHighWatermark: boolean;
   /**
-   * ksim.legacy.no.leader.epoch.fencing: fetches are not checked against the leader epoch, so a
-   * replica may fetch from a leader that is no longer one — what KIP-320 fenced.
+   * ksim.legacy.epoch.lookup.without.epoch: the leader answers a follower's epoch lookup with an end
+   * offset alone (OffsetsForLeaderEpoch v0), and the follower truncates to it once, on becoming a
+   * follower, without checking which epoch the offset belongs to — what KIP-279 (KAFKA-6361) fixed
+   * for fast consecutive leader changes.
+   */
+  readonly epochLookupWithoutEpoch: boolean;
+  /**
+   * ksim.legacy.no.leader.epoch.fencing: fetching as before KIP-320 (Kafka 2.0). Fetches carry no
+   * leader epoch, so a leader cannot refuse a follower with stale metadata, and the follower checks
+   * its log against the leader's only once, on becoming a follower (the per-fetch check of Kafka
+   * 2.7, KAFKA-10554, rests on KIP-320's epochs). A follower that missed leader changes goes on
+   * appending after a tail the leader has since truncated.
    */
   readonly noLeaderEpochFencing: boolean;
   /**
@@ -50,6 +60,7 @@ export interface LegacySwitches {
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   truncateToHighWatermark: false,
+  epochLookupWithoutEpoch: false,
   noLeaderEpochFencing: false,
   isrJoinWithoutEpochStartOffset: false,
   highWatermarkAdvancesBelowMinIsr: false,
@@ -78,10 +89,19 @@ export const BROKER_CONFIG_KEYS = {
 
 export const LEGACY_SWITCH_KEYS = {
   truncateToHighWatermark: 'ksim.legacy.truncate.to.high.watermark',
+  epochLookupWithoutEpoch: 'ksim.legacy.epoch.lookup.without.epoch',
   noLeaderEpochFencing: 'ksim.legacy.no.leader.epoch.fencing',
   isrJoinWithoutEpochStartOffset: 'ksim.legacy.isr.join.without.epoch.start.offset',
   highWatermarkAdvancesBelowMinIsr: 'ksim.legacy.hw.advances.below.min.isr',
 } as const satisfies Record<keyof LegacySwitches, string>;
+
+/**
+ * Before Kafka 2.7 a follower checked its log against the leader's once, on becoming a follower,
+ * then fetched by offset alone; the legacy switches that restore pre-2.7 behaviour restore that too.
+ */
+export function truncatesOnlyOnBecomingFollower(legacy: LegacySwitches): boolean {
+  return legacy.epochLookupWithoutEpoch || legacy.noLeaderEpochFencing;
+}
 
 /** Parses Kafka-named keys (numbers or numeric strings; booleans or "true"/"false"); unknown keys are left to others. */
 export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>): BrokerConfig {

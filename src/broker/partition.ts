@@ -33,7 +33,7 @@ import { lastOffset, type RecordBatch, type SimpleRecord } from '../log/recordBa
 import type { PartitionRegistration } from '../metadata/types.js';
 import type { FetchPartition, FetchResponsePartition } from '../protocol/apis.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
-import type { LegacySwitches } from './config.js';
+import { type LegacySwitches, truncatesOnlyOnBecomingFollower } from './config.js';
 
 /** What the leader knows about one follower (Kafka's Replica / ReplicaState). */
 export interface RemoteReplicaState {
@@ -86,6 +86,8 @@ export class Partition {
   private leaderEpochStartOffset = -1;
   /** The ISR an in-flight AlterPartition proposes, or null. */
   private pendingIsr: readonly NodeId[] | null = null;
+  /** Legacy (pre-2.7) fetching only: the follower has checked its log against this leader's. */
+  private followerLogChecked = false;
 
   constructor(
     readonly topic: string,
@@ -174,6 +176,7 @@ export class Partition {
     this.roleValue = 'leader';
     this.pendingIsr = null;
     this.leaderEpochStartOffset = this.log.logEndOffset;
+    this.log.assignEpochStartOffset(registration.leaderEpoch);
     this.remotes.clear();
     for (const replica of registration.replicas) {
       if (replica === this.localBrokerId) continue;
@@ -199,6 +202,7 @@ export class Partition {
   private makeFollower(registration: PartitionRegistration): void {
     this.roleValue = 'follower';
     this.pendingIsr = null;
+    this.followerLogChecked = false;
     this.remotes.clear();
     this.trace('partition.follower', { leader: registration.leader, leaderEpoch: registration.leaderEpoch });
     if (this.settings.legacy.truncateToHighWatermark) {
@@ -399,7 +403,7 @@ export class Partition {
       partition: this.partitionId,
       currentLeaderEpoch: this.settings.legacy.noLeaderEpochFencing ? -1 : this.leaderEpoch,
       fetchOffset: this.log.logEndOffset,
-      lastFetchedEpoch: this.settings.legacy.truncateToHighWatermark ? -1 : this.log.latestEpoch(),
+      lastFetchedEpoch: this.settings.legacy.truncateToHighWatermark || this.followerLogChecked ? -1 : this.log.latestEpoch(),
       logStartOffset: this.log.logStartOffset,
       partitionMaxBytes: 1_048_576,
     };
@@ -411,7 +415,13 @@ export class Partition {
    */
   onFollowerFetchResponse(response: FetchResponsePartition, nowMs: number): 'ok' | 'truncated' | { error: KafkaErrorCode | 'UNEXPECTED_APPEND_OFFSET' } {
     if (this.roleValue !== 'follower') return { error: 'NOT_LEADER_OR_FOLLOWER' };
-    if (response.errorCode !== 'NONE') return { error: response.errorCode };
+    if (response.errorCode !== 'NONE') {
+      // Legacy fetching by offset alone: an offset the leader does not have sends the follower
+      // back to checking its log against the leader's, as Kafka 2.0's out-of-range handling did.
+      if (response.errorCode === 'OFFSET_OUT_OF_RANGE') this.followerLogChecked = false;
+      return { error: response.errorCode };
+    }
+    if (truncatesOnlyOnBecomingFollower(this.settings.legacy)) this.followerLogChecked = true;
     if (response.divergingEpoch !== null) {
       if (response.divergingEpoch.endOffset < 0) {
         // The leader knows no epoch at or below ours (its log is empty or starts later): as
@@ -419,8 +429,14 @@ export class Partition {
         this.truncateTo(this.log.highWatermark, 'diverging epoch undefined on the leader: truncate to the high watermark');
         return 'truncated';
       }
-      // Kafka's truncateOnFetchResponse: the leader's end of the diverging epoch, but never above
-      // our own end for that epoch (we may hold less of it than the leader).
+      if (this.settings.legacy.epochLookupWithoutEpoch) {
+        // Before KIP-279 the answer was an offset alone: the follower cut there, even when the
+        // leader's offset ends an older epoch than the follower's own records at that point.
+        this.truncateTo(Math.min(response.divergingEpoch.endOffset, this.log.logEndOffset), 'legacy: epoch end offset without its epoch');
+        return 'truncated';
+      }
+      // Kafka's truncateOnFetchResponse (KIP-279): the leader's end of the diverging epoch, but
+      // never above our own end for that epoch (we may hold less of it than the leader).
       const own = this.log.endOffsetForEpoch(response.divergingEpoch.epoch);
       const ownEnd = own.epoch === response.divergingEpoch.epoch ? own.endOffset : Math.min(own.endOffset, response.divergingEpoch.endOffset);
       this.truncateTo(Math.min(response.divergingEpoch.endOffset, ownEnd, this.log.logEndOffset), 'diverging epoch');

@@ -16,6 +16,11 @@
  * ELR empties. With ELR on, the ISR may become empty; with it off, the last ISR member stays in the
  * ISR while leaderless, so that only it (or an unclean election) can lead again.
  *
+ * The last known leader (KIP-966's balanced recovery, Kafka's default): when the ISR and the ELR
+ * both become empty, the partition remembers its leader in lastKnownElr; when that broker is back
+ * and no ISR or ELR member can lead, it is elected — uncleanly, since its unclean shutdown is what
+ * took it out of the ELR. Without this, a partition whose last leader crashed would stay offline.
+ *
  * Invariants of the result: the leader is in the new ISR or null; ISR ∩ ELR = ∅; a record that
  * changes nothing is not built.
  *
@@ -103,8 +108,9 @@ export class PartitionChangeBuilder {
     if (isr === undefined && (this.targetIsr.length > 0 || this.options.eligibleLeaderReplicasEnabled) && !sameList(this.targetIsr, partition.isr)) {
       isr = this.targetIsr;
     }
+    const lastKnownElr = this.lastKnownLeaderChange(leader, isr);
     const recovery = leaderRecoveryState !== partition.leaderRecoveryState ? leaderRecoveryState : undefined;
-    if (leader === undefined && isr === undefined && elr === undefined && recovery === undefined) return null;
+    if (leader === undefined && isr === undefined && elr === undefined && recovery === undefined && lastKnownElr === undefined) return null;
     const record: PartitionChangeRecord = {
       type: 'PartitionChangeRecord',
       topicId: partition.topicId,
@@ -113,6 +119,7 @@ export class PartitionChangeBuilder {
       ...(leader !== undefined ? { leader } : {}),
       ...(elr !== undefined ? { eligibleLeaderReplicas: elr } : {}),
       ...(recovery !== undefined ? { leaderRecoveryState: recovery } : {}),
+      ...(lastKnownElr !== undefined ? { lastKnownElr } : {}),
     };
     const newIsr = record.isr ?? partition.isr;
     const newLeader = record.leader !== undefined ? record.leader : partition.leader;
@@ -126,11 +133,27 @@ export class PartitionChangeBuilder {
     if (current !== null && this.isValidNewLeader(current)) return { node: current, unclean: false };
     const online = this.partition.replicas.find((replica) => this.isValidNewLeader(replica));
     if (online !== undefined) return { node: online, unclean: false };
+    if (this.canElectLastKnownLeader()) return { node: this.partition.lastKnownElr[0]!, unclean: true };
     if (this.options.election === 'UNCLEAN') {
       const unclean = this.partition.replicas.find((replica) => this.options.isAcceptableLeader(replica));
       if (unclean !== undefined) return { node: unclean, unclean: true };
     }
     return { node: null, unclean: false };
+  }
+
+  private canElectLastKnownLeader(): boolean {
+    if (!this.options.eligibleLeaderReplicasEnabled || this.targetIsr.length > 0 || this.targetElr.length > 0) return false;
+    return this.partition.lastKnownElr.length === 1 && this.options.isAcceptableLeader(this.partition.lastKnownElr[0]!);
+  }
+
+  /** Kafka's maybeUpdateLastKnownLeader: remember the leader when the ISR empties; forget it once a leader is back. */
+  private lastKnownLeaderChange(leader: LeaderId | undefined, isr: NodeId[] | undefined): NodeId[] | undefined {
+    if (!this.options.eligibleLeaderReplicasEnabled) return undefined;
+    const previous = this.partition.leader;
+    if (isr !== undefined && isr.length === 0 && previous !== null && !sameList(this.partition.lastKnownElr, [previous])) return [previous];
+    const hasLeader = leader !== undefined ? leader !== null : previous !== null;
+    if (hasLeader && this.partition.lastKnownElr.length > 0) return [];
+    return undefined;
   }
 
   private isValidNewLeader(replica: NodeId): boolean {

@@ -398,6 +398,7 @@ export class QuorumController implements RaftListener {
           partitionEpoch: partition.partitionEpoch,
           isr: [...partition.isr],
           eligibleLeaderReplicas: [...partition.eligibleLeaderReplicas],
+          ...(partition.lastKnownElr.length > 0 ? { lastKnownElr: [...partition.lastKnownElr] } : {}),
           replicas: [...partition.replicas],
           leaderRecoveryState: partition.leaderRecoveryState,
         });

@@ -204,15 +204,26 @@ export function createTopics(
       fail('TOPIC_ALREADY_EXISTS', `Topic '${topic.name}' already exists.`);
       continue;
     }
-    if (!Number.isSafeInteger(topic.numPartitions) || topic.numPartitions <= 0) {
+    const manual = topic.assignments !== undefined && topic.assignments.length > 0;
+    if (manual && (topic.numPartitions !== -1 || topic.replicationFactor !== -1)) {
+      fail('INVALID_REQUEST', 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+      continue;
+    }
+    if (manual) {
+      const problem = invalidAssignment(topic.assignments!, image);
+      if (problem !== null) {
+        fail('INVALID_REPLICA_ASSIGNMENT', problem);
+        continue;
+      }
+    } else if (!Number.isSafeInteger(topic.numPartitions) || topic.numPartitions <= 0) {
       fail('INVALID_PARTITIONS', `Number of partitions must be larger than 0, got ${topic.numPartitions}.`);
       continue;
     }
-    if (!Number.isSafeInteger(topic.replicationFactor) || topic.replicationFactor <= 0) {
+    if (!manual && (!Number.isSafeInteger(topic.replicationFactor) || topic.replicationFactor <= 0)) {
       fail('INVALID_REPLICATION_FACTOR', `Replication factor must be larger than 0, got ${topic.replicationFactor}.`);
       continue;
     }
-    if (topic.replicationFactor > brokers.length) {
+    if (!manual && topic.replicationFactor > brokers.length) {
       fail(
         'INVALID_REPLICATION_FACTOR',
         `Unable to replicate the partition ${topic.replicationFactor} time(s): only ${brokers.length} broker(s) are active.`,
@@ -225,7 +236,9 @@ export function createTopics(
     for (const name of Object.keys(topic.configs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
       records.push({ type: 'ConfigRecord', resourceType: 'TOPIC', resourceName: topic.name, name, value: topic.configs[name]! });
     }
-    const assignment = placeReplicas({ numPartitions: topic.numPartitions, replicationFactor: topic.replicationFactor, brokers }, random);
+    const assignment = manual
+      ? [...topic.assignments!].sort((a, b) => a.partitionIndex - b.partitionIndex).map((entry) => [...entry.brokerIds])
+      : placeReplicas({ numPartitions: topic.numPartitions, replicationFactor: topic.replicationFactor, brokers }, random);
     assignment.forEach((replicas, partitionId) => {
       records.push({
         type: 'PartitionRecord',
@@ -242,6 +255,22 @@ export function createTopics(
     results.push({ name: topic.name, errorCode: 'NONE', errorMessage: null });
   }
   return { records, response: { api: 'CreateTopicsResponse', topics: results } };
+}
+
+/** Kafka's checks of a manual assignment: partitions 0..n-1 once each, one replica count, registered brokers, no broker twice. */
+function invalidAssignment(assignments: NonNullable<CreateTopicsRequest['topics'][number]['assignments']>, image: MetadataImage): string | null {
+  const indexes = assignments.map((entry) => entry.partitionIndex).sort((a, b) => a - b);
+  if (indexes.some((index, i) => index !== i)) return `Partitions must be numbered 0 to ${assignments.length - 1}, got ${indexes.join(', ')}.`;
+  const replicationFactor = assignments[0]!.brokerIds.length;
+  for (const entry of assignments) {
+    if (entry.brokerIds.length === 0 || entry.brokerIds.length !== replicationFactor) {
+      return `All partitions should have the same number of replicas: partition ${entry.partitionIndex} has ${entry.brokerIds.length}, partition 0 has ${replicationFactor}.`;
+    }
+    if (new Set(entry.brokerIds).size !== entry.brokerIds.length) return `Duplicate brokers not allowed in replica assignment: ${entry.brokerIds.join(', ')} for partition ${entry.partitionIndex}.`;
+    const unknown = entry.brokerIds.find((id) => !image.brokers.has(id));
+    if (unknown !== undefined) return `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`;
+  }
+  return null;
 }
 
 /** A topic id drawn from the node's seeded stream (Kafka draws a random UUID). */

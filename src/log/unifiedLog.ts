@@ -386,6 +386,15 @@ export class UnifiedLog {
 
   // ---- Leader epochs ----
 
+  /**
+   * A new leader's epoch begins at its log end before it holds any record of that epoch (Kafka's
+   * maybeAssignEpochStartOffset in Partition.makeLeader), so it can answer a follower's lookup for
+   * an epoch it never wrote in with the end of the epoch before.
+   */
+  assignEpochStartOffset(epoch: number): void {
+    if (epoch >= this.epochCache.latestEpoch()) this.epochCache.assign(epoch, this.logEndOffset);
+  }
+
   endOffsetForEpoch(epoch: number): EpochEndOffset {
     return this.epochCache.endOffsetFor(epoch, this.logEndOffset);
   }

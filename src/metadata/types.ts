@@ -38,6 +38,8 @@ export type MetadataRecord =
       readonly isr?: readonly NodeId[];
       readonly leader?: LeaderId;
       readonly eligibleLeaderReplicas?: readonly NodeId[];
+      /** The last leader, kept while the ISR and ELR are both empty (KIP-966's balanced recovery). */
+      readonly lastKnownElr?: readonly NodeId[];
       /** Set when the new leader was elected from outside the ISR (unclean), so it must recover. */
       readonly leaderRecoveryState?: 'RECOVERED' | 'RECOVERING';
     }
@@ -60,6 +62,11 @@ export interface PartitionRegistration {
   readonly replicas: readonly NodeId[];
   readonly isr: readonly NodeId[];
   readonly eligibleLeaderReplicas: readonly NodeId[];
+  /**
+   * KIP-966: the leader the partition had when its ISR and ELR both emptied; it may be elected
+   * again (uncleanly) when it returns, Kafka's "last known leader" in balanced recovery.
+   */
+  readonly lastKnownElr: readonly NodeId[];
   readonly leader: LeaderId;
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;

@@ -274,8 +274,12 @@ export interface CreateTopicsRequest {
   readonly correlationId: number;
   readonly topics: ReadonlyArray<{
     readonly name: string;
+    /** -1 when `assignments` places the replicas. */
     readonly numPartitions: number;
+    /** -1 when `assignments` places the replicas. */
     readonly replicationFactor: number;
+    /** Manual replica assignment (CreatableReplicaAssignment): each partition's brokers, preferred leader first. */
+    readonly assignments?: ReadonlyArray<{ readonly partitionIndex: number; readonly brokerIds: readonly NodeId[] }>;
     /** Topic configs with Kafka's names (min.insync.replicas, unclean.leader.election.enable, ...). */
     readonly configs: Readonly<Record<string, string>>;
   }>;

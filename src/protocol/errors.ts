@@ -21,6 +21,8 @@ export type KafkaErrorCode =
   | 'TOPIC_ALREADY_EXISTS'
   | 'INVALID_REPLICATION_FACTOR'
   | 'INVALID_PARTITIONS'
+  | 'INVALID_REPLICA_ASSIGNMENT'
+  | 'INVALID_REQUEST'
   | 'STALE_BROKER_EPOCH'
   | 'OFFSET_NOT_AVAILABLE'
   | 'FENCED_LEADER_EPOCH'
@@ -63,6 +65,8 @@ export const KAFKA_ERRORS: Readonly<Record<KafkaErrorCode, KafkaErrorInfo>> = {
   TOPIC_ALREADY_EXISTS: { code: 36, retriable: false },
   INVALID_PARTITIONS: { code: 37, retriable: false },
   INVALID_REPLICATION_FACTOR: { code: 38, retriable: false },
+  INVALID_REPLICA_ASSIGNMENT: { code: 39, retriable: false },
+  INVALID_REQUEST: { code: 42, retriable: false },
   NOT_CONTROLLER: { code: 41, retriable: true },
   UNKNOWN_PRODUCER_ID: { code: 59, retriable: false },
   FENCED_LEADER_EPOCH: { code: 74, retriable: true },

@@ -44,6 +44,7 @@ const registration = (leader: NodeId | null, leaderEpoch: number, isr: NodeId[],
   partitionId: 0,
   replicas: ['b1', 'b2', 'b3'],
   isr,
+  lastKnownElr: [],
   eligibleLeaderReplicas: [],
   leader,
   leaderEpoch,
@@ -209,5 +210,59 @@ describe('Partition as follower', () => {
     partition.log.updateHighWatermark(1);
     partition.applyRegistration(registration('b1', 1, ['b1', 'b2'], 1));
     expect(partition.log.logEndOffset).toBe(1);
+  });
+
+  /**
+   * KIP-279's scenario: the follower (b2) led epoch 1 after a shorter log; the leader (b3) never
+   * had epoch 1 and holds epoch-0 records where b2 holds epoch-1 ones.
+   */
+  function doubleFailover(legacy: Partial<LegacySwitches>) {
+    const leader = rig('b3');
+    leader.partition.applyRegistration(registration('b1', 0, ['b1', 'b2', 'b3']));
+    const epoch0 = rig('b1');
+    epoch0.partition.applyRegistration(registration('b1', 0, ['b1', 'b2', 'b3']));
+    for (const value of ['a', 'b', 'c']) epoch0.partition.appendRecordsToLeader(records(value), null, 1, 0);
+    leader.partition.onFollowerFetchResponse(epoch0.partition.fetchAsLeaderForFollower('b3', 1, fetchAt(0, 0), 1 << 20, 0), 0);
+    leader.partition.applyRegistration(registration('b3', 2, ['b3'], 2));
+    const follower = rig('b2', { legacy });
+    follower.partition.applyRegistration(registration('b1', 0, ['b1', 'b2', 'b3']));
+    follower.partition.onFollowerFetchResponse({ ...epoch0.partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 0), records: epoch0.partition.log.read(0, 1, 1).batches }, 0);
+    follower.partition.applyRegistration(registration('b2', 1, ['b2', 'b3'], 1));
+    follower.partition.appendRecordsToLeader(records('X', 'Y'), null, 1, 0);
+    follower.partition.applyRegistration(registration('b3', 2, ['b3'], 2));
+    return { leader: leader.partition, follower: follower.partition };
+  }
+
+  test('KIP-279: the follower truncates to the end of its own copy of the epoch the leader names', () => {
+    const { leader, follower } = doubleFailover({});
+    const answer = leader.fetchAsLeaderForFollower('b2', 1, follower.followerFetchRequest(), 1 << 20, 1);
+    // b3 became leader of epoch 2 at its log end (3), before any record of it: epoch 0 ends at 3.
+    expect(answer.divergingEpoch).toEqual({ epoch: 0, endOffset: 3 });
+    follower.onFollowerFetchResponse(answer, 1);
+    expect(follower.log.logEndOffset).toBe(1);
+  });
+
+  test('pre-KIP-279 legacy switch: the follower truncates to the bare offset and keeps its divergent epoch-1 records', () => {
+    const { leader, follower } = doubleFailover({ epochLookupWithoutEpoch: true });
+    follower.onFollowerFetchResponse(leader.fetchAsLeaderForFollower('b2', 1, follower.followerFetchRequest(), 1 << 20, 1), 1);
+    expect(follower.log.logEndOffset).toBe(3);
+    // Checked once on becoming a follower; from now on it fetches by offset alone.
+    expect(follower.followerFetchRequest().lastFetchedEpoch).toBe(-1);
+    const next = leader.fetchAsLeaderForFollower('b2', 1, follower.followerFetchRequest(), 1 << 20, 2);
+    expect(next.divergingEpoch).toBeNull();
+  });
+
+  test('pre-KIP-320 legacy switch: fetches carry no leader epoch, and the log is checked once per leadership', () => {
+    const { partition } = rig('b2', { legacy: { noLeaderEpochFencing: true } });
+    partition.applyRegistration(registration('b1', 4, ['b1', 'b2']));
+    expect(partition.followerFetchRequest()).toMatchObject({ currentLeaderEpoch: -1 });
+    const empty = { partitionIndex: 0, errorCode: 'NONE' as const, highWatermark: 0, lastStableOffset: 0, logStartOffset: 0, divergingEpoch: null, currentLeader: { leaderId: 'b1', leaderEpoch: 4 }, records: [] };
+    partition.onFollowerFetchResponse(empty, 0);
+    expect(partition.followerFetchRequest().lastFetchedEpoch).toBe(-1);
+    // An offset the leader does not have sends it back to checking.
+    partition.log.appendAsFollower(rig('b1').partition.log.read(0, 1, 1).batches, 0);
+    partition.onFollowerFetchResponse({ ...empty, errorCode: 'OFFSET_OUT_OF_RANGE' }, 0);
+    partition.applyRegistration(registration('b3', 5, ['b2', 'b3']));
+    expect(partition.followerFetchRequest().currentLeaderEpoch).toBe(-1);
   });
 });

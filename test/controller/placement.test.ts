@@ -47,6 +47,7 @@ function partition(fields: Partial<PartitionRegistration> = {}): PartitionRegist
     replicas: ['b1', 'b2', 'b3'],
     isr: ['b1', 'b2', 'b3'],
     eligibleLeaderReplicas: [],
+    lastKnownElr: [],
     leader: 'b1',
     leaderEpoch: 4,
     partitionEpoch: 9,
@@ -110,5 +111,24 @@ describe('PartitionChangeBuilder', () => {
       .setTargetIsr(['b2', 'b3'])
       .build();
     expect(healed).toMatchObject({ isr: ['b2', 'b3'], eligibleLeaderReplicas: [] });
+  });
+
+  test('ELR: when ISR and ELR both empty, the last leader is remembered and elected uncleanly when back (KIP-966 balanced recovery)', () => {
+    const elr = { eligibleLeaderReplicasEnabled: true, minIsr: 2 };
+    // b2, the last ISR member and leader, restarts after an unclean shutdown: it leaves ISR and ELR.
+    const emptied = new PartitionChangeBuilder(partition({ isr: ['b2'], eligibleLeaderReplicas: [], leader: 'b2' }), options([], elr))
+      .setUncleanShutdownReplicas(['b2'])
+      .setTargetIsr([])
+      .build();
+    expect(emptied).toMatchObject({ leader: null, isr: [], lastKnownElr: ['b2'] });
+    const offline = partition({ isr: [], eligibleLeaderReplicas: [], leader: null, lastKnownElr: ['b2'] });
+    // Another replica that was never in the ISR may not lead; the last leader may, once it is back.
+    expect(new PartitionChangeBuilder(offline, options(['b3'], elr)).build()).toBeNull();
+    const elected = new PartitionChangeBuilder(offline, options(['b2', 'b3'], elr)).build();
+    expect(elected).toMatchObject({ leader: 'b2', isr: ['b2'], leaderRecoveryState: 'RECOVERING', lastKnownElr: [] });
+    // With ELR off there is no last known leader: the ISR never empties.
+    const off = new PartitionChangeBuilder(partition({ isr: ['b2'], leader: 'b2' }), options([], { minIsr: 2 })).setTargetIsr([]).build();
+    expect(off).toMatchObject({ leader: null });
+    expect(off).not.toHaveProperty('lastKnownElr');
   });
 });

@@ -213,6 +213,25 @@ describe('QuorumController: CreateTopics', () => {
     expect(errors('u', 0, 1)).toBe('INVALID_PARTITIONS');
     expect(t.controller.committedImage.topics.has('u')).toBe(false);
   });
+
+  test('places replicas as a manual assignment says, and refuses a bad one with INVALID_REPLICA_ASSIGNMENT', () => {
+    const t = activeController();
+    startBrokers(t);
+    const create = (name: string, assignments: string[][], counts = -1) =>
+      t.call<CreateTopicsResponse>('admin', {
+        api: 'CreateTopics',
+        correlationId: 900 + assignments.length,
+        topics: [{ name, numPartitions: counts, replicationFactor: counts, assignments: assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })), configs: {} }],
+      }).topics[0]!.errorCode;
+    expect(create('m', [['b3', 'b1'], ['b2', 'b3']])).toBe('NONE');
+    const topic = t.controller.committedImage.topics.get('m')!;
+    expect(topic.partitions.map((p) => [p.leader, ...p.replicas])).toEqual([['b3', 'b3', 'b1'], ['b2', 'b2', 'b3']]);
+    expect(create('x', [['b1', 'b1']])).toBe('INVALID_REPLICA_ASSIGNMENT');
+    expect(create('x', [['b1', 'b9']])).toBe('INVALID_REPLICA_ASSIGNMENT');
+    expect(create('x', [['b1', 'b2'], ['b3']])).toBe('INVALID_REPLICA_ASSIGNMENT');
+    expect(create('x', [['b1']], 1)).toBe('INVALID_REQUEST');
+    expect(t.controller.committedImage.topics.has('x')).toBe(false);
+  });
 });
 
 describe('QuorumController: AlterPartition', () => {

@@ -101,6 +101,19 @@ describe('World', () => {
     expect(log.filter((e) => e.kind === 'disconnect').map((e) => e.node)).toEqual(['a']);
   });
 
+  test('a message to a crashed process is refused at once (its machine is up); to a machine without power it vanishes', () => {
+    for (const mode of ['process', 'power'] as const) {
+      const { world, log, probe } = makeWorld(['a', 'b']);
+      world.applyFault({ type: 'crash', node: 'b', mode, restartAfterMs: 1_000 });
+      world.runUntil(10);
+      const before = log.filter((e) => e.kind === 'disconnect' && e.node === 'a').length;
+      probe('a').host.send('b', 'anyone?', 'client');
+      world.runUntil(100);
+      const refused = log.filter((e) => e.kind === 'disconnect' && e.node === 'a').length - before;
+      expect({ mode, refused }).toEqual({ mode, refused: mode === 'process' ? 1 : 0 });
+    }
+  });
+
   test('a clog delays but never drops, and keeps the order', () => {
     const { world, log, probe } = makeWorld(['a', 'b']);
     world.applyFault({ type: 'clog', nodes: ['b'], durationMs: 1_000 });

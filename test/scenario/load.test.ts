@@ -219,4 +219,20 @@ describe('finding scenarios', () => {
     const listed = listScenarios();
     for (const entry of listed) expect(loadScenario(entry.name, '/').scenario.name).toBe(entry.name);
   });
+
+  test('a Kafka replica assignment must name brokers of the cluster and agree with partitions', () => {
+    const kafka = (workload: string) => `description: d
+system: kafka
+cluster: { controllers: 3, brokers: 3, producers: 1 }
+workload: ${workload}
+faults: { plan: [] }
+durationMs: 10000
+livenessMs: 10000
+expect: pass
+`;
+    expect(() => parseScenarioText(kafka('{ assignments: [[b1, b2, b3]] }'), 'ok.yaml')).not.toThrow();
+    expect(errorOf(kafka('{ assignments: [[b1, b4]] }'))).toContain('workload.assignments[0] names b4, which is not a broker of this cluster; its brokers are b1, b2, b3');
+    expect(errorOf(kafka('{ assignments: [[b1, b1]] }'))).toContain('names a broker twice');
+    expect(errorOf(kafka('{ partitions: 3, assignments: [[b1, b2]] }'))).toContain('workload.partitions is 3 but workload.assignments places 1 partition(s)');
+  });
 });

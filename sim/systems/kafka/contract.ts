@@ -44,6 +44,11 @@ export interface ContractInputs {
   powerLost: ReadonlySet<string>;
   /** Brokers and controllers that lost their disk, or had a durable bit flipped. */
   dataDestroyed: ReadonlySet<string>;
+  /**
+   * Brokers that crashed in any way (process, power or disk): to Kafka each is an unclean shutdown,
+   * which takes a replica out of the ELR (KIP-966).
+   */
+  uncleanShutdowns: ReadonlySet<string>;
   /** controller.quorum.voters, to tell a controller's lost storage from a broker's. */
   controllers: readonly string[];
   /** eligible.leader.replicas.enable (KIP-966). */
@@ -99,12 +104,24 @@ function judge(anomaly: KafkaAnomaly, c: ContractInputs): { allowed: boolean; re
         ...(c.flushMessages !== 1 ? [...c.powerLost] : []),
         ...[...c.dataDestroyed].filter((id) => !c.controllers.includes(id)),
       ];
-      if (!c.eligibleLeaderReplicas && uncleanBrokers.length > 0) {
-        return allow(
-          `eligible.leader.replicas.enable=false: an ISR never shrinks to empty, so when it has shrunk to one replica and that replica ` +
-            `shuts down uncleanly, it leads again without what it lost (the "last replica standing", KIP-966's motivation); ` +
-            `${[...new Set(uncleanBrokers)].sort().join(', ')} lost power or data`,
-        );
+      if (uncleanBrokers.length > 0) {
+        const lost = `${[...new Set(uncleanBrokers)].sort().join(', ')} lost power or data`;
+        if (!c.eligibleLeaderReplicas) {
+          return allow(
+            `eligible.leader.replicas.enable=false: an ISR never shrinks to empty, so when it has shrunk to one replica and that replica ` +
+              `shuts down uncleanly, it leads again without what it lost (the "last replica standing", KIP-966's motivation); ${lost}`,
+          );
+        }
+        // With ELR, every other replica holding the write must have left the ELR by an unclean
+        // shutdown of its own before the last leader is elected back without the write.
+        const crashed = new Set([...c.uncleanShutdowns, ...uncleanBrokers]);
+        if (crashed.size >= Math.min(c.minInsyncReplicas, c.replicationFactor)) {
+          return allow(
+            `eligible.leader.replicas.enable=true: once min.insync.replicas brokers shut down uncleanly, none is left in the ELR, and Kafka ` +
+              `elects the last leader again (KIP-966's balanced recovery, "last known leader") rather than keep the partition offline, ` +
+              `without what it lost; ${lost}, and ${[...crashed].sort().join(', ')} shut down uncleanly`,
+          );
+        }
       }
       return forbid('acks=all with min.insync.replicas ≥ 2, clean elections, and no loss of durable storage: an acknowledged write is on at least two replicas that stay eligible to lead');
     }

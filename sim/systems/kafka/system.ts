@@ -23,6 +23,7 @@ import { LOG_CONFIG_KEYS, NEVER } from '../../../src/log/config.js';
 import { RAFT_CONFIG_KEYS, parseRaftConfig } from '../../../src/raft/config.js';
 import { isRaftMessage, raftMessageSizeBytes } from '../../../src/raft/messages.js';
 import { FAULT_FAMILIES } from '../../faults/plan.js';
+import type { ScenarioIssue } from '../../scenario/errors.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { NodeSpec, World } from '../../world.js';
 import { type SystemDefinition, withSchemaDefaults } from '../system.js';
@@ -41,6 +42,8 @@ interface KafkaWorkload {
   topic: string;
   partitions: number;
   replicationFactor: number;
+  /** Manual replica assignment: each partition's brokers, preferred leader first (CreateTopics' assignments). */
+  assignments: string[][] | null;
   intervalMs: number;
   keys: number | null;
 }
@@ -52,6 +55,13 @@ interface KafkaConfig {
   producer: Section;
   controller: Section;
   raft: Section;
+}
+
+/** The workload with defaults filled in; a manual assignment decides the partition count and replication factor. */
+function kafkaWorkload(scenario: Scenario): KafkaWorkload {
+  const workload = withSchemaDefaults<KafkaWorkload>(kafkaSystem.schemas.workload, scenario.workload);
+  if (workload.assignments === null) return workload;
+  return { ...workload, partitions: workload.assignments.length, replicationFactor: workload.assignments[0]!.length };
 }
 
 /** The producer's configs ksim models (ProducerConfig names). */
@@ -112,14 +122,38 @@ export const kafkaSystem: SystemDefinition = {
         topic: { type: 'string', minLength: 1, default: 'events' },
         partitions: { type: 'integer', minimum: 1, maximum: 64, default: 3 },
         replicationFactor: { type: 'integer', minimum: 1, maximum: 9, default: 3 },
+        assignments: { type: ['array', 'null'], minItems: 1, maxItems: 64, items: { type: 'array', minItems: 1, maxItems: 9, items: { type: 'string' } }, default: null },
         intervalMs: { type: 'integer', minimum: 1, default: 50 },
         keys: { type: ['integer', 'null'], minimum: 1, default: null },
       },
     },
   },
+  check(scenario: Scenario, raw: Readonly<Record<string, unknown>>): ScenarioIssue[] {
+    const workload = withSchemaDefaults<KafkaWorkload>(kafkaSystem.schemas.workload, scenario.workload);
+    if (workload.assignments === null) return [];
+    const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
+    const brokers = Array.from({ length: cluster.brokers }, (_, i) => `b${i + 1}`);
+    const issues: ScenarioIssue[] = [];
+    const written = (raw['workload'] ?? {}) as Record<string, unknown>;
+    const replicationFactor = workload.assignments[0]!.length;
+    if (written['partitions'] !== undefined && written['partitions'] !== workload.assignments.length) {
+      issues.push({ path: 'workload.partitions', message: `is ${String(written['partitions'])} but workload.assignments places ${workload.assignments.length} partition(s); remove partitions (assignments decides it) or make them agree` });
+    }
+    if (written['replicationFactor'] !== undefined && written['replicationFactor'] !== replicationFactor) {
+      issues.push({ path: 'workload.replicationFactor', message: `is ${String(written['replicationFactor'])} but workload.assignments gives partition 0 ${replicationFactor} replica(s); remove replicationFactor or make them agree` });
+    }
+    workload.assignments.forEach((replicas, index) => {
+      const path = `workload.assignments[${index}]`;
+      if (replicas.length !== replicationFactor) issues.push({ path, message: `has ${replicas.length} replica(s) but partition 0 has ${replicationFactor}; Kafka requires the same number for every partition` });
+      if (new Set(replicas).size !== replicas.length) issues.push({ path, message: `names a broker twice (${replicas.join(', ')}); each replica must be on a different broker` });
+      const unknown = replicas.filter((id) => !brokers.includes(id));
+      if (unknown.length > 0) issues.push({ path, message: `names ${unknown.join(', ')}, which is not a broker of this cluster; its brokers are ${brokers.join(', ')}` });
+    });
+    return issues;
+  },
   build(scenario: Scenario) {
     const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
-    const workload = withSchemaDefaults<KafkaWorkload>(kafkaSystem.schemas.workload, scenario.workload);
+    const workload = kafkaWorkload(scenario);
     const config: KafkaConfig = { broker: {}, topic: {}, producer: {}, controller: {}, raft: {}, ...(scenario.config as Partial<KafkaConfig>) };
     const controllers = Array.from({ length: cluster.controllers }, (_, i) => `c${i + 1}`);
     const brokers = Array.from({ length: cluster.brokers }, (_, i) => `b${i + 1}`);
@@ -153,7 +187,7 @@ export const kafkaSystem: SystemDefinition = {
         id: 'a1',
         role: 'client',
         factory: (host) =>
-          new AdminNode(host as Host<unknown>, controllers, { name: workload.topic, partitions: workload.partitions, replicationFactor: workload.replicationFactor, configs: topicConfigs }, 2_000),
+          new AdminNode(host as Host<unknown>, controllers, { name: workload.topic, partitions: workload.partitions, replicationFactor: workload.replicationFactor, assignments: workload.assignments, configs: topicConfigs }, 2_000),
       },
       { id: 'r1', role: 'client', factory: (host) => new FinalReaderNode(host as Host<unknown>, brokers, workload.topic, workload.partitions, readAtMs) },
     ];
@@ -169,12 +203,13 @@ export const kafkaSystem: SystemDefinition = {
         return undefined;
       },
       attach(world: World) {
-        const contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> } = {
+        const contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string>; uncleanShutdowns: Set<string> } = {
           ...contractInputs(config, workload, brokerConfig.minInsyncReplicas, controllerConfig.uncleanLeaderElectionEnable),
           controllers,
           eligibleLeaderReplicas: controllerConfig.eligibleLeaderReplicasEnable,
           powerLost: new Set(),
           dataDestroyed: new Set(),
+          uncleanShutdowns: new Set(),
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
         const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers }, contract, world);
@@ -194,6 +229,7 @@ export const kafkaSystem: SystemDefinition = {
         world.onFault((_atMs, action, note) => {
           const node = note.split(':')[0]!;
           if (action.type === 'crash' && action.mode === 'power' && brokers.includes(node)) contract.powerLost.add(node);
+          if (action.type === 'crash' && brokers.includes(node)) contract.uncleanShutdowns.add(node);
           if ((action.type === 'crash' && action.mode === 'disk') || (action.type === 'bit-flip' && !note.includes('no durable data'))) {
             contract.dataDestroyed.add(node);
             if (action.type === 'crash' && brokers.includes(node)) checker.onDiskLost(node);

@@ -17,6 +17,8 @@ export interface TopicSpec {
   readonly name: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** A manual assignment (each partition's brokers, preferred leader first), or null to let the controller place replicas. */
+  readonly assignments: readonly (readonly NodeId[])[] | null;
   readonly configs: Readonly<Record<string, string>>;
 }
 
@@ -46,7 +48,17 @@ export class AdminNode implements ProtocolNode<unknown> {
     this.host.send(controller, {
       api: 'CreateTopics',
       correlationId,
-      topics: [{ name: this.topic.name, numPartitions: this.topic.partitions, replicationFactor: this.topic.replicationFactor, configs: this.topic.configs }],
+      topics: [
+        this.topic.assignments === null
+          ? { name: this.topic.name, numPartitions: this.topic.partitions, replicationFactor: this.topic.replicationFactor, configs: this.topic.configs }
+          : {
+              name: this.topic.name,
+              numPartitions: -1,
+              replicationFactor: -1,
+              assignments: this.topic.assignments.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+              configs: this.topic.configs,
+            },
+      ],
     }, 'controller');
     this.host.setTimer(RETRY_MS, 'admin.create');
   }
