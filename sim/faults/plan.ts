@@ -63,6 +63,9 @@ export const FAULT_FAMILIES = [
   'slow-fsync',
   'disk-full',
   'bit-flip',
+  // Appended last so that adding it left every earlier family's draws, and so every older swarm
+  // plan's faults, unchanged.
+  'isolate',
 ] as const;
 
 export type FaultFamily = (typeof FAULT_FAMILIES)[number];

@@ -42,6 +42,7 @@ const FAMILY_MEAN_INTERVAL_MS: Record<FaultFamily, number> = {
   'slow-fsync': 6_000,
   'disk-full': 10_000,
   'bit-flip': 10_000,
+  isolate: 6_000,
 };
 
 const DOWN_MS_MIN = 100;
@@ -121,6 +122,11 @@ function makeAction(
       const [left, right] = split(random, everyone);
       const trafficClass: TrafficClass | null = family === 'class-partition' ? random.pick(TRAFFIC_CLASSES) : null;
       return { type: 'partition', sides: [left, right], oneWay: family === 'one-way-partition', trafficClass, durationMs: windowMs() };
+    }
+    case 'isolate': {
+      // Jepsen's favourite: one server cut off from everyone, on all traffic or on one class.
+      const trafficClass: TrafficClass | null = random.chance(0.5) ? null : random.pick(TRAFFIC_CLASSES);
+      return { type: 'isolate', node: random.pick(servers), trafficClass, durationMs: windowMs() };
     }
     case 'connection-reset': {
       if (everyone.length < 2) return undefined;

@@ -329,7 +329,7 @@ export class Partition {
     const reachedEpochStart = this.settings.legacy.isrJoinWithoutEpochStartOffset || remote.logEndOffset >= this.leaderEpochStartOffset;
     if (!reachedHighWatermark || !reachedEpochStart) return;
     if (!this.host.isReplicaIsrEligible(replicaId, remote.brokerEpoch)) return;
-    this.proposeIsr([...this.isr, replicaId], `${replicaId} caught up`);
+    this.proposeIsr([...this.isr, replicaId], `${replicaId} reached offset ${remote.logEndOffset}: high watermark ${this.log.highWatermark}, epoch start ${this.leaderEpochStartOffset}`);
   }
 
   /** Drops followers that have not caught up for replica.lag.time.max.ms. */

@@ -29,6 +29,7 @@ import type { NodeSpec, World } from '../../world.js';
 import { type SystemDefinition, withSchemaDefaults } from '../system.js';
 import { RaftChecker } from '../raft/checker.js';
 import { KafkaChecker } from './checker.js';
+import { KafkaNarrator } from './narrator.js';
 import type { ContractInputs } from './contract.js';
 import { AdminNode, FinalReaderNode } from './workload.js';
 
@@ -93,6 +94,7 @@ export const kafkaSystem: SystemDefinition = {
   name: 'kafka',
   description: 'A KRaft-mode Kafka cluster: controllers, brokers, producers, and a final reader',
   faultFamilies: FAULT_FAMILIES,
+  narrator: () => new KafkaNarrator(),
   selectors: ['@leader', '@follower', '@controller'],
   schemas: {
     cluster: {
