@@ -156,9 +156,15 @@ describe('KafkaChecker history', () => {
     expect(finish(c).violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['liveness/final-read']));
   });
 
-  test('liveness: excused only when a majority of controllers lost their disks (the metadata is gone)', () => {
+  test('liveness: excused only when the metadata is gone (a majority of controllers lost their disks) or rolled back beneath halted nodes', () => {
     const one = feed(checker({ dataDestroyed: new Set(['c1']) }), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
     expect(finish(one).violations.map((v) => v.invariant)).toContain('liveness/final-read');
+    const rolledBack = feed(checker({ dataDestroyed: new Set(['c1']) }), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
+    rolledBack.onMetadataRolledBack();
+    expect(finish(rolledBack).violations).toEqual([]);
+    const noLoss = feed(checker(), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
+    noLoss.onMetadataRolledBack();
+    expect(finish(noLoss).violations.map((v) => v.invariant)).toContain('liveness/final-read');
     const two = feed(checker({ dataDestroyed: new Set(['c1', 'c2']) }), [invoke(1, 'v1'), ok(1, 'v1', 0)]);
     const result = finish(two);
     expect(result.violations).toEqual([]);

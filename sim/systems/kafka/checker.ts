@@ -67,6 +67,7 @@ export class KafkaChecker implements SystemChecker {
   private readonly finalReads = new Map<string, FinalRead>();
   private readonly findings: Findings;
   private healAtMs: number | null = null;
+  private metadataRolledBack = false;
 
   constructor(
     private readonly options: KafkaCheckerOptions,
@@ -75,6 +76,15 @@ export class KafkaChecker implements SystemChecker {
     world: World | null,
   ) {
     this.findings = new Findings(world);
+  }
+
+  /**
+   * A node halted because the metadata log was truncated beneath what it had applied: the quorum
+   * rolled back after a controller lost its storage. Kafka has no way back from that without an
+   * operator (pre-KIP-853), so what the cluster then cannot do is not a liveness failure.
+   */
+  onMetadataRolledBack(): void {
+    this.metadataRolledBack = true;
   }
 
   /** A broker's disk is gone: its replica models start over. */
@@ -249,12 +259,15 @@ export class KafkaChecker implements SystemChecker {
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
       const lostControllers = this.options.controllers.filter((id) => this.contract.dataDestroyed.has(id));
-      const metadataLost = lostControllers.length > this.options.controllers.length / 2;
+      const majorityLost = lostControllers.length > this.options.controllers.length / 2;
       for (const failure of this.livenessFailures(world, operations)) {
         // With a majority of the metadata quorum's disks gone, the topic itself may be gone: the
-        // cluster is a new, empty one. Pre-KIP-853 KRaft cannot tell; the report says so.
-        if (!metadataLost) violations.push(failure);
-        else this.findings.allow('cluster-metadata-lost', `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`);
+        // cluster is a new, empty one. Pre-KIP-853 KRaft cannot tell; the report says so. A
+        // minority's loss can roll the log back too, and nodes that applied the lost records halt.
+        if (majorityLost) this.findings.allow('cluster-metadata-lost', `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`);
+        else if (this.metadataRolledBack && lostControllers.length > 0) {
+          this.findings.allow('cluster-metadata-lost', `controllers lost their disks (${lostControllers.join(', ')}) and the metadata log rolled back beneath nodes that had applied it, which halted: pre-KIP-853 KRaft needs an operator to recover`);
+        } else violations.push(failure);
       }
     }
     const anomalies = this.findings.anomalies();

@@ -242,7 +242,9 @@ export const kafkaSystem: SystemDefinition = {
         // node that then finds its metadata log contradicting itself halts, as Kafka would.
         world.judgeNodeErrors((error) => {
           const lostVoters = controllers.filter((id) => contract.dataDestroyed.has(id));
-          return lostVoters.length > 0 ? `${error.node} halted (${error.message}) after controllers lost stable storage (${lostVoters.join(', ')})` : null;
+          if (lostVoters.length === 0) return null;
+          checker.onMetadataRolledBack();
+          return `${error.node} halted (${error.message}) after controllers lost stable storage (${lostVoters.join(', ')})`;
         });
         return {
           violations: () => [...quorumChecker.violations(), ...checker.violations()],
