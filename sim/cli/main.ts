@@ -198,6 +198,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         })
         .example('ksim run counter-basic --seed 7', 'run a built-in scenario')
         .example('ksim run raft-leader-crash --seed 3 --narrate', 'follow an election, line by line')
+        .example('ksim run kafka-legacy-isr-join-without-epoch-start --narrate', 'watch a historical Kafka bug lose committed data')
         .example('ksim run ./my-scenario.yaml --seed 3 --json', 'run a file, machine-readable'),
       (parsed) => select('run', parsed),
     )

@@ -125,8 +125,11 @@ function makeAction(
     }
     case 'isolate': {
       // Jepsen's favourite: one server cut off from everyone, on all traffic or on one class.
+      // Like crashes, it aims at the leader or a follower some of the time, where systems have them.
       const trafficClass: TrafficClass | null = random.chance(0.5) ? null : random.pick(TRAFFIC_CLASSES);
-      return { type: 'isolate', node: random.pick(servers), trafficClass, durationMs: windowMs() };
+      const roles = ['@leader', '@follower'].filter((selector) => input.selectors?.includes(selector) === true);
+      const node = roles.length > 0 && random.chance(0.3) ? random.pick(roles) : random.pick(servers);
+      return { type: 'isolate', node, trafficClass, durationMs: windowMs() };
     }
     case 'connection-reset': {
       if (everyone.length < 2) return undefined;
