@@ -22,7 +22,10 @@
  * - A follower's fetch carries the epoch of its last record; if the leader's log diverged from it,
  *   the leader answers with the diverging epoch and its end offset, and the follower truncates
  *   there (KIP-101's leader epochs, KIP-279's fix for consecutive leader changes, delivered inside
- *   Fetch since Kafka 2.7 as for KRaft's KIP-595).
+ *   Fetch since Kafka 2.7 as for KRaft's KIP-595). Before 2.7 the follower checked only once, on
+ *   becoming a follower; the pre-KIP-279 and pre-KIP-320 legacy switches restore that too.
+ * - A new leader records the start of its epoch in the leader-epoch cache at once, before any
+ *   record of it, so it can tell a follower where an epoch it never wrote in ends.
  *
  * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392),
  * transactions' last stable offset, and the delayed-fetch purgatory's byte accounting.
