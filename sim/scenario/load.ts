@@ -219,6 +219,9 @@ export function validateScenario(raw: unknown, name: string, file: string): Scen
   if (system === undefined) throw new Error('a validated scenario must name a system');
 
   const scenario = assemble(data, name);
+  if (scenario.foundAtSeed !== undefined && !('swarm' in scenario.faults && scenario.expect === 'violation')) {
+    issues.push({ path: 'foundAtSeed', message: 'is only for a swarm scenario that expects a violation (faults.swarm and expect: violation): it names the seed where exploring found it' });
+  }
   issues.push(...(system.check?.(scenario, raw as Record<string, unknown>) ?? []));
   issues.push(...checkFaultsAgainstSystem(scenario, system));
   if (issues.length > 0) throw ScenarioError.invalid(file, issues);
@@ -290,6 +293,7 @@ function assemble(data: Record<string, unknown>, name: string): Scenario {
     expect: data['expect'] as Scenario['expect'],
   };
   if (typeof data['lesson'] === 'string') scenario.lesson = data['lesson'];
+  if (typeof data['foundAtSeed'] === 'number') scenario.foundAtSeed = data['foundAtSeed'];
   return scenario;
 }
 

@@ -159,6 +159,7 @@ export const SCENARIO_SCHEMA = {
     livenessMs: { type: 'integer', minimum: 0, maximum: PHASE_DURATION_MS_MAX, description: 'the liveness phase after the heal, in simulated ms' },
     expect: { enum: ['pass', 'violation', 'liveness'], description: 'the verdict this scenario should give' },
     lesson: { type: 'string', description: 'text for learners' },
+    foundAtSeed: { type: 'integer', minimum: 0, description: 'for a swarm scenario that expects a violation: the first seed where exploring found it' },
   },
   required: ['description', 'system', 'faults', 'durationMs', 'livenessMs', 'expect'],
   additionalProperties: false,

@@ -44,6 +44,11 @@ export interface Scenario {
   expect: Exclude<Verdict, 'nondeterministic'>;
   /** Text for a learner: what this scenario shows and why. */
   lesson?: string;
+  /**
+   * A swarm scenario that expects a violation may name the first seed where `ksim explore` found
+   * it; the scenario suite checks that seed still does.
+   */
+  foundAtSeed?: number;
 }
 
 export interface ScenarioSource {

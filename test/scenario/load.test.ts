@@ -235,4 +235,8 @@ expect: pass
     expect(errorOf(kafka('{ assignments: [[b1, b1]] }'))).toContain('names a broker twice');
     expect(errorOf(kafka('{ partitions: 3, assignments: [[b1, b2]] }'))).toContain('workload.partitions is 3 but workload.assignments places 1 partition(s)');
   });
+
+  test('foundAtSeed belongs to swarm scenarios that expect a violation', () => {
+    expect(errorOf(variant('expect: pass', 'expect: pass\nfoundAtSeed: 7'))).toContain('foundAtSeed is only for a swarm scenario that expects a violation');
+  });
 });
