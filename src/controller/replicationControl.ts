@@ -205,29 +205,9 @@ export function createTopics(
       continue;
     }
     const manual = topic.assignments !== undefined && topic.assignments.length > 0;
-    if (manual && (topic.numPartitions !== -1 || topic.replicationFactor !== -1)) {
-      fail('INVALID_REQUEST', 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
-      continue;
-    }
-    if (manual) {
-      const problem = invalidAssignment(topic.assignments!, image);
-      if (problem !== null) {
-        fail('INVALID_REPLICA_ASSIGNMENT', problem);
-        continue;
-      }
-    } else if (!Number.isSafeInteger(topic.numPartitions) || topic.numPartitions <= 0) {
-      fail('INVALID_PARTITIONS', `Number of partitions must be larger than 0, got ${topic.numPartitions}.`);
-      continue;
-    }
-    if (!manual && (!Number.isSafeInteger(topic.replicationFactor) || topic.replicationFactor <= 0)) {
-      fail('INVALID_REPLICATION_FACTOR', `Replication factor must be larger than 0, got ${topic.replicationFactor}.`);
-      continue;
-    }
-    if (!manual && topic.replicationFactor > brokers.length) {
-      fail(
-        'INVALID_REPLICATION_FACTOR',
-        `Unable to replicate the partition ${topic.replicationFactor} time(s): only ${brokers.length} broker(s) are active.`,
-      );
+    const problem = manual ? invalidAssignment(topic, image) : invalidCounts(topic, brokers.length);
+    if (problem !== null) {
+      fail(problem.errorCode, problem.message);
       continue;
     }
     created.add(topic.name);
@@ -257,18 +237,46 @@ export function createTopics(
   return { records, response: { api: 'CreateTopicsResponse', topics: results } };
 }
 
-/** Kafka's checks of a manual assignment: partitions 0..n-1 once each, one replica count, registered brokers, no broker twice. */
-function invalidAssignment(assignments: NonNullable<CreateTopicsRequest['topics'][number]['assignments']>, image: MetadataImage): string | null {
+type CreatableTopic = CreateTopicsRequest['topics'][number];
+type TopicProblem = { errorCode: KafkaErrorCode; message: string } | null;
+
+/** Kafka's checks of a topic placed by the controller: positive counts, enough active brokers. */
+function invalidCounts(topic: CreatableTopic, activeBrokerCount: number): TopicProblem {
+  if (!Number.isSafeInteger(topic.numPartitions) || topic.numPartitions <= 0) {
+    return { errorCode: 'INVALID_PARTITIONS', message: `Number of partitions must be larger than 0, got ${topic.numPartitions}.` };
+  }
+  if (!Number.isSafeInteger(topic.replicationFactor) || topic.replicationFactor <= 0) {
+    return { errorCode: 'INVALID_REPLICATION_FACTOR', message: `Replication factor must be larger than 0, got ${topic.replicationFactor}.` };
+  }
+  if (topic.replicationFactor > activeBrokerCount) {
+    return {
+      errorCode: 'INVALID_REPLICATION_FACTOR',
+      message: `Unable to replicate the partition ${topic.replicationFactor} time(s): only ${activeBrokerCount} broker(s) are active.`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Kafka's checks of a manual assignment: no counts beside it, partitions 0..n-1 once each, one
+ * replica count, registered brokers, no broker twice.
+ */
+function invalidAssignment(topic: CreatableTopic, image: MetadataImage): TopicProblem {
+  const bad = (message: string): TopicProblem => ({ errorCode: 'INVALID_REPLICA_ASSIGNMENT', message });
+  if (topic.numPartitions !== -1 || topic.replicationFactor !== -1) {
+    return { errorCode: 'INVALID_REQUEST', message: 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.' };
+  }
+  const assignments = topic.assignments!;
   const indexes = assignments.map((entry) => entry.partitionIndex).sort((a, b) => a - b);
-  if (indexes.some((index, i) => index !== i)) return `Partitions must be numbered 0 to ${assignments.length - 1}, got ${indexes.join(', ')}.`;
+  if (indexes.some((index, i) => index !== i)) return bad(`Partitions must be numbered 0 to ${assignments.length - 1}, got ${indexes.join(', ')}.`);
   const replicationFactor = assignments[0]!.brokerIds.length;
   for (const entry of assignments) {
     if (entry.brokerIds.length === 0 || entry.brokerIds.length !== replicationFactor) {
-      return `All partitions should have the same number of replicas: partition ${entry.partitionIndex} has ${entry.brokerIds.length}, partition 0 has ${replicationFactor}.`;
+      return bad(`All partitions should have the same number of replicas: partition ${entry.partitionIndex} has ${entry.brokerIds.length}, partition 0 has ${replicationFactor}.`);
     }
-    if (new Set(entry.brokerIds).size !== entry.brokerIds.length) return `Duplicate brokers not allowed in replica assignment: ${entry.brokerIds.join(', ')} for partition ${entry.partitionIndex}.`;
+    if (new Set(entry.brokerIds).size !== entry.brokerIds.length) return bad(`Duplicate brokers not allowed in replica assignment: ${entry.brokerIds.join(', ')} for partition ${entry.partitionIndex}.`);
     const unknown = entry.brokerIds.find((id) => !image.brokers.has(id));
-    if (unknown !== undefined) return `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`;
+    if (unknown !== undefined) return bad(`The manual partition assignment includes broker ${unknown}, but no such broker is registered.`);
   }
   return null;
 }
