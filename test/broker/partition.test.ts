@@ -253,16 +253,25 @@ describe('Partition as follower', () => {
   });
 
   test('pre-KIP-320 legacy switch: fetches carry no leader epoch, and the log is checked once per leadership', () => {
+    const leader = rig('b1').partition;
+    leader.applyRegistration(registration('b1', 4, ['b1', 'b2']));
+    leader.appendRecordsToLeader(records('a'), null, 1, 0);
     const { partition } = rig('b2', { legacy: { noLeaderEpochFencing: true } });
     partition.applyRegistration(registration('b1', 4, ['b1', 'b2']));
-    expect(partition.followerFetchRequest()).toMatchObject({ currentLeaderEpoch: -1 });
-    const empty = { partitionIndex: 0, errorCode: 'NONE' as const, highWatermark: 0, lastStableOffset: 0, logStartOffset: 0, divergingEpoch: null, currentLeader: { leaderId: 'b1', leaderEpoch: 4 }, records: [] };
-    partition.onFollowerFetchResponse(empty, 0);
+    expect(partition.followerFetchRequest()).toMatchObject({ currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+    partition.onFollowerFetchResponse(leader.fetchAsLeaderForFollower('b2', 1, partition.followerFetchRequest(), 1 << 20, 0), 0);
+    expect(partition.log.latestEpoch()).toBe(4);
+    // Checked already in this leadership: by offset alone from now on.
     expect(partition.followerFetchRequest().lastFetchedEpoch).toBe(-1);
     // An offset the leader does not have sends it back to checking.
-    partition.log.appendAsFollower(rig('b1').partition.log.read(0, 1, 1).batches, 0);
-    partition.onFollowerFetchResponse({ ...empty, errorCode: 'OFFSET_OUT_OF_RANGE' }, 0);
+    const outOfRange = { ...leader.fetchAsLeaderForFollower('b2', 1, { ...partition.followerFetchRequest(), fetchOffset: 99 }, 1 << 20, 1) };
+    expect(outOfRange.errorCode).toBe('OFFSET_OUT_OF_RANGE');
+    partition.onFollowerFetchResponse(outOfRange, 1);
+    expect(partition.followerFetchRequest().lastFetchedEpoch).toBe(4);
+    // A new leadership checks again, still without a leader epoch for the leader to fence.
+    partition.onFollowerFetchResponse(leader.fetchAsLeaderForFollower('b2', 1, partition.followerFetchRequest(), 1 << 20, 2), 2);
+    expect(partition.followerFetchRequest().lastFetchedEpoch).toBe(-1);
     partition.applyRegistration(registration('b3', 5, ['b2', 'b3']));
-    expect(partition.followerFetchRequest().currentLeaderEpoch).toBe(-1);
+    expect(partition.followerFetchRequest()).toMatchObject({ currentLeaderEpoch: -1, lastFetchedEpoch: 4 });
   });
 });

@@ -58,6 +58,11 @@ interface KafkaConfig {
   raft: Section;
 }
 
+/** The cluster's node ids of one kind: c1.., b1.., p1... */
+function nodeIds(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+}
+
 /** The workload with defaults filled in; a manual assignment decides the partition count and replication factor. */
 function kafkaWorkload(scenario: Scenario): KafkaWorkload {
   const workload = withSchemaDefaults<KafkaWorkload>(kafkaSystem.schemas.workload, scenario.workload);
@@ -131,10 +136,10 @@ export const kafkaSystem: SystemDefinition = {
     },
   },
   check(scenario: Scenario, raw: Readonly<Record<string, unknown>>): ScenarioIssue[] {
-    const workload = withSchemaDefaults<KafkaWorkload>(kafkaSystem.schemas.workload, scenario.workload);
+    const workload = kafkaWorkload(scenario);
     if (workload.assignments === null) return [];
     const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
-    const brokers = Array.from({ length: cluster.brokers }, (_, i) => `b${i + 1}`);
+    const brokers = nodeIds('b', cluster.brokers);
     const issues: ScenarioIssue[] = [];
     const written = (raw['workload'] ?? {}) as Record<string, unknown>;
     const replicationFactor = workload.assignments[0]!.length;
@@ -157,9 +162,9 @@ export const kafkaSystem: SystemDefinition = {
     const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
     const workload = kafkaWorkload(scenario);
     const config: KafkaConfig = { broker: {}, topic: {}, producer: {}, controller: {}, raft: {}, ...(scenario.config as Partial<KafkaConfig>) };
-    const controllers = Array.from({ length: cluster.controllers }, (_, i) => `c${i + 1}`);
-    const brokers = Array.from({ length: cluster.brokers }, (_, i) => `b${i + 1}`);
-    const producers = Array.from({ length: cluster.producers }, (_, i) => `p${i + 1}`);
+    const controllers = nodeIds('c', cluster.controllers);
+    const brokers = nodeIds('b', cluster.brokers);
+    const producers = nodeIds('p', cluster.producers);
     const raftConfig = parseRaftConfig(config.raft);
     const brokerConfig = parseBrokerConfig({ ...config.broker, ...pick(config.topic, ['min.insync.replicas']) });
     // Topic-level settings the controller needs (elections) are also its cluster defaults here.
