@@ -25,4 +25,3 @@ export {
   raftMessageSizeBytes,
 } from './messages.js';
 export { type QuorumRole, QUORUM_ROLES } from './quorumState.js';
-export { type CounterState, QuorumNode, type QuorumNodeOptions, createQuorumNode } from './quorumNode.js';

@@ -3,7 +3,7 @@
  * (op.invoke, then exactly one of op.ok / op.fail / op.info).
  */
 import { describe, expect, test } from 'vitest';
-import { REQUEST_ID_STRIDE, createProducerNode } from '../../src/client/producerNode.js';
+import { REQUEST_ID_STRIDE, createProducerNode } from '../../sim/systems/kafka/producerNode.js';
 import type { TraceEvent } from '../../src/host.js';
 import { ClientWorld } from './harness.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { NodeId } from '../../src/host.js';
 import { DEFAULT_RAFT_CONFIG, type RaftConfig } from '../../src/raft/config.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
-import { QuorumNode, createQuorumNode } from '../../src/raft/quorumNode.js';
+import { QuorumNode, createQuorumNode } from '../../sim/systems/raft/quorumNode.js';
 import { Harness } from './harness.js';
 
 interface ClusterOptions {

@@ -4,7 +4,7 @@ import { DEFAULT_RAFT_CONFIG } from '../../src/raft/config.js';
 import { FsyncTracker } from '../../src/raft/fsyncTracker.js';
 import { RAFT_LOG_DIR } from '../../src/raft/kafkaRaftClient.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
-import { createQuorumNode } from '../../src/raft/quorumNode.js';
+import { createQuorumNode } from '../../sim/systems/raft/quorumNode.js';
 import { QUORUM_STATE_FILE, decodeElectionState } from '../../src/raft/quorumStateStore.js';
 import { RaftLog } from '../../src/raft/raftLog.js';
 import { Harness, MemoryDisk, mulberry32 } from './harness.js';

@@ -16,7 +16,7 @@ import type { Host, NodeId } from '../../../src/host.js';
 import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../../../src/broker/config.js';
 import { createBrokerNode } from '../../../src/broker/brokerNode.js';
 import { parseProducerConfig } from '../../../src/client/config.js';
-import { createProducerNode } from '../../../src/client/producerNode.js';
+import { createProducerNode } from './producerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
 import { LOG_CONFIG_KEYS, NEVER } from '../../../src/log/config.js';

@@ -10,7 +10,7 @@
 import type { Host, NodeId } from '../../../src/host.js';
 import { DEFAULT_RAFT_CONFIG, RAFT_CONFIG_KEYS, type RaftConfig, parseRaftConfig } from '../../../src/raft/config.js';
 import { type RaftMessage, raftMessageSizeBytes } from '../../../src/raft/messages.js';
-import { createQuorumNode } from '../../../src/raft/quorumNode.js';
+import { createQuorumNode } from './quorumNode.js';
 import { FAULT_FAMILIES } from '../../faults/plan.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { NodeSpec, World } from '../../world.js';

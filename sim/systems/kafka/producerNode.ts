@@ -23,9 +23,9 @@
  * node reads its clock only through the host.
  */
 
-import type { DiskCompletion, Host, NodeFactory, NodeId, ProtocolNode, TimerId, TrafficClass } from '../host.js';
-import { parseProducerConfig } from './config.js';
-import { Producer, type SendResult } from './producer.js';
+import type { DiskCompletion, Host, NodeFactory, NodeId, ProtocolNode, TimerId, TrafficClass } from '../../../src/host.js';
+import { parseProducerConfig } from '../../../src/client/config.js';
+import { Producer, type SendResult } from '../../../src/client/producer.js';
 
 export interface ProducerWorkload {
   readonly intervalMs: number;

@@ -14,12 +14,12 @@
  * Left out: client requests (the leader proposes by itself) and any real metadata records.
  */
 
-import type { DiskCompletion, Host, NodeFactory, NodeId, ProtocolNode, TimerId, TrafficClass } from '../host.js';
-import { ByteReader, ByteWriter } from '../util/bytes.js';
-import { crc32c } from '../util/crc32c.js';
-import type { RaftConfig } from './config.js';
-import { type CommittedEntry, KafkaRaftClient, type RaftListener } from './kafkaRaftClient.js';
-import type { RaftMessage } from './messages.js';
+import type { DiskCompletion, Host, NodeFactory, NodeId, ProtocolNode, TimerId, TrafficClass } from '../../../src/host.js';
+import { ByteReader, ByteWriter } from '../../../src/util/bytes.js';
+import { crc32c } from '../../../src/util/crc32c.js';
+import type { RaftConfig } from '../../../src/raft/config.js';
+import { type CommittedEntry, KafkaRaftClient, type RaftListener } from '../../../src/raft/kafkaRaftClient.js';
+import type { RaftMessage } from '../../../src/raft/messages.js';
 
 export interface QuorumNodeOptions {
   readonly proposalIntervalMs: number;
