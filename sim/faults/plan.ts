@@ -9,34 +9,17 @@
  * Every fault with a `durationMs` heals itself; at the end of the safety phase everything heals:
  * crashed nodes restart, cuts and clogs and spikes end, disks are no longer full or slow, paused
  * nodes wake, clocks are set right.
+ *
+ * The actions themselves are declared by the fault families, one file each (crash.ts, pause.ts,
+ * partition.ts, ...), and listed in registry.ts; `FaultAction` is the union of theirs.
  */
-import type { TrafficClass } from '../../src/host.js';
+import type { ActionOf, FaultKind, SwarmFamilyOf } from './fault.js';
+import { FAULT_KINDS } from './registry.js';
 
-export type CrashMode =
-  /** The process dies; the OS and its page cache survive. */
-  | 'process'
-  /** The machine loses power: what was not fsynced is gone, the last write may be torn. */
-  | 'power'
-  /** The disk is lost: the node restarts empty. */
-  | 'disk';
+type FaultKindOfTable = (typeof FAULT_KINDS)[number];
 
-export type FaultAction =
-  | { type: 'crash'; node: string; mode: CrashMode; restartAfterMs: number | null }
-  | { type: 'restart'; node: string }
-  | { type: 'pause'; node: string; durationMs: number }
-  | { type: 'clock-skew'; node: string; skewMs: number }
-  /** Cuts traffic between two node sets; one-way cuts only `sides[0]` → `sides[1]`. */
-  | { type: 'partition'; sides: [string[], string[]]; oneWay: boolean; trafficClass: TrafficClass | null; durationMs: number }
-  /** Cuts one node off from every other node. */
-  | { type: 'isolate'; node: string; trafficClass: TrafficClass | null; durationMs: number }
-  | { type: 'reset'; nodes: [string, string] }
-  | { type: 'latency-spike'; nodes: string[] | null; extraMs: number; durationMs: number }
-  /** Delays (never drops) everything on a node (one id) or a link (two ids). */
-  | { type: 'clog'; nodes: string[]; durationMs: number }
-  | { type: 'slow-fsync'; node: string; factor: number; durationMs: number }
-  | { type: 'disk-full'; node: string; durationMs: number }
-  | { type: 'bit-flip'; node: string }
-  | { type: 'heal' };
+/** Every fault action, discriminated by `type`: the union of the actions of registry.ts's families. */
+export type FaultAction = ActionOf<FaultKindOfTable>;
 
 export type FaultType = FaultAction['type'];
 
@@ -47,7 +30,14 @@ export interface TimedFault {
 
 export type FaultPlan = readonly TimedFault[];
 
-/** The fault families that swarm testing turns on and off per seed. */
+/** The swarm families the fault files declare (`process-crash`, `one-way-partition`, ...). */
+export type FaultFamily = SwarmFamilyOf<FaultKindOfTable>;
+
+/**
+ * The fault families that swarm testing turns on and off per seed, in the order the swarm draws
+ * them. The order is part of what every seed means (which families a seed turns on, and every
+ * draw after), so a new family is appended at the end, never inserted.
+ */
 export const FAULT_FAMILIES = [
   'process-crash',
   'power-loss',
@@ -66,44 +56,20 @@ export const FAULT_FAMILIES = [
   // Appended last so that adding it left every earlier family's draws, and so every older swarm
   // plan's faults, unchanged.
   'isolate',
-] as const;
+] as const satisfies readonly FaultFamily[];
 
-export type FaultFamily = (typeof FAULT_FAMILIES)[number];
+const KIND_BY_TYPE = new Map<string, FaultKind<FaultAction, FaultFamily>>(
+  FAULT_KINDS.map((kind) => [kind.type, kind as unknown as FaultKind<FaultAction, FaultFamily>]),
+);
+
+/** The family that implements an action (registry.ts's table, looked up by `type`). */
+export function faultKindOf(type: FaultType): FaultKind<FaultAction, FaultFamily> {
+  const kind = KIND_BY_TYPE.get(type);
+  if (kind === undefined) throw new Error(`unknown fault type ${JSON.stringify(type)}`);
+  return kind;
+}
 
 /** A one-line human description of an action, for narration and reports. */
 export function describeFault(action: FaultAction): string {
-  switch (action.type) {
-    case 'crash':
-      return `${action.mode === 'process' ? 'crash' : action.mode === 'power' ? 'power loss on' : 'disk loss on'} ${action.node}` +
-        (action.restartAfterMs === null ? '' : `, restart after ${action.restartAfterMs}ms`);
-    case 'restart':
-      return `restart ${action.node}`;
-    case 'pause':
-      return `pause ${action.node} for ${action.durationMs}ms`;
-    case 'clock-skew':
-      return `skew ${action.node}'s clock by ${action.skewMs}ms`;
-    case 'partition':
-      return `${action.oneWay ? 'one-way ' : ''}partition ${action.trafficClass ?? 'all'} traffic ` +
-        `[${action.sides[0].join(',')}] ${action.oneWay ? '->' : '|'} [${action.sides[1].join(',')}] for ${action.durationMs}ms`;
-    case 'isolate':
-      return `isolate ${action.node} (${action.trafficClass ?? 'all'} traffic) for ${action.durationMs}ms`;
-    case 'reset':
-      return `reset connections ${action.nodes[0]}<->${action.nodes[1]}`;
-    case 'latency-spike':
-      return `latency +${action.extraMs}ms on ${action.nodes === null ? 'every link' : action.nodes.join(',')} for ${action.durationMs}ms`;
-    case 'clog':
-      return `clog ${action.nodes.join('<->')} for ${action.durationMs}ms`;
-    case 'slow-fsync':
-      return `fsync ${action.factor}x slower on ${action.node} for ${action.durationMs}ms`;
-    case 'disk-full':
-      return `disk full on ${action.node} for ${action.durationMs}ms`;
-    case 'bit-flip':
-      return `flip a bit on ${action.node}'s disk`;
-    case 'heal':
-      return 'heal everything';
-    default: {
-      const unreachable: never = action;
-      throw new Error(`unknown fault ${JSON.stringify(unreachable)}`);
-    }
-  }
+  return faultKindOf(action.type).describe(action);
 }

@@ -3,16 +3,17 @@
  * `cluster`, `config` and `workload` (see systems/system.ts); this file owns everything else.
  *
  * Every object forbids unknown keys, so a typo is an error instead of a silently ignored setting.
- * Every fault type of faults/plan.ts has its own branch, chosen by the `type` discriminator, so an
+ * Every fault type has its own branch, chosen by the `type` discriminator, so an
  * error speaks about the fault the user wrote ("faults.plan[1].mode must be one of process, power,
- * disk") rather than about all fourteen branches at once. Optional fields carry their documented
+ * disk") rather than about all fourteen branches at once; each fault family declares its fields
+ * in its own file (faults/crash.ts, ...). Optional fields carry their documented
  * default, which ajv fills in (`useDefaults`), so the loaded scenario is complete.
  *
  * `description` texts double as the explanation in error messages (see issues.ts).
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import { TRAFFIC_CLASSES } from '../../src/host.js';
 import { FAULT_FAMILIES, type FaultType } from '../faults/plan.js';
+import { FAULT_KINDS } from '../faults/registry.js';
 
 /**
  * The longest phase a scenario may ask for: one simulated day. Longer runs are almost always a
@@ -20,74 +21,12 @@ import { FAULT_FAMILIES, type FaultType } from '../faults/plan.js';
  */
 export const PHASE_DURATION_MS_MAX = 86_400_000;
 
-/** A node id (`r1`) or a selector the system resolves when the fault fires (`@leader`). */
-export const NODE_REFERENCE_PATTERN = '^(@[a-z][a-z0-9-]*|[A-Za-z0-9][A-Za-z0-9_.-]*)$';
-
-const nodeReference = {
-  type: 'string',
-  pattern: NODE_REFERENCE_PATTERN,
-  description: "a node id (like r1) or a selector starting with '@' (like @leader)",
-} as const;
-
-const nodeReferenceList = (minItems: number, maxItems?: number): object => ({
-  type: 'array',
-  items: nodeReference,
-  minItems,
-  ...(maxItems !== undefined ? { maxItems } : {}),
-});
+export { NODE_REFERENCE_PATTERN } from '../faults/fields.js';
 
 const timeMs = { type: 'integer', minimum: 0, description: 'simulated milliseconds' } as const;
-const durationMs = { type: 'integer', minimum: 1, description: 'how long the fault lasts, in simulated ms' } as const;
-const trafficClass = {
-  enum: [...TRAFFIC_CLASSES, null],
-  default: null,
-  description: 'the traffic class to cut (null: all traffic)',
-} as const;
 
-/** The fields of each fault type besides `type` and `atMs`, and which of them are required. */
-const FAULT_FIELDS: Record<FaultType, { properties: Record<string, object>; required: string[] }> = {
-  crash: {
-    properties: {
-      node: nodeReference,
-      mode: { enum: ['process', 'power', 'disk'], default: 'process', description: 'what survives the crash' },
-      restartAfterMs: { type: ['integer', 'null'], minimum: 0, default: null, description: 'null: stays down until the heal' },
-    },
-    required: ['node'],
-  },
-  restart: { properties: { node: nodeReference }, required: ['node'] },
-  pause: { properties: { node: nodeReference, durationMs }, required: ['node', 'durationMs'] },
-  'clock-skew': { properties: { node: nodeReference, skewMs: { type: 'integer' } }, required: ['node', 'skewMs'] },
-  partition: {
-    properties: {
-      sides: { type: 'array', items: nodeReferenceList(1), minItems: 2, maxItems: 2, description: 'two lists of nodes' },
-      oneWay: { type: 'boolean', default: false },
-      trafficClass,
-      durationMs,
-    },
-    required: ['sides', 'durationMs'],
-  },
-  isolate: { properties: { node: nodeReference, trafficClass, durationMs }, required: ['node', 'durationMs'] },
-  reset: { properties: { nodes: nodeReferenceList(2, 2) }, required: ['nodes'] },
-  'latency-spike': {
-    properties: {
-      nodes: { type: ['array', 'null'], items: nodeReference, minItems: 1, default: null, description: 'null: every link' },
-      extraMs: { type: 'integer', minimum: 1 },
-      durationMs,
-    },
-    required: ['extraMs', 'durationMs'],
-  },
-  clog: { properties: { nodes: nodeReferenceList(1, 2), durationMs }, required: ['nodes', 'durationMs'] },
-  'slow-fsync': {
-    properties: { node: nodeReference, factor: { type: 'number', minimum: 1 }, durationMs },
-    required: ['node', 'factor', 'durationMs'],
-  },
-  'disk-full': { properties: { node: nodeReference, durationMs }, required: ['node', 'durationMs'] },
-  'bit-flip': { properties: { node: nodeReference }, required: ['node'] },
-  heal: { properties: {}, required: [] },
-};
-
-/** Every fault type, in the order of faults/plan.ts, for messages and docs. */
-export const FAULT_TYPES = Object.keys(FAULT_FIELDS) as FaultType[];
+/** Every fault type, in the order of faults/registry.ts, for messages and docs. */
+export const FAULT_TYPES: readonly FaultType[] = FAULT_KINDS.map((kind) => kind.type);
 
 /** The node-reference fields of each fault type, for checking selectors against the system's. */
 export const FAULT_NODE_FIELDS: readonly string[] = ['node', 'nodes', 'sides'];
@@ -95,14 +34,11 @@ export const FAULT_NODE_FIELDS: readonly string[] = ['node', 'nodes', 'sides'];
 const timedFault = {
   type: 'object',
   discriminator: { propertyName: 'type' },
-  oneOf: FAULT_TYPES.map((type) => {
-    const fields = FAULT_FIELDS[type];
-    return {
-      properties: { type: { const: type }, atMs: { ...timeMs, description: 'when the fault fires' }, ...fields.properties },
-      required: ['type', 'atMs', ...fields.required],
-      additionalProperties: false,
-    };
-  }),
+  oneOf: FAULT_KINDS.map((kind) => ({
+    properties: { type: { const: kind.type }, atMs: { ...timeMs, description: 'when the fault fires' }, ...kind.fields.properties },
+    required: ['type', 'atMs', ...kind.fields.required],
+    additionalProperties: false,
+  })),
 } as const;
 
 const swarmProfile = {
