@@ -66,6 +66,9 @@ export interface ProcessStats {
   halts: number;
 }
 
+/** Hears a message a node sends, when it sends it (a test hook; see World.onSend). */
+export type SendListener = (from: NodeId, to: NodeId, message: unknown, trafficClass: TrafficClass) => void;
+
 /** What the hosting needs besides the kernel: the parts a process touches. */
 export interface HostingParts {
   readonly network: SimNetwork;
@@ -96,6 +99,7 @@ export class NodeHosting {
   private readonly nodes = new Map<NodeId, NodeRecord>();
   private readonly nodeOrder: NodeId[] = [];
   private readonly errors: NodeError[] = [];
+  private readonly sendListeners: SendListener[] = [];
   private nodeErrorJudge: ((error: Omit<NodeError, 'excusedBecause'>) => string | null) | null = null;
   private nextTimerId = 1;
 
@@ -169,6 +173,14 @@ export class NodeHosting {
 
   get nodeErrors(): readonly NodeError[] {
     return this.errors;
+  }
+
+  pendingTimerCount(node: NodeId): number {
+    return this.record(node).liveTimers.size;
+  }
+
+  onSend(listener: SendListener): void {
+    this.sendListeners.push(listener);
   }
 
   // ---- Process faults ----
@@ -295,6 +307,7 @@ export class NodeHosting {
   }
 
   send(from: NodeId, to: NodeId, message: unknown, trafficClass: TrafficClass): void {
+    for (const listener of this.sendListeners) listener(from, to, message, trafficClass);
     this.parts.network.send(from, to, message, trafficClass, this.parts.sizeOf(message));
   }
 

@@ -17,11 +17,11 @@ import type { Kernel, WorldEvent } from './events.js';
 import { type FaultListener, FaultInjector } from './faults/injector.js';
 import type { FaultAction } from './faults/plan.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig, SimNetwork } from './network.js';
-import { type NodeError, NodeHosting, type NodeRole, type NodeSpec } from './nodeHosting.js';
+import { type NodeError, NodeHosting, type NodeRole, type NodeSpec, type SendListener } from './nodeHosting.js';
 import { RandomRoot } from './random.js';
 import { type TraceRecord, TraceRecorder } from './traceRecorder.js';
 
-export { type NodeError, type NodeRole, type NodeSpec, SUPERVISOR_RESTART_DELAY_MS } from './nodeHosting.js';
+export { type NodeError, type NodeRole, type NodeSpec, type SendListener, SUPERVISOR_RESTART_DELAY_MS } from './nodeHosting.js';
 export type { TraceRecord } from './traceRecorder.js';
 
 export interface WorldOptions {
@@ -89,6 +89,15 @@ export class World implements Kernel {
   }
 
   /**
+   * Hears every message a live node sends, at the moment it sends it, before the network has it.
+   * For tests only: one that checks what a node had made durable when it sent a Fetch, or that
+   * collects a node's responses. Checkers see nodes through their trace events instead.
+   */
+  onSend(listener: SendListener): void {
+    this.nodes.onSend(listener);
+  }
+
+  /**
    * The system's contract for exceptions thrown by its nodes: returns why one is allowed (e.g. a
    * node that found its log contradicting a committed offset after stable storage was lost), or
    * null. Without a judge, every exception is a violation.
@@ -127,16 +136,24 @@ export class World implements Kernel {
 
   /** Runs events until the queue is empty, the time passes `untilMs`, or the run is stopped. */
   runUntil(untilMs: number): void {
-    for (;;) {
-      if (this.stopReason !== null) return;
-      const next = this.queue.peek();
-      if (next === undefined || next.atMs > untilMs) break;
-      this.queue.pop();
-      if (next.atMs < this.timeMs) throw new Error(`time went backwards: ${next.atMs} < ${this.timeMs}`);
-      this.timeMs = next.atMs;
-      this.execute(next.event);
-    }
+    while (this.step(untilMs));
     if (this.stopReason === null && untilMs > this.timeMs) this.timeMs = untilMs;
+  }
+
+  /**
+   * Runs the next event if it is due by `untilMs` and the run was not stopped; returns whether it
+   * ran. Time moves to the event's time, never to `untilMs` (see runUntil). Tests step the world
+   * one event at a time to stop the moment something holds.
+   */
+  step(untilMs = Number.POSITIVE_INFINITY): boolean {
+    if (this.stopReason !== null) return false;
+    const next = this.queue.peek();
+    if (next === undefined || next.atMs > untilMs) return false;
+    this.queue.pop();
+    if (next.atMs < this.timeMs) throw new Error(`time went backwards: ${next.atMs} < ${this.timeMs}`);
+    this.timeMs = next.atMs;
+    this.execute(next.event);
+    return true;
   }
 
   schedule(atMs: number, event: WorldEvent): void {
@@ -165,6 +182,11 @@ export class World implements Kernel {
   /** The live protocol object of a node, for systems that drive a workload (never for checkers). */
   instance(node: NodeId): ProtocolNode<unknown> | null {
     return this.nodes.instance(node);
+  }
+
+  /** How many timers the node's live incarnation has set that have neither fired nor been cancelled (for tests). */
+  pendingTimerCount(node: NodeId): number {
+    return this.nodes.pendingTimerCount(node);
   }
 
   // ---- Faults ----

@@ -18,3 +18,13 @@ export function counterScenario(overrides: Partial<Scenario> = {}): Scenario {
     ...overrides,
   };
 }
+
+/** A raft scenario (3 voters by default); its config takes Kafka's key names. */
+export function raftScenario(overrides: Partial<Scenario> = {}): Scenario {
+  return counterScenario({ name: 'test-raft', description: 'a raft scenario built by a test', system: 'raft', cluster: {}, ...overrides });
+}
+
+/** A kafka scenario (3 controllers, 3 brokers, 2 producers by default); config has one section per component. */
+export function kafkaScenario(overrides: Partial<Scenario> = {}): Scenario {
+  return counterScenario({ name: 'test-kafka', description: 'a kafka scenario built by a test', system: 'kafka', cluster: {}, ...overrides });
+}
