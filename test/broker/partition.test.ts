@@ -10,7 +10,7 @@ import { DEFAULT_LOG_CONFIG } from '../../src/log/config.js';
 import { UnifiedLog } from '../../src/log/unifiedLog.js';
 import type { PartitionRegistration } from '../../src/metadata/types.js';
 import type { FetchPartition } from '../../src/protocol/apis.js';
-import { MemoryDisk } from '../log/memoryDisk.js';
+import { TestDisk } from '../support/testDisk.js';
 
 interface Rig {
   partition: Partition;
@@ -23,7 +23,7 @@ function rig(local: NodeId, options: { minIsr?: number; legacy?: Partial<LegacyS
   const traces: TraceEvent[] = [];
   const proposals: Array<readonly NodeId[]> = [];
   const clock = { now: 0 };
-  const log = UnifiedLog.load(new MemoryDisk(), 't-0', DEFAULT_LOG_CONFIG, 0);
+  const log = UnifiedLog.load(new TestDisk(), 't-0', DEFAULT_LOG_CONFIG, 0);
   const partition = new Partition('t', 0, local, log, {
     minInsyncReplicas: options.minIsr ?? 1,
     replicaLagTimeMaxMs: options.lagMs ?? 30_000,

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { CheckpointFile } from '../../src/log/checkpointFile.js';
 import { LeaderEpochFileCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from '../../src/log/leaderEpochCache.js';
-import { MemoryDisk } from './memoryDisk.js';
+import { TestDisk } from '../support/testDisk.js';
 
 const UNDEFINED = { epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
 
@@ -146,7 +146,7 @@ describe('LeaderEpochFileCache truncation', () => {
 
 describe('leader-epoch-checkpoint', () => {
   test('persists between instances only once the temp file’s fsync completed and it was renamed', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const { cache, checkpoint } = LeaderEpochFileCache.load(disk, 't-0');
     expect(checkpoint).toBe('missing');
     cache.assign(2, 6);
@@ -163,7 +163,7 @@ describe('leader-epoch-checkpoint', () => {
   });
 
   test('a write requested while one is in flight is queued, and only the latest is written', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const { cache } = LeaderEpochFileCache.load(disk, 't-0');
     cache.assign(1, 0);
     cache.assign(2, 5);
@@ -179,7 +179,7 @@ describe('leader-epoch-checkpoint', () => {
   });
 
   test('a power loss before the rename keeps the old checkpoint; a stale temp file is removed on load', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const { cache } = LeaderEpochFileCache.load(disk, 't-0');
     cache.assign(1, 0);
     for (const c of disk.completeAll()) cache.onFsyncComplete(c);
@@ -192,23 +192,23 @@ describe('leader-epoch-checkpoint', () => {
   });
 
   test('a flipped bit makes the checkpoint unreadable instead of silently wrong', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const file = new CheckpointFile(disk, 'cp');
     file.write(['0', '1', '3 10']);
     file.onFsyncComplete(disk.completeNext());
     expect(file.read()).toEqual({ kind: 'ok', lines: ['0', '1', '3 10'] });
-    disk.flipBit('cp', 4, 0); // '3' → '2'
+    disk.flipBitAt('cp', 4, 0); // '3' → '2'
     expect(file.read()).toEqual({ kind: 'corrupt', reason: 'crc mismatch' });
   });
 
   test('a full disk queues the write until retry', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const file = new CheckpointFile(disk, 'cp');
-    disk.full = true;
+    disk.setFull(true);
     file.write(['0', '0']);
     expect(disk.pendingFsyncs).toBe(0);
     expect(file.isWriting).toBe(true);
-    disk.full = false;
+    disk.setFull(false);
     file.retry();
     file.onFsyncComplete(disk.completeNext());
     expect(file.read()).toEqual({ kind: 'ok', lines: ['0', '0'] });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { type RecordBatch, encodeBatch } from '../../src/log/recordBatch.js';
 import { LogSegment, parseSegmentBaseOffset, segmentFileName } from '../../src/log/segment.js';
-import { MemoryDisk } from './memoryDisk.js';
+import { TestDisk } from '../support/testDisk.js';
 
 function batch(baseOffset: number, count: number, timestampMs = 100): RecordBatch {
   const records = Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `value-${baseOffset + i}`, timestampMs: timestampMs + i }));
@@ -19,7 +19,7 @@ function batch(baseOffset: number, count: number, timestampMs = 100): RecordBatc
   };
 }
 
-function segmentWith(disk: MemoryDisk, baseOffset: number, counts: number[], indexIntervalBytes = 0): LogSegment {
+function segmentWith(disk: TestDisk, baseOffset: number, counts: number[], indexIntervalBytes = 0): LogSegment {
   const created = LogSegment.create(disk, 'p-0', baseOffset, indexIntervalBytes, 5);
   if (!created.ok) throw new Error('create failed');
   let offset = baseOffset;
@@ -43,7 +43,7 @@ describe('segment file names', () => {
 
 describe('LogSegment', () => {
   test('tracks size, next offset and largest timestamp; indexes every batch with interval 0', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const segment = segmentWith(disk, 10, [2, 3, 1]);
     expect(segment.nextOffset).toBe(16);
     expect(segment.size).toBe(disk.content(segment.file).length);
@@ -53,14 +53,14 @@ describe('LogSegment', () => {
   });
 
   test('refuses a batch that does not continue its offsets', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const segment = segmentWith(disk, 0, [2]);
     const b = batch(5, 1);
     expect(() => segment.append(b, encodeBatch(b))).toThrow(/expected 2/);
   });
 
   test('read starts at the batch holding the offset and stops before maxOffset', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const segment = segmentWith(disk, 0, [2, 2, 2, 2]);
     const read = segment.read(3, 1 << 20, 6, true);
     expect(read.batches.map((b) => b.baseOffset)).toEqual([2, 4]);
@@ -69,7 +69,7 @@ describe('LogSegment', () => {
   });
 
   test('recover truncates a torn tail and reports the dropped bytes', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const segment = segmentWith(disk, 0, [2, 2]);
     const size = segment.size;
     const extra = encodeBatch(batch(4, 3));
@@ -84,7 +84,7 @@ describe('LogSegment', () => {
   });
 
   test('recover drops a CRC-valid batch that does not continue the offsets', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const segment = segmentWith(disk, 0, [2]);
     disk.append(segment.file, encodeBatch(batch(7, 1)));
     const recovery = LogSegment.open(disk, 'p-0', 0, 0, 0).recover();
@@ -93,7 +93,7 @@ describe('LogSegment', () => {
   });
 
   test('truncateTo removes whole batches from the one holding the offset', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const segment = segmentWith(disk, 0, [2, 2, 2]);
     const firstTwo = encodeBatch(batch(0, 2)).length + encodeBatch(batch(2, 2)).length;
     const third = encodeBatch(batch(4, 2)).length;
@@ -107,7 +107,7 @@ describe('LogSegment', () => {
   });
 
   test('segment.ms is measured from the first batch’s timestamp, or from creation while empty', () => {
-    const disk = new MemoryDisk();
+    const disk = new TestDisk();
     const empty = segmentWith(disk, 0, []);
     expect(empty.timeWaitedForRollMs(50, 0)).toBe(45);
     const withData = segmentWith(disk, 10, [1]);

@@ -4,7 +4,7 @@ import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../src/log/config.js';
 import { type RecordBatch, type SimpleRecord, encodeBatch, nextOffset } from '../../src/log/recordBatch.js';
 import { segmentFileName } from '../../src/log/segment.js';
 import { type LeaderAppendResult, UnifiedLog, isLogError } from '../../src/log/unifiedLog.js';
-import { MemoryDisk } from './memoryDisk.js';
+import { TestDisk } from '../support/testDisk.js';
 
 const DIR = 'topic-0';
 
@@ -17,7 +17,7 @@ function records(count: number, timestampMs = 1000, tag = 'v'): SimpleRecord[] {
 }
 
 /** Completes every queued fsync and routes it to the log, which must own each one. */
-function completeFsyncs(disk: MemoryDisk, log: UnifiedLog): void {
+function completeFsyncs(disk: TestDisk, log: UnifiedLog): void {
   for (const completion of disk.completeAll()) expect(log.onFsyncComplete(completion), `op ${completion.opId} ${completion.file}`).toBe(true);
 }
 
@@ -32,8 +32,9 @@ function allBatches(log: UnifiedLog): RecordBatch[] {
   return read.batches;
 }
 
-function setup(overrides: Partial<LogConfig> = {}): { disk: MemoryDisk; log: UnifiedLog } {
-  const disk = new MemoryDisk();
+/** `diskSeed` decides the disk's own draws (how a power loss tears an unsynced write). */
+function setup(overrides: Partial<LogConfig> = {}, diskSeed = 1): { disk: TestDisk; log: UnifiedLog } {
+  const disk = new TestDisk(diskSeed);
   return { disk, log: UnifiedLog.load(disk, DIR, config(overrides), 0) };
 }
 
@@ -73,11 +74,11 @@ describe('UnifiedLog.appendAsLeader', () => {
   test('a full disk answers KAFKA_STORAGE_ERROR and leaves the log unchanged', () => {
     const { disk, log } = setup();
     log.appendAsLeader(records(2), 0, null, 0);
-    disk.full = true;
+    disk.setFull(true);
     expect(log.appendAsLeader(records(2), 0, { producerId: 9, producerEpoch: 0, baseSequence: 0 }, 0)).toEqual({ error: 'KAFKA_STORAGE_ERROR' });
     expect(log.logEndOffset).toBe(2);
     expect(log.producerStateEntry(9)).toBeUndefined();
-    disk.full = false;
+    disk.setFull(false);
     expect(ok(log.appendAsLeader(records(2), 0, { producerId: 9, producerEpoch: 0, baseSequence: 0 }, 0)).firstOffset).toBe(2);
   });
 
@@ -430,14 +431,16 @@ describe('UnifiedLog flush policy', () => {
 
 describe('UnifiedLog recovery', () => {
   test('a power loss keeps what was fsynced; a torn tail is truncated on load', () => {
-    const { disk, log } = setup({ flushMessages: 1 });
+    const { disk, log } = setup({ flushMessages: 1 }, 2);
     log.appendAsLeader(records(2), 1, { producerId: 5, producerEpoch: 0, baseSequence: 0 }, 0);
     completeFsyncs(disk, log);
     log.appendAsLeader(records(2), 2, { producerId: 5, producerEpoch: 0, baseSequence: 2 }, 0);
     expect(log.recoveryPoint).toBe(2);
-    disk.powerLoss(30);
+    // Disk seed 2 tears the unsynced batch: a prefix of it survives the power loss.
+    const tornBytes = disk.powerLoss().get(segmentFileName(DIR, 0)) ?? 0;
+    expect(tornBytes).toBeGreaterThan(0);
     const reloaded = UnifiedLog.load(disk, DIR, config(), 0);
-    expect(reloaded.loadSummary).toMatchObject({ truncatedBytes: 30, stop: 'torn', logEndOffset: 2 });
+    expect(reloaded.loadSummary).toMatchObject({ truncatedBytes: tornBytes, stop: 'torn', logEndOffset: 2 });
     expect(reloaded.logEndOffset).toBe(2);
     expect(reloaded.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }]);
     expect(reloaded.producerStateEntry(5)!.batches.map((b) => b.lastSeq)).toEqual([1]);
@@ -449,7 +452,7 @@ describe('UnifiedLog recovery', () => {
     const { disk, log } = setup({ segmentBytes: 300 });
     for (let i = 0; i < 10; i++) log.appendAsLeader(records(2), 0, null, 0);
     const bases = log.segmentBaseOffsets();
-    disk.flipBit(segmentFileName(DIR, bases[1]!), 200, 3);
+    disk.flipBitAt(segmentFileName(DIR, bases[1]!), 200, 3);
     const reloaded = UnifiedLog.load(disk, DIR, config({ segmentBytes: 300 }), 0);
     expect(reloaded.loadSummary.stop).toBe('corrupt');
     expect(reloaded.segmentBaseOffsets()).toEqual(bases.slice(0, 2));
@@ -472,7 +475,7 @@ describe('UnifiedLog recovery', () => {
     const { disk, log } = setup();
     log.appendAsLeader(records(1), 3, null, 0);
     completeFsyncs(disk, log);
-    disk.flipBit(`${DIR}/leader-epoch-checkpoint`, 4, 1);
+    disk.flipBitAt(`${DIR}/leader-epoch-checkpoint`, 4, 1);
     const reloaded = UnifiedLog.load(disk, DIR, config(), 0);
     expect(reloaded.loadSummary.epochCheckpoint).toBe('corrupt');
     expect(reloaded.epochEntries()).toEqual([{ epoch: 3, startOffset: 0 }]);
@@ -497,10 +500,13 @@ describe('UnifiedLog recovery', () => {
       fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 4 }), epochBump: fc.boolean() }),
       fc.record({ kind: fc.constant('complete' as const), count: fc.integer({ min: 0, max: 3 }) }),
       fc.record({ kind: fc.constant('flush' as const) }),
+      // The OS's writeback makes unsynced batches durable too: they may survive beyond the recovery point.
+      fc.record({ kind: fc.constant('writeback' as const) }),
     );
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 25 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 3 }), (ops, torn, flushMessages) => {
-        const disk = new MemoryDisk();
+      fc.property(fc.array(opArb, { maxLength: 25 }), fc.nat(), fc.integer({ min: 1, max: 3 }), (ops, diskSeed, flushMessages) => {
+        // The disk's seed decides whether the power loss tears the first unsynced write, and where.
+        const disk = new TestDisk(diskSeed);
         const cfg = config({ segmentBytes: 400, flushMessages });
         const log = UnifiedLog.load(disk, DIR, cfg, 0);
         let epoch = 0;
@@ -510,13 +516,15 @@ describe('UnifiedLog recovery', () => {
             ok(log.appendAsLeader(records(op.count, 0, `e${epoch}-`), epoch, null, 0));
           } else if (op.kind === 'complete') {
             for (let i = 0; i < op.count && disk.pendingFsyncs > 0; i++) expect(log.onFsyncComplete(disk.completeNext())).toBe(true);
-          } else {
+          } else if (op.kind === 'flush') {
             log.flush(log.logEndOffset);
+          } else {
+            disk.flushPageCache();
           }
         }
         const written = allBatches(log);
         const recoveryPoint = log.recoveryPoint;
-        disk.powerLoss(torn);
+        disk.powerLoss();
         const reloaded = UnifiedLog.load(disk, DIR, cfg, 0);
         const survived = allBatches(reloaded);
         expect(survived).toEqual(written.slice(0, survived.length));
