@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { PartitionChangeBuilder, type PartitionChangeOptions } from '../../src/controller/partitionChangeBuilder.js';
 import { placeReplicas } from '../../src/controller/replicaPlacer.js';
 import type { PartitionRegistration } from '../../src/metadata/types.js';
-import { mulberry32 } from '../raft/harness.js';
+import { RandomRoot } from '../../sim/random.js';
 
 describe('placeReplicas', () => {
   test('never places two replicas of a partition on one broker, and uses only the given brokers (property)', () => {
@@ -16,7 +16,7 @@ describe('placeReplicas', () => {
       fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 40 }), fc.nat(), fc.nat(8), (brokerCount, numPartitions, seed, rfSeed) => {
         const brokers = Array.from({ length: brokerCount }, (_, i) => `b${i + 1}`);
         const replicationFactor = 1 + (rfSeed % brokerCount);
-        const assignment = placeReplicas({ numPartitions, replicationFactor, brokers }, mulberry32(seed));
+        const assignment = placeReplicas({ numPartitions, replicationFactor, brokers }, new RandomRoot(seed).stream('placement'));
         expect(assignment).toHaveLength(numPartitions);
         for (const replicas of assignment) {
           expect(replicas).toHaveLength(replicationFactor);
@@ -29,13 +29,13 @@ describe('placeReplicas', () => {
 
   test('leaders (first replicas) spread evenly over the brokers', () => {
     const brokers = ['b1', 'b2', 'b3'];
-    const assignment = placeReplicas({ numPartitions: 6, replicationFactor: 2, brokers }, mulberry32(7));
+    const assignment = placeReplicas({ numPartitions: 6, replicationFactor: 2, brokers }, new RandomRoot(7).stream('placement'));
     const leaders = assignment.map((replicas) => replicas[0]!);
     for (const id of brokers) expect(leaders.filter((leader) => leader === id)).toHaveLength(2);
   });
 
   test('a replication factor above the broker count is a caller bug', () => {
-    expect(() => placeReplicas({ numPartitions: 1, replicationFactor: 4, brokers: ['b1', 'b2', 'b3'] }, mulberry32(1))).toThrow(/replication factor/);
+    expect(() => placeReplicas({ numPartitions: 1, replicationFactor: 4, brokers: ['b1', 'b2', 'b3'] }, new RandomRoot(1).stream('placement'))).toThrow(/replication factor/);
   });
 });
 

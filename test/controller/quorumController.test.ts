@@ -94,15 +94,15 @@ describe('QuorumController: brokers', () => {
     const t = activeController();
     const expectedEpoch = t.raft.nextOffset();
     t.request('b1', registration('b1'));
-    expect(t.host.sent).toEqual([]);
+    expect(t.sent).toEqual([]);
     expect(t.raft.pendingRecords()).toEqual([
       { type: 'RegisterBrokerRecord', brokerId: 'b1', brokerEpoch: expectedEpoch, incarnationId: 'b1-inc', fenced: true, rack: null },
     ]);
     t.raft.commitAll();
-    expect(t.host.takeSent().map((sent) => sent.message)).toEqual([
+    expect(t.takeSent().map((sent) => sent.message)).toEqual([
       { api: 'BrokerRegistrationResponse', correlationId: expect.any(Number), errorCode: 'NONE', brokerEpoch: expectedEpoch },
     ]);
-    expect(t.host.traces).toContainEqual(expect.objectContaining({ type: 'metadata.broker', brokerId: 'b1', brokerEpoch: expectedEpoch, fenced: true }));
+    expect(t.traces()).toContainEqual(expect.objectContaining({ type: 'metadata.broker', brokerId: 'b1', brokerEpoch: expectedEpoch, fenced: true }));
   });
 
   test('a heartbeat unfences a broker only once it has replayed its own registration', () => {
@@ -135,8 +135,8 @@ describe('QuorumController: brokers', () => {
     const image = t.controller.committedImage;
     expect(image.brokers.get(l)!.fenced).toBe(true);
     expect(partitionOf(image, 't', 0)).toMatchObject({ leader: f1, leaderEpoch: 1, partitionEpoch: 1, isr: [f1, f2] });
-    expect(t.host.traces).toContainEqual(expect.objectContaining({ type: 'metadata.partition', topic: 't', partition: 0, leader: f1, leaderEpoch: 1, isr: [f1, f2] }));
-    expect(t.host.traces).toContainEqual(expect.objectContaining({ type: 'metadata.broker', brokerId: l, fenced: true }));
+    expect(t.traces()).toContainEqual(expect.objectContaining({ type: 'metadata.partition', topic: 't', partition: 0, leader: f1, leaderEpoch: 1, isr: [f1, f2] }));
+    expect(t.traces()).toContainEqual(expect.objectContaining({ type: 'metadata.broker', brokerId: l, fenced: true }));
   });
 
   test('a fenced broker that heartbeats again and has caught up is unfenced, and leads leaderless partitions it is in ISR of', () => {
@@ -247,10 +247,10 @@ describe('QuorumController: AlterPartition', () => {
     const { t, roles, e } = setup();
     const { l, f1 } = roles;
     t.request(l, alter(l, e(l), { leaderEpoch: 0, partitionEpoch: 0, isr: [[l, e(l)], [f1, e(f1)]] }));
-    expect(t.host.sent).toEqual([]);
+    expect(t.sent).toEqual([]);
     expect(t.raft.pendingRecords()).toEqual([expect.objectContaining({ type: 'PartitionChangeRecord', isr: [l, f1] })]);
     t.raft.commitAll();
-    const response = t.host.takeSent()[0]!.message as AlterPartitionResponse;
+    const response = t.takeSent()[0]!.message as AlterPartitionResponse;
     expect(response.topics[0]!.partitions[0]).toEqual({ partitionIndex: 0, errorCode: 'NONE', leaderId: l, leaderEpoch: 0, isr: [l, f1], partitionEpoch: 1 });
     expect(partitionOf(t.controller.committedImage, 't', 0)).toMatchObject({ isr: [l, f1], leaderEpoch: 0, partitionEpoch: 1 });
   });
@@ -369,7 +369,7 @@ describe('QuorumController: producer ids and leadership', () => {
     t.request('admin', createTopic('x', 1, 1));
     t.request('admin', createTopic('x', 1, 1));
     t.raft.commitAll();
-    const codes = t.host.takeSent().map((sent) => (sent.message as CreateTopicsResponse).topics[0]!.errorCode);
+    const codes = t.takeSent().map((sent) => (sent.message as CreateTopicsResponse).topics[0]!.errorCode);
     expect(codes).toEqual(['NONE', 'TOPIC_ALREADY_EXISTS']);
   });
 
@@ -377,22 +377,23 @@ describe('QuorumController: producer ids and leadership', () => {
     const t = activeController();
     startBrokers(t, ['b1']);
     t.request('b2', registration('b2'));
+    expect(t.pendingTimerCount()).toBeGreaterThan(0);
     t.raft.loseLeadership();
     t.controller.handleLeaderChange('c2', 2);
-    expect(t.host.takeSent().map((sent) => sent.message)).toEqual([expect.objectContaining({ api: 'BrokerRegistrationResponse', errorCode: 'NOT_CONTROLLER' })]);
-    expect(t.host.traces).toContainEqual({ type: 'controller.inactive' });
+    expect(t.takeSent().map((sent) => sent.message)).toEqual([expect.objectContaining({ api: 'BrokerRegistrationResponse', errorCode: 'NOT_CONTROLLER' })]);
+    expect(t.traces()).toContainEqual({ type: 'controller.inactive' });
     expect(t.controller.isActive).toBe(false);
     expect(t.controller.committedImage.brokers.has('b2')).toBe(false);
     t.request('admin', createTopic('t', 1, 1));
-    expect(t.host.takeSent().map((sent) => sent.message)).toEqual([expect.objectContaining({ api: 'CreateTopicsResponse', topics: [expect.objectContaining({ errorCode: 'NOT_CONTROLLER' })] })]);
-    expect(t.host.timers).toEqual([]);
+    expect(t.takeSent().map((sent) => sent.message)).toEqual([expect.objectContaining({ api: 'CreateTopicsResponse', topics: [expect.objectContaining({ errorCode: 'NOT_CONTROLLER' })] })]);
+    expect(t.pendingTimerCount()).toBe(0);
   });
 
   test('a proposal refused by raft (leadership already gone) steps the controller down', () => {
     const t = activeController();
     t.raft.leader = false;
     t.request('b1', registration('b1'));
-    expect(t.host.takeSent().map((sent) => sent.message)).toEqual([expect.objectContaining({ errorCode: 'NOT_CONTROLLER' })]);
+    expect(t.takeSent().map((sent) => sent.message)).toEqual([expect.objectContaining({ errorCode: 'NOT_CONTROLLER' })]);
     expect(t.controller.isActive).toBe(false);
   });
 });

@@ -1,82 +1,43 @@
 /**
- * Test doubles for driving a QuorumController without a raft quorum: a host that records sends,
- * traces and timers (time advances only when the test says so), and a raft that records proposals
- * and commits them when the test says so, as a leader whose followers acknowledge on cue.
+ * A QuorumController driven directly, without a raft quorum: it runs in the simulator's world (its
+ * host, timers and network are the world's, see test/support/cluster.ts) over a raft double that
+ * records proposals and commits them when the test says so, as a leader whose followers
+ * acknowledge on cue. The brokers and the admin it answers are silent nodes of the same world; the
+ * test calls the controller's handlers itself and reads the responses as the controller sent them.
  */
-import type { Host, NodeId, Random, TimerId, TraceEvent, TrafficClass } from '../../src/host.js';
+import type { DiskCompletion, NodeId, ProtocolNode, TimerId, TraceEvent, TrafficClass } from '../../src/host.js';
 import { type ControllerConfig, DEFAULT_CONTROLLER_CONFIG } from '../../src/controller/config.js';
 import { type ControllerRaft, type ControllerRequest, QuorumController } from '../../src/controller/quorumController.js';
 import { decodeMetadataBatch } from '../../src/metadata/records.js';
 import type { MetadataRecord } from '../../src/metadata/types.js';
 import type { KafkaResponse } from '../../src/protocol/apis.js';
-import { mulberry32 } from '../raft/harness.js';
+import type { NodeSpec } from '../../sim/world.js';
+import { type SentMessage, TestCluster } from '../support/cluster.js';
 
-export interface SentMessage {
-  readonly to: NodeId;
-  readonly message: KafkaResponse;
-  readonly trafficClass: TrafficClass;
+const CONTROLLER_ID = 'c1';
+/** Every node the tests send requests as. */
+const PEERS = ['admin', 'b1', 'b2', 'b3', 'b4', 'b9'];
+
+/** The controller's process: timers go to the controller; requests come from the test itself. */
+class ControllerProcess implements ProtocolNode<unknown> {
+  constructor(readonly controller: QuorumController) {}
+  onStart(): void {}
+  onMessage(): void {}
+  onTimer(tag: string, id: TimerId): void {
+    if (!this.controller.handleTimer(tag, id)) throw new Error(`unknown timer ${tag}`);
+  }
+  onDiskComplete(completion: DiskCompletion): void {
+    throw new Error(`the controller never touches the disk itself, got ${completion.file}`);
+  }
+  onDisconnect(): void {}
 }
 
-interface FakeTimer {
-  readonly id: TimerId;
-  readonly tag: string;
-  readonly atMs: number;
-}
-
-export class FakeHost implements Host<unknown> {
-  readonly incarnation = 1;
-  readonly random: Random = mulberry32(42);
-  readonly sent: SentMessage[] = [];
-  readonly traces: TraceEvent[] = [];
-  timers: FakeTimer[] = [];
-  private timeMs = 0;
-  private timerIdNext = 1;
-
-  constructor(readonly nodeId: NodeId) {}
-
-  get disk(): never {
-    throw new Error('the controller never touches the disk itself');
-  }
-  nowMs(): number {
-    return this.timeMs;
-  }
-  send(to: NodeId, message: unknown, trafficClass: TrafficClass): void {
-    this.sent.push({ to, message: message as KafkaResponse, trafficClass });
-  }
-  disconnect(): void {}
-  setTimer(delayMs: number, tag: string): TimerId {
-    const id = this.timerIdNext++;
-    this.timers.push({ id, tag, atMs: this.timeMs + delayMs });
-    return id;
-  }
-  cancelTimer(id: TimerId): void {
-    this.timers = this.timers.filter((timer) => timer.id !== id);
-  }
-  trace(event: TraceEvent): void {
-    this.traces.push(event);
-  }
-  halt(reason: string): void {
-    throw new Error(`halt: ${reason}`);
-  }
-
-  /** Moves time forward, firing due timers in (time, id) order through `fire`. */
-  advance(ms: number, fire: (tag: string, id: TimerId) => void): void {
-    const until = this.timeMs + ms;
-    for (;;) {
-      const due = this.timers.filter((timer) => timer.atMs <= until).sort((a, b) => a.atMs - b.atMs || a.id - b.id)[0];
-      if (due === undefined) break;
-      this.timers = this.timers.filter((timer) => timer.id !== due.id);
-      this.timeMs = due.atMs;
-      fire(due.tag, due.id);
-    }
-    this.timeMs = until;
-  }
-
-  /** Takes the responses sent so far. */
-  takeSent(): SentMessage[] {
-    return this.sent.splice(0);
-  }
-}
+/** A peer that only listens: the controller's responses reach it and go no further. */
+const silentPeer = (id: NodeId): NodeSpec => ({
+  id,
+  role: 'client',
+  factory: () => ({ onStart() {}, onMessage() {}, onTimer() {}, onDiskComplete() {}, onDisconnect() {} }),
+});
 
 export class FakeRaft implements ControllerRaft {
   leader = true;
@@ -121,39 +82,58 @@ export class FakeRaft implements ControllerRaft {
 }
 
 export interface TestController {
-  readonly host: FakeHost;
+  readonly cluster: TestCluster;
   readonly raft: FakeRaft;
   readonly controller: QuorumController;
+  /** What the controller sent and the test has not taken yet. */
+  readonly sent: SentMessage[];
+  /** Takes the responses sent so far. */
+  takeSent(): Array<{ readonly to: NodeId; readonly message: KafkaResponse; readonly trafficClass: TrafficClass }>;
+  /** The controller's trace events so far. */
+  traces(): TraceEvent[];
+  /** The controller's timers that have neither fired nor been cancelled. */
+  pendingTimerCount(): number;
   request(from: NodeId, request: ControllerRequest): void;
   /** Sends a request, commits what it proposed, and returns the one response. */
   call<R extends KafkaResponse>(from: NodeId, request: ControllerRequest): R;
+  /** Lets `ms` of simulated time pass: the controller's timers fire. */
   advance(ms: number): void;
 }
 
 export function activeController(config: Partial<ControllerConfig> = {}): TestController {
-  const host = new FakeHost('c1');
   const raft = new FakeRaft();
-  const controller = new QuorumController(host, { ...DEFAULT_CONTROLLER_CONFIG, ...config }, raft);
+  const controllerNode: NodeSpec = {
+    id: CONTROLLER_ID,
+    role: 'server',
+    factory: (host) => new ControllerProcess(new QuorumController(host, { ...DEFAULT_CONTROLLER_CONFIG, ...config }, raft)),
+  };
+  const cluster = new TestCluster({ seed: 42, nodes: [controllerNode, ...PEERS.map(silentPeer)] });
+  const controller = cluster.instance<ControllerProcess>(CONTROLLER_ID).controller;
+  const sent = cluster.recordSends(CONTROLLER_ID);
   raft.controller = controller;
-  controller.handleLeaderChange('c1', 1);
+  controller.handleLeaderChange(CONTROLLER_ID, 1);
+  cluster.runFor(0);
+  const takeSent = () => sent.splice(0).map(({ to, message, trafficClass }) => ({ to, message: message as KafkaResponse, trafficClass }));
   const request = (from: NodeId, message: ControllerRequest): void => controller.handleRequest(from, message, 'controller');
   return {
-    host,
+    cluster,
     raft,
     controller,
+    sent,
+    takeSent,
+    traces: () => cluster.traces.filter((record) => record.node === CONTROLLER_ID).map((record) => record.event),
+    pendingTimerCount: () => cluster.world.pendingTimerCount(CONTROLLER_ID),
     request,
     call<R extends KafkaResponse>(from: NodeId, message: ControllerRequest): R {
-      host.takeSent();
+      takeSent();
       request(from, message);
       raft.commitAll();
-      const sent = host.takeSent();
-      if (sent.length !== 1) throw new Error(`expected one response, got ${JSON.stringify(sent)}`);
-      return sent[0]!.message as R;
+      const responses = takeSent();
+      if (responses.length !== 1) throw new Error(`expected one response, got ${JSON.stringify(responses)}`);
+      return responses[0]!.message as R;
     },
     advance(ms: number): void {
-      host.advance(ms, (tag, id) => {
-        if (!controller.handleTimer(tag, id)) throw new Error(`unknown timer ${tag}`);
-      });
+      cluster.runFor(ms);
     },
   };
 }
