@@ -4,10 +4,12 @@ import { DEFAULT_RAFT_CONFIG } from '../../src/raft/config.js';
 import { FsyncTracker } from '../../src/raft/fsyncTracker.js';
 import { RAFT_LOG_DIR } from '../../src/raft/kafkaRaftClient.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
-import { createQuorumNode } from '../../sim/systems/raft/quorumNode.js';
 import { QUORUM_STATE_FILE, decodeElectionState } from '../../src/raft/quorumStateStore.js';
 import { RaftLog } from '../../src/raft/raftLog.js';
-import { Harness, MemoryDisk, mulberry32 } from './harness.js';
+import { RandomRoot } from '../../sim/random.js';
+import { TestCluster } from '../support/cluster.js';
+import { raftScenario } from '../support/scenarios.js';
+import { TestDisk } from '../support/testDisk.js';
 
 /**
  * The ordering contract, checked at the exact moment a node acts: what it promises must already be
@@ -15,23 +17,29 @@ import { Harness, MemoryDisk, mulberry32 } from './harness.js';
  */
 const voters: NodeId[] = ['c1', 'c2', 'c3'];
 
-function durableLogEnd(h: Harness<RaftMessage>, nodeId: NodeId): number {
-  const disk = new MemoryDisk(() => {});
-  disk.files = new Map(h.disk(nodeId).durable);
+function durableLogEnd(h: TestCluster, nodeId: NodeId): number {
+  const disk = TestDisk.durableImageOf(h.disk(nodeId));
   return RaftLog.recover(disk, new FsyncTracker(disk), RAFT_LOG_DIR, DEFAULT_RAFT_CONFIG.segmentBytes).log.logEndOffset;
 }
 
-function durableElection(h: Harness<RaftMessage>, nodeId: NodeId) {
-  const bytes = h.disk(nodeId).durable.get(`${RAFT_LOG_DIR}/${QUORUM_STATE_FILE}`);
+function durableElection(h: TestCluster, nodeId: NodeId) {
+  const bytes = h.disk(nodeId).durableContent(`${RAFT_LOG_DIR}/${QUORUM_STATE_FILE}`);
   return bytes === undefined ? null : decodeElectionState(bytes);
 }
 
 function runChecked(seed: number): { checks: Record<string, number> } {
-  const config = { ...DEFAULT_RAFT_CONFIG, maxRecordsBetweenSnapshots: 30 };
-  const h = new Harness<RaftMessage>(createQuorumNode(config, voters, { proposalIntervalMs: 2 }), voters, seed);
-  h.fsyncLatencyMs = 4;
+  const h = TestCluster.ofSystem(
+    raftScenario({
+      cluster: { voters: voters.length },
+      config: { 'ksim.metadata.log.max.records.between.snapshots': 30 },
+      workload: { proposalIntervalMs: 2 },
+      // No background writeback: what is durable is exactly what the nodes fsynced.
+      disk: { fsyncLatencyMs: 4, fsyncJitterMs: 0, pageCacheFlushIntervalMs: 1_000_000_000 },
+    }),
+    seed,
+  );
   const checks = { state: 0, vote: 0, fetch: 0, hw: 0 };
-  h.onTrace = ({ nodeId, event }) => {
+  h.world.onTrace(({ node: nodeId, event }) => {
     if (event.type === 'raft.state') {
       checks.state += 1;
       expect(durableElection(h, nodeId), `${nodeId} acts in ${JSON.stringify(event)}`).toEqual({
@@ -47,21 +55,21 @@ function runChecked(seed: number): { checks: Record<string, number> } {
       const holders = voters.filter((id) => durableLogEnd(h, id) >= (event.highWatermark as number));
       expect(holders.length, `hw ${event.highWatermark} on ${nodeId} held durably by ${holders.join(',')}`).toBeGreaterThanOrEqual(2);
     }
-  };
-  h.onSend = (from, _to, message) => {
+  });
+  h.world.onSend((from, _to, sent) => {
+    const message = sent as RaftMessage;
     if (message.api !== 'Fetch') return;
     checks.fetch += 1;
     expect(durableLogEnd(h, from), `${from} fetches from ${message.fetchOffset}`).toBeGreaterThanOrEqual(message.fetchOffset);
-  };
-  const faults = mulberry32(seed);
-  h.startAll();
+  });
+  const faults = new RandomRoot(seed).stream('test/faults');
   for (let round = 0; round < 12; round++) {
     h.runFor(faults.nextInt(100, 900));
     const target = faults.pick(voters);
-    if (h.isUp(target)) h.crash(target, { powerLoss: true });
-    else h.start(target);
+    if (h.isUp(target)) h.crash(target, 'power');
+    else h.restart(target);
   }
-  for (const id of voters) if (!h.isUp(id)) h.start(id);
+  for (const id of voters) if (!h.isUp(id)) h.restart(id);
   h.runFor(5000);
   return { checks };
 }

@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import type { DiskCompletion } from '../../src/host.js';
 import { FsyncTracker } from '../../src/raft/fsyncTracker.js';
 import { LeaderState } from '../../src/raft/leaderState.js';
 import {
@@ -16,7 +15,7 @@ import {
   isLogUpToDate,
 } from '../../src/raft/quorumState.js';
 import { FileQuorumStateStore, decodeElectionState, encodeElectionState } from '../../src/raft/quorumStateStore.js';
-import { MemoryDisk } from './harness.js';
+import { TestDisk } from '../support/testDisk.js';
 
 const voters = ['a', 'b', 'c'];
 const context: QuorumContext = { localId: 'a', voters, preVote: true };
@@ -150,14 +149,11 @@ describe('vote rules', () => {
 
 describe('quorum-state persistence', () => {
   function storeSetup() {
-    const pending: Array<{ completion: DiskCompletion; apply: () => void }> = [];
-    const disk = new MemoryDisk((completion, apply) => pending.push({ completion, apply }));
+    const disk = new TestDisk();
     const fsyncs = new FsyncTracker(disk);
     const step = (): boolean => {
-      const next = pending.shift();
-      if (next === undefined) return false;
-      next.apply();
-      fsyncs.handleDiskComplete(next.completion);
+      if (disk.pendingFsyncs === 0) return false;
+      fsyncs.handleDiskComplete(disk.completeNext());
       return true;
     };
     return { disk, store: new FileQuorumStateStore(disk, fsyncs, 'dir'), step };

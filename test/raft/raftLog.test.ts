@@ -1,31 +1,25 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { DiskCompletion } from '../../src/host.js';
 import { FsyncTracker } from '../../src/raft/fsyncTracker.js';
 import type { LogEntryKind } from '../../src/raft/logEntry.js';
 import { RaftLog } from '../../src/raft/raftLog.js';
-import { MemoryDisk } from './harness.js';
+import { TestDisk } from '../support/testDisk.js';
 
 const DIR = '__cluster_metadata-0';
 const encoder = new TextEncoder();
 
 function setup(segmentBytes = 1 << 20) {
-  const pending: Array<{ completion: DiskCompletion; apply: () => void }> = [];
-  const disk = new MemoryDisk((completion, apply) => pending.push({ completion, apply }));
+  const disk = new TestDisk();
   const fsyncs = new FsyncTracker(disk);
   const drain = (): void => {
-    while (pending.length > 0) {
-      const next = pending.shift()!;
-      next.apply();
-      fsyncs.handleDiskComplete(next.completion);
-    }
+    while (disk.pendingFsyncs > 0) fsyncs.handleDiskComplete(disk.completeNext());
   };
   const open = () => RaftLog.recover(disk, fsyncs, DIR, segmentBytes);
   return { disk, fsyncs, drain, open };
 }
 
 const data = (text: string): { kind: LogEntryKind; record: Uint8Array } => ({ kind: 'data', record: encoder.encode(text) });
-const segments = (disk: MemoryDisk): string[] => disk.list().filter((name) => name.endsWith('.log'));
+const segments = (disk: TestDisk): string[] => disk.list().filter((name) => name.endsWith('.log'));
 const offsetsAndEpochs = (log: RaftLog) =>
   log.read(log.logStartOffset, log.logEndOffset - log.logStartOffset).map((e) => [e.offset, e.epoch]);
 
@@ -51,20 +45,19 @@ describe('RaftLog append and recovery', () => {
   test('a torn last frame is truncated on recovery, never trusted', () => {
     const { disk, open } = twoEpochLog();
     const [segment] = segments(disk);
-    const size = disk.files.get(segment!)!.length;
+    const size = disk.content(segment!).length;
     disk.truncate(segment!, size - 3);
     const { log, report } = open();
     expect(log.logEndOffset).toBe(5);
     expect(report.truncatedAt?.reason).toBe('torn');
-    expect(disk.files.get(segment!)!.length).toBe(report.truncatedAt!.position);
+    expect(disk.content(segment!).length).toBe(report.truncatedAt!.position);
   });
 
   test('a flipped bit is caught by the CRC, and everything after it (later segments too) is dropped', () => {
     const { disk, open } = twoEpochLog(40);
     expect(segments(disk).length).toBeGreaterThanOrEqual(2);
     const [first] = segments(disk);
-    const bytes = disk.files.get(first!)!;
-    bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 0x10;
+    disk.flipBitsAt(first!, disk.content(first!).length - 2, 0x10);
     const { log, report } = open();
     expect(report.truncatedAt?.reason).toBe('corrupt');
     expect(log.logEndOffset).toBeLessThan(6);
@@ -224,8 +217,7 @@ describe('RaftLog snapshots', () => {
     log.createSnapshot({ endOffset: 3, epoch: 1 }, encoder.encode('s'), () => {});
     drain();
     const name = `${DIR}/00000000000000000003-0000000001.checkpoint`;
-    const file = disk.files.get(name)!;
-    file[6] = file[6]! ^ 0xff;
+    disk.flipBitsAt(name, 6, 0xff);
     const { report } = open();
     expect(report.snapshotId).toBeNull();
     expect(disk.exists(name)).toBe(false);
