@@ -5,7 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { BuiltInPartitioner, murmur2, partitionForKey, toPositive } from '../../src/client/partitioner.js';
-import { mulberry32 } from './harness.js';
+import { SeededRandom } from '../../sim/random.js';
+
+/** The partitioner's random stream, as a node's host would give it (sim/random.ts). */
+const randomOf = (seed: number) => new SeededRandom('partitioner', String(seed));
 
 const encoder = new TextEncoder();
 
@@ -49,7 +52,7 @@ describe('keyed records', () => {
   test('the same key always lands on the same partition, whatever the random stream', () => {
     fc.assert(
       fc.property(fc.string(), fc.integer({ min: 1, max: 64 }), fc.integer(), (key, partitions, seed) => {
-        const partitioner = new BuiltInPartitioner(mulberry32(seed), false);
+        const partitioner = new BuiltInPartitioner(randomOf(seed), false);
         const partition = partitioner.partition('t', key, partitions, []);
         expect(partition).toBe(partitionForKey(key, partitions));
         expect(partition).toBeGreaterThanOrEqual(0);
@@ -59,7 +62,7 @@ describe('keyed records', () => {
   });
 
   test('partitioner.ignore.keys spreads keyed records like unkeyed ones', () => {
-    const partitioner = new BuiltInPartitioner(mulberry32(1), true);
+    const partitioner = new BuiltInPartitioner(randomOf(1), true);
     const first = partitioner.partition('t', 'k', 8, []);
     partitioner.onNewBatch('t', 8, [], first);
     expect(partitioner.partition('t', 'k', 8, [])).not.toBe(first);
@@ -68,7 +71,7 @@ describe('keyed records', () => {
 
 describe('sticky partitioning of unkeyed records (KIP-480)', () => {
   test('sticks until a new batch is needed, then switches to another available partition', () => {
-    const partitioner = new BuiltInPartitioner(mulberry32(7), false);
+    const partitioner = new BuiltInPartitioner(randomOf(7), false);
     const available = [0, 2, 3];
     const first = partitioner.partition('t', null, 4, available);
     expect(available).toContain(first);
@@ -80,7 +83,7 @@ describe('sticky partitioning of unkeyed records (KIP-480)', () => {
   });
 
   test('onNewBatch for a partition that is no longer sticky does not switch again', () => {
-    const partitioner = new BuiltInPartitioner(mulberry32(3), false);
+    const partitioner = new BuiltInPartitioner(randomOf(3), false);
     const first = partitioner.partition('t', null, 5, []);
     partitioner.onNewBatch('t', 5, [], first);
     const second = partitioner.partition('t', null, 5, []);
@@ -90,7 +93,7 @@ describe('sticky partitioning of unkeyed records (KIP-480)', () => {
 
   test('the same seed chooses the same partitions (determinism)', () => {
     const run = (seed: number): number[] => {
-      const partitioner = new BuiltInPartitioner(mulberry32(seed), false);
+      const partitioner = new BuiltInPartitioner(randomOf(seed), false);
       const chosen: number[] = [];
       for (let i = 0; i < 20; i++) {
         const partition = partitioner.partition('t', null, 6, []);

@@ -1,14 +1,14 @@
 /**
- * The producer against fake brokers (test/client/harness.ts): the acks=all path, retries with
+ * The producer against scripted brokers in the simulated world (test/client/scriptedBrokers.ts): the acks=all path, retries with
  * metadata refresh, lost responses and idempotent retries, delivery timeouts, acks=0, sequence
  * numbers, KIP-360 epoch bumps and ordering with 5 requests in flight.
  */
 import { describe, expect, test } from 'vitest';
 import { partitionForKey } from '../../src/client/partitioner.js';
-import { type ClientWorld, type TestProducerNode, startProducer } from './harness.js';
+import { type ProducerTestbed, type TestProducerNode, startProducer } from './scriptedBrokers.js';
 
 /** One acknowledged record, so the producer has its id and the topic's metadata. */
-function warmUp(world: ClientWorld, node: TestProducerNode): void {
+function warmUp(world: ProducerTestbed, node: TestProducerNode): void {
   const id = node.send(null, 'warm-up');
   world.runFor(100);
   expect(node.resultOf(id)).toMatchObject({ partition: 0 });

@@ -5,13 +5,12 @@
 import { describe, expect, test } from 'vitest';
 import { REQUEST_ID_STRIDE, createProducerNode } from '../../sim/systems/kafka/producerNode.js';
 import type { TraceEvent } from '../../src/host.js';
-import { ClientWorld } from './harness.js';
+import { ProducerTestbed } from './scriptedBrokers.js';
 
-function run(config: Record<string, unknown>, setup: (world: ClientWorld) => void, untilMs: number, stopAtMs = 1000, keys = 3): ClientWorld {
-  const world = new ClientWorld({ brokers: ['b1', 'b2'], topic: 't', partitions: 2 });
-  setup(world);
+function run(config: Record<string, unknown>, setup: (world: ProducerTestbed) => void, untilMs: number, stopAtMs = 1000, keys = 3): ProducerTestbed {
   const factory = createProducerNode({ bootstrapBrokers: ['b1', 'b2'], topic: 't', config, workload: { intervalMs: 20, keys, stopAtMs } });
-  world.start(factory(world.host));
+  const world = new ProducerTestbed({ brokers: ['b1', 'b2'], topic: 't', partitions: 2 }, (host) => factory(host));
+  setup(world);
   world.runUntil(untilMs);
   return world;
 }

@@ -1,18 +1,16 @@
 /**
- * A tiny deterministic world for the producer tests (not the real simulator in sim/): one client
- * node and a fake cluster of brokers that answer Metadata, InitProducerId and Produce.
- *
- * - One event queue ordered by (time, sequence); time is a manual integer clock.
- * - Messages travel with a fixed latency in each direction. `host.disconnect(peer)` drops what is in
- *   flight on that connection, as a closed TCP connection does.
- * - The fake brokers keep one log per partition and the broker's real idempotence checks
- *   (src/log/producerState.ts). Tests script faults: per-partition errors answered before the append,
- *   responses lost after the append, leaders that stop answering Produce, leader moves.
+ * The producer's tests run against scripted brokers: b1..bN answer Metadata, InitProducerId and
+ * Produce from one shared table of partitions, with the broker's real idempotence checks
+ * (src/log/producerState.ts). They are nodes of the simulator's own world (test/support/cluster.ts),
+ * so its network carries every request and response (1 ms each way, in order per connection), and
+ * a producer's `disconnect` drops what is in flight on that connection, as the world's connections
+ * do. Tests script what a real cluster would need a whole scenario to do: per-partition errors
+ * answered before the append, responses lost after the append, leaders that stop answering
+ * Produce, leader moves.
  */
-
 import { Producer, type SendResult } from '../../src/client/producer.js';
 import { producerConfigOrThrow } from '../../src/client/config.js';
-import type { Disk, Host, NodeId, ProtocolNode, TimerId, TraceEvent, TrafficClass } from '../../src/host.js';
+import type { Host, NodeId, ProtocolNode, TimerId } from '../../src/host.js';
 import { ProducerStateManager } from '../../src/log/producerState.js';
 import type { RecordBatch } from '../../src/log/recordBatch.js';
 import type {
@@ -24,10 +22,7 @@ import type {
   ProduceRequest,
 } from '../../src/protocol/apis.js';
 import type { KafkaErrorCode } from '../../src/protocol/errors.js';
-import { mulberry32 } from '../support/mulberry32.js';
-
-export { mulberry32 };
-
+import { type StampedEvent, TestCluster } from '../support/cluster.js';
 
 export interface StoredRecord {
   readonly offset: number;
@@ -49,48 +44,56 @@ interface PartitionState {
   loseResponsesAfterAppend: number;
 }
 
-interface QueuedEvent {
-  readonly atMs: number;
-  readonly seq: number;
-  readonly run: () => void;
-  /** For messages: the connection it travels on, so a disconnect can drop it. */
-  readonly connection?: string;
-}
-
 export interface ClusterOptions {
   readonly brokers: readonly NodeId[];
   readonly topic: string;
   readonly partitions: number;
-  readonly latencyMs?: number;
   /** How a duplicate is answered: the original offsets (Kafka's broker) or the bare DUPLICATE_SEQUENCE_NUMBER code. */
   readonly duplicateAnswer?: 'original-offset' | 'DUPLICATE_SEQUENCE_NUMBER';
   readonly seed?: number;
 }
 
+/** The producer's node id. */
 export const CLIENT: NodeId = 'p1';
 
-/** The fake world: a clock, a queue, a client host and the brokers' state. */
-export class ClientWorld {
-  nowMs = 0;
-  private seq = 0;
-  private queue: QueuedEvent[] = [];
-  readonly traces: TraceEvent[] = [];
-  readonly requests: Array<{ readonly atMs: number; readonly to: NodeId; readonly request: KafkaRequest }> = [];
+/** The one network delay of the testbed, each way. */
+const LATENCY_MS = 1;
+
+/** Builds the producer's node, given its host and the testbed it runs in. */
+export type ProducerFactory = (host: Host<unknown>, testbed: ProducerTestbed) => ProtocolNode<unknown>;
+
+/** A scripted broker: every request goes to the testbed's shared table, and is answered from it. */
+class ScriptedBroker implements ProtocolNode<unknown> {
+  constructor(
+    private readonly host: Host<unknown>,
+    private readonly testbed: ProducerTestbed,
+  ) {}
+  onStart(): void {}
+  onMessage(from: NodeId, message: unknown): void {
+    this.testbed.handleRequest(this.host, from, message as KafkaRequest);
+  }
+  onTimer(): void {}
+  onDiskComplete(): void {}
+  onDisconnect(): void {}
+}
+
+/** A world of scripted brokers and one producer node, `p1`; the test drives time and scripts faults. */
+export class ProducerTestbed {
+  readonly cluster: TestCluster;
   readonly partitions: PartitionState[] = [];
+  /** Every request the producer sent, when it sent it. */
+  readonly requests: Array<{ readonly atMs: number; readonly to: NodeId; readonly request: KafkaRequest }> = [];
   /** Brokers that take Produce requests but never answer them (a stuck leader); other APIs still work. */
   readonly silentBrokers = new Set<NodeId>();
   /** Errors to answer to the next InitProducerId requests. */
   readonly initProducerIdErrors: KafkaErrorCode[] = [];
   private producerIdNext = 1000;
   private readonly producerEpochs = new Map<number, number>();
-  private readonly latencyMs: number;
-  readonly host: Host<unknown>;
-  node: ProtocolNode<unknown> | null = null;
-  private readonly timers = new Map<TimerId, string>();
-  private timerIdNext = 1;
 
-  constructor(readonly options: ClusterOptions) {
-    this.latencyMs = options.latencyMs ?? 1;
+  constructor(
+    readonly options: ClusterOptions,
+    producer: ProducerFactory,
+  ) {
     for (let partition = 0; partition < options.partitions; partition++) {
       this.partitions.push({
         leader: options.brokers[partition % options.brokers.length]!,
@@ -101,27 +104,40 @@ export class ClientWorld {
         loseResponsesAfterAppend: 0,
       });
     }
-    this.host = this.makeHost(options.seed ?? 42);
+    this.cluster = new TestCluster({
+      seed: options.seed ?? 42,
+      network: { latencyMs: LATENCY_MS, jitterMs: 0 },
+      nodes: [
+        ...options.brokers.map((id) => ({ id, role: 'server' as const, factory: (host: Host<unknown>) => new ScriptedBroker(host, this) })),
+        { id: CLIENT, role: 'client', factory: (host) => producer(host, this) },
+      ],
+    });
+    this.cluster.world.onSend((from, to, message) => {
+      if (from === CLIENT) this.requests.push({ atMs: this.cluster.nowMs, to, request: message as KafkaRequest });
+    });
   }
 
-  start(node: ProtocolNode<unknown>): void {
-    this.node = node;
-    node.onStart();
+  get nowMs(): number {
+    return this.cluster.nowMs;
   }
 
   runUntil(untilMs: number): void {
-    for (;;) {
-      const next = this.queue[0];
-      if (next === undefined || next.atMs > untilMs) break;
-      this.queue.shift();
-      this.nowMs = next.atMs;
-      next.run();
-    }
-    this.nowMs = untilMs;
+    this.cluster.runUntilMs(untilMs);
   }
 
   runFor(durationMs: number): void {
-    this.runUntil(this.nowMs + durationMs);
+    this.cluster.runFor(durationMs);
+  }
+
+  /** The producer's trace events, each with its time. */
+  get traces(): StampedEvent[] {
+    return this.cluster.traces
+      .filter((record) => record.node === CLIENT)
+      .map((record) => ({ ...record.event, atMs: record.atMs, node: record.node }));
+  }
+
+  tracesOf(type: string): StampedEvent[] {
+    return this.cluster.eventsOf(type, CLIENT);
   }
 
   partition(index: number): PartitionState {
@@ -136,78 +152,25 @@ export class ClientWorld {
     state.leaderEpoch += 1;
   }
 
-  tracesOf(type: string): TraceEvent[] {
-    return this.traces.filter((event) => event.type === type);
-  }
-
   requestsOf<A extends KafkaRequest['api']>(api: A): Array<Extract<KafkaRequest, { api: A }>> {
     return this.requests.filter((entry) => entry.request.api === api).map((entry) => entry.request as Extract<KafkaRequest, { api: A }>);
   }
 
-  private schedule(atMs: number, run: () => void, connection?: string): void {
-    const event: QueuedEvent = connection === undefined ? { atMs, seq: this.seq++, run } : { atMs, seq: this.seq++, run, connection };
-    let index = this.queue.length;
-    while (index > 0 && (this.queue[index - 1]!.atMs > atMs || (this.queue[index - 1]!.atMs === atMs && this.queue[index - 1]!.seq > event.seq))) index--;
-    this.queue.splice(index, 0, event);
-  }
-
-  private makeHost(seed: number): Host<unknown> {
-    const world = this;
-    const disk = new Proxy({}, { get: () => { throw new Error('the producer has no disk'); } }) as Disk;
-    return {
-      nodeId: CLIENT,
-      incarnation: 1,
-      nowMs: () => world.nowMs,
-      send(to: NodeId, message: unknown, trafficClass: TrafficClass) {
-        if (trafficClass !== 'client') throw new Error(`producer sent on ${trafficClass}`);
-        const request = message as KafkaRequest;
-        world.requests.push({ atMs: world.nowMs, to, request });
-        world.schedule(world.nowMs + world.latencyMs, () => world.handleRequest(to, request), to);
-      },
-      disconnect(peer: NodeId) {
-        world.queue = world.queue.filter((event) => event.connection !== peer);
-      },
-      setTimer(delayMs: number, tag: string): TimerId {
-        if (!Number.isInteger(delayMs) || delayMs < 0) throw new Error(`bad timer delay ${delayMs}`);
-        const id = world.timerIdNext++;
-        world.timers.set(id, tag);
-        world.schedule(world.nowMs + delayMs, () => {
-          if (world.timers.delete(id)) world.node?.onTimer(tag, id);
-        });
-        return id;
-      },
-      cancelTimer(id: TimerId) {
-        world.timers.delete(id);
-      },
-      disk,
-      random: mulberry32(seed),
-      trace(event: TraceEvent) {
-        world.traces.push({ ...event, atMs: world.nowMs });
-      },
-      halt(reason: string) {
-        throw new Error(`halt: ${reason}`);
-      },
-    };
-  }
-
-  private respond(from: NodeId, response: KafkaResponse): void {
-    this.schedule(this.nowMs + this.latencyMs, () => this.node?.onMessage(from, response, 'client'), from);
-  }
-
-  private handleRequest(broker: NodeId, request: KafkaRequest): void {
-    if (this.silentBrokers.has(broker) && request.api === 'Produce') return;
+  /** What the broker behind `host` does with a request from `from`. */
+  handleRequest(host: Host<unknown>, from: NodeId, request: KafkaRequest): void {
+    if (this.silentBrokers.has(host.nodeId) && request.api === 'Produce') return;
     switch (request.api) {
       case 'Metadata':
-        this.respond(broker, this.metadataResponse(request));
+        host.send(from, this.metadataResponse(request), 'client');
         return;
       case 'InitProducerId':
-        this.respond(broker, this.initProducerIdResponse(request));
+        host.send(from, this.initProducerIdResponse(request), 'client');
         return;
       case 'Produce':
-        this.handleProduce(broker, request);
+        this.handleProduce(host, from, request);
         return;
       default:
-        throw new Error(`fake broker: unexpected ${request.api}`);
+        throw new Error(`scripted broker: unexpected ${request.api}`);
     }
   }
 
@@ -250,7 +213,8 @@ export class ClientWorld {
     return { api: 'InitProducerIdResponse', correlationId: request.correlationId, errorCode: 'NONE', producerId, producerEpoch: 0 };
   }
 
-  private handleProduce(broker: NodeId, request: ProduceRequest): void {
+  private handleProduce(host: Host<unknown>, from: NodeId, request: ProduceRequest): void {
+    const broker = host.nodeId;
     let loseResponse = false;
     const responses = request.topicData.map((topic) => ({
       name: topic.name,
@@ -265,7 +229,7 @@ export class ClientWorld {
       }),
     }));
     if (request.acks === 0 || loseResponse) return;
-    this.respond(broker, { api: 'ProduceResponse', correlationId: request.correlationId, responses });
+    host.send(from, { api: 'ProduceResponse', correlationId: request.correlationId, responses }, 'client');
   }
 
   private appendAsLeader(broker: NodeId, partition: number, batch: RecordBatch): { error: KafkaErrorCode; baseOffset: number; appended: boolean } {
@@ -302,7 +266,7 @@ export class TestProducerNode implements ProtocolNode<unknown> {
   private sent = 0;
 
   constructor(
-    readonly world: ClientWorld,
+    readonly world: ProducerTestbed,
     readonly producer: Producer,
   ) {}
 
@@ -337,10 +301,12 @@ export class TestProducerNode implements ProtocolNode<unknown> {
 }
 
 /** A world with brokers b1..bN, one topic, and a started TestProducerNode with the given configs. */
-export function startProducer(cluster: Partial<ClusterOptions> & { partitions?: number }, config: Record<string, unknown>): { world: ClientWorld; node: TestProducerNode } {
-  const world = new ClientWorld({ brokers: ['b1', 'b2', 'b3'], topic: 't', partitions: 1, ...cluster });
-  const producer = new Producer(world.host, { bootstrapBrokers: world.options.brokers, config: producerConfigOrThrow(config) });
-  const node = new TestProducerNode(world, producer);
-  world.start(node);
-  return { world, node };
+export function startProducer(cluster: Partial<ClusterOptions> & { partitions?: number }, config: Record<string, unknown>): { world: ProducerTestbed; node: TestProducerNode } {
+  const options = { brokers: ['b1', 'b2', 'b3'], topic: 't', partitions: 1, ...cluster };
+  const world = new ProducerTestbed(options, (host, testbed) =>
+    new TestProducerNode(testbed, new Producer(host, { bootstrapBrokers: options.brokers, config: producerConfigOrThrow(config) })),
+  );
+  // The nodes start at time 0, as the world's nodes always do.
+  world.runFor(0);
+  return { world, node: world.cluster.instance<TestProducerNode>(CLIENT) };
 }
