@@ -32,7 +32,7 @@ import { KafkaRaftClient } from '../raft/kafkaRaftClient.js';
 import { AlterPartitionManager } from './alterPartitionManager.js';
 import { BrokerLifecycleManager } from './brokerLifecycleManager.js';
 import { BrokerMetadataPublisher } from './brokerMetadataPublisher.js';
-import type { BrokerConfig } from './config.js';
+import { type BrokerConfig, defaultLogConfig } from './config.js';
 import { LogManager } from './logManager.js';
 import { KRaftMetadataCache } from './metadataCache.js';
 import { RPCProducerIdManager } from './producerIdManager.js';
@@ -44,7 +44,10 @@ export interface BrokerNodeOptions {
   /** controller.quorum.voters */
   readonly controllers: readonly NodeId[];
   readonly brokerConfig: BrokerConfig;
-  /** Cluster-wide log defaults (Kafka names); topics override them through ConfigRecords. */
+  /**
+   * Cluster-wide log defaults (Kafka's topic config names); topics override them through
+   * ConfigRecords. min.insync.replicas among them is ignored: `brokerConfig`'s is the default.
+   */
   readonly logDefaults: Readonly<Record<string, unknown>>;
 }
 
@@ -90,7 +93,7 @@ export class BrokerNode implements ProtocolNode<unknown> {
     });
     this.producerIdManager = new RPCProducerIdManager(host, this.timers, { nextCorrelationId, brokerEpoch });
     this.alterPartitionManager = new AlterPartitionManager(host, this.timers, { nextCorrelationId, brokerEpoch, activeController: () => this.lifecycle.activeController });
-    this.logManager = new LogManager(host, this.timers, this.metadataCache, options.logDefaults);
+    this.logManager = new LogManager(host, this.timers, this.metadataCache, defaultLogConfig(options.brokerConfig, options.logDefaults));
     this.replicaManager = new ReplicaManager(host, this.timers, options.brokerConfig, this.metadataCache, this.logManager, this.alterPartitionManager, { nextCorrelationId, brokerEpoch });
     this.publisher = new BrokerMetadataPublisher(this.metadataCache, this.replicaManager, { isCaughtUp: () => this.lifecycle.isCaughtUp });
   }

@@ -1,6 +1,7 @@
 /**
  * LogManager: the broker's partition logs on its disk — loading (recovering) each one when its
- * partition first appears, resolving each topic's LogConfig, routing fsync completions to the log
+ * partition first appears, resolving each topic's LogConfig (the topic's overrides, else the
+ * broker's defaults, as Kafka's LogConfig.fromProps), routing fsync completions to the log
  * that issued them, and the periodic maintenance every log needs: the flush policy (flush.messages,
  * flush.ms) and retention (retention.ms, retention.bytes).
  *
@@ -11,7 +12,7 @@
  * checkpoints, and the log cleaner.
  */
 import type { DiskCompletion, Host } from '../host.js';
-import { DEFAULT_LOG_CONFIG, type LogConfig, parseLogConfig } from '../log/config.js';
+import { type LogConfig, resolveLogConfig } from '../log/config.js';
 import { UnifiedLog } from '../log/unifiedLog.js';
 import type { KRaftMetadataCache } from './metadataCache.js';
 import type { Timers } from './timers.js';
@@ -28,8 +29,8 @@ export class LogManager {
     private readonly host: Host<unknown>,
     private readonly timers: Timers,
     private readonly metadataCache: KRaftMetadataCache,
-    /** Cluster-wide log defaults (Kafka names); topics override them through ConfigRecords. */
-    private readonly logDefaults: Readonly<Record<string, unknown>>,
+    /** The broker's defaults, which each topic's ConfigRecords override (config.ts defaultLogConfig). */
+    private readonly defaultConfig: LogConfig,
   ) {}
 
   startup(): void {
@@ -55,9 +56,12 @@ export class LogManager {
     return log;
   }
 
+  /**
+   * The topic's settings as the metadata image has them now: its overrides over the broker's
+   * defaults. The log, the partition and anything else that needs a topic's settings read this.
+   */
   logConfig(topic: string): LogConfig {
-    const parsed = parseLogConfig({ ...this.logDefaults, ...this.metadataCache.topicConfigOverrides(topic) });
-    return parsed.ok ? parsed.config : DEFAULT_LOG_CONFIG;
+    return resolveLogConfig(this.defaultConfig, this.metadataCache.topicConfigOverrides(topic));
   }
 
   /** Routes an fsync completion to the log that issued it; false when none did. */

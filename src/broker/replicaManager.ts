@@ -141,10 +141,10 @@ export class ReplicaManager {
     });
   }
 
+  /** The partition's settings: its topic's resolved LogConfig (LogManager), and the broker's own. */
   private partitionSettings(topic: string): PartitionSettings {
-    const minIsr = Number(this.metadataCache.topicConfigOverrides(topic)['min.insync.replicas'] ?? this.config.minInsyncReplicas);
     return {
-      minInsyncReplicas: Number.isSafeInteger(minIsr) && minIsr > 0 ? minIsr : this.config.minInsyncReplicas,
+      minInsyncReplicas: this.logManager.logConfig(topic).minInsyncReplicas,
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
       legacy: this.config.legacy,
     };

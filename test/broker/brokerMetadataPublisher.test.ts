@@ -7,80 +7,13 @@
  * for other topics.
  */
 import { describe, expect, test } from 'vitest';
-import type { Host, NodeId, TimerId, TraceEvent } from '../../src/host.js';
-import { AlterPartitionManager } from '../../src/broker/alterPartitionManager.js';
-import { BrokerMetadataPublisher, type PartitionLeadershipListener } from '../../src/broker/brokerMetadataPublisher.js';
-import { DEFAULT_BROKER_CONFIG } from '../../src/broker/config.js';
-import { LogManager } from '../../src/broker/logManager.js';
-import { KRaftMetadataCache } from '../../src/broker/metadataCache.js';
-import { ReplicaManager } from '../../src/broker/replicaManager.js';
-import { Timers } from '../../src/broker/timers.js';
-import { encodeImage } from '../../src/metadata/image.js';
-import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicImage } from '../../src/metadata/types.js';
-import { DEFAULT_DISK_CONFIG, SimDisk } from '../../sim/disk.js';
-import { SeededRandom } from '../../sim/random.js';
+import type { PartitionLeadershipListener } from '../../src/broker/brokerMetadataPublisher.js';
+import type { ReplicaManager } from '../../src/broker/replicaManager.js';
+import { brokerParts, imageSnapshot as image, partitionOn } from './brokerParts.js';
 
 const OFFSETS_TOPIC = '__consumer_offsets';
 
-/** A host for broker parts: nothing is delivered; sends, traces and timers are only counted. */
-function fakeHost(nodeId: NodeId): Host<unknown> {
-  let nextTimerId = 1;
-  const traces: TraceEvent[] = [];
-  return {
-    nodeId,
-    incarnation: 1,
-    nowMs: () => 0,
-    send: () => {},
-    disconnect: () => {},
-    setTimer: (): TimerId => nextTimerId++,
-    cancelTimer: () => {},
-    disk: new SimDisk(nodeId, DEFAULT_DISK_CONFIG, new SeededRandom('disk', nodeId), () => 0, () => {}),
-    random: new SeededRandom('node', nodeId),
-    trace: (event) => traces.push(event),
-    halt: (reason) => {
-      throw new Error(`halt: ${reason}`);
-    },
-  };
-}
-
-/** The broker parts the publisher drives, wired as BrokerNode wires them. */
-function brokerParts(nodeId: NodeId) {
-  const host = fakeHost(nodeId);
-  const timers = new Timers(host);
-  const metadataCache = new KRaftMetadataCache();
-  const context = { nextCorrelationId: () => 1, brokerEpoch: () => 5 };
-  const logManager = new LogManager(host, timers, metadataCache, {});
-  const alterPartitionManager = new AlterPartitionManager(host, timers, { ...context, activeController: () => null });
-  const replicaManager = new ReplicaManager(host, timers, DEFAULT_BROKER_CONFIG, metadataCache, logManager, alterPartitionManager, context);
-  const caughtUp = { value: false };
-  const publisher = new BrokerMetadataPublisher(metadataCache, replicaManager, { isCaughtUp: () => caughtUp.value });
-  return { publisher, replicaManager, caughtUp };
-}
-
-const broker = (brokerId: NodeId): BrokerRegistration => ({ brokerId, brokerEpoch: 5, incarnationId: `${brokerId}/1`, fenced: false, inControlledShutdown: false, rack: null });
-
-/** A partition on b1, b2, b3 led by `leader` at `leaderEpoch`. */
-const partition = (topic: string, partitionId: number, leader: NodeId, leaderEpoch: number, partitionEpoch = leaderEpoch): PartitionRegistration => ({
-  topic,
-  topicId: `${topic}-id`,
-  partitionId,
-  replicas: ['b1', 'b2', 'b3'],
-  isr: ['b1', 'b2', 'b3'],
-  eligibleLeaderReplicas: [],
-  lastKnownElr: [],
-  leader,
-  leaderEpoch,
-  partitionEpoch,
-  leaderRecoveryState: 'RECOVERED',
-});
-
-function image(offset: number, topics: Record<string, PartitionRegistration[]>): Uint8Array {
-  const topicImages = new Map<string, TopicImage>(
-    Object.entries(topics).map(([name, partitions]) => [name, { name, topicId: `${name}-id`, partitions, configs: {} }]),
-  );
-  const metadata: MetadataImage = { offset, brokers: new Map(['b1', 'b2', 'b3'].map((id) => [id, broker(id)])), topics: topicImages, nextProducerId: 0 };
-  return encodeImage(metadata);
-}
+const partition = (topic: string, partitionId: number, leader: string, leaderEpoch: number, partitionEpoch = leaderEpoch) => partitionOn(topic, partitionId, leader, leaderEpoch, { partitionEpoch });
 
 /** A coordinator stand-in: records what it hears, and what the replica manager said at that moment. */
 function recordingListener(replicaManager: ReplicaManager, topic: string) {
