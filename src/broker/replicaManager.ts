@@ -43,7 +43,7 @@ import type { KRaftMetadataCache } from './metadataCache.js';
 import { Partition, type PartitionSettings } from './partition.js';
 import { type DelayedFetch, type DelayedProduce, Purgatory } from './purgatory.js';
 import { ReplicaFetcherManager } from './replicaFetcher.js';
-import type { Timers } from './timers.js';
+import type { TimerHandle, Timers } from './timers.js';
 
 /** A partition this broker began or stopped leading, as applying an image found it. */
 export interface PartitionLeadershipChange {
@@ -330,7 +330,7 @@ export class ReplicaManager {
     for (const operation of this.purgatory.watching(key)) if (operation.kind === 'produce') this.tryCompleteProduce(operation);
   }
 
-  private scheduleExpiration(id: number, delayMs: number) {
+  private scheduleExpiration(id: number, delayMs: number): TimerHandle {
     return this.timers.schedule(`broker.delayed/${id}`, delayMs, () => this.expireDelayed(id));
   }
 

@@ -63,9 +63,4 @@ export class Timers {
     callback();
     return true;
   }
-
-  /** How many timers are scheduled and not yet fired or cancelled. */
-  get size(): number {
-    return this.callbacks.size;
-  }
 }
