@@ -3,6 +3,7 @@
  * which restores the behaviour before one historical fix so a learner (and the checker's own
  * tests) can see what the fix prevents.
  */
+import { DEFAULT_LOG_CONFIG, type LogConfig, resolveLogConfig } from '../log/config.js';
 import { parseConfigFields, parsePositiveInt } from '../util/configValues.js';
 
 
@@ -19,7 +20,7 @@ export interface BrokerConfig {
   readonly replicaSocketTimeoutMs: number;
   /** broker.heartbeat.interval.ms */
   readonly brokerHeartbeatIntervalMs: number;
-  /** min.insync.replicas (cluster default; a topic may override it). */
+  /** min.insync.replicas: the broker's default for the topic config of that name (defaultLogConfig). */
   readonly minInsyncReplicas: number;
   /** The legacy switches, all off by default. */
   readonly legacy: LegacySwitches;
@@ -111,4 +112,12 @@ export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>)
   return { ...(numbers as Omit<BrokerConfig, 'legacy'>), legacy: legacy as unknown as LegacySwitches };
 }
 
-
+/**
+ * The broker's default LogConfig, which a topic's own configs override (resolveLogConfig): Kafka's
+ * log defaults as this cluster sets them, and min.insync.replicas from the broker's own config —
+ * in Kafka a broker config whose value is the default of the topic config of the same name. The
+ * broker's value is the default even when the log defaults name one too.
+ */
+export function defaultLogConfig(config: BrokerConfig, logDefaults: Readonly<Record<string, unknown>>): LogConfig {
+  return { ...resolveLogConfig(DEFAULT_LOG_CONFIG, logDefaults), minInsyncReplicas: config.minInsyncReplicas };
+}

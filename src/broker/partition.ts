@@ -123,6 +123,16 @@ export class Partition {
     return [...new Set([...this.isr, ...this.pendingIsr])];
   }
 
+  /** The ISR that the AlterPartition in flight proposes, or null when none is in flight. */
+  get proposedIsr(): readonly NodeId[] | null {
+    return this.pendingIsr;
+  }
+
+  /** What this leader knows of a follower, from its fetches; undefined when not a follower of this leader. */
+  remoteReplica(replicaId: NodeId): Readonly<RemoteReplicaState> | undefined {
+    return this.remotes.get(replicaId);
+  }
+
   get highWatermark(): number {
     return this.log.highWatermark;
   }

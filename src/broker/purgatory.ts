@@ -9,6 +9,7 @@
  */
 import type { NodeId } from '../host.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
+import type { TimerHandle } from './timers.js';
 
 export interface DelayedProducePartition {
   readonly topic: string;
@@ -26,7 +27,7 @@ export interface DelayedProduce {
   readonly from: NodeId;
   readonly correlationId: number;
   readonly partitions: DelayedProducePartition[];
-  timer: number;
+  readonly timer: TimerHandle;
 }
 
 export interface DelayedFetch<R> {
@@ -35,7 +36,7 @@ export interface DelayedFetch<R> {
   readonly from: NodeId;
   readonly request: R;
   readonly partitionKeys: readonly string[];
-  timer: number;
+  readonly timer: TimerHandle;
 }
 
 export type DelayedOperation<R> = DelayedProduce | DelayedFetch<R>;

@@ -9,12 +9,16 @@
  * is a fetch that came back with an error. A response is applied only to partitions that still
  * follow the same leader in the same epoch as when the fetch was sent.
  *
+ * Timers: `broker.fetcher.backoff/<leader>` (the pause after a failure), `broker.fetcher.timeout/<leader>`
+ * (the fetch in flight to that leader).
+ *
  * Left out: per-partition backoff and fetch sessions (KIP-227): every fetch names every partition.
  */
 import type { NodeId } from '../host.js';
 import type { FetchRequest, FetchResponse } from '../protocol/apis.js';
 import type { BrokerConfig } from './config.js';
 import type { Partition } from './partition.js';
+import type { TimerHandle, Timers } from './timers.js';
 
 export interface FetcherHost {
   readonly localBrokerId: NodeId;
@@ -23,15 +27,14 @@ export interface FetcherHost {
   nextCorrelationId(): number;
   send(to: NodeId, request: FetchRequest): void;
   disconnect(peer: NodeId): void;
-  setTimer(delayMs: number, tag: string): number;
-  cancelTimer(id: number): void;
+  readonly timers: Timers;
   /** Called after a partition's log changed, so the broker can wake delayed fetches and produces. */
   onFollowerProgress(partition: Partition): void;
 }
 
 interface InFlight {
   readonly correlationId: number;
-  readonly timeoutTimer: number;
+  readonly timeoutTimer: TimerHandle;
   /** Partition key → the leader epoch it was fetched under. */
   readonly epochs: ReadonlyMap<string, number>;
 }
@@ -40,10 +43,8 @@ interface Session {
   readonly leader: NodeId;
   readonly partitions: Map<string, Partition>;
   inFlight: InFlight | null;
-  backoffTimer: number | null;
+  backoffTimer: TimerHandle | null;
 }
-
-export const FETCHER_TIMER_PREFIX = 'broker.fetcher.';
 
 export class ReplicaFetcherManager {
   private readonly sessions = new Map<NodeId, Session>();
@@ -73,27 +74,10 @@ export class ReplicaFetcherManager {
     for (const session of this.sessions.values()) session.partitions.delete(key);
   }
 
-  handleTimer(tag: string): boolean {
-    if (!tag.startsWith(FETCHER_TIMER_PREFIX)) return false;
-    const [kind, leader] = tag.slice(FETCHER_TIMER_PREFIX.length).split('/') as [string, NodeId];
-    const session = this.sessions.get(leader);
-    if (session === undefined) return true;
-    if (kind === 'backoff') {
-      session.backoffTimer = null;
-      this.maybeFetch(session);
-    } else if (kind === 'timeout' && session.inFlight !== null) {
-      // No answer in replica.socket.timeout.ms: give up on this connection and try again later.
-      session.inFlight = null;
-      this.host.disconnect(leader);
-      this.backoff(session);
-    }
-    return true;
-  }
-
   handleDisconnect(peer: NodeId): void {
     const session = this.sessions.get(peer);
     if (session === undefined || session.inFlight === null) return;
-    this.host.cancelTimer(session.inFlight.timeoutTimer);
+    this.host.timers.cancel(session.inFlight.timeoutTimer);
     session.inFlight = null;
     this.backoff(session);
   }
@@ -103,7 +87,7 @@ export class ReplicaFetcherManager {
     const session = this.sessions.get(from);
     const inFlight = session?.inFlight;
     if (session === undefined || inFlight === undefined || inFlight === null || inFlight.correlationId !== response.correlationId) return false;
-    this.host.cancelTimer(inFlight.timeoutTimer);
+    this.host.timers.cancel(inFlight.timeoutTimer);
     session.inFlight = null;
     if (response.errorCode !== 'NONE') {
       this.backoff(session);
@@ -127,9 +111,22 @@ export class ReplicaFetcherManager {
     return true;
   }
 
+  private onBackoffExpired(session: Session): void {
+    session.backoffTimer = null;
+    this.maybeFetch(session);
+  }
+
+  /** No answer in replica.socket.timeout.ms: give up on this connection and try again later. */
+  private onFetchTimeout(session: Session): void {
+    if (session.inFlight === null) return;
+    session.inFlight = null;
+    this.host.disconnect(session.leader);
+    this.backoff(session);
+  }
+
   private backoff(session: Session): void {
     if (session.backoffTimer !== null) return;
-    session.backoffTimer = this.host.setTimer(this.config.replicaFetchBackoffMs, `${FETCHER_TIMER_PREFIX}backoff/${session.leader}`);
+    session.backoffTimer = this.host.timers.schedule(`broker.fetcher.backoff/${session.leader}`, this.config.replicaFetchBackoffMs, () => this.onBackoffExpired(session));
   }
 
   private maybeFetch(session: Session): void {
@@ -147,7 +144,7 @@ export class ReplicaFetcherManager {
     }
     if (epochs.size === 0) return;
     const correlationId = this.host.nextCorrelationId();
-    const timeoutTimer = this.host.setTimer(this.config.replicaSocketTimeoutMs, `${FETCHER_TIMER_PREFIX}timeout/${session.leader}`);
+    const timeoutTimer = this.host.timers.schedule(`broker.fetcher.timeout/${session.leader}`, this.config.replicaSocketTimeoutMs, () => this.onFetchTimeout(session));
     session.inFlight = { correlationId, timeoutTimer, epochs };
     this.host.send(session.leader, {
       api: 'Fetch',

@@ -39,7 +39,7 @@ export interface LogConfig {
   readonly indexIntervalBytes: number;
   /** max.message.bytes: the largest record batch the leader accepts. */
   readonly maxMessageBytes: number;
-  /** min.insync.replicas: read by the partition for acks=all, not by the log itself. */
+  /** min.insync.replicas: read by the partition (acks=all, the high watermark), not by the log itself. */
   readonly minInsyncReplicas: number;
   /** unclean.leader.election.enable: read by the controller, not by the log itself. */
   readonly uncleanLeaderElectionEnable: boolean;
@@ -113,6 +113,25 @@ export function parseLogConfig(input: Readonly<Record<string, unknown>>, base: L
     else errors.push(`message.timestamp.type must be CreateTime or LogAppendTime, got ${String(raw)}`);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+/**
+ * A topic's effective LogConfig, as Kafka's `LogConfig.fromProps(defaults, overrides)`: each config
+ * the topic sets (its ConfigRecords) overrides the broker's default, and everything else is the
+ * default. This is the one place a topic's settings are resolved; the log, the partition
+ * (min.insync.replicas) and anything else that needs them read the result.
+ *
+ * An override that does not parse, or that names no log config, is ignored key by key and the
+ * default stands: Kafka's controller refuses such a config at CreateTopics (INVALID_CONFIG), which
+ * ksim's does not yet, so a broker must not fail on one.
+ */
+export function resolveLogConfig(defaults: LogConfig, overrides: Readonly<Record<string, unknown>>): LogConfig {
+  let config = defaults;
+  for (const key of Object.keys(overrides)) {
+    const parsed = parseLogConfig({ [key]: overrides[key] }, config);
+    if (parsed.ok) config = parsed.config;
+  }
+  return config;
 }
 
 /** An integer, clamped to NEVER above it (Kafka's Long.MAX_VALUE), or undefined when not one. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_LOG_CONFIG, NEVER, parseLogConfig } from '../../src/log/config.js';
+import { DEFAULT_LOG_CONFIG, NEVER, parseLogConfig, resolveLogConfig } from '../../src/log/config.js';
 
 describe('LogConfig', () => {
   test('has Kafka’s defaults', () => {
@@ -48,5 +48,12 @@ describe('LogConfig', () => {
     expect(parsed.errors).toHaveLength(5);
     expect(parsed.errors.join('\n')).toMatch(/unknown log config cleanup.policy/);
     expect(parsed.errors.join('\n')).toMatch(/segment.bytes must be an integer ≥ 14/);
+  });
+
+  test('a topic resolves as LogConfig.fromProps: its overrides, else the defaults; a bad override leaves the default', () => {
+    const defaults = { ...DEFAULT_LOG_CONFIG, minInsyncReplicas: 2, segmentBytes: 4096 };
+    expect(resolveLogConfig(defaults, {})).toEqual(defaults);
+    expect(resolveLogConfig(defaults, { 'min.insync.replicas': '1', 'flush.messages': '1' })).toEqual({ ...defaults, minInsyncReplicas: 1, flushMessages: 1 });
+    expect(resolveLogConfig(defaults, { 'min.insync.replicas': '0', 'segment.bytes': '2048', 'cleanup.policy': 'compact' })).toEqual({ ...defaults, segmentBytes: 2048 });
   });
 });
