@@ -97,9 +97,27 @@ export function allowedReason(anomaly: KafkaAnomaly, inputs: ContractInputs): st
   return verdict.allowed ? verdict.reason : null;
 }
 
+/** The anomalies no configuration allows, each with the promise it would break. */
+const NEVER_ALLOWED = {
+  'phantom-write': 'a value no producer sent can never appear: that would be corruption',
+  'read-above-high-watermark': 'consumers read only below the high watermark, so they never see a write that could still be lost',
+  'high-watermark-above-isr': 'the high watermark is the smallest log end offset of the maximal ISR: no replica that could lead lacks a committed record',
+  'epoch-offset-conflict': 'a (leader epoch, offset) pair names one record on every replica that holds it (KAFKA-10527): one leader writes each epoch',
+  'client-offset-regressed': 'within one leader epoch the high watermark a client is handed never goes back',
+  'epoch-cache-out-of-order': 'a leader-epoch cache holds epochs whose start offsets rise with the epoch (KIP-101)',
+  'isr-join-early': 'a replica joins the ISR only once it reached the high watermark and the start of the leader\'s epoch, following that epoch (KAFKA-7128, KIP-320)',
+} as const satisfies Partial<Record<KafkaAnomaly, string>>;
+
+type NeverAllowed = keyof typeof NEVER_ALLOWED;
+
+function isNeverAllowed(anomaly: KafkaAnomaly): anomaly is NeverAllowed {
+  return anomaly in NEVER_ALLOWED;
+}
+
 function judgeByConfiguration(anomaly: KafkaAnomaly, c: ContractInputs): { allowed: boolean; reason: string } {
   const allow = (reason: string) => ({ allowed: true, reason });
   const forbid = (reason: string) => ({ allowed: false, reason });
+  if (isNeverAllowed(anomaly)) return forbid(NEVER_ALLOWED[anomaly]);
   switch (anomaly) {
     case 'metadata-rollback':
       return forbid('the metadata log is a Raft log: once committed, a partition\'s epochs never go back (unless a controller lost its storage: see the loss rules)');
@@ -126,20 +144,6 @@ function judgeByConfiguration(anomaly: KafkaAnomaly, c: ContractInputs): { allow
       if (c.idempotence) return forbid('enable.idempotence=true: sequence numbers keep a producer\'s batches in order, up to 5 in flight');
       if (c.maxInFlight <= 1) return forbid('max.in.flight.requests.per.connection=1: one batch at a time cannot be reordered');
       return allow('idempotence off with several batches in flight: a failed batch retried after a later one lands after it');
-    case 'phantom-write':
-      return forbid('a value no producer sent can never appear: that would be corruption');
-    case 'read-above-high-watermark':
-      return forbid('consumers read only below the high watermark, so they never see a write that could still be lost');
-    case 'high-watermark-above-isr':
-      return forbid('the high watermark is the smallest log end offset of the maximal ISR: no replica that could lead lacks a committed record');
-    case 'epoch-offset-conflict':
-      return forbid('a (leader epoch, offset) pair names one record on every replica that holds it (KAFKA-10527): one leader writes each epoch');
-    case 'client-offset-regressed':
-      return forbid('within one leader epoch the high watermark a client is handed never goes back');
-    case 'epoch-cache-out-of-order':
-      return forbid('a leader-epoch cache holds epochs whose start offsets rise with the epoch (KIP-101)');
-    case 'isr-join-early':
-      return forbid('a replica joins the ISR only once it reached the high watermark and the start of the leader\'s epoch, following that epoch (KAFKA-7128, KIP-320)');
     default: {
       const unreachable: never = anomaly;
       throw new Error(`unknown anomaly ${String(unreachable)}`);
