@@ -8,7 +8,7 @@
 import type { FaultFamily } from '../faults/plan.js';
 import { runScenario } from '../runner.js';
 import type { Scenario } from '../scenario/types.js';
-import { LOSS_RULES, contractTable } from '../systems/kafka/contract.js';
+import { LOSS_RULES, contractTable, neverAllowed } from '../systems/kafka/contract.js';
 import { producerContractInputs } from '../systems/kafka/system.js';
 
 export interface GuaranteeRow {
@@ -144,6 +144,8 @@ export function guaranteesMarkdown(cells: readonly GuaranteeCell[], seeds: numbe
     const allowed = table.filter((entry) => entry.allowed).map((entry) => `${entry.anomaly} (${entry.reason})`);
     lines.push(`- **${row.name}**: ${allowed.length === 0 ? 'no anomaly allowed.' : `allows ${allowed.join('; ')}.`}`);
   }
+  lines.push('', 'No configuration allows these; every run is held to them after every event:', '');
+  for (const { anomaly, reason } of neverAllowed()) lines.push(`- **${anomaly}**: ${reason}.`);
   lines.push(
     '',
     '## The loss rules',

@@ -95,7 +95,7 @@ export class KafkaChecker implements SystemChecker {
 
   /** The controllers that lost stable storage so far (a lost disk, or a flipped bit in what they had stored). */
   controllersThatLostStorage(): NodeId[] {
-    return [...new Set(this.controllerStorageLosses.map((fault) => fault.node))].sort();
+    return [...new Set(this.controllerStorageLosses.map((fault) => fault.node))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /**
@@ -153,7 +153,7 @@ export class KafkaChecker implements SystemChecker {
       case 'partition.isr-proposed':
         return this.onIsrProposed(key, record, event['isr'] as NodeId[]);
       case 'partition.isr':
-        return this.onIsrChanged(record, this.partition(key).leaderships.get(record.node), event['isr'] as NodeId[], (event['pendingIsr'] ?? null) as NodeId[] | null);
+        return this.onIsrChanged(this.partition(key).leaderships.get(record.node), event['isr'] as NodeId[], (event['pendingIsr'] ?? null) as NodeId[] | null);
       case 'partition.isr-rejected': {
         const leadership = this.partition(key).leaderships.get(record.node);
         if (leadership !== undefined) leadership.pendingIsr = null;
@@ -265,7 +265,7 @@ export class KafkaChecker implements SystemChecker {
     leadership.pendingIsr = proposed;
   }
 
-  private onIsrChanged(_record: TraceRecord, leadership: LeadershipModel | undefined, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
+  private onIsrChanged(leadership: LeadershipModel | undefined, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
     if (leadership === undefined) return;
     leadership.isr = isr;
     leadership.pendingIsr = pendingIsr;

@@ -110,6 +110,11 @@ const NEVER_ALLOWED = {
 
 type NeverAllowed = keyof typeof NEVER_ALLOWED;
 
+/** The anomalies no configuration allows (the invariants every run is held to), with why. */
+export function neverAllowed(): Array<{ anomaly: KafkaAnomaly; reason: string }> {
+  return Object.entries(NEVER_ALLOWED).map(([anomaly, reason]) => ({ anomaly: anomaly as KafkaAnomaly, reason }));
+}
+
 function isNeverAllowed(anomaly: KafkaAnomaly): anomaly is NeverAllowed {
   return anomaly in NEVER_ALLOWED;
 }
