@@ -4,11 +4,11 @@
  * Every system's checker keeps one; they differ in what they look for, not in how they record it.
  */
 import type { World } from '../world.js';
-import type { AllowedAnomaly, Violation } from './types.js';
+import type { AllowedAnomaly, Excuse, Violation } from './types.js';
 
 export class Findings {
   private readonly safety: Violation[] = [];
-  private readonly allowed = new Map<string, { count: number; reason: string }>();
+  private readonly allowed = new Map<string, { count: number; reason: string; excuses: Excuse[] }>();
 
   constructor(private readonly world: World | null) {}
 
@@ -18,10 +18,14 @@ export class Findings {
     this.world?.stop(`${invariant}: ${message}`);
   }
 
-  /** An anomaly the contract allows; the first reason given for it is kept. */
-  allow(anomaly: string, reason: string, count = 1): void {
-    const entry = this.allowed.get(anomaly) ?? { count: 0, reason };
+  /**
+   * An anomaly the contract allows; the first reason given for it is kept, and every excused case
+   * given (the subject, the rule, the faults it rests on) is listed.
+   */
+  allow(anomaly: string, reason: string, count = 1, excuse?: Excuse): void {
+    const entry = this.allowed.get(anomaly) ?? { count: 0, reason, excuses: [] };
     entry.count += count;
+    if (excuse !== undefined) entry.excuses.push(excuse);
     this.allowed.set(anomaly, entry);
   }
 
@@ -34,6 +38,6 @@ export class Findings {
   }
 
   anomalies(): AllowedAnomaly[] {
-    return [...this.allowed.entries()].map(([anomaly, { count, reason }]) => ({ anomaly, count, reason }));
+    return [...this.allowed.entries()].map(([anomaly, { count, reason, excuses }]) => ({ anomaly, count, reason, ...(excuses.length > 0 ? { excuses } : {}) }));
   }
 }

@@ -13,10 +13,31 @@ export interface Violation {
   details?: Record<string, unknown>;
 }
 
+/** A fault event a verdict rests on: when it struck, which node, and what it was. */
+export interface FaultCitation {
+  atMs: number;
+  node: string;
+  /** `process-crash`, `power-loss`, `disk-loss`, `bit-flip`, `halt`, ... */
+  kind: string;
+}
+
+/**
+ * One excused case of an allowed anomaly: what was lost (a write, a committed offset), the contract
+ * rule that allows it, and the fault events the rule rests on (none for a rule of the
+ * configuration alone, such as acks=1).
+ */
+export interface Excuse {
+  subject: string;
+  rule: string;
+  faults: FaultCitation[];
+}
+
 /** An anomaly that happened but that the run's contract allows (e.g. acks=1 losing a write). */
 export interface AllowedAnomaly {
   anomaly: string;
   count: number;
-  /** Why the contract allows it, for the report. */
+  /** Why the contract allows it, for the report (the first reason given). */
   reason: string;
+  /** Each excused case with its rule and faults, where the checker scopes its excuses. */
+  excuses?: Excuse[];
 }

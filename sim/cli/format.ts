@@ -10,6 +10,8 @@ import type { Scenario, Verdict } from '../scenario/types.js';
 
 /** At most this many violations are listed in full; verdict.json has them all. */
 const VIOLATIONS_SHOWN_MAX = 10;
+/** At most this many excused cases of one allowed anomaly are listed; verdict.json has them all. */
+const EXCUSES_SHOWN_MAX = 3;
 /** At most this many faults of a realized plan are listed. */
 const FAULTS_SHOWN_MAX = 12;
 /** Messages on the FAIL line are cut to this many characters. */
@@ -109,6 +111,16 @@ export function formatFaultPlan(plan: FaultPlan): string[] {
   return lines;
 }
 
+/** Each excused case: what was lost, the rule that excuses it, and the fault events it rests on. */
+function formatExcuses(excuses: NonNullable<RunReport['anomalies'][number]['excuses']>): string[] {
+  const lines = excuses.slice(0, EXCUSES_SHOWN_MAX).map((excuse) => {
+    const faults = excuse.faults.map((fault) => `${fault.node} ${fault.kind} at ${fault.atMs}ms`).join(', ');
+    return `    ${excuse.subject} — ${excuse.rule}${faults === '' ? '' : `: ${faults}`}`;
+  });
+  if (excuses.length > EXCUSES_SHOWN_MAX) lines.push(`    … and ${excuses.length - EXCUSES_SHOWN_MAX} more (verdict.json lists each)`);
+  return lines;
+}
+
 /** The report of one run: verdict, violations, allowed anomalies, stats, summary, expectation. */
 export function formatRunReport(colour: ChalkInstance, report: RunReport): string[] {
   const lines: string[] = [];
@@ -134,7 +146,10 @@ export function formatRunReport(colour: ChalkInstance, report: RunReport): strin
     lines.push('allowed anomalies: none');
   } else {
     lines.push('allowed anomalies (the configuration permits these):');
-    for (const anomaly of report.anomalies) lines.push(`  ${colour.yellow(anomaly.anomaly)} ×${anomaly.count}: ${anomaly.reason}`);
+    for (const anomaly of report.anomalies) {
+      lines.push(`  ${colour.yellow(anomaly.anomaly)} ×${anomaly.count}: ${anomaly.reason}`);
+      lines.push(...formatExcuses(anomaly.excuses ?? []));
+    }
   }
   const stats = report.stats;
   lines.push(

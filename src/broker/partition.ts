@@ -91,6 +91,8 @@ export class Partition {
   private pendingIsr: readonly NodeId[] | null = null;
   /** Legacy (pre-2.7) fetching only: the follower has checked its log against this leader's. */
   private followerLogChecked = false;
+  /** The leader-epoch cache as last traced (its size and end entries), so that only changes are traced. */
+  private tracedEpochCache = '';
 
   constructor(
     readonly topic: string,
@@ -99,7 +101,9 @@ export class Partition {
     readonly log: UnifiedLog,
     private settings: PartitionSettings,
     private readonly host: PartitionHost,
-  ) {}
+  ) {
+    this.maybeTraceEpochCache();
+  }
 
   get role(): Role {
     return this.roleValue;
@@ -150,6 +154,21 @@ export class Partition {
     this.host.trace({ type, topic: this.topic, partition: this.partitionId, ...fields });
   }
 
+  /**
+   * Traces the leader-epoch cache when it changed (`partition.epochs`), for the checker to hold it
+   * to its invariant. The cache changes only at its ends (an epoch assigned or truncated away at
+   * the tail, the start moved at the head), so its size and end entries tell a change.
+   */
+  private maybeTraceEpochCache(): void {
+    const entries = this.log.epochEntries();
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    const signature = `${entries.length}|${first?.epoch}:${first?.startOffset}|${last?.epoch}:${last?.startOffset}`;
+    if (signature === this.tracedEpochCache) return;
+    this.tracedEpochCache = signature;
+    this.trace('partition.epochs', { entries: entries.map((entry) => [entry.epoch, entry.startOffset]) });
+  }
+
   // ---- Metadata ----
 
   /**
@@ -173,7 +192,7 @@ export class Partition {
       }
       // Same epoch, new ISR: a committed AlterPartition (ours or the controller's own).
       if (this.pendingIsr !== null && sameMembers(this.pendingIsr, registration.isr)) this.pendingIsr = null;
-      this.trace('partition.isr', { isr: registration.isr, partitionEpoch: registration.partitionEpoch });
+      this.trace('partition.isr', { isr: registration.isr, pendingIsr: this.pendingIsr, partitionEpoch: registration.partitionEpoch });
       this.maybeIncrementHighWatermark();
       return 'updated';
     }
@@ -190,6 +209,7 @@ export class Partition {
     this.pendingIsr = null;
     this.leaderEpochStartOffset = this.log.logEndOffset;
     this.log.assignEpochStartOffset(registration.leaderEpoch);
+    this.maybeTraceEpochCache();
     this.remotes.clear();
     for (const replica of registration.replicas) {
       if (replica === this.localBrokerId) continue;
@@ -243,6 +263,7 @@ export class Partition {
       return { error: result.error };
     }
     if (!result.duplicate) {
+      this.maybeTraceEpochCache();
       this.trace('partition.append', {
         role: 'leader',
         baseOffset: result.firstOffset,
@@ -311,10 +332,9 @@ export class Partition {
     if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
     const read = this.log.read(request.fetchOffset, maxBytes, highWatermark);
     if (read.error !== undefined) return this.readFailed(read.error);
-    if (read.batches.length > 0) {
-      const last = read.batches[read.batches.length - 1]!;
-      this.trace('partition.read', { fetchOffset: request.fetchOffset, endOffset: lastOffset(last) + 1, highWatermark });
-    }
+    // Every answer a consumer gets hands it a high watermark: the checker holds it to Kafka's promise.
+    const endOffset = read.batches.length > 0 ? lastOffset(read.batches[read.batches.length - 1]!) + 1 : request.fetchOffset;
+    this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark });
     return { ...this.emptyResponse(), records: read.batches };
   }
 
@@ -383,9 +403,13 @@ export class Partition {
       this.trace('partition.isr-rejected', { errorCode: response.errorCode });
       return;
     }
-    if (response.leaderEpoch !== this.registration.leaderEpoch || response.partitionEpoch <= this.registration.partitionEpoch) return;
+    if (response.leaderEpoch !== this.registration.leaderEpoch || response.partitionEpoch <= this.registration.partitionEpoch) {
+      // An answer about an older epoch than we hold: the proposal is dropped all the same.
+      this.trace('partition.isr-rejected', { errorCode: 'NONE', reason: `the answer names leader epoch ${response.leaderEpoch} / partition epoch ${response.partitionEpoch}` });
+      return;
+    }
     this.registration = { ...this.registration, isr: response.isr, partitionEpoch: response.partitionEpoch };
-    this.trace('partition.isr', { isr: response.isr, partitionEpoch: response.partitionEpoch });
+    this.trace('partition.isr', { isr: response.isr, pendingIsr: null, partitionEpoch: response.partitionEpoch });
     this.maybeIncrementHighWatermark();
   }
 
@@ -462,6 +486,7 @@ export class Partition {
         return { error: appended.error };
       }
       this.traceFollowerAppend(response.records);
+      this.maybeTraceEpochCache();
     }
     const highWatermark = Math.min(response.highWatermark, this.log.logEndOffset);
     if (highWatermark > this.log.highWatermark) {
@@ -487,6 +512,7 @@ export class Partition {
     if (offset >= this.log.logEndOffset) return;
     this.log.truncateTo(offset);
     this.trace('partition.truncate', { offset: this.log.logEndOffset, reason });
+    this.maybeTraceEpochCache();
   }
 
   // ---- Responses ----

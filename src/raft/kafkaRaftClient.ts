@@ -323,7 +323,7 @@ export class KafkaRaftClient {
     const snapshot = log.latestSnapshot;
     if (snapshot !== null) {
       this.options.listener.handleLoadSnapshot(snapshot.id.endOffset, snapshot.id.epoch, snapshot.data);
-      this.host.trace({ type: 'raft.snapshot', endOffset: snapshot.id.endOffset, epoch: snapshot.id.epoch });
+      this.host.trace({ type: 'raft.snapshot', endOffset: snapshot.id.endOffset, epoch: snapshot.id.epoch, source: 'loaded' });
     }
     this.nextOffsetToApply = log.logStartOffset;
     // The recovered log and state were read from the page cache: both are fsynced (log first) before
@@ -994,7 +994,7 @@ export class KafkaRaftClient {
     if (logEndOffsetBefore > id.endOffset && this.log.logEndOffset === id.endOffset) {
       this.host.trace({ type: 'raft.truncate', offset: id.endOffset });
     }
-    this.host.trace({ type: 'raft.snapshot', endOffset: id.endOffset, epoch: id.epoch });
+    this.host.trace({ type: 'raft.snapshot', endOffset: id.endOffset, epoch: id.epoch, source: 'installed' });
     if (this.nextOffsetToApply < id.endOffset) {
       this.options.listener.handleLoadSnapshot(id.endOffset, id.epoch, data);
       this.nextOffsetToApply = id.endOffset;
@@ -1070,7 +1070,7 @@ export class KafkaRaftClient {
     const id = { endOffset, epoch: last.epoch };
     const data = this.options.snapshotProvider();
     this.resetSnapshotCounters();
-    this.log.createSnapshot(id, data, () => this.host.trace({ type: 'raft.snapshot', endOffset: id.endOffset, epoch: id.epoch }));
+    this.log.createSnapshot(id, data, () => this.host.trace({ type: 'raft.snapshot', endOffset: id.endOffset, epoch: id.epoch, source: 'taken' }));
   }
 
   private resetSnapshotCounters(): void {

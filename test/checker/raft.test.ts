@@ -63,8 +63,46 @@ describe('RaftChecker', () => {
     expect(invariants(feed(steps))).toEqual(['MajorityReachedHighWatermark']);
   });
 
-  test('LogMatching: a node truncating below its high watermark', () => {
-    expect(invariants(feed([...healthy, ['c2', { type: 'raft.truncate', offset: 1 }]]))).toEqual(['LogMatching']);
+  test('LogMatching: a node truncating below its high watermark (which here also leaves no majority at the high watermark)', () => {
+    expect(invariants(feed([...healthy, ['c2', { type: 'raft.truncate', offset: 1 }]]))).toEqual(['LogMatching', 'MajorityReachedHighWatermark']);
+  });
+
+  test('MajorityReachedHighWatermark after every event: a voter that recovers a shorter log leaves no majority at the high watermark', () => {
+    // c2 restarts with a log ending at 1 (it acknowledged entries it had not made durable).
+    const recovered: TraceEvent = { type: 'raft.recovered', logStartOffset: 0, logEndOffset: 1, epoch: 1, lastFetchedEpoch: 1, truncatedAt: 1 };
+    expect(invariants(feed([...healthy, ['c2', recovered, 2]]))).toEqual(['MajorityReachedHighWatermark']);
+    // c3, never part of the majority, may lose what it likes.
+    expect(invariants(feed([...healthy, ['c3', { ...recovered, logEndOffset: 0 }, 2]]))).toEqual([]);
+  });
+
+  test('MonotonicHighWatermark across leaders: a new leader reports a high watermark below its predecessor\'s', () => {
+    const next: Step[] = [['c2', leader(2, 'c2')], ['c2', append(2, 2, 102)], ['c3', append(0, 1, 100)], ['c3', append(1, 1, 101)], ['c3', append(2, 2, 102)]];
+    expect(invariants(feed([...healthy, ...next, ['c2', hw(2, 3)]]))).toEqual([]);
+    // c2 restarted (its own high watermark forgotten) and leads with one below what c1 reached.
+    expect(invariants(feed([...healthy, ['c2', leader(2, 'c2'), 2], ['c2', hw(2, 1), 2]]))).toEqual(['MonotonicHighWatermark']);
+    // A deposed leader of an older epoch, paused through its successor's election, is not the quorum's voice.
+    const paused: Step[] = [['c3', leader(0, 'c3')], ...healthy, ['c3', hw(0, 1)]];
+    expect(invariants(feed(paused))).toEqual([]);
+  });
+
+  test('SnapshotAtLogStart: a node that recovers a log starting above 0 must load the snapshot ending there', () => {
+    const recovered: TraceEvent = { type: 'raft.recovered', logStartOffset: 2, logEndOffset: 2, epoch: 1, lastFetchedEpoch: 1, truncatedAt: 2 };
+    const loaded = (endOffset: number, epoch = 1): TraceEvent => ({ type: 'raft.snapshot', endOffset, epoch, source: 'loaded' });
+    expect(invariants(feed([...healthy, ['c2', recovered, 2], ['c2', loaded(2), 2], ['c2', follower(1, 'c1'), 2]]))).toEqual([]);
+    expect(invariants(feed([...healthy, ['c2', recovered, 2], ['c2', follower(1, 'c1'), 2]]))).toEqual(['SnapshotAtLogStart']);
+    // A snapshot that ends below the log start: not the one due, and below what the log still covers.
+    expect(invariants(feed([...healthy, ['c2', recovered, 2], ['c2', loaded(1), 2]]))).toEqual(['SnapshotAtLogStart', 'SnapshotAtLogStart']);
+  });
+
+  test('SnapshotAtLogStart: a snapshot whose id names an entry of another epoch', () => {
+    expect(invariants(feed([...healthy, ['c1', { type: 'raft.snapshot', endOffset: 2, epoch: 1, source: 'taken' }]]))).toEqual([]);
+    expect(invariants(feed([...healthy, ['c1', { type: 'raft.snapshot', endOffset: 2, epoch: 4, source: 'taken' }]]))).toEqual(['SnapshotAtLogStart']);
+  });
+
+  test('LeaderNeverLoadsSnapshot: a leader installs a snapshot', () => {
+    const installed: TraceEvent = { type: 'raft.snapshot', endOffset: 2, epoch: 1, source: 'installed' };
+    expect(invariants(feed([...healthy, ['c2', installed]]))).toEqual([]);
+    expect(invariants(feed([...healthy, ['c1', installed]]))).toEqual(['LeaderNeverLoadsSnapshot']);
   });
 
   test('LogMatching: a committed offset overwritten with another epoch', () => {

@@ -25,4 +25,13 @@ describe('guarantees report', () => {
     expect(markdown).toContain('lost-write 2/5');
     expect(markdown).toContain('**duplicate VIOLATION** 1/5<br>liveness 1/5');
   });
+
+  test('the report lists the invariants no configuration relaxes and the loss rules judged record by record', () => {
+    const markdown = guaranteesMarkdown([{ row: 'acks=1', family: 'clog', runs: 1, anomalies: {}, liveness: 0 }], 1, '0.0.0-test');
+    expect(markdown).toMatch(/- \*\*high-watermark-above-isr\*\*: /);
+    expect(markdown).toMatch(/- \*\*isr-join-early\*\*: .*KAFKA-7128/);
+    expect(markdown).toMatch(/## The loss rules/);
+    expect(markdown).toMatch(/- \*\*last-replica-standing\*\*: /);
+    expect(markdown).toMatch(/- \*\*last-known-leader\*\*: /);
+  });
 });

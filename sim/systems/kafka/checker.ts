@@ -1,50 +1,45 @@
 /**
  * The Kafka checker. It sees brokers, controllers and clients only through their trace events and
- * keeps a model of every replica's log from them (`partition.append`, `partition.truncate`,
- * `partition.recovered`), so it can judge what no single node can see.
+ * keeps a model of every replica's log from them (model.ts), so it can judge what no single node
+ * can see.
  *
  * Invariants, checked as the events arrive:
  * - SingleLeaderPerEpoch: at most one broker leads a partition in one leader epoch.
  * - MonotonicPartitionEpochs: a partition's leader epoch and partition epoch, as the controller
- *   commits them, never go down.
+ *   commits them, never go down, and a committed change is never rewritten (metadata-rollback).
  * - CommittedPrefixIdentical: below the high watermark, every replica holds the same records as the
  *   leader that committed them; the committed record at an offset never changes
  *   (committed-data-lost otherwise — the "true high watermark" going back).
  * - LeaderHoldsCommitted: a new leader holds every committed record (committed-data-lost).
  * - ReadBelowHighWatermark: no consumer is handed a record at or above the high watermark.
+ * - The replication invariants of invariants.ts: HighWatermarkWithinMaximalIsr,
+ *   EpochOffsetNamesOneRecord (KAFKA-10527), ClientHighWatermarkMonotonic, EpochCacheRises,
+ *   IsrJoinCaughtUp (KAFKA-7128, KIP-320).
  * History checks, at the end, over the producers' history and a full read of every partition:
  * lost-write, inconsistent-offsets, duplicate, nonmonotonic-send, phantom-write; writes whose
  * outcome was unknown and never appear are counted as `unseen`.
- * Every anomaly goes through the contract (contract.ts): allowed ones are counted, the rest are
- * violations.
+ * Every anomaly goes through the contract (contract.ts): allowed ones are counted with, for each
+ * lost record, the rule and the fault events that excuse it (copies.ts keeps the evidence); the rest
+ * are violations.
  */
 import { Findings } from '../../checker/findings.js';
 import type { NodeId } from '../../../src/host.js';
 import { History, type Operation } from '../../checker/history.js';
-import type { Violation } from '../../checker/types.js';
+import type { Excuse, FaultCitation, Violation } from '../../checker/types.js';
+import type { FaultAction } from '../../faults/plan.js';
 import type { TraceRecord, World } from '../../world.js';
 import type { SystemChecker } from '../system.js';
-import { type ContractInputs, type KafkaAnomaly, allowedReason } from './contract.js';
-
-interface ReplicaModel {
-  incarnation: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  /** Offset → record value. */
-  readonly entries: Map<number, string | null>;
-  highWatermark: number;
-}
-
-interface PartitionModel {
-  readonly replicas: Map<NodeId, ReplicaModel>;
-  readonly committed: Map<number, string | null>;
-  committedEnd: number;
-  readonly leaders: Map<number, NodeId>;
-  leaderEpoch: number;
-  partitionEpoch: number;
-  /** The metadata log offset of the last change seen: a new controller may trace a change again. */
-  metadataOffset: number;
-}
+import { type ContractInputs, type KafkaAnomaly, type LossAnomaly, allowedReason, judgeLoss, judgeMetadataRollback } from './contract.js';
+import { CopyLedger, type ReplicaFault } from './copies.js';
+import {
+  type InvariantFinding,
+  clientHighWatermarkMonotonic,
+  epochCacheRises,
+  epochOffsetNamesOneRecord,
+  highWatermarkWithinMaximalIsr,
+  isrJoinCaughtUp,
+} from './invariants.js';
+import { type LeadershipModel, type PartitionModel, type RecordModel, type ReplicaModel, newPartitionModel, newReplicaModel, truncateReplica } from './model.js';
 
 export interface FinalRead {
   readonly topic: string;
@@ -61,18 +56,29 @@ export interface KafkaCheckerOptions {
   readonly topic: string;
 }
 
+/** One record lost from where it was acknowledged or committed, to be judged by the loss rules. */
+interface LostRecord {
+  readonly partition: string;
+  readonly offset: number;
+  readonly value: string | null;
+  readonly acknowledgedAtMs: number | null;
+}
+
 export class KafkaChecker implements SystemChecker {
   private readonly partitions = new Map<string, PartitionModel>();
   private readonly history = new History();
   private readonly finalReads = new Map<string, FinalRead>();
   private readonly findings: Findings;
+  private readonly copies = new CopyLedger();
+  /** Controllers' lost disks and flipped bits: what can roll the metadata log back (pre-KIP-853). */
+  private readonly controllerStorageLosses: FaultCitation[] = [];
   private healAtMs: number | null = null;
   private metadataRolledBack = false;
 
   constructor(
     private readonly options: KafkaCheckerOptions,
-    /** The contract's inputs; the run's storage losses are added to it as they happen. */
-    readonly contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string> },
+    /** What the configuration promises; the run's faults reach the checker through onFault. */
+    readonly contract: ContractInputs,
     world: World | null,
   ) {
     this.findings = new Findings(world);
@@ -87,8 +93,38 @@ export class KafkaChecker implements SystemChecker {
     this.metadataRolledBack = true;
   }
 
+  /** The controllers that lost stable storage so far (a lost disk, or a flipped bit in what they had stored). */
+  controllersThatLostStorage(): NodeId[] {
+    return [...new Set(this.controllerStorageLosses.map((fault) => fault.node))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /**
+   * A fault the world applied: crashes and bit flips are evidence for the loss rules, and a lost
+   * disk empties the broker's replica models. `note` is the world's account of what it did (the
+   * node a selector resolved to, the file a bit flip struck).
+   */
+  onFault(atMs: number, action: FaultAction, note: string): void {
+    if (note.startsWith('skipped') || note.includes('no durable data')) return;
+    const node = note.split(':')[0]!;
+    if (action.type === 'crash') {
+      const kind = action.mode === 'process' ? 'process-crash' : action.mode === 'power' ? 'power-loss' : 'disk-loss';
+      this.recordFault({ atMs, node, kind });
+      if (action.mode === 'disk') this.onDiskLost(node);
+    } else if (action.type === 'bit-flip') {
+      this.recordFault({ atMs, node, kind: 'bit-flip', file: note.slice(node.length + 1).split('@')[0]! });
+    }
+  }
+
+  private recordFault(fault: ReplicaFault): void {
+    if (this.options.controllers.includes(fault.node)) {
+      if (fault.kind === 'disk-loss' || fault.kind === 'bit-flip') this.controllerStorageLosses.push({ atMs: fault.atMs, node: fault.node, kind: fault.kind });
+      return;
+    }
+    this.copies.onFault(fault);
+  }
+
   /** A broker's disk is gone: its replica models start over. */
-  onDiskLost(broker: NodeId): void {
+  private onDiskLost(broker: NodeId): void {
     for (const partition of this.partitions.values()) partition.replicas.delete(broker);
   }
 
@@ -98,44 +134,39 @@ export class KafkaChecker implements SystemChecker {
     const key = `${String(event['topic'])}-${String(event['partition'])}`;
     const num = (field: string) => event[field] as number;
     switch (event.type) {
-      case 'partition.recovered': {
-        const replica = this.replica(key, record);
-        replica.logStartOffset = num('logStartOffset');
-        this.truncateModel(replica, num('logEndOffset'));
-        replica.logEndOffset = num('logEndOffset');
-        for (const offset of [...replica.entries.keys()]) if (offset < replica.logStartOffset) replica.entries.delete(offset);
+      case 'process.halt':
+        if (!this.options.controllers.includes(record.node)) this.copies.onFault({ atMs: record.atMs, node: record.node, kind: 'halt' });
         return;
-      }
-      case 'partition.append': {
-        const replica = this.replica(key, record);
-        const values = event['values'] as ReadonlyArray<string | null>;
-        const base = num('baseOffset');
-        values.forEach((value, i) => replica.entries.set(base + i, value));
-        replica.logEndOffset = Math.max(replica.logEndOffset, num('lastOffset') + 1);
-        return;
-      }
+      case 'partition.recovered':
+        return this.onRecovered(key, record, num('logStartOffset'), num('logEndOffset'));
+      case 'partition.append':
+        return this.onAppend(key, record, num('baseOffset'), num('epoch'), event['values'] as ReadonlyArray<string | null>);
       case 'partition.truncate':
-        return this.truncateModel(this.replica(key, record), num('offset'));
+        this.copies.onTruncate(key, record.node, num('offset'), record.atMs);
+        return truncateReplica(this.replica(key, record), num('offset'));
       case 'partition.leader':
-        return this.onLeader(key, record, num('leaderEpoch'));
+        return this.onLeader(key, record, num('leaderEpoch'), event['isr'] as NodeId[], num('leaderEpochStartOffset'));
+      case 'partition.follower':
+        this.partition(key).following.set(record.node, num('leaderEpoch'));
+        this.partition(key).leaderships.delete(record.node);
+        return;
+      case 'partition.isr-proposed':
+        return this.onIsrProposed(key, record, event['isr'] as NodeId[]);
+      case 'partition.isr':
+        return this.onIsrChanged(this.partition(key).leaderships.get(record.node), event['isr'] as NodeId[], (event['pendingIsr'] ?? null) as NodeId[] | null);
+      case 'partition.isr-rejected': {
+        const leadership = this.partition(key).leaderships.get(record.node);
+        if (leadership !== undefined) leadership.pendingIsr = null;
+        return;
+      }
       case 'partition.hw':
         return this.onHighWatermark(key, record, String(event['role']), num('highWatermark'));
       case 'partition.read':
-        if (num('endOffset') > num('highWatermark') || num('endOffset') > this.partition(key).committedEnd) {
-          this.report('read-above-high-watermark', 'ReadBelowHighWatermark', record.atMs, `${record.node} served ${key} up to ${num('endOffset')}, above the high watermark ${num('highWatermark')}`, {
-            broker: record.node,
-            partition: key,
-          });
-        }
-        return;
-      case 'metadata.partition': {
-        // Committed changes are traced by whichever controller replays them as raft leader, so
-        // after a failover the same offset may be traced twice: judge each offset once, in order.
-        const partition = this.partition(key);
-        if (num('offset') <= partition.metadataOffset) return;
-        partition.metadataOffset = num('offset');
-        return this.onMetadataPartition(key, record, num('leaderEpoch'), num('partitionEpoch'));
-      }
+        return this.onRead(key, record, num('endOffset'), num('highWatermark'), num('leaderEpoch'));
+      case 'partition.epochs':
+        return this.reportFinding(epochCacheRises(key, record.node, event['entries'] as Array<[number, number]>), record.atMs);
+      case 'metadata.partition':
+        return this.onMetadataPartition(key, record, num('offset'), num('leaderEpoch'), num('partitionEpoch'));
       case 'kafka.final-read': {
         const records = event['records'] as ReadonlyArray<readonly [number, string | null]>;
         this.finalReads.set(key, { topic: String(event['topic']), partition: num('partition'), records });
@@ -149,7 +180,7 @@ export class KafkaChecker implements SystemChecker {
   private partition(key: string): PartitionModel {
     let model = this.partitions.get(key);
     if (model === undefined) {
-      model = { replicas: new Map(), committed: new Map(), committedEnd: 0, leaders: new Map(), leaderEpoch: -1, partitionEpoch: -1, metadataOffset: -1 };
+      model = newPartitionModel();
       this.partitions.set(key, model);
     }
     return model;
@@ -159,44 +190,85 @@ export class KafkaChecker implements SystemChecker {
     const partition = this.partition(key);
     let replica = partition.replicas.get(record.node);
     if (replica === undefined) {
-      replica = { incarnation: record.incarnation, logStartOffset: 0, logEndOffset: 0, entries: new Map(), highWatermark: 0 };
+      replica = newReplicaModel(record.incarnation);
       partition.replicas.set(record.node, replica);
     }
     if (replica.incarnation !== record.incarnation) {
-      // A restart: the high watermark is held in memory (its checkpoint is left out), the log is not.
+      // A restart: the high watermark is held in memory (its checkpoint is left out), the log is
+      // not; a leadership of the old incarnation ended with it.
       replica.incarnation = record.incarnation;
       replica.highWatermark = 0;
+      const leadership = partition.leaderships.get(record.node);
+      if (leadership !== undefined && leadership.incarnation !== record.incarnation) partition.leaderships.delete(record.node);
     }
     return replica;
   }
 
-  private truncateModel(replica: ReplicaModel, offset: number): void {
-    for (const o of [...replica.entries.keys()]) if (o >= offset) replica.entries.delete(o);
-    replica.logEndOffset = Math.min(replica.logEndOffset, offset);
+  private onRecovered(key: string, record: TraceRecord, logStartOffset: number, logEndOffset: number): void {
+    this.copies.onRecovered(key, record.node, logStartOffset, logEndOffset, record.atMs);
+    const replica = this.replica(key, record);
+    replica.logStartOffset = logStartOffset;
+    truncateReplica(replica, logEndOffset);
+    replica.logEndOffset = logEndOffset;
+    for (const offset of [...replica.entries.keys()]) if (offset < replica.logStartOffset) replica.entries.delete(offset);
   }
 
-  private onLeader(key: string, record: TraceRecord, leaderEpoch: number): void {
+  private onAppend(key: string, record: TraceRecord, baseOffset: number, epoch: number, values: ReadonlyArray<string | null>): void {
+    const partition = this.partition(key);
+    const replica = this.replica(key, record);
+    values.forEach((value, i) => {
+      const entry: RecordModel = { value, epoch };
+      replica.entries.set(baseOffset + i, entry);
+      this.copies.onAppend(key, record.node, baseOffset + i, value, record.atMs);
+      this.reportFinding(epochOffsetNamesOneRecord(key, partition, record.node, baseOffset + i, entry), record.atMs);
+    });
+    replica.logEndOffset = Math.max(replica.logEndOffset, baseOffset + values.length);
+    for (const leadership of partition.leaderships.values()) {
+      leadership.logEndReached.set(record.node, Math.max(leadership.logEndReached.get(record.node) ?? 0, replica.logEndOffset));
+    }
+  }
+
+  private onLeader(key: string, record: TraceRecord, leaderEpoch: number, isr: readonly NodeId[], epochStartOffset: number): void {
     const partition = this.partition(key);
     const other = partition.leaders.get(leaderEpoch);
     if (other !== undefined && other !== record.node) {
       this.findings.violation('SingleLeaderPerEpoch', record.atMs, `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`, { partition: key, leaderEpoch });
     }
     partition.leaders.set(leaderEpoch, record.node);
+    partition.following.set(record.node, leaderEpoch);
     const replica = this.replica(key, record);
+    const logEndReached = new Map([...partition.replicas.entries()].map(([id, model]) => [id, matchingPrefixEnd(model, replica)] as const));
+    partition.leaderships.set(record.node, { leader: record.node, incarnation: record.incarnation, leaderEpoch, epochStartOffset, isr, pendingIsr: null, logEndReached });
     const missing = [...partition.committed.entries()]
-      .filter(([offset, value]) => offset >= replica.logStartOffset && (!replica.entries.has(offset) || replica.entries.get(offset) !== value))
+      .filter(([offset, value]) => offset >= replica.logStartOffset && (!replica.entries.has(offset) || replica.entries.get(offset)!.value !== value))
       .map(([offset]) => offset)
       .sort((a, b) => a - b);
     if (missing.length > 0) {
-      this.report('committed-data-lost', 'LeaderHoldsCommitted', record.atMs, `${record.node} leads ${key} in epoch ${leaderEpoch} without committed offsets ${describeOffsets(missing)}`, {
+      const lost = missing.map((offset): LostRecord => ({ partition: key, offset, value: partition.committed.get(offset)!, acknowledgedAtMs: null }));
+      this.reportLoss('committed-data-lost', 'LeaderHoldsCommitted', record.atMs, `${record.node} leads ${key} in epoch ${leaderEpoch} without committed offsets ${describeOffsets(missing)}`, {
         partition: key,
         leader: record.node,
         missing: missing.length,
-      });
+      }, lost);
       // Measure from here on against what this leader holds.
       for (const offset of missing) partition.committed.delete(offset);
       partition.committedEnd = Math.min(partition.committedEnd, missing[0]!);
     }
+  }
+
+  private onIsrProposed(key: string, record: TraceRecord, proposed: readonly NodeId[]): void {
+    const partition = this.partition(key);
+    const leadership = partition.leaderships.get(record.node);
+    if (leadership === undefined) return;
+    const leaderHighWatermark = this.replica(key, record).highWatermark;
+    this.reportFinding(isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, proposed), record.atMs);
+    leadership.pendingIsr = proposed;
+  }
+
+  private onIsrChanged(leadership: LeadershipModel | undefined, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
+    if (leadership === undefined) return;
+    leadership.isr = isr;
+    leadership.pendingIsr = pendingIsr;
   }
 
   private onHighWatermark(key: string, record: TraceRecord, role: string, highWatermark: number): void {
@@ -204,41 +276,111 @@ export class KafkaChecker implements SystemChecker {
     const replica = this.replica(key, record);
     const from = Math.max(replica.logStartOffset, role === 'leader' ? partition.committedEnd : replica.highWatermark);
     for (let offset = from; offset < highWatermark; offset++) {
-      if (!replica.entries.has(offset)) continue;
-      const value = replica.entries.get(offset)!;
+      const entry = replica.entries.get(offset);
+      if (entry === undefined) continue;
       const committed = partition.committed.get(offset);
-      if (committed === undefined && role === 'leader') partition.committed.set(offset, value);
-      else if (committed !== undefined && committed !== value) {
-        this.report('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, `${record.node} (${role}) holds ${JSON.stringify(value)} at committed offset ${offset} of ${key}, committed as ${JSON.stringify(committed)}`, {
+      if (committed === undefined && role === 'leader') {
+        partition.committed.set(offset, entry.value);
+        this.copies.onCommitted(key, offset, entry.value, record.atMs);
+      } else if (committed !== undefined && committed !== entry.value) {
+        this.reportLoss('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, `${record.node} (${role}) holds ${JSON.stringify(entry.value)} at committed offset ${offset} of ${key}, committed as ${JSON.stringify(committed)}`, {
           partition: key,
           broker: record.node,
           offset,
-        });
-        partition.committed.set(offset, value);
+        }, [{ partition: key, offset, value: committed, acknowledgedAtMs: null }]);
+        partition.committed.set(offset, entry.value);
+        if (role === 'leader') this.copies.onCommitted(key, offset, entry.value, record.atMs);
       }
+    }
+    const leadership = partition.leaderships.get(record.node);
+    if (role === 'leader' && leadership !== undefined) {
+      leadership.logEndReached.set(record.node, Math.max(leadership.logEndReached.get(record.node) ?? 0, replica.logEndOffset));
+      this.reportFinding(highWatermarkWithinMaximalIsr(key, leadership, highWatermark), record.atMs);
     }
     replica.highWatermark = Math.max(replica.highWatermark, highWatermark);
     if (role === 'leader') partition.committedEnd = Math.max(partition.committedEnd, highWatermark);
   }
 
-  private onMetadataPartition(key: string, record: TraceRecord, leaderEpoch: number, partitionEpoch: number): void {
+  private onRead(key: string, record: TraceRecord, endOffset: number, highWatermark: number, leaderEpoch: number): void {
     const partition = this.partition(key);
-    if (leaderEpoch < partition.leaderEpoch || partitionEpoch < partition.partitionEpoch) {
-      this.report('metadata-rollback', 'MonotonicPartitionEpochs', record.atMs, `${key} went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${leaderEpoch} / ${partitionEpoch}`, {
+    if (endOffset > highWatermark || endOffset > partition.committedEnd) {
+      this.report('read-above-high-watermark', 'ReadBelowHighWatermark', record.atMs, `${record.node} served ${key} up to ${endOffset}, above the high watermark ${highWatermark}`, {
+        broker: record.node,
         partition: key,
       });
     }
+    this.reportFinding(clientHighWatermarkMonotonic(key, partition, record.node, leaderEpoch, highWatermark), record.atMs);
+  }
+
+  /**
+   * Committed changes are traced by whichever controller replays them as raft leader, so after a
+   * failover the same offset may be traced twice: the same change again is no news, a different one
+   * at an offset already seen means the metadata log was rewritten, and lower epochs than the last
+   * mean it went back. Either is a metadata rollback.
+   */
+  private onMetadataPartition(key: string, record: TraceRecord, offset: number, leaderEpoch: number, partitionEpoch: number): void {
+    const partition = this.partition(key);
+    const epochs = `${leaderEpoch}/${partitionEpoch}`;
+    const seen = partition.metadataAt.get(offset);
+    partition.metadataAt.set(offset, epochs);
+    if (seen === epochs || (seen === undefined && offset <= partition.metadataOffset)) return;
+    const rewritten = seen !== undefined;
+    const backwards = leaderEpoch < partition.leaderEpoch || partitionEpoch < partition.partitionEpoch;
+    if (rewritten || (backwards && offset > partition.metadataOffset)) {
+      partition.metadataRollbacksAtMs.push(record.atMs);
+      const what = rewritten ? `its change at metadata offset ${offset} was rewritten from epochs ${seen} to ${epochs}` : `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${epochs}`;
+      this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${what}`, { partition: key, offset });
+    }
+    partition.metadataOffset = Math.max(partition.metadataOffset, offset);
     partition.leaderEpoch = Math.max(partition.leaderEpoch, leaderEpoch);
     partition.partitionEpoch = Math.max(partition.partitionEpoch, partitionEpoch);
   }
 
   // ---- Reporting ----
 
-  /** An anomaly: counted if the contract allows it, else a violation. */
+  /** An anomaly the configuration alone judges: counted if it allows it, else a violation. */
   report(anomaly: KafkaAnomaly, invariant: string, atMs: number, message: string, details: Record<string, unknown>): void {
     const reason = allowedReason(anomaly, this.contract);
     if (reason !== null) this.findings.allow(anomaly, reason);
     else this.findings.violation(`${invariant}/${anomaly}`, atMs, message, details);
+  }
+
+  private reportFinding(finding: InvariantFinding | null, atMs: number): void {
+    if (finding !== null) this.report(finding.anomaly, finding.invariant, atMs, finding.message, finding.details);
+  }
+
+  /**
+   * Records gone from where they were acknowledged or committed: each is judged by the loss rules
+   * on its own evidence. Allowed only if every one of them is, each counted with its rule and the
+   * fault events it rests on; otherwise a violation that says why the first refused one is not.
+   */
+  private reportLoss(anomaly: LossAnomaly, invariant: string, atMs: number, message: string, details: Record<string, unknown>, lost: readonly LostRecord[]): void {
+    const excuses: Array<{ reason: string; excuse: Excuse }> = [];
+    for (const record of lost) {
+      const judgement = judgeLoss(anomaly, this.contract, {
+        ...this.copies.evidence(record.partition, record.offset, record.value),
+        acknowledgedAtMs: record.acknowledgedAtMs,
+        controllerStorageLosses: this.controllerStorageLosses,
+        metadataRollbacksAtMs: this.partition(record.partition).metadataRollbacksAtMs,
+      });
+      if (!judgement.allowed) {
+        const subject = describeRecord(record);
+        this.findings.violation(`${invariant}/${anomaly}`, atMs, `${message}; ${subject}: ${judgement.reason}`, { ...details, refused: subject });
+        return;
+      }
+      excuses.push({ reason: judgement.reason, excuse: { subject: describeRecord(record), rule: judgement.rule, faults: [...judgement.faults] } });
+    }
+    for (const { reason, excuse } of excuses) this.findings.allow(anomaly, reason, 1, excuse);
+  }
+
+  /** A metadata rollback is allowed only once a controller lost its storage, which it cites. */
+  private reportMetadataRollback(atMs: number, message: string, details: Record<string, unknown>): void {
+    const judgement = judgeMetadataRollback(this.controllerStorageLosses);
+    if (!judgement.allowed) {
+      this.findings.violation('MonotonicPartitionEpochs/metadata-rollback', atMs, `${message}; ${judgement.reason}`, details);
+      return;
+    }
+    this.findings.allow('metadata-rollback', judgement.reason, 1, { subject: message, rule: judgement.rule, faults: [...judgement.faults] });
   }
 
   violations(): Violation[] {
@@ -258,7 +400,7 @@ export class KafkaChecker implements SystemChecker {
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
-      const lostControllers = this.options.controllers.filter((id) => this.contract.dataDestroyed.has(id));
+      const lostControllers = this.controllersThatLostStorage();
       const majorityLost = lostControllers.length > this.options.controllers.length / 2;
       for (const failure of this.livenessFailures(world, operations)) {
         // With a majority of the metadata quorum's disks gone, the topic itself may be gone: the
@@ -315,10 +457,11 @@ export class KafkaChecker implements SystemChecker {
       if (op.outcome === 'ok') {
         const partition = `${String(op.fields['topic'] ?? this.options.topic)}-${String(op.fields['partition'])}`;
         const offset = Number(op.fields['offset']);
+        const lost: LostRecord[] = [{ partition, offset, value, acknowledgedAtMs: op.completedAtMs }];
         if (places.length === 0) {
-          this.report('lost-write', 'History', atMs, `${JSON.stringify(value)} was acknowledged at ${partition}@${offset} but is not in the log`, { value, partition, offset, client: op.client });
+          this.reportLoss('lost-write', 'History', atMs, `${JSON.stringify(value)} was acknowledged at ${partition}@${offset} but is not in the log`, { value, partition, offset, client: op.client }, lost);
         } else if (offset >= 0 && !places.some((p) => p.partition === partition && p.offset === offset)) {
-          this.report('inconsistent-offsets', 'History', atMs, `${JSON.stringify(value)} was acknowledged at offset ${offset} but sits at ${describePlaces(places)}`, { value, offset });
+          this.reportLoss('inconsistent-offsets', 'History', atMs, `${JSON.stringify(value)} was acknowledged at offset ${offset} but sits at ${describePlaces(places)}`, { value, offset }, lost);
         }
       } else if (op.outcome === 'info' && places.length === 0) {
         unseen++;
@@ -401,6 +544,24 @@ function producerPartitionKey(op: Operation, partition: string): string {
 function describeOffsets(offsets: readonly number[]): string {
   if (offsets.length <= 5) return offsets.join(', ');
   return `${offsets.slice(0, 5).join(', ')} … (${offsets.length} in all)`;
+}
+
+/**
+ * Where a replica's log stops agreeing with the new leader's (same value and epoch at each offset):
+ * what the replica holds of this leadership's log when it begins. A divergent tail is not "reached".
+ */
+function matchingPrefixEnd(replica: ReplicaModel, leader: ReplicaModel): number {
+  const end = Math.min(replica.logEndOffset, leader.logEndOffset);
+  for (let offset = Math.max(replica.logStartOffset, leader.logStartOffset); offset < end; offset++) {
+    const mine = replica.entries.get(offset);
+    const theirs = leader.entries.get(offset);
+    if (mine === undefined || theirs === undefined || mine.value !== theirs.value || mine.epoch !== theirs.epoch) return offset;
+  }
+  return end;
+}
+
+function describeRecord(record: LostRecord): string {
+  return `${JSON.stringify(record.value)} at ${record.partition}@${record.offset}`;
 }
 
 function describePlaces(places: ReadonlyArray<{ partition: string; offset: number }>): string {

@@ -43,6 +43,7 @@ export class KafkaNarrator implements Narrator {
       case 'partition.isr-proposed':
         return { tone: 'election', text: `${node} asks the controller to make ${partition}'s ISR ${list(event['isr'])} (${text(event['reason'])})` };
       case 'partition.isr-rejected':
+        if (event['errorCode'] === 'NONE') return { tone: 'election', text: `${node} drops its ISR change for ${partition}: ${text(event['reason'])}` };
         return { tone: 'election', text: `the controller refuses ${node}'s ISR change for ${partition}: ${text(event['errorCode'])}` };
       case 'partition.truncate':
         return { tone: 'recovery', text: `${node} truncates ${partition} at offset ${text(event['offset'])} (${text(event['reason'])})` };

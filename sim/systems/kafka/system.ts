@@ -210,13 +210,10 @@ export const kafkaSystem: SystemDefinition = {
         return undefined;
       },
       attach(world: World) {
-        const contract: ContractInputs & { powerLost: Set<string>; dataDestroyed: Set<string>; uncleanShutdowns: Set<string> } = {
+        const contract: ContractInputs = {
           ...contractInputs(config, workload, brokerConfig.minInsyncReplicas, controllerConfig.uncleanLeaderElectionEnable),
           controllers,
           eligibleLeaderReplicas: controllerConfig.eligibleLeaderReplicasEnable,
-          powerLost: new Set(),
-          dataDestroyed: new Set(),
-          uncleanShutdowns: new Set(),
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
         const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers }, contract, world);
@@ -233,20 +230,18 @@ export const kafkaSystem: SystemDefinition = {
           if (event.type.startsWith('raft.')) quorumChecker.observe(record);
           else checker.observe(record);
         });
-        world.onFault((_atMs, action, note) => {
+        world.onFault((atMs, action, note) => {
+          checker.onFault(atMs, action, note);
           const node = note.split(':')[0]!;
-          if (action.type === 'crash' && action.mode === 'power' && brokers.includes(node)) contract.powerLost.add(node);
-          if (action.type === 'crash' && brokers.includes(node)) contract.uncleanShutdowns.add(node);
-          if ((action.type === 'crash' && action.mode === 'disk') || (action.type === 'bit-flip' && !note.includes('no durable data'))) {
-            contract.dataDestroyed.add(node);
-            if (action.type === 'crash' && brokers.includes(node)) checker.onDiskLost(node);
+          const destroyed = (action.type === 'crash' && action.mode === 'disk') || (action.type === 'bit-flip' && !note.includes('no durable data'));
+          if (destroyed && !note.startsWith('skipped')) {
             quorumChecker.onDataLost(node, action.type === 'crash' ? 'disk loss' : 'flipped bit');
           }
         });
         // A controller that lost stable storage can break KRaft's own invariants (pre-KIP-853); a
         // node that then finds its metadata log contradicting itself halts, as Kafka would.
         world.judgeNodeErrors((error) => {
-          const lostVoters = controllers.filter((id) => contract.dataDestroyed.has(id));
+          const lostVoters = checker.controllersThatLostStorage();
           if (lostVoters.length === 0) return null;
           checker.onMetadataRolledBack();
           return `${error.node} halted (${error.message}) after controllers lost stable storage (${lostVoters.join(', ')})`;

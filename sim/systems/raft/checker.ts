@@ -6,9 +6,18 @@
  * Invariants, checked as the trace events arrive (so after every event that changes them):
  * - SingleLeader: at most one leader per epoch, across all nodes and incarnations.
  * - MonotonicEpoch: a node's epoch never goes down, across restarts (the epoch is persisted).
- * - MonotonicHighWatermark: within one incarnation, a node's high watermark never goes down.
+ * - MonotonicHighWatermark: within one incarnation, a node's high watermark never goes down; and,
+ *   as Kafka's test states it, the high watermark of the leader of the highest epoch never goes
+ *   down across leaders (a new leader's first high watermark covers its epoch's start, which covers
+ *   everything committed).
  * - MajorityReachedHighWatermark: when a leader's high watermark reaches h, a majority of voters
- *   hold the same entry at h - 1 (the entries up to h are replicated, not merely promised).
+ *   hold the same entry at h - 1 (the entries up to h are replicated, not merely promised); and
+ *   after every truncation or recovery of a voter, a majority of voters' logs still end at or above
+ *   the highest leader high watermark (Kafka checks this after every event).
+ * - SnapshotAtLogStart: a node whose log starts above 0 loads a snapshot that ends exactly there as
+ *   soon as it recovers, and every snapshot's id (end offset, epoch) names the committed entry
+ *   before its end.
+ * - LeaderNeverLoadsSnapshot: a leader never installs a snapshot: it is the source of them.
  * - LogMatching: below its high watermark, every node's log agrees with the committed entries; an
  *   entry once committed is never truncated or replaced on a node that holds it.
  * - ConsistentAppliedState: two nodes that applied the log up to the same offset hold the same
@@ -60,6 +69,8 @@ export interface RaftCheckerOptions {
 /** Invariants whose failure the contract excuses after a voter lost data. */
 const EXCUSED_BY_DATA_LOSS = new Set([
   'SingleLeader',
+  'MonotonicHighWatermark',
+  'SnapshotAtLogStart',
   'LogMatching',
   'ConsistentCommittedData',
   'ConsistentAppliedState',
@@ -81,6 +92,11 @@ export class RaftChecker implements SystemChecker {
   /** Offset → the application state after applying up to it, as first reported. */
   private readonly applied = new Map<number, { node: NodeId; count: number; digest: number }>();
   private healAtMs: number | null = null;
+  /** The highest high watermark a leader reported, and the highest epoch a leader reported one in. */
+  private leaderHighWatermark = 0;
+  private leaderHighWatermarkEpoch = 0;
+  /** Nodes that recovered a log starting above 0: the snapshot they must load next, by end offset. */
+  private readonly snapshotDueAt = new Map<NodeId, number>();
   private readonly proposals: Array<{ atMs: number; offset: number; epoch: number; digest: number }> = [];
 
   constructor(
@@ -129,6 +145,7 @@ export class RaftChecker implements SystemChecker {
     if (!event.type.startsWith('raft.')) return;
     const node = this.model(record.node, record.incarnation);
     const num = (field: string) => event[field] as number;
+    this.checkSnapshotLoaded(record, event.type === 'raft.snapshot' ? num('endOffset') : null);
     switch (event.type) {
       case 'raft.state':
         return this.onState(record, node, num('epoch'), String(event['role']), (event['leaderId'] ?? null) as NodeId | null);
@@ -136,6 +153,7 @@ export class RaftChecker implements SystemChecker {
         node.logStartOffset = num('logStartOffset');
         this.truncate(record, node, num('logEndOffset'), true);
         for (const offset of [...node.log.keys()]) if (offset < node.logStartOffset) node.log.delete(offset);
+        if (node.logStartOffset > 0) this.snapshotDueAt.set(record.node, node.logStartOffset);
         return;
       case 'raft.append':
         return this.onAppend(record, node, num('offset'), { epoch: num('epoch'), digest: num('digest') });
@@ -143,6 +161,7 @@ export class RaftChecker implements SystemChecker {
         return this.truncate(record, node, num('offset'), false);
       case 'raft.snapshot': {
         const endOffset = num('endOffset');
+        this.checkSnapshot(record, node, endOffset, num('epoch'), String(event['source']));
         for (const offset of [...node.log.keys()]) if (offset < endOffset) node.log.delete(offset);
         node.logStartOffset = Math.max(node.logStartOffset, endOffset);
         node.logEndOffset = Math.max(node.logEndOffset, endOffset);
@@ -211,6 +230,41 @@ export class RaftChecker implements SystemChecker {
     node.logEndOffset = offset + 1;
   }
 
+  /**
+   * SnapshotAtLogStart, first half: a node that recovered a log starting above 0 must load the
+   * snapshot that ends there before it does anything else (its state below the log start is the
+   * snapshot's, and nothing else holds it).
+   */
+  private checkSnapshotLoaded(record: TraceRecord, snapshotEndOffset: number | null): void {
+    const due = this.snapshotDueAt.get(record.node);
+    if (due === undefined || record.event.type === 'raft.recovered') return;
+    this.snapshotDueAt.delete(record.node);
+    if (snapshotEndOffset === due) return;
+    this.report('SnapshotAtLogStart', record.atMs, `${record.node}'s log starts at ${due}, but it loaded no snapshot ending there`, { node: record.node, logStartOffset: due });
+  }
+
+  /**
+   * SnapshotAtLogStart, second half, and LeaderNeverLoadsSnapshot: a snapshot never ends below the
+   * log start, its id names the committed entry before its end, and a leader never installs one.
+   */
+  private checkSnapshot(record: TraceRecord, node: NodeModel, endOffset: number, epoch: number, source: string): void {
+    if (source === 'installed' && node.role === 'leader') {
+      this.report('LeaderNeverLoadsSnapshot', record.atMs, `${record.node} installed a snapshot ending at ${endOffset} while leading epoch ${node.epoch}`, { node: record.node, endOffset });
+    }
+    if (endOffset < node.logStartOffset) {
+      this.report('SnapshotAtLogStart', record.atMs, `${record.node} has a snapshot ending at ${endOffset}, below its log start ${node.logStartOffset}`, { node: record.node, endOffset, logStartOffset: node.logStartOffset });
+    }
+    const last = this.committed.get(endOffset - 1) ?? node.log.get(endOffset - 1);
+    if (endOffset > 0 && last !== undefined && last.epoch !== epoch) {
+      this.report('SnapshotAtLogStart', record.atMs, `${record.node}'s snapshot ${endOffset}-${epoch} names offset ${endOffset - 1} in epoch ${epoch}, but that entry is of epoch ${last.epoch}`, {
+        node: record.node,
+        endOffset,
+        epoch,
+        entryEpoch: last.epoch,
+      });
+    }
+  }
+
   private truncate(record: TraceRecord, node: NodeModel, offset: number, recovering: boolean): void {
     if (!recovering && offset < node.highWatermark) {
       this.report('LogMatching', record.atMs, `${record.node} truncated to ${offset}, below its high watermark ${node.highWatermark}`, {
@@ -222,6 +276,19 @@ export class RaftChecker implements SystemChecker {
     for (let o = offset; o < node.logEndOffset; o++) node.log.delete(o);
     node.logEndOffset = Math.min(node.logEndOffset, offset);
     if (recovering) node.logEndOffset = offset;
+    this.checkMajorityStillHolds(record);
+  }
+
+  /** MajorityReachedHighWatermark, after a voter's log shrank: a majority still ends at or above the leaders' high watermark. */
+  private checkMajorityStillHolds(record: TraceRecord): void {
+    if (!this.options.voters.includes(record.node) || this.leaderHighWatermark === 0) return;
+    const reached = this.options.voters.filter((voter) => (this.nodes.get(voter)?.logEndOffset ?? 0) >= this.leaderHighWatermark);
+    if (reached.length > this.options.voters.length / 2) return;
+    this.report('MajorityReachedHighWatermark', record.atMs, `after ${record.node}'s log shrank, only ${reached.join(', ') || 'no voter'} end at or above the high watermark ${this.leaderHighWatermark}`, {
+      node: record.node,
+      highWatermark: this.leaderHighWatermark,
+      logEndOffsets: Object.fromEntries(this.options.voters.map((voter) => [voter, this.nodes.get(voter)?.logEndOffset ?? 0])),
+    });
   }
 
   private onHighWatermark(record: TraceRecord, node: NodeModel, highWatermark: number): void {
@@ -248,6 +315,19 @@ export class RaftChecker implements SystemChecker {
       }
     }
     if (node.role === 'leader' && highWatermark > 0) this.checkMajorityReached(record, highWatermark);
+    // As in Kafka's test, only the leader of the highest epoch speaks for the quorum: a deposed
+    // leader that has not heard of its successor may still move its own high watermark.
+    if (node.role === 'leader' && node.epoch >= this.leaderHighWatermarkEpoch) {
+      this.leaderHighWatermarkEpoch = node.epoch;
+      if (highWatermark >= node.highWatermark && highWatermark < this.leaderHighWatermark) {
+        this.report('MonotonicHighWatermark', record.atMs, `leader ${record.node} of epoch ${node.epoch} reports high watermark ${highWatermark}, below ${this.leaderHighWatermark} an earlier leader reached`, {
+          node: record.node,
+          highWatermark,
+          earlier: this.leaderHighWatermark,
+        });
+      }
+      this.leaderHighWatermark = Math.max(this.leaderHighWatermark, highWatermark);
+    }
     node.highWatermark = Math.max(node.highWatermark, highWatermark);
     this.committedEndOffset = Math.max(this.committedEndOffset, highWatermark);
   }

@@ -1,0 +1,132 @@
+/**
+ * The per-event replication invariants of the Kafka checker, each a pure function of the model
+ * (model.ts) and the event that may break it. Each returns what it found, or null; the checker puts
+ * every finding through the contract. The older invariants (one leader per epoch, committed
+ * prefixes, leaders holding what was committed) live in the checker beside the model updates they
+ * share.
+ *
+ * - HighWatermarkWithinMaximalIsr: a leader's high watermark never exceeds the log end offset of
+ *   any member of its maximal ISR (the committed ISR plus the members an in-flight AlterPartition
+ *   adds, KIP-497): every replica that could be elected holds everything committed.
+ * - EpochOffsetNamesOneRecord: a (leader epoch, offset) pair names one record on every replica that
+ *   holds it (KAFKA-10527): only one leader writes an epoch, and it never writes an offset twice.
+ * - ClientHighWatermarkMonotonic: within one leader epoch, the high watermark handed to clients
+ *   never goes back.
+ * - EpochCacheRises: a replica's leader-epoch cache lists epochs whose start offsets rise strictly
+ *   with the epoch (KIP-101's LeaderEpochFileCache invariant).
+ * - IsrJoinCaughtUp: a replica joins the ISR only once it reached the leader's high watermark and
+ *   the start offset of the leader's epoch (KAFKA-7128), while following that epoch (KIP-320).
+ */
+import type { NodeId } from '../../../src/host.js';
+import type { KafkaAnomaly } from './contract.js';
+import { type LeadershipModel, type PartitionModel, type RecordModel, maximalIsr } from './model.js';
+
+export interface InvariantFinding {
+  readonly anomaly: KafkaAnomaly;
+  readonly invariant: string;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+}
+
+/** At a leader's high watermark advance: no member of its maximal ISR is below the new high watermark. */
+export function highWatermarkWithinMaximalIsr(key: string, leadership: LeadershipModel, highWatermark: number): InvariantFinding | null {
+  const members = maximalIsr(leadership);
+  const below = members.filter((member) => (leadership.logEndReached.get(member) ?? 0) < highWatermark);
+  if (below.length === 0) return null;
+  const reached = Object.fromEntries(members.map((member) => [member, leadership.logEndReached.get(member) ?? 0]));
+  return {
+    anomaly: 'high-watermark-above-isr',
+    invariant: 'HighWatermarkWithinMaximalIsr',
+    message:
+      `${leadership.leader} moved ${key}'s high watermark to ${highWatermark} in epoch ${leadership.leaderEpoch}, but ISR member(s) ${below.join(', ')} ` +
+      `never reached it (log end offsets ${JSON.stringify(reached)}, maximal ISR ${members.join(',')})`,
+    details: { partition: key, leader: leadership.leader, highWatermark, maximalIsr: members, logEndReached: reached },
+  };
+}
+
+/** At an append: the (epoch, offset) pair is new, or names the record already seen there. */
+export function epochOffsetNamesOneRecord(key: string, partition: PartitionModel, replica: NodeId, offset: number, record: RecordModel): InvariantFinding | null {
+  const pair = `${record.epoch}|${offset}`;
+  const first = partition.epochOffsets.get(pair);
+  if (first === undefined) {
+    partition.epochOffsets.set(pair, { value: record.value, replica });
+    return null;
+  }
+  if (first.value === record.value) return null;
+  return {
+    anomaly: 'epoch-offset-conflict',
+    invariant: 'EpochOffsetNamesOneRecord',
+    message: `${replica} holds ${JSON.stringify(record.value)} at ${key} epoch ${record.epoch} offset ${offset}, where ${first.replica} holds ${JSON.stringify(first.value)}`,
+    details: { partition: key, leaderEpoch: record.epoch, offset, [replica]: record.value, [first.replica]: first.value },
+  };
+}
+
+/**
+ * At a response to a client: its high watermark is not below one handed out earlier in the same
+ * leader epoch.
+ *
+ * What Kafka promises across leader changes is weaker, and this checks no more: a new leader's high
+ * watermark is its own, as a follower it lagged the old leader's, and it catches up only once its
+ * followers fetch in the new epoch. A Fetch served in that window hands out a lower high watermark
+ * (consumers only use it for lag). ListOffsets hides the window instead (it answers
+ * OFFSET_NOT_AVAILABLE until the high watermark reaches the epoch's start offset, KIP-207), so the
+ * latest offset it lists never goes back — unless a committed record was lost, which the loss rules
+ * judge where it happens.
+ */
+export function clientHighWatermarkMonotonic(key: string, partition: PartitionModel, broker: NodeId, leaderEpoch: number, highWatermark: number): InvariantFinding | null {
+  const highest = partition.clientHighWatermarks.get(leaderEpoch) ?? -1;
+  partition.clientHighWatermarks.set(leaderEpoch, Math.max(highest, highWatermark));
+  if (highWatermark >= highest) return null;
+  return {
+    anomaly: 'client-offset-regressed',
+    invariant: 'ClientHighWatermarkMonotonic',
+    message: `${broker} handed a client ${key}'s high watermark ${highWatermark} in leader epoch ${leaderEpoch}, after ${highest} in the same epoch`,
+    details: { partition: key, broker, leaderEpoch, highWatermark, earlier: highest },
+  };
+}
+
+/** At a change of a replica's leader-epoch cache: epochs and start offsets both rise strictly. */
+export function epochCacheRises(key: string, replica: NodeId, entries: ReadonlyArray<readonly [number, number]>): InvariantFinding | null {
+  const index = entries.findIndex((entry, i) => i > 0 && (entry[0] <= entries[i - 1]![0] || entry[1] <= entries[i - 1]![1]));
+  if (index < 0) return null;
+  return {
+    anomaly: 'epoch-cache-out-of-order',
+    invariant: 'EpochCacheRises',
+    message: `${replica}'s leader-epoch cache for ${key} has epoch ${entries[index]![0]} at ${entries[index]![1]} after epoch ${entries[index - 1]![0]} at ${entries[index - 1]![1]}`,
+    details: { partition: key, replica, entries },
+  };
+}
+
+/**
+ * At an ISR expansion the leader proposes: each new member reached the leader's high watermark and
+ * its epoch's start offset, and follows the leader's epoch. A member that already follows a later
+ * epoch answered a deposed leader, whose proposal the controller refuses: nothing to judge.
+ */
+export function isrJoinCaughtUp(
+  key: string,
+  partition: PartitionModel,
+  leadership: LeadershipModel,
+  leaderHighWatermark: number,
+  proposed: readonly NodeId[],
+): InvariantFinding | null {
+  for (const joiner of proposed.filter((member) => !maximalIsr(leadership).includes(member))) {
+    const following = partition.following.get(joiner) ?? -1;
+    if (following > leadership.leaderEpoch) continue;
+    // What the joiner reached of this leadership's log, even if it crashed since: the fetch that
+    // earned its place may have been in flight when it died, and was true when sent.
+    const logEndOffset = leadership.logEndReached.get(joiner) ?? 0;
+    const problems = [
+      ...(following < leadership.leaderEpoch ? [`it follows leader epoch ${following}, not ${leadership.leaderEpoch}`] : []),
+      ...(logEndOffset < leaderHighWatermark ? [`its log ends at ${logEndOffset}, below the high watermark ${leaderHighWatermark}`] : []),
+      ...(logEndOffset < leadership.epochStartOffset ? [`its log ends at ${logEndOffset}, below the epoch's start offset ${leadership.epochStartOffset}`] : []),
+    ];
+    if (problems.length === 0) continue;
+    return {
+      anomaly: 'isr-join-early',
+      invariant: 'IsrJoinCaughtUp',
+      message: `${leadership.leader} proposes ${joiner} for ${key}'s ISR in epoch ${leadership.leaderEpoch}, but ${problems.join('; ')}`,
+      details: { partition: key, leader: leadership.leader, joiner, leaderEpoch: leadership.leaderEpoch, logEndOffset, leaderHighWatermark, epochStartOffset: leadership.epochStartOffset, following },
+    };
+  }
+  return null;
+}

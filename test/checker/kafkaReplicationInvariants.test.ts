@@ -1,0 +1,116 @@
+/**
+ * The per-event replication invariants (sim/systems/kafka/invariants.ts) must be able to fail: each
+ * is fed a broken stream of broker events and must name its anomaly, which no configuration allows;
+ * the healthy variant of the same stream passes.
+ */
+import { describe, expect, test } from 'vitest';
+import type { TraceEvent } from '../../src/host.js';
+import { type Step, append, checker, crash, feed, follower, hw, leader, names, p, recovered } from './kafkaSupport.js';
+
+const proposeIsr = (isr: string[]): TraceEvent => ({ type: 'partition.isr-proposed', ...p, isr, reason: 'test', partitionEpoch: 0 });
+const isrCommitted = (isr: string[], pendingIsr: string[] | null = null): TraceEvent => ({ type: 'partition.isr', ...p, isr, pendingIsr, partitionEpoch: 1 });
+const isrRejected: TraceEvent = { type: 'partition.isr-rejected', ...p, errorCode: 'INVALID_UPDATE_VERSION' };
+const read = (leaderEpoch: number, highWatermark: number): TraceEvent => ({ type: 'partition.read', ...p, leaderEpoch, fetchOffset: 0, endOffset: 0, highWatermark });
+const epochs = (entries: Array<[number, number]>): TraceEvent => ({ type: 'partition.epochs', ...p, entries });
+
+describe('HighWatermarkWithinMaximalIsr', () => {
+  const start: Step[] = [['b1', leader(0, ['b1', 'b2'])], ['b1', append(0, ['a', 'b'])], ['b2', append(0, ['a'], 'follower')]];
+
+  test('a leader whose high watermark passes an ISR member\'s log end offset (acks=all behaving as acks=1)', () => {
+    expect(names(feed(checker(), [...start, ['b1', hw(1)]]))).toEqual([]);
+    expect(names(feed(checker(), [...start, ['b1', hw(2)]]))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
+  });
+
+  test('the maximal ISR counts a member an in-flight expansion adds (KIP-497), until the proposal is refused', () => {
+    // b3 caught up to the high watermark (1) and is being added; the leader must wait for it too.
+    const adding: Step[] = [...start, ['b1', hw(1)], ['b3', follower(0)], ['b3', append(0, ['a'], 'follower')], ['b1', proposeIsr(['b1', 'b2', 'b3'])], ['b2', append(1, ['b'], 'follower')]];
+    expect(names(feed(checker(), [...adding, ['b1', hw(2)]]))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
+    expect(names(feed(checker(), [...adding, ['b1', isrRejected], ['b1', hw(2)]]))).toEqual([]);
+    // Committed with the expansion still pending elsewhere: the leader traces what stays pending.
+    expect(names(feed(checker(), [...adding, ['b1', isrCommitted(['b1', 'b2'], ['b1', 'b2', 'b3'])], ['b1', hw(2)]]))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
+  });
+
+  test('a member that restarted with less still counts what it reached: the leader knew no better', () => {
+    const steps: Step[] = [...start, ['b2', append(1, ['b'], 'follower')], crash('b2', 'power'), ['b2', recovered(1), 2], ['b1', hw(2)]];
+    expect(names(feed(checker(), steps))).toEqual([]);
+  });
+});
+
+describe('EpochOffsetNamesOneRecord (KAFKA-10527)', () => {
+  test('two replicas hold different records at one (leader epoch, offset)', () => {
+    const base: Step[] = [['b1', leader(0)], ['b1', append(0, ['a'])]];
+    expect(names(feed(checker(), [...base, ['b2', append(0, ['a'], 'follower')]]))).toEqual([]);
+    expect(names(feed(checker(), [...base, ['b2', append(0, ['x'], 'follower')]]))).toEqual(['EpochOffsetNamesOneRecord/epoch-offset-conflict']);
+    // The same offset in another epoch is another record: a divergent tail, for other checks to judge.
+    expect(names(feed(checker(), [...base, ['b2', append(0, ['x'], 'follower', 1)]]))).toEqual([]);
+  });
+
+  test('a leader that lost a record and writes another at the same offset in the same epoch', () => {
+    const steps: Step[] = [['b1', leader(0)], ['b1', append(0, ['a'])], crash('b1', 'power'), ['b1', recovered(0), 2], ['b1', append(0, ['z']), 2]];
+    expect(names(feed(checker(), steps))).toEqual(['EpochOffsetNamesOneRecord/epoch-offset-conflict']);
+  });
+});
+
+describe('ClientHighWatermarkMonotonic', () => {
+  test('within one leader epoch, the high watermark handed to a consumer goes back', () => {
+    expect(names(feed(checker(), [['b1', read(0, 5)], ['b1', read(0, 5)], ['b1', read(0, 7)]]))).toEqual([]);
+    expect(names(feed(checker(), [['b1', read(0, 5)], ['b1', read(0, 3)]]))).toEqual(['ClientHighWatermarkMonotonic/client-offset-regressed']);
+  });
+
+  test('a new leader\'s lagging high watermark is Kafka\'s own: not judged across epochs', () => {
+    expect(names(feed(checker(), [['b1', read(0, 5)], ['b2', read(1, 3)]]))).toEqual([]);
+  });
+});
+
+describe('EpochCacheRises', () => {
+  test('an epoch cache whose start offsets do not rise with the epoch', () => {
+    expect(names(feed(checker(), [['b1', epochs([[0, 0], [2, 5], [3, 9]])]]))).toEqual([]);
+    expect(names(feed(checker(), [['b1', epochs([[0, 0], [2, 5], [1, 7]])]]))).toEqual(['EpochCacheRises/epoch-cache-out-of-order']);
+    expect(names(feed(checker(), [['b1', epochs([[0, 5], [1, 5]])]]))).toEqual(['EpochCacheRises/epoch-cache-out-of-order']);
+    expect(names(feed(checker(), [['b1', epochs([[1, 0], [3, 2], [2, 4]])]]))).toEqual(['EpochCacheRises/epoch-cache-out-of-order']);
+  });
+});
+
+describe('IsrJoinCaughtUp', () => {
+  // b1 leads epoch 1, which starts at offset 3; its high watermark is 2.
+  const start: Step[] = [
+    ['b1', append(0, ['a', 'b', 'c'])],
+    ['b1', leader(1, ['b1'], 3)],
+    ['b1', hw(2)],
+    ['b2', follower(1)],
+    ['b2', append(0, ['a', 'b'], 'follower')],
+  ];
+
+  test('a replica proposed below the start of the leader\'s epoch (KAFKA-7128)', () => {
+    expect(names(feed(checker(), [...start, ['b1', proposeIsr(['b1', 'b2'])]]))).toEqual(['IsrJoinCaughtUp/isr-join-early']);
+    expect(names(feed(checker(), [...start, ['b2', append(2, ['c'], 'follower')], ['b1', proposeIsr(['b1', 'b2'])]]))).toEqual([]);
+  });
+
+  test('a replica proposed below the high watermark', () => {
+    const steps: Step[] = [['b1', leader(0, ['b1'])], ['b1', append(0, ['a', 'b'])], ['b1', hw(2)], ['b2', follower(0)], ['b2', append(0, ['a'], 'follower')], ['b1', proposeIsr(['b1', 'b2'])]];
+    expect(names(feed(checker(), steps))).toEqual(['IsrJoinCaughtUp/isr-join-early']);
+  });
+
+  test('a replica proposed while it follows an older epoch (KIP-320: stale metadata)', () => {
+    const stale: Step[] = [...start, ['b2', append(2, ['c'], 'follower')], ['b2', follower(0), 2], ['b1', proposeIsr(['b1', 'b2'])]];
+    expect(names(feed(checker(), stale))).toEqual(['IsrJoinCaughtUp/isr-join-early']);
+  });
+
+  test('a divergent tail is not caught up, however long', () => {
+    // b2 took x, y, z from a leader of epoch 1 that b1 never followed; b1 leads epoch 2 from offset 3.
+    const steps: Step[] = [
+      ['b1', append(0, ['a', 'b', 'c'])],
+      ['b2', append(0, ['a'], 'follower', 0)],
+      ['b2', append(1, ['x', 'y', 'z'], 'follower', 1)],
+      ['b1', leader(2, ['b1'], 3)],
+      ['b2', follower(2)],
+      ['b1', proposeIsr(['b1', 'b2'])],
+    ];
+    expect(names(feed(checker(), steps))).toEqual(['IsrJoinCaughtUp/isr-join-early']);
+  });
+
+  test('a shrink proposes no one, and a replica already following a later epoch answered a deposed leader: nothing to judge', () => {
+    expect(names(feed(checker(), [...start, ['b1', proposeIsr(['b1'])]]))).toEqual([]);
+    expect(names(feed(checker(), [...start, ['b2', follower(2)], ['b1', proposeIsr(['b1', 'b2'])]]))).toEqual([]);
+  });
+});
