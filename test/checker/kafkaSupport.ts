@@ -7,7 +7,8 @@
 import type { TraceEvent } from '../../src/host.js';
 import type { ContractInputs } from '../../sim/systems/kafka/contract.js';
 import { KafkaChecker } from '../../sim/systems/kafka/checker.js';
-import type { CrashMode, FaultAction } from '../../sim/faults/plan.js';
+import type { FaultAction } from '../../sim/faults/plan.js';
+import type { CrashMode } from '../../sim/nodeHosting.js';
 import { World } from '../../sim/world.js';
 
 export const safe: ContractInputs = {
