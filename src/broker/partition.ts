@@ -17,6 +17,11 @@
  *   the larger of the two ISRs for the high watermark (KIP-497), one request at a time. The request
  *   carries each new member's broker epoch, so a replica that restarted meanwhile cannot sneak in
  *   with a log it lost (KIP-903).
+ * - A proposal stays pending until its outcome is known: from a successful answer, or from the
+ *   metadata log (a new partition epoch). Only INELIGIBLE_REPLICA says it was not applied and never
+ *   will be (KIP-841, KAFKA-13916); other refusals wait for the metadata, and retriable errors —
+ *   NOT_CONTROLLER, a timeout — are retried (KAFKA-14010), because a controller that lost its
+ *   leadership may have written the change, and its successor may commit it.
  * - Fetches carry the fetcher's view of the leader epoch, and a stale or future one is refused
  *   (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH; KIP-320).
  * - A follower's fetch carries the epoch of its last record; if the leader's log diverged from it,
@@ -52,6 +57,25 @@ export interface RemoteReplicaState {
   brokerEpoch: number;
 }
 
+/**
+ * An ISR change sent to the controller whose outcome is not known yet (Kafka's PendingPartitionChange).
+ * The partition holds at most one; an answer about any other is out of date and ignored.
+ */
+export interface AlterPartitionProposal {
+  readonly isr: readonly NodeId[];
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly newIsrWithEpochs: ReadonlyArray<{ readonly brokerId: NodeId; readonly brokerEpoch: number }>;
+}
+
+/** The controller's answer to an AlterPartition, or the error that stands for a lost one. */
+export interface AlterPartitionOutcome {
+  readonly errorCode: KafkaErrorCode;
+  readonly leaderEpoch: number;
+  readonly isr: readonly NodeId[];
+  readonly partitionEpoch: number;
+}
+
 export interface PartitionHost {
   nowMs(): number;
   trace(event: TraceEvent): void;
@@ -67,8 +91,11 @@ export interface PartitionHost {
    * call takes effect.
    */
   onStorageError(reason: string): void;
-  /** Proposes a new ISR to the controller; the answer comes back through onAlterPartitionResponse. */
-  sendAlterPartition(partition: Partition, request: { leaderEpoch: number; partitionEpoch: number; newIsrWithEpochs: Array<{ brokerId: NodeId; brokerEpoch: number }> }): void;
+  /**
+   * Proposes a new ISR to the controller; the answer comes back through onAlterPartitionResponse,
+   * which says whether to send the same proposal again.
+   */
+  sendAlterPartition(partition: Partition, proposal: AlterPartitionProposal): void;
 }
 
 export interface PartitionSettings {
@@ -87,8 +114,8 @@ export class Partition {
   private readonly remotes = new Map<NodeId, RemoteReplicaState>();
   /** The offset at which this leader's epoch began: its log end when it became leader. */
   private leaderEpochStartOffset = -1;
-  /** The ISR an in-flight AlterPartition proposes, or null. */
-  private pendingIsr: readonly NodeId[] | null = null;
+  /** The ISR change sent to the controller whose outcome is not known yet, or null. */
+  private pendingChange: AlterPartitionProposal | null = null;
   /** Legacy (pre-2.7) fetching only: the follower has checked its log against this leader's. */
   private followerLogChecked = false;
   /** The leader-epoch cache as last traced (its size and end entries), so that only changes are traced. */
@@ -123,13 +150,18 @@ export class Partition {
 
   /** The committed ISR, plus the members an in-flight expansion would add (KIP-497). */
   get maximalIsr(): readonly NodeId[] {
-    if (this.pendingIsr === null) return this.isr;
-    return [...new Set([...this.isr, ...this.pendingIsr])];
+    if (this.pendingChange === null) return this.isr;
+    return [...new Set([...this.isr, ...this.pendingChange.isr])];
   }
 
-  /** The ISR that the AlterPartition in flight proposes, or null when none is in flight. */
+  /** The ISR that the pending AlterPartition proposes, or null when none is pending. */
   get proposedIsr(): readonly NodeId[] | null {
-    return this.pendingIsr;
+    return this.pendingChange?.isr ?? null;
+  }
+
+  /** Is this proposal still the one whose outcome the partition waits for? (A retry goes out only then.) */
+  isAlterPartitionPending(proposal: AlterPartitionProposal): boolean {
+    return this.roleValue === 'leader' && this.pendingChange === proposal;
   }
 
   /** What this leader knows of a follower, from its fetches; undefined when not a follower of this leader. */
@@ -190,9 +222,11 @@ export class Partition {
         this.makeLeader(registration);
         return 'became-leader';
       }
-      // Same epoch, new ISR: a committed AlterPartition (ours or the controller's own).
-      if (this.pendingIsr !== null && sameMembers(this.pendingIsr, registration.isr)) this.pendingIsr = null;
-      this.trace('partition.isr', { isr: registration.isr, pendingIsr: this.pendingIsr, partitionEpoch: registration.partitionEpoch });
+      // Same epoch, new partition epoch: a committed ISR change (ours, or the controller's own). It
+      // settles any pending proposal: ours committed (this is it, or came before it), or the
+      // partition epoch moved past the one it named and the controller will refuse it.
+      this.pendingChange = null;
+      this.trace('partition.isr', { isr: registration.isr, pendingIsr: null, partitionEpoch: registration.partitionEpoch });
       this.maybeIncrementHighWatermark();
       return 'updated';
     }
@@ -206,7 +240,7 @@ export class Partition {
   private makeLeader(registration: PartitionRegistration): void {
     const nowMs = this.host.nowMs();
     this.roleValue = 'leader';
-    this.pendingIsr = null;
+    this.pendingChange = null;
     this.leaderEpochStartOffset = this.log.logEndOffset;
     this.log.assignEpochStartOffset(registration.leaderEpoch);
     this.maybeTraceEpochCache();
@@ -234,7 +268,7 @@ export class Partition {
 
   private makeFollower(registration: PartitionRegistration): void {
     this.roleValue = 'follower';
-    this.pendingIsr = null;
+    this.pendingChange = null;
     this.followerLogChecked = false;
     this.remotes.clear();
     this.trace('partition.follower', { leader: registration.leader, leaderEpoch: registration.leaderEpoch });
@@ -356,7 +390,7 @@ export class Partition {
   // ---- Leader: the ISR ----
 
   private maybeExpandIsr(replicaId: NodeId, remote: RemoteReplicaState): void {
-    if (this.pendingIsr !== null || this.isr.includes(replicaId)) return;
+    if (this.pendingChange !== null || this.isr.includes(replicaId)) return;
     const reachedHighWatermark = remote.logEndOffset >= this.log.highWatermark;
     // KAFKA-7128: below the epoch's start offset the follower may still hold a divergent tail.
     const reachedEpochStart = this.settings.legacy.isrJoinWithoutEpochStartOffset || remote.logEndOffset >= this.leaderEpochStartOffset;
@@ -367,7 +401,7 @@ export class Partition {
 
   /** Drops followers that have not caught up for replica.lag.time.max.ms. */
   maybeShrinkIsr(nowMs: number): void {
-    if (this.roleValue !== 'leader' || this.pendingIsr !== null) return;
+    if (this.roleValue !== 'leader' || this.pendingChange !== null) return;
     const outOfSync = this.isr.filter((id) => {
       if (id === this.localBrokerId) return false;
       const remote = this.remotes.get(id);
@@ -379,37 +413,56 @@ export class Partition {
 
   private proposeIsr(newIsr: readonly NodeId[], reason: string): void {
     const registration = this.registration!;
-    this.pendingIsr = newIsr;
-    this.trace('partition.isr-proposed', { isr: newIsr, reason, partitionEpoch: registration.partitionEpoch });
-    this.host.sendAlterPartition(this, {
+    const proposal: AlterPartitionProposal = {
+      isr: newIsr,
       leaderEpoch: registration.leaderEpoch,
       partitionEpoch: registration.partitionEpoch,
       newIsrWithEpochs: newIsr.map((brokerId) => ({
         brokerId,
         brokerEpoch: brokerId === this.localBrokerId ? -1 : (this.remotes.get(brokerId)?.brokerEpoch ?? -1),
       })),
-    });
+    };
+    this.pendingChange = proposal;
+    this.trace('partition.isr-proposed', { isr: newIsr, reason, partitionEpoch: registration.partitionEpoch });
+    this.host.sendAlterPartition(this, proposal);
   }
 
   /**
-   * The controller's answer to our AlterPartition. Success carries the new ISR and partition epoch
-   * (the metadata log will bring the same); any error drops the proposal, to be made again when
-   * the condition still holds.
+   * The outcome of an AlterPartition (Kafka's handleAlterPartitionUpdate and
+   * handleAlterPartitionError). Returns whether to send the same proposal again. An answer to a
+   * proposal that is no longer pending is out of date — the metadata log settled it — and ignored.
    */
-  onAlterPartitionResponse(response: { errorCode: KafkaErrorCode; leaderEpoch: number; isr: readonly NodeId[]; partitionEpoch: number }): void {
-    if (this.pendingIsr === null || this.registration === null) return;
-    this.pendingIsr = null;
-    if (response.errorCode !== 'NONE') {
-      this.trace('partition.isr-rejected', { errorCode: response.errorCode });
+  onAlterPartitionResponse(proposal: AlterPartitionProposal, outcome: AlterPartitionOutcome): boolean {
+    if (!this.isAlterPartitionPending(proposal) || this.registration === null) return false;
+    if (outcome.errorCode === 'NONE') {
+      this.onAlterPartitionCommitted(outcome);
+      return false;
+    }
+    const handling = alterPartitionErrorHandling(outcome.errorCode);
+    if (handling === 'drop') {
+      this.pendingChange = null;
+      this.trace('partition.isr-rejected', { errorCode: outcome.errorCode });
+      return false;
+    }
+    this.trace('partition.isr-unresolved', { errorCode: outcome.errorCode, next: handling });
+    return handling === 'retry';
+  }
+
+  /**
+   * A successful answer. One that names another leader epoch, or a partition epoch older than ours,
+   * comes from a controller out of step with the metadata log: the proposal stays pending until
+   * the log settles it, as in Kafka.
+   */
+  private onAlterPartitionCommitted(outcome: AlterPartitionOutcome): void {
+    const registration = this.registration!;
+    if (outcome.leaderEpoch !== registration.leaderEpoch || outcome.partitionEpoch < registration.partitionEpoch) {
+      this.trace('partition.isr-unresolved', { errorCode: 'NONE', next: 'await-metadata', leaderEpoch: outcome.leaderEpoch, partitionEpoch: outcome.partitionEpoch });
       return;
     }
-    if (response.leaderEpoch !== this.registration.leaderEpoch || response.partitionEpoch <= this.registration.partitionEpoch) {
-      // An answer about an older epoch than we hold: the proposal is dropped all the same.
-      this.trace('partition.isr-rejected', { errorCode: 'NONE', reason: `the answer names leader epoch ${response.leaderEpoch} / partition epoch ${response.partitionEpoch}` });
-      return;
-    }
-    this.registration = { ...this.registration, isr: response.isr, partitionEpoch: response.partitionEpoch };
-    this.trace('partition.isr', { isr: response.isr, pendingIsr: null, partitionEpoch: response.partitionEpoch });
+    this.pendingChange = null;
+    this.registration = { ...registration, isr: outcome.isr, partitionEpoch: outcome.partitionEpoch };
+    this.trace('partition.isr', { isr: outcome.isr, pendingIsr: null, partitionEpoch: outcome.partitionEpoch });
+    // KAFKA-13091: a committed shrink may let the high watermark move at once.
     this.maybeIncrementHighWatermark();
   }
 
@@ -541,6 +594,29 @@ export class Partition {
   }
 }
 
-function sameMembers(a: readonly NodeId[], b: readonly NodeId[]): boolean {
-  return a.length === b.length && a.every((id) => b.includes(id));
+/**
+ * What a failed AlterPartition means for the pending proposal (Kafka's handleAlterPartitionError):
+ * - drop: the controller says the change was not applied and cannot be under any controller
+ *   (INELIGIBLE_REPLICA, KIP-841): back to the committed ISR;
+ * - await-metadata: the controller refused it on the state it holds (a newer partition or leader
+ *   epoch, an unknown partition, a request it finds invalid): the metadata log will settle it;
+ * - retry: anything else, chiefly NOT_CONTROLLER and a timeout (KAFKA-14010): the change may or may
+ *   not have been written, so the proposal stays pending and goes out again.
+ * ksim's controller answers a request from a non-leader with NOT_LEADER_OR_FOLLOWER where Kafka's
+ * says INVALID_REQUEST; both wait for the metadata.
+ */
+export function alterPartitionErrorHandling(errorCode: KafkaErrorCode): 'drop' | 'await-metadata' | 'retry' {
+  switch (errorCode) {
+    case 'INELIGIBLE_REPLICA':
+      return 'drop';
+    case 'UNKNOWN_TOPIC_OR_PARTITION':
+    case 'FENCED_LEADER_EPOCH':
+    case 'INVALID_UPDATE_VERSION':
+    case 'INVALID_REQUEST':
+    case 'NEW_LEADER_ELECTED':
+    case 'NOT_LEADER_OR_FOLLOWER':
+      return 'await-metadata';
+    default:
+      return 'retry';
+  }
 }

@@ -3,7 +3,7 @@
  * block of `partition.transcript.txt` is a command, `----`, and the exact output it must produce —
  * what happened, then the leader's view after it:
  *
- *   LEO b1=7 b2=5 b3=? · HW 5 · ISR b1 · maximal ISR b1,b2 · AlterPartition in flight: ISR b1,b2
+ *   LEO b1=7 b2=5 b3=? · HW 5 · ISR b1 · maximal ISR b1,b2 · AlterPartition pending: ISR b1,b2
  *
  * (a follower's LEO is what its last fetch told the leader; `?` before its first fetch). Any change
  * of behaviour changes some output and fails the test. To accept a deliberate change, regenerate
@@ -16,6 +16,7 @@
  *   fetch b2 offset=O epoch=E [last-fetched-epoch=L]   a follower's Fetch (currentLeaderEpoch E)
  *   tick MS                             time passes, then the leader's ISR expiration check runs
  *   alter-partition-response ok|error=CODE   the controller answers the AlterPartition in flight
+ *   metadata isr=b1,b2                  the metadata log commits an ISR change in the same leader epoch
  *   delayed-produce until=O             would an acks=all write ending before O be answered now?
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { NodeId } from '../../src/host.js';
 import { DEFAULT_LEGACY_SWITCHES } from '../../src/broker/config.js';
-import { Partition } from '../../src/broker/partition.js';
+import { type AlterPartitionProposal, Partition } from '../../src/broker/partition.js';
 import { DEFAULT_LOG_CONFIG } from '../../src/log/config.js';
 import { UnifiedLog } from '../../src/log/unifiedLog.js';
 import type { PartitionRegistration } from '../../src/metadata/types.js';
@@ -37,21 +38,15 @@ const TOPIC = 'events';
 /** Each follower fetches with this broker epoch; the transcript does not exercise KIP-903. */
 const FOLLOWER_BROKER_EPOCH = 10;
 
-interface Proposal {
-  readonly isr: readonly NodeId[];
-  readonly leaderEpoch: number;
-  readonly partitionEpoch: number;
-}
-
 /** One partition, led by the first replica, and the controller's side of it as the test plays it. */
 class PartitionDriver {
   private nowMs = 0;
   private nextValue = 0;
   private partitionEpoch = -1;
   /** AlterPartition requests sent and not yet shown in the output. */
-  private readonly sent: Proposal[] = [];
+  private readonly sent: AlterPartitionProposal[] = [];
   /** The AlterPartition the controller has not answered yet. */
-  private inFlight: Proposal | null = null;
+  private inFlight: AlterPartitionProposal | null = null;
   readonly partition: Partition;
 
   constructor(
@@ -68,8 +63,7 @@ class PartitionDriver {
       onStorageError: (reason) => {
         throw new Error(`storage error in a transcript: ${reason}`);
       },
-      sendAlterPartition: (_partition, request) => {
-        const proposal = { isr: request.newIsrWithEpochs.map((member) => member.brokerId), leaderEpoch: request.leaderEpoch, partitionEpoch: request.partitionEpoch };
+      sendAlterPartition: (_partition, proposal) => {
         this.sent.push(proposal);
         this.inFlight = proposal;
       },
@@ -80,6 +74,8 @@ class PartitionDriver {
     switch (command) {
       case 'leader':
         return this.leader(intArg(args, 'epoch'), listArg(args, 'isr'));
+      case 'metadata':
+        return this.metadata(listArg(args, 'isr'));
       case 'append':
         return this.append(Number(words[1]), args.get('acks') === 'all' ? -1 : 1);
       case 'fetch':
@@ -100,10 +96,23 @@ class PartitionDriver {
   }
 
   private leader(leaderEpoch: number, isr: readonly NodeId[]): string[] {
-    // A new registration drops the partition's proposal; a late answer to it would be ignored.
+    // A new registration settles the partition's proposal; a late answer to it would be ignored.
     this.inFlight = null;
+    const change = this.partition.applyRegistration(this.registration(leaderEpoch, isr));
+    const epochStart = this.partition.log.epochEntries().at(-1);
+    return [`${change}: epoch ${leaderEpoch} starts at offset ${epochStart?.startOffset ?? '?'} (leader-epoch cache)`];
+  }
+
+  private metadata(isr: readonly NodeId[]): string[] {
+    this.inFlight = null;
+    const change = this.partition.applyRegistration(this.registration(this.partition.leaderEpoch, isr));
+    return [`${change}: ISR ${isr.join(',')} at partition epoch ${this.partitionEpoch} (metadata log)`];
+  }
+
+  /** The next registration the metadata log carries: a new partition epoch. */
+  private registration(leaderEpoch: number, isr: readonly NodeId[]): PartitionRegistration {
     this.partitionEpoch += 1;
-    const registration: PartitionRegistration = {
+    return {
       topic: TOPIC,
       topicId: `${TOPIC}-id`,
       partitionId: 0,
@@ -116,9 +125,6 @@ class PartitionDriver {
       partitionEpoch: this.partitionEpoch,
       leaderRecoveryState: 'RECOVERED',
     };
-    const change = this.partition.applyRegistration(registration);
-    const epochStart = this.partition.log.epochEntries().at(-1);
-    return [`${change}: epoch ${leaderEpoch} starts at offset ${epochStart?.startOffset ?? '?'} (leader-epoch cache)`];
   }
 
   private append(count: number, requiredAcks: number): string[] {
@@ -146,13 +152,16 @@ class PartitionDriver {
   private alterPartitionResponse(errorCode: KafkaErrorCode): string[] {
     const proposal = this.inFlight;
     if (proposal === null) throw new Error('transcript: alter-partition-response with no AlterPartition in flight');
-    this.inFlight = null;
     if (errorCode !== 'NONE') {
-      this.partition.onAlterPartitionResponse({ errorCode, leaderEpoch: -1, isr: [], partitionEpoch: -1 });
-      return [`rejected: ${errorCode}`];
+      const retry = this.partition.onAlterPartitionResponse(proposal, { errorCode, leaderEpoch: -1, isr: [], partitionEpoch: -1 });
+      // A retried proposal stays in flight: the AlterPartitionManager sends it again.
+      if (!retry) this.inFlight = null;
+      if (this.partition.proposedIsr === null) return [`rejected: ${errorCode}; the proposal is dropped`];
+      return [`${errorCode}: the proposal stays pending, ${retry ? 'sent again' : 'until the metadata log settles it'}`];
     }
+    this.inFlight = null;
     this.partitionEpoch = proposal.partitionEpoch + 1;
-    this.partition.onAlterPartitionResponse({ errorCode, leaderEpoch: proposal.leaderEpoch, isr: proposal.isr, partitionEpoch: this.partitionEpoch });
+    this.partition.onAlterPartitionResponse(proposal, { errorCode, leaderEpoch: proposal.leaderEpoch, isr: proposal.isr, partitionEpoch: this.partitionEpoch });
     return [`committed: ISR ${proposal.isr.join(',')} at partition epoch ${this.partitionEpoch}`];
   }
 
@@ -174,7 +183,7 @@ class PartitionDriver {
       `HW ${partition.highWatermark}`,
       `ISR ${partition.isr.join(',')}`,
       `maximal ISR ${partition.maximalIsr.join(',')}`,
-      `AlterPartition ${proposed === null ? 'none' : `in flight: ISR ${proposed.join(',')}`}`,
+      `AlterPartition ${proposed === null ? 'none' : `pending: ISR ${proposed.join(',')}`}`,
     ].join(' · ');
   }
 }

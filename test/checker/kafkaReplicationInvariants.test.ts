@@ -30,6 +30,16 @@ describe('HighWatermarkWithinMaximalIsr', () => {
     expect(names(feed(checker(), [...adding, ['b1', isrCommitted(['b1', 'b2'], ['b1', 'b2', 'b3'])], ['b1', hw(2)]]))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
   });
 
+  test('an ISR change that commits a member below the high watermark (a leader that forgot an expansion the controller then committed)', () => {
+    // b3 reached offset 1 and was proposed; the leader dropped the proposal on an error whose
+    // outcome it could not know, and let its high watermark pass b3 — then the old proposal committed.
+    const adding: Step[] = [...start, ['b1', hw(1)], ['b3', follower(0)], ['b3', append(0, ['a'], 'follower')], ['b1', proposeIsr(['b1', 'b2', 'b3'])], ['b2', append(1, ['b'], 'follower')]];
+    const forgotten: Step[] = [...adding, ['b1', isrRejected], ['b1', hw(2)], ['b1', isrCommitted(['b1', 'b2', 'b3'])]];
+    expect(names(feed(checker(), forgotten))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
+    // Kept pending, the high watermark waits for b3; the commit finds every member at or above it.
+    expect(names(feed(checker(), [...adding, ['b1', isrCommitted(['b1', 'b2', 'b3'])], ['b3', append(1, ['b'], 'follower')], ['b1', hw(2)]]))).toEqual([]);
+  });
+
   test('a member that restarted with less still counts what it reached: the leader knew no better', () => {
     const steps: Step[] = [...start, ['b2', append(1, ['b'], 'follower')], crash('b2', 'power'), ['b2', recovered(1), 2], ['b1', hw(2)]];
     expect(names(feed(checker(), steps))).toEqual([]);

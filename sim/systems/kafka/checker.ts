@@ -39,7 +39,7 @@ import {
   highWatermarkWithinMaximalIsr,
   isrJoinCaughtUp,
 } from './invariants.js';
-import { type LeadershipModel, type PartitionModel, type RecordModel, type ReplicaModel, newPartitionModel, newReplicaModel, truncateReplica } from './model.js';
+import { type PartitionModel, type RecordModel, type ReplicaModel, newPartitionModel, newReplicaModel, truncateReplica } from './model.js';
 
 export interface FinalRead {
   readonly topic: string;
@@ -153,7 +153,7 @@ export class KafkaChecker implements SystemChecker {
       case 'partition.isr-proposed':
         return this.onIsrProposed(key, record, event['isr'] as NodeId[]);
       case 'partition.isr':
-        return this.onIsrChanged(this.partition(key).leaderships.get(record.node), event['isr'] as NodeId[], (event['pendingIsr'] ?? null) as NodeId[] | null);
+        return this.onIsrChanged(key, record, event['isr'] as NodeId[], (event['pendingIsr'] ?? null) as NodeId[] | null);
       case 'partition.isr-rejected': {
         const leadership = this.partition(key).leaderships.get(record.node);
         if (leadership !== undefined) leadership.pendingIsr = null;
@@ -265,10 +265,12 @@ export class KafkaChecker implements SystemChecker {
     leadership.pendingIsr = proposed;
   }
 
-  private onIsrChanged(leadership: LeadershipModel | undefined, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
+  private onIsrChanged(key: string, record: TraceRecord, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
+    const leadership = this.partition(key).leaderships.get(record.node);
     if (leadership === undefined) return;
     leadership.isr = isr;
     leadership.pendingIsr = pendingIsr;
+    this.reportFinding(highWatermarkWithinMaximalIsr(key, leadership, this.replica(key, record).highWatermark, 'isr-change'), record.atMs);
   }
 
   private onHighWatermark(key: string, record: TraceRecord, role: string, highWatermark: number): void {

@@ -28,19 +28,26 @@ export interface InvariantFinding {
   readonly details: Record<string, unknown>;
 }
 
-/** At a leader's high watermark advance: no member of its maximal ISR is below the new high watermark. */
-export function highWatermarkWithinMaximalIsr(key: string, leadership: LeadershipModel, highWatermark: number): InvariantFinding | null {
+/**
+ * When a leader's high watermark advances, or an ISR change it learns of commits: no member of its
+ * maximal ISR is below the high watermark. The second moment catches a leader that forgot a pending
+ * expansion (on an AlterPartition error whose outcome it could not know) and let the high watermark
+ * pass the joiner, which the controller then committed into the ISR all the same.
+ */
+export function highWatermarkWithinMaximalIsr(key: string, leadership: LeadershipModel, highWatermark: number, moment: 'advance' | 'isr-change' = 'advance'): InvariantFinding | null {
   const members = maximalIsr(leadership);
   const below = members.filter((member) => (leadership.logEndReached.get(member) ?? 0) < highWatermark);
   if (below.length === 0) return null;
   const reached = Object.fromEntries(members.map((member) => [member, leadership.logEndReached.get(member) ?? 0]));
+  const what =
+    moment === 'advance'
+      ? `${leadership.leader} moved ${key}'s high watermark to ${highWatermark} in epoch ${leadership.leaderEpoch}`
+      : `${key}'s ISR became ${leadership.isr.join(',')} under ${leadership.leader}'s high watermark ${highWatermark} in epoch ${leadership.leaderEpoch}`;
   return {
     anomaly: 'high-watermark-above-isr',
     invariant: 'HighWatermarkWithinMaximalIsr',
-    message:
-      `${leadership.leader} moved ${key}'s high watermark to ${highWatermark} in epoch ${leadership.leaderEpoch}, but ISR member(s) ${below.join(', ')} ` +
-      `never reached it (log end offsets ${JSON.stringify(reached)}, maximal ISR ${members.join(',')})`,
-    details: { partition: key, leader: leadership.leader, highWatermark, maximalIsr: members, logEndReached: reached },
+    message: `${what}, but ISR member(s) ${below.join(', ')} never reached it (log end offsets ${JSON.stringify(reached)}, maximal ISR ${members.join(',')})`,
+    details: { partition: key, leader: leadership.leader, highWatermark, maximalIsr: members, logEndReached: reached, moment },
   };
 }
 

@@ -43,8 +43,11 @@ export class KafkaNarrator implements Narrator {
       case 'partition.isr-proposed':
         return { tone: 'election', text: `${node} asks the controller to make ${partition}'s ISR ${list(event['isr'])} (${text(event['reason'])})` };
       case 'partition.isr-rejected':
-        if (event['errorCode'] === 'NONE') return { tone: 'election', text: `${node} drops its ISR change for ${partition}: ${text(event['reason'])}` };
-        return { tone: 'election', text: `the controller refuses ${node}'s ISR change for ${partition}: ${text(event['errorCode'])}` };
+        return { tone: 'election', text: `the controller refuses ${node}'s ISR change for ${partition} (${text(event['errorCode'])}): ${node} drops it` };
+      case 'partition.isr-unresolved': {
+        const next = event['next'] === 'retry' ? 'it sends the change again' : 'the metadata log will say whether it committed';
+        return { tone: 'election', text: `${node}'s ISR change for ${partition} stays pending after ${text(event['errorCode'])}: ${next}` };
+      }
       case 'partition.truncate':
         return { tone: 'recovery', text: `${node} truncates ${partition} at offset ${text(event['offset'])} (${text(event['reason'])})` };
       case 'partition.recovered':
