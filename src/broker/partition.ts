@@ -6,13 +6,16 @@
  * The rules, with the history that made them:
  * - The high watermark is the smallest log end offset among the leader and every replica in the
  *   maximal ISR — the committed ISR plus any member an in-flight AlterPartition adds (KIP-497) — so
- *   no offset counts as committed before every replica that could become leader holds it. It never
- *   goes down, and it does not advance while the ISR is smaller than min.insync.replicas
- *   (KAFKA-15583), so a write acknowledged with acks=all really is on min.insync.replicas replicas.
+ *   no offset counts as committed before every replica that could become leader holds it. It also
+ *   waits for a caught-up, ISR-eligible follower outside the ISR (KAFKA-4485), which could otherwise
+ *   chase a high watermark that the leader's own log end drags ahead and never join. It never goes
+ *   down, and it does not advance while the ISR is smaller than min.insync.replicas (KAFKA-15583),
+ *   so a write acknowledged with acks=all really is on min.insync.replicas replicas.
  * - A follower joins the ISR only once it has reached the high watermark AND the offset at which the
  *   current leader's epoch began (KAFKA-7128): before that, it may still hold a divergent tail.
  * - A follower leaves the ISR when it has not caught up to the leader's log end for
- *   replica.lag.time.max.ms.
+ *   replica.lag.time.max.ms — unless its log end equals the leader's, however long ago it fetched
+ *   (KAFKA-7152): an idle partition gives a follower nothing to catch up to.
  * - ISR changes go through the controller (AlterPartition); until one commits, the partition uses
  *   the larger of the two ISRs for the high watermark (KIP-497), one request at a time. The request
  *   carries each new member's broker epoch, so a replica that restarted meanwhile cannot sneak in
@@ -43,13 +46,17 @@ import type { FetchPartition, FetchResponsePartition } from '../protocol/apis.js
 import type { KafkaErrorCode } from '../protocol/errors.js';
 import { type LegacySwitches, truncatesOnlyOnBecomingFollower } from './config.js';
 
+/** A time that never was: a follower that has not fetched, or not caught up, in this leadership. */
+const NEVER_MS = Number.NEGATIVE_INFINITY;
+
 /** What the leader knows about one follower (Kafka's Replica / ReplicaState). */
 export interface RemoteReplicaState {
   /** The follower's log end offset, as its last fetch said; -1 until it fetches. */
   logEndOffset: number;
   logStartOffset: number;
-  /** The last time the follower's log end reached the leader's (Kafka's lastCaughtUpTimeMs). */
+  /** The last time the follower's log end reached the leader's (Kafka's lastCaughtUpTimeMs); NEVER_MS if not since this leadership began. */
   lastCaughtUpTimeMs: number;
+  /** NEVER_MS until the follower fetches from this leader. */
   lastFetchTimeMs: number;
   /** The leader's log end offset at the follower's previous fetch. */
   lastFetchLeaderLogEndOffset: number;
@@ -247,12 +254,13 @@ export class Partition {
     this.remotes.clear();
     for (const replica of registration.replicas) {
       if (replica === this.localBrokerId) continue;
-      // ISR members get the benefit of the doubt for one lag period, as in Kafka's makeLeader.
+      // ISR members get the benefit of the doubt for one lag period, as in Kafka's resetReplicaState;
+      // the others have not caught up, so the high watermark does not wait for them.
       this.remotes.set(replica, {
         logEndOffset: -1,
         logStartOffset: -1,
-        lastCaughtUpTimeMs: registration.isr.includes(replica) ? nowMs : 0,
-        lastFetchTimeMs: 0,
+        lastCaughtUpTimeMs: registration.isr.includes(replica) ? nowMs : NEVER_MS,
+        lastFetchTimeMs: NEVER_MS,
         lastFetchLeaderLogEndOffset: -1,
         brokerEpoch: -1,
       });
@@ -399,13 +407,22 @@ export class Partition {
     this.proposeIsr([...this.isr, replicaId], `${replicaId} reached offset ${remote.logEndOffset}: high watermark ${this.log.highWatermark}, epoch start ${this.leaderEpochStartOffset}`);
   }
 
-  /** Drops followers that have not caught up for replica.lag.time.max.ms. */
+  /**
+   * Kafka's ReplicaState.isCaughtUp: the follower's log end is the leader's (KAFKA-7152: an idle
+   * follower of an idle partition stays in sync however long ago it fetched), or it reached the
+   * leader's log end within the last replica.lag.time.max.ms.
+   */
+  private isCaughtUp(remote: RemoteReplicaState, nowMs: number): boolean {
+    return remote.logEndOffset === this.log.logEndOffset || nowMs - remote.lastCaughtUpTimeMs <= this.settings.replicaLagTimeMaxMs;
+  }
+
+  /** Drops the followers that are out of sync (Kafka's getOutOfSyncReplicas). */
   maybeShrinkIsr(nowMs: number): void {
     if (this.roleValue !== 'leader' || this.pendingChange !== null) return;
     const outOfSync = this.isr.filter((id) => {
       if (id === this.localBrokerId) return false;
       const remote = this.remotes.get(id);
-      return remote === undefined || nowMs - remote.lastCaughtUpTimeMs > this.settings.replicaLagTimeMaxMs;
+      return remote === undefined || !this.isCaughtUp(remote, nowMs);
     });
     if (outOfSync.length === 0) return;
     this.proposeIsr(this.isr.filter((id) => !outOfSync.includes(id)), `${outOfSync.join(',')} fell behind`);
@@ -467,17 +484,24 @@ export class Partition {
   }
 
   /**
-   * Moves the high watermark to the smallest log end offset among the leader and the maximal ISR;
-   * never below where it is, and not at all while the ISR is below min.insync.replicas (KAFKA-15583).
+   * Moves the high watermark to the smallest log end offset among the leader, the maximal ISR and
+   * the caught-up followers that may join it (Kafka's maybeIncrementLeaderHW); never below where it
+   * is, and not at all while the ISR is below min.insync.replicas (KAFKA-15583).
    */
   maybeIncrementHighWatermark(): boolean {
     if (this.roleValue !== 'leader') return false;
     if (!this.settings.legacy.highWatermarkAdvancesBelowMinIsr && this.isr.length < this.settings.minInsyncReplicas) return false;
+    const nowMs = this.host.nowMs();
+    const maximalIsr = this.maximalIsr;
     let candidate = this.log.logEndOffset;
-    for (const id of this.maximalIsr) {
-      if (id === this.localBrokerId) continue;
-      const remote = this.remotes.get(id);
-      candidate = Math.min(candidate, remote === undefined ? -1 : remote.logEndOffset);
+    for (const id of maximalIsr) {
+      if (id !== this.localBrokerId && !this.remotes.has(id)) candidate = -1;
+    }
+    for (const [id, remote] of this.remotes) {
+      // KAFKA-4485: wait for a caught-up follower outside the ISR too, else the high watermark, set
+      // by the leader's own log end, keeps running ahead of it and it never reaches it to join.
+      const waitsFor = maximalIsr.includes(id) || (this.isCaughtUp(remote, nowMs) && this.host.isReplicaIsrEligible(id, remote.brokerEpoch));
+      if (waitsFor) candidate = Math.min(candidate, remote.logEndOffset);
     }
     if (candidate <= this.log.highWatermark) return false;
     this.log.maybeIncrementHighWatermark(candidate);

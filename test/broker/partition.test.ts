@@ -132,6 +132,42 @@ describe('Partition as leader', () => {
     expect(proposals).toEqual([['b1', 'b2']]);
   });
 
+  test('KAFKA-7152: a follower whose log end is the leader\'s stays in the ISR however long since it fetched', () => {
+    const { partition, proposals, clock } = rig('b1', { lagMs: 1_000 });
+    partition.applyRegistration(registration('b1', 0, ['b1', 'b2', 'b3']));
+    partition.appendRecordsToLeader(records('a'), null, 1, 0);
+    partition.fetchAsLeaderForFollower('b2', 1, fetchAt(1, 0), 1 << 20, 0);
+    partition.fetchAsLeaderForFollower('b3', 1, fetchAt(1, 0), 1 << 20, 0);
+    clock.now = 60_000;
+    partition.maybeShrinkIsr(60_000);
+    expect(proposals).toEqual([]);
+    // Behind the leader's log end, the same silence is lag.
+    partition.appendRecordsToLeader(records('b'), null, 1, 60_000);
+    partition.maybeShrinkIsr(60_000);
+    expect(proposals).toEqual([['b1']]);
+  });
+
+  test('KAFKA-4485: the high watermark waits for a caught-up, ISR-eligible follower outside the ISR', () => {
+    for (const eligible of [true, false]) {
+      const { partition } = rig('b1', { ineligible: eligible ? [] : ['b2'] });
+      partition.applyRegistration(registration('b1', 0, ['b1']));
+      partition.appendRecordsToLeader(records('a', 'b'), null, 1, 0);
+      partition.fetchAsLeaderForFollower('b2', 1, fetchAt(0, 0), 1 << 20, 0);
+      partition.appendRecordsToLeader(records('c', 'd'), null, 1, 0);
+      // b2 reached where the leader was at its previous fetch: caught up, below the high watermark (4).
+      partition.fetchAsLeaderForFollower('b2', 1, fetchAt(2, 0), 1 << 20, 1);
+      partition.appendRecordsToLeader(records('e', 'f'), null, 1, 2);
+      expect(partition.highWatermark, `eligible=${eligible}`).toBe(eligible ? 4 : 6);
+    }
+    // A follower that never caught up in this leadership is not waited for.
+    const { partition } = rig('b1');
+    partition.applyRegistration(registration('b1', 0, ['b1']));
+    partition.appendRecordsToLeader(records('a', 'b'), null, 1, 0);
+    partition.fetchAsLeaderForFollower('b2', 1, fetchAt(0, 0), 1 << 20, 0);
+    partition.appendRecordsToLeader(records('c'), null, 1, 0);
+    expect(partition.highWatermark).toBe(3);
+  });
+
   test('KIP-320: fetches with a stale or future leader epoch are refused (legacy switch: accepted)', () => {
     const { partition } = rig('b1');
     partition.applyRegistration(registration('b1', 5, ['b1', 'b2']));

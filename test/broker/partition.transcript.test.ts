@@ -151,7 +151,7 @@ class PartitionDriver {
 
   private alterPartitionResponse(errorCode: KafkaErrorCode): string[] {
     const proposal = this.inFlight;
-    if (proposal === null) throw new Error('transcript: alter-partition-response with no AlterPartition in flight');
+    if (proposal === null) return ['nothing to answer: no AlterPartition in flight'];
     if (errorCode !== 'NONE') {
       const retry = this.partition.onAlterPartitionResponse(proposal, { errorCode, leaderEpoch: -1, isr: [], partitionEpoch: -1 });
       // A retried proposal stays in flight: the AlterPartitionManager sends it again.
