@@ -34,6 +34,13 @@
  *   becoming a follower; the pre-KIP-279 and pre-KIP-320 legacy switches restore that too.
  * - A new leader records the start of its epoch in the leader-epoch cache at once, before any
  *   record of it, so it can tell a follower where an epoch it never wrote in ends.
+ * - OffsetsForLeaderEpoch is answered from the leader-epoch cache, by the leader only (KIP-101,
+ *   KIP-279, KIP-320); followers of this Kafka truncate by the Fetch response's diverging epoch
+ *   instead, and a consumer validating its position after a leader change is who asks.
+ * - ListOffsets serves the earliest, the latest (the high watermark, for clients) and the offset of
+ *   a time or of the largest timestamp, and answers OFFSET_NOT_AVAILABLE while a new leader's high
+ *   watermark is below its epoch's start offset (KIP-207, KAFKA-2334): the latest offset it lists
+ *   never goes back across a leader change.
  *
  * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392),
  * transactions' last stable offset, and the delayed-fetch purgatory's byte accounting.
@@ -42,7 +49,16 @@ import type { NodeId, TraceEvent } from '../host.js';
 import { isLogError, type ProducerAppendInfo, type UnifiedLog } from '../log/unifiedLog.js';
 import { lastOffset, type RecordBatch, type SimpleRecord } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
-import type { FetchPartition, FetchResponsePartition } from '../protocol/apis.js';
+import {
+  EARLIEST_TIMESTAMP,
+  type FetchPartition,
+  type FetchResponsePartition,
+  LATEST_TIMESTAMP,
+  type ListOffsetsResponsePartition,
+  MAX_TIMESTAMP,
+  NO_TIMESTAMP,
+  type OffsetsForLeaderEpochResponsePartition,
+} from '../protocol/apis.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
 import { type LegacySwitches, truncatesOnlyOnBecomingFollower } from './config.js';
 
@@ -178,11 +194,6 @@ export class Partition {
 
   get highWatermark(): number {
     return this.log.highWatermark;
-  }
-
-  /** A new leader may not answer offset queries until its high watermark covers its own epoch. */
-  get isHighWatermarkCurrent(): boolean {
-    return this.roleValue === 'leader' && this.log.highWatermark >= this.leaderEpochStartOffset;
   }
 
   updateSettings(settings: PartitionSettings): void {
@@ -332,12 +343,17 @@ export class Partition {
 
   // ---- Leader: fetches ----
 
-  /** Checks a fetcher's view of the leader epoch (KIP-320). */
-  private checkLeaderEpoch(currentLeaderEpoch: number, needLeader: boolean): KafkaErrorCode {
-    if (needLeader && this.roleValue !== 'leader') return 'NOT_LEADER_OR_FOLLOWER';
-    if (this.settings.legacy.noLeaderEpochFencing || currentLeaderEpoch < 0) return 'NONE';
-    if (currentLeaderEpoch < this.leaderEpoch) return 'FENCED_LEADER_EPOCH';
-    if (currentLeaderEpoch > this.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
+  /**
+   * Kafka's getLocalLog: may this replica's log serve a request that names `currentLeaderEpoch`
+   * (-1: unchecked)? The caller's view of the leader epoch is checked first (KIP-320: older is
+   * FENCED_LEADER_EPOCH, newer is UNKNOWN_LEADER_EPOCH), then whether only the leader may answer.
+   */
+  private checkLocalLog(currentLeaderEpoch: number, requireLeader: boolean): KafkaErrorCode {
+    if (this.roleValue === 'none') return 'NOT_LEADER_OR_FOLLOWER';
+    const fenced = !this.settings.legacy.noLeaderEpochFencing && currentLeaderEpoch >= 0;
+    if (fenced && currentLeaderEpoch < this.leaderEpoch) return 'FENCED_LEADER_EPOCH';
+    if (fenced && currentLeaderEpoch > this.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
+    if (requireLeader && this.roleValue !== 'leader') return 'NOT_LEADER_OR_FOLLOWER';
     return 'NONE';
   }
 
@@ -347,7 +363,7 @@ export class Partition {
    * offset, or with the diverging epoch when the follower's last epoch does not match this log.
    */
   fetchAsLeaderForFollower(replicaId: NodeId, brokerEpoch: number, request: FetchPartition, maxBytes: number, nowMs: number): FetchResponsePartition {
-    const epochError = this.checkLeaderEpoch(request.currentLeaderEpoch, true);
+    const epochError = this.checkLocalLog(request.currentLeaderEpoch, true);
     if (epochError !== 'NONE') return this.errorResponse(epochError);
     const remote = this.remotes.get(replicaId);
     if (remote === undefined) return this.errorResponse('NOT_LEADER_OR_FOLLOWER');
@@ -368,7 +384,7 @@ export class Partition {
 
   /** Serves a consumer's fetch: only below the high watermark, never at or above it. */
   fetchAsLeaderForConsumer(request: FetchPartition, maxBytes: number): FetchResponsePartition {
-    const epochError = this.checkLeaderEpoch(request.currentLeaderEpoch, true);
+    const epochError = this.checkLocalLog(request.currentLeaderEpoch, true);
     if (epochError !== 'NONE') return this.errorResponse(epochError);
     const highWatermark = this.log.highWatermark;
     if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
@@ -509,6 +525,62 @@ export class Partition {
     return true;
   }
 
+  // ---- Offsets: OffsetsForLeaderEpoch and ListOffsets ----
+
+  /**
+   * Kafka's lastOffsetForLeaderEpoch: the largest epoch ≤ `leaderEpoch` in this log and where it
+   * ends, from the leader-epoch cache; epoch and offset -1 when the cache cannot place it.
+   */
+  lastOffsetForLeaderEpoch(currentLeaderEpoch: number, leaderEpoch: number, fetchOnlyFromLeader: boolean): OffsetsForLeaderEpochResponsePartition {
+    const errorCode = this.checkLocalLog(currentLeaderEpoch, fetchOnlyFromLeader);
+    if (errorCode !== 'NONE') return { errorCode, partition: this.partitionId, leaderEpoch: -1, endOffset: -1 };
+    const end = this.log.endOffsetForEpoch(leaderEpoch);
+    return { errorCode, partition: this.partitionId, leaderEpoch: end.epoch, endOffset: end.endOffset };
+  }
+
+  /**
+   * Kafka's fetchOffsetForTimestamp, answering one partition of a ListOffsets. `isolationLevel` is
+   * the client's (null for a replica), which sets the last offset it may be handed: the high
+   * watermark (the last stable offset, equal to it without transactions) for a client, the log end
+   * for a replica. A new leader whose high watermark has not reached its epoch's start offset may
+   * still be below what its predecessor handed out: for a client it answers OFFSET_NOT_AVAILABLE
+   * for the latest offset, and for a lookup that lands past the high watermark (KIP-207).
+   */
+  fetchOffsetForTimestamp(timestamp: number, isolationLevel: 0 | 1 | null, currentLeaderEpoch: number, fetchOnlyFromLeader: boolean): ListOffsetsResponsePartition {
+    const errorCode = this.checkLocalLog(currentLeaderEpoch, fetchOnlyFromLeader);
+    const answer = errorCode !== 'NONE' ? notFound(this.partitionId, errorCode) : this.offsetForTimestamp(timestamp, isolationLevel);
+    this.trace('partition.list-offsets', {
+      role: this.roleValue,
+      leaderEpoch: this.leaderEpoch,
+      timestampKind: timestampKind(timestamp),
+      isolationLevel,
+      offset: answer.offset,
+      errorCode: answer.errorCode,
+    });
+    return answer;
+  }
+
+  private offsetForTimestamp(timestamp: number, isolationLevel: 0 | 1 | null): ListOffsetsResponsePartition {
+    const lastFetchableOffset = isolationLevel === null ? this.log.logEndOffset : this.log.highWatermark;
+    const offsetsUnavailable = isolationLevel !== null && this.roleValue === 'leader' && this.leaderEpochStartOffset > this.log.highWatermark;
+    const empty = notFound(this.partitionId, offsetsUnavailable ? 'OFFSET_NOT_AVAILABLE' : 'NONE');
+    const found = (timestampMs: number, offset: number, leaderEpoch: number): ListOffsetsResponsePartition => ({ partitionIndex: this.partitionId, errorCode: 'NONE', timestamp: timestampMs, offset, leaderEpoch });
+    switch (timestamp) {
+      case LATEST_TIMESTAMP:
+        return offsetsUnavailable ? empty : found(NO_TIMESTAMP, lastFetchableOffset, this.leaderEpoch);
+      case EARLIEST_TIMESTAMP: {
+        const first = this.log.epochEntries()[0];
+        return found(NO_TIMESTAMP, this.log.logStartOffset, first !== undefined && first.startOffset <= this.log.logStartOffset ? first.epoch : -1);
+      }
+      default: {
+        const record = timestamp === MAX_TIMESTAMP ? this.log.offsetOfMaxTimestamp() : this.log.offsetForTimestamp(timestamp);
+        // Nothing at or past the last offset this caller may see is handed out.
+        if (record === null || record.offset >= lastFetchableOffset) return empty;
+        return found(record.timestampMs, record.offset, record.leaderEpoch);
+      }
+    }
+  }
+
   // ---- Follower ----
 
   /** The fetch this follower sends its leader for this partition. */
@@ -616,6 +688,19 @@ export class Partition {
   private errorResponse(errorCode: KafkaErrorCode): FetchResponsePartition {
     return { ...this.emptyResponse(), errorCode };
   }
+}
+
+/** A ListOffsets answer that names no offset: Kafka's buildErrorResponse. */
+function notFound(partitionIndex: number, errorCode: KafkaErrorCode): ListOffsetsResponsePartition {
+  return { partitionIndex, errorCode, timestamp: NO_TIMESTAMP, offset: -1, leaderEpoch: -1 };
+}
+
+/** What a ListOffsets timestamp asks for, as the trace names it. */
+export function timestampKind(timestamp: number): 'latest' | 'earliest' | 'max-timestamp' | 'timestamp' {
+  if (timestamp === LATEST_TIMESTAMP) return 'latest';
+  if (timestamp === EARLIEST_TIMESTAMP) return 'earliest';
+  if (timestamp === MAX_TIMESTAMP) return 'max-timestamp';
+  return 'timestamp';
 }
 
 /**

@@ -9,7 +9,12 @@
  *   watermark covers the write (DelayedProduce), or its timeout.
  * - Fetch (fetchMessages): followers and consumers read from the leader; a fetch with nothing to
  *   return waits in the purgatory up to its max wait (DelayedFetch).
- * - ListOffsets: the log start offset, or the high watermark once it is current (KIP-207).
+ * - ListOffsets (fetchOffsetForTimestamp): earliest, latest, by time and the largest timestamp, from
+ *   the leader unless the caller is a debugging tool; OFFSET_NOT_AVAILABLE while a new leader's high
+ *   watermark lags its epoch (KIP-207).
+ * - OffsetsForLeaderEpoch (lastOffsetForLeaderEpoch): where an epoch ends in the leader's log
+ *   (KIP-101, KIP-279, KIP-320). This broker's own fetchers do not send it: they truncate by the
+ *   diverging epoch in Fetch responses (Kafka 2.7+); a consumer validating its position does.
  * - ISR expiration: every replica.lag.time.max.ms / 2, each led partition drops its lagging
  *   followers (through the AlterPartitionManager).
  *
@@ -27,11 +32,14 @@ import { NO_PRODUCER_ID } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
 import {
   CONSUMER_REPLICA_ID,
-  EARLIEST_TIMESTAMP,
+  DEBUGGING_REPLICA_ID,
   type FetchRequest,
   type FetchResponse,
   type FetchResponsePartition,
   type ListOffsetsRequest,
+  type ListOffsetsResponsePartition,
+  NO_TIMESTAMP,
+  type OffsetsForLeaderEpochRequest,
   type ProducePartitionResponse,
   type ProduceRequest,
 } from '../protocol/apis.js';
@@ -188,7 +196,7 @@ export class ReplicaManager {
         }
         const partition = this.getPartition(topicData.name, data.index);
         if (partition === undefined) {
-          respond(this.metadataCache.contains(topicData.name) ? 'NOT_LEADER_OR_FOLLOWER' : 'UNKNOWN_TOPIC_OR_PARTITION', -1, -1);
+          respond(this.notHostedError(topicData.name), -1, -1);
           continue;
         }
         const batch = data.records;
@@ -292,7 +300,7 @@ export class ReplicaManager {
       topic: topic.topic,
       partitions: topic.partitions.map((data): FetchResponsePartition => {
         const partition = this.getPartition(topic.topic, data.partition);
-        if (partition === undefined) return unknownPartition(data.partition, this.metadataCache.contains(topic.topic));
+        if (partition === undefined) return unknownPartition(data.partition, this.notHostedError(topic.topic));
         return isFollower
           ? partition.fetchAsLeaderForFollower(request.replicaId as NodeId, request.replicaEpoch, data, request.maxBytes, nowMs)
           : partition.fetchAsLeaderForConsumer(data, request.maxBytes);
@@ -348,33 +356,64 @@ export class ReplicaManager {
 
   // ---- ListOffsets ----
 
+  /**
+   * Kafka's fetchOffset: each partition answered by its Partition (fetchOffsetForTimestamp). A
+   * client (replica id -1) is held to its isolation level; a debugging tool (-2) may ask any replica.
+   * A partition named twice is INVALID_REQUEST for both, as in Kafka.
+   */
   handleListOffsetsRequest(from: NodeId, request: ListOffsetsRequest): void {
-    this.host.send(from, {
-      api: 'ListOffsetsResponse',
-      correlationId: request.correlationId,
-      topics: request.topics.map((topic) => ({
-        name: topic.name,
-        partitions: topic.partitions.map((data) => {
-          const partition = this.getPartition(topic.name, data.partitionIndex);
-          const answer = (errorCode: KafkaErrorCode, offset: number) => ({ partitionIndex: data.partitionIndex, errorCode, offset, leaderEpoch: partition?.leaderEpoch ?? -1 });
-          if (partition === undefined || partition.role !== 'leader') return answer('NOT_LEADER_OR_FOLLOWER', -1);
-          if (data.currentLeaderEpoch >= 0 && data.currentLeaderEpoch !== partition.leaderEpoch) {
-            return answer(data.currentLeaderEpoch < partition.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH', -1);
-          }
-          if (data.timestamp === EARLIEST_TIMESTAMP) return answer('NONE', partition.log.logStartOffset);
-          // A new leader's high watermark may lag the truth until its followers fetch (KIP-207).
-          if (!partition.isHighWatermarkCurrent) return answer('OFFSET_NOT_AVAILABLE', -1);
-          return answer('NONE', partition.highWatermark);
-        }),
-      })),
-    }, 'client');
+    const isClientRequest = request.replicaId === CONSUMER_REPLICA_ID;
+    const fetchOnlyFromLeader = request.replicaId !== DEBUGGING_REPLICA_ID;
+    const duplicates = duplicatePartitions(request.topics.flatMap((topic) => topic.partitions.map((data) => `${topic.name}-${data.partitionIndex}`)));
+    const topics = request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((data): ListOffsetsResponsePartition => {
+        const notServed = (errorCode: KafkaErrorCode) => ({ partitionIndex: data.partitionIndex, errorCode, timestamp: NO_TIMESTAMP, offset: -1, leaderEpoch: -1 });
+        if (duplicates.has(`${topic.name}-${data.partitionIndex}`)) return notServed('INVALID_REQUEST');
+        const partition = this.getPartition(topic.name, data.partitionIndex);
+        if (partition === undefined) return notServed(this.notHostedError(topic.name));
+        return partition.fetchOffsetForTimestamp(data.timestamp, isClientRequest ? request.isolationLevel : null, data.currentLeaderEpoch, fetchOnlyFromLeader);
+      }),
+    }));
+    // A broker's id names a follower, which asks over the replication listener; -1 and -2 are clients.
+    const trafficClass: TrafficClass = typeof request.replicaId === 'string' ? 'replication' : 'client';
+    this.host.send(from, { api: 'ListOffsetsResponse', correlationId: request.correlationId, topics }, trafficClass);
+  }
+
+  // ---- OffsetsForLeaderEpoch ----
+
+  /** Kafka's lastOffsetForLeaderEpoch: answered by the leader only, from its leader-epoch cache. */
+  handleOffsetsForLeaderEpochRequest(from: NodeId, request: OffsetsForLeaderEpochRequest): void {
+    const topics = request.topics.map((topic) => ({
+      topic: topic.topic,
+      partitions: topic.partitions.map((data) => {
+        const partition = this.getPartition(topic.topic, data.partition);
+        if (partition === undefined) return { errorCode: this.notHostedError(topic.topic), partition: data.partition, leaderEpoch: -1, endOffset: -1 };
+        return partition.lastOffsetForLeaderEpoch(data.currentLeaderEpoch, data.leaderEpoch, true);
+      }),
+    }));
+    const trafficClass: TrafficClass = request.replicaId === CONSUMER_REPLICA_ID ? 'client' : 'replication';
+    this.host.send(from, { api: 'OffsetsForLeaderEpochResponse', correlationId: request.correlationId, topics }, trafficClass);
+  }
+
+  /** Kafka's answer for a partition this broker does not host: known topic or not. */
+  private notHostedError(topic: string): KafkaErrorCode {
+    return this.metadataCache.contains(topic) ? 'NOT_LEADER_OR_FOLLOWER' : 'UNKNOWN_TOPIC_OR_PARTITION';
   }
 }
 
-function unknownPartition(partitionIndex: number, topicKnown: boolean): FetchResponsePartition {
+/** The keys that appear more than once. */
+function duplicatePartitions(keys: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const key of keys) (seen.has(key) ? duplicates : seen).add(key);
+  return duplicates;
+}
+
+function unknownPartition(partitionIndex: number, errorCode: KafkaErrorCode): FetchResponsePartition {
   return {
     partitionIndex,
-    errorCode: topicKnown ? 'NOT_LEADER_OR_FOLLOWER' : 'UNKNOWN_TOPIC_OR_PARTITION',
+    errorCode,
     highWatermark: -1,
     lastStableOffset: -1,
     logStartOffset: -1,

@@ -10,8 +10,10 @@
  * `recover()` is Kafka's LogSegment.recover: read every batch, keep the valid prefix, truncate a torn
  * or corrupt tail, rebuild the index. A segment must be recovered (or freshly created) before use.
  *
- * Left out: the time index, Kafka's relative-offset overflow roll (offsets are JavaScript numbers),
- * and the `.deleted` rename before asynchronous deletion (files are deleted at once).
+ * Left out: the time index (a lookup by timestamp scans the segment's batches from its start,
+ * where Kafka's starts at the time index's entry), Kafka's relative-offset overflow roll (offsets
+ * are JavaScript numbers), and the `.deleted` rename before asynchronous deletion (files are
+ * deleted at once).
  */
 
 import type { Disk, DiskResult } from '../host.js';
@@ -49,6 +51,14 @@ export interface SegmentRecovery {
   readonly truncatedBytes: number;
   /** Why the valid data ended: 'end' for a clean file. */
   readonly stop: DecodeStop;
+}
+
+/** A record found by its timestamp (Kafka's FileRecords.TimestampAndOffset). */
+export interface TimestampAndOffset {
+  readonly timestampMs: number;
+  readonly offset: number;
+  /** The leader epoch of the batch that holds it (KIP-320). */
+  readonly leaderEpoch: number;
 }
 
 export interface SegmentRead {
@@ -235,6 +245,36 @@ export class LogSegment {
 
   get isEmpty(): boolean {
     return this.sizeBytes === 0;
+  }
+
+  /**
+   * Kafka's LogSegment.findOffsetByTimestamp: the first record at or after `startingOffset` whose
+   * timestamp is at least `targetTimestampMs`, or null when there is none in this segment.
+   */
+  findOffsetByTimestamp(targetTimestampMs: number, startingOffset: number): TimestampAndOffset | null {
+    for (const batch of this.readAll().batches) {
+      if (batch.maxTimestampMs < targetTimestampMs || lastOffset(batch) < startingOffset) continue;
+      const index = batch.records.findIndex((record, i) => record.timestampMs >= targetTimestampMs && batch.baseOffset + i >= startingOffset);
+      if (index >= 0) return { timestampMs: batch.records[index]!.timestampMs, offset: batch.baseOffset + index, leaderEpoch: batch.partitionLeaderEpoch };
+    }
+    return null;
+  }
+
+  /**
+   * The first record holding this segment's largest timestamp (Kafka's readMaxTimestampAndOffsetSoFar
+   * and the batch's offsetOfMaxTimestamp, KIP-734), or null while the segment is empty.
+   */
+  findMaxTimestamp(): TimestampAndOffset | null {
+    if (this.maxTimestampValueMs === NO_TIMESTAMP) return null;
+    const batch = this.readAll().batches.find((candidate) => candidate.maxTimestampMs === this.maxTimestampValueMs);
+    const index = batch?.records.findIndex((record) => record.timestampMs === this.maxTimestampValueMs) ?? -1;
+    if (batch === undefined || index < 0) return null;
+    return { timestampMs: this.maxTimestampValueMs, offset: batch.baseOffset + index, leaderEpoch: batch.partitionLeaderEpoch };
+  }
+
+  /** The largest record timestamp in this segment, or NO_TIMESTAMP while it is empty (Kafka's maxTimestampSoFar). */
+  get maxTimestampSoFarMs(): number {
+    return this.maxTimestampValueMs;
   }
 
   /** Kafka's LogSegment.largestTimestamp: the largest record timestamp, or the creation time while empty. */

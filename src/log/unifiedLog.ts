@@ -30,8 +30,8 @@
  * call here.
  *
  * Left out: the log-start-offset checkpoint and DeleteRecords (the log start offset is always the
- * first segment's base offset), the recovery-point checkpoint, compaction, the time index and
- * ListOffsets by time, tiered storage, transactions (LSO, aborted-transaction index, control
+ * first segment's base offset), the recovery-point checkpoint, compaction, the time index (a
+ * lookup by timestamp scans the segment it picks), tiered storage, transactions (LSO, aborted-transaction index, control
  * batches: `appendAsLeader` writes neither transactional nor control batches yet), and the delayed
  * asynchronous deletion of segment files (they are deleted at once).
  */
@@ -54,7 +54,7 @@ import {
   lastOffset,
   nextOffset,
 } from './recordBatch.js';
-import { LogSegment, parseSegmentBaseOffset, segmentFileName } from './segment.js';
+import { LogSegment, parseSegmentBaseOffset, segmentFileName, type TimestampAndOffset } from './segment.js';
 
 /** The idempotent producer fields of a produce request's batch. */
 export interface ProducerAppendInfo {
@@ -317,6 +317,25 @@ export class UnifiedLog {
       if (read.stop === 'limit') break;
     }
     return { batches };
+  }
+
+  // ---- Lookups by timestamp (ListOffsets) ----
+
+  /**
+   * Kafka's fetchOffsetByTimestamp for a time: in the first segment whose largest timestamp reaches
+   * `targetTimestampMs`, the first record at or after the log start whose timestamp does. Null when
+   * no segment reaches it (every record is older), as in Kafka.
+   */
+  offsetForTimestamp(targetTimestampMs: number): TimestampAndOffset | null {
+    const segment = this.segments.find((candidate) => candidate.largestTimestampMs >= targetTimestampMs);
+    return segment?.findOffsetByTimestamp(targetTimestampMs, this.logStartOffset) ?? null;
+  }
+
+  /** The first record with the largest timestamp in the log (MAX_TIMESTAMP, KIP-734), or null for an empty log. */
+  offsetOfMaxTimestamp(): TimestampAndOffset | null {
+    let latest: LogSegment | undefined;
+    for (const segment of this.segments) if (latest === undefined || segment.maxTimestampSoFarMs > latest.maxTimestampSoFarMs) latest = segment;
+    return latest?.findMaxTimestamp() ?? null;
   }
 
   // ---- Truncation ----

@@ -11,8 +11,10 @@ import type { NodeId } from '../host.js';
 import type { RecordBatch } from '../log/recordBatch.js';
 import type { KafkaErrorCode } from './errors.js';
 
-/** A replica id in Fetch: a broker's id, or -1 for a consumer. */
+/** A replica id in Fetch, ListOffsets and OffsetsForLeaderEpoch: a broker's id, or -1 for a consumer. */
 export const CONSUMER_REPLICA_ID = -1;
+/** A replica id for tools that may read any replica, not only the leader (ListOffsets). */
+export const DEBUGGING_REPLICA_ID = -2;
 
 export interface TopicPartition {
   readonly topic: string;
@@ -130,49 +132,71 @@ export interface FetchResponse {
 
 // ---- ListOffsets ----
 
-/** Kafka's special timestamps: -1 latest (the HW for consumers), -2 earliest. */
+/** Kafka's special timestamps: -1 latest (the HW for consumers), -2 earliest, -3 the record with the largest timestamp (KIP-734). */
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
+export const MAX_TIMESTAMP = -3;
+/** No timestamp in an answer (Kafka's RecordBatch.NO_TIMESTAMP / ListOffsetsResponse.UNKNOWN_TIMESTAMP). */
+export const NO_TIMESTAMP = -1;
 
 export interface ListOffsetsRequest {
   readonly api: 'ListOffsets';
   readonly correlationId: number;
-  readonly replicaId: NodeId | typeof CONSUMER_REPLICA_ID;
+  /** CONSUMER_REPLICA_ID for a client; a broker's id for a follower; DEBUGGING_REPLICA_ID to ask any replica. */
+  readonly replicaId: NodeId | typeof CONSUMER_REPLICA_ID | typeof DEBUGGING_REPLICA_ID;
+  /** 0: read_uncommitted (up to the high watermark); 1: read_committed (up to the last stable offset). Clients only. */
   readonly isolationLevel: 0 | 1;
   readonly topics: ReadonlyArray<{
     readonly name: string;
+    /** currentLeaderEpoch -1 skips the epoch check (KIP-320); timestamp is a time in ms or one of the special values above. */
     readonly partitions: ReadonlyArray<{ readonly partitionIndex: number; readonly currentLeaderEpoch: number; readonly timestamp: number }>;
   }>;
+}
+
+export interface ListOffsetsResponsePartition {
+  readonly partitionIndex: number;
+  readonly errorCode: KafkaErrorCode;
+  /** The found record's timestamp, or NO_TIMESTAMP (earliest, latest, or nothing found). */
+  readonly timestamp: number;
+  /** The found offset, or -1 when no record matches. */
+  readonly offset: number;
+  /** The leader epoch of the found offset (KIP-320, KAFKA-7568), or -1. */
+  readonly leaderEpoch: number;
 }
 
 export interface ListOffsetsResponse {
   readonly api: 'ListOffsetsResponse';
   readonly correlationId: number;
-  readonly topics: ReadonlyArray<{
-    readonly name: string;
-    readonly partitions: ReadonlyArray<{ readonly partitionIndex: number; readonly errorCode: KafkaErrorCode; readonly offset: number; readonly leaderEpoch: number }>;
-  }>;
+  readonly topics: ReadonlyArray<{ readonly name: string; readonly partitions: readonly ListOffsetsResponsePartition[] }>;
 }
 
-// ---- OffsetsForLeaderEpoch (KIP-101, KIP-279) ----
+// ---- OffsetsForLeaderEpoch (KIP-101, KIP-279, KIP-320) ----
 
 export interface OffsetsForLeaderEpochRequest {
   readonly api: 'OffsetsForLeaderEpoch';
   readonly correlationId: number;
-  readonly replicaId: NodeId;
+  /** A follower's broker id, or CONSUMER_REPLICA_ID for a consumer validating its position (KIP-320). */
+  readonly replicaId: NodeId | typeof CONSUMER_REPLICA_ID;
   readonly topics: ReadonlyArray<{
     readonly topic: string;
+    /** currentLeaderEpoch -1 skips the epoch check (KIP-320); leaderEpoch is the epoch whose end is asked for. */
     readonly partitions: ReadonlyArray<{ readonly partition: number; readonly currentLeaderEpoch: number; readonly leaderEpoch: number }>;
   }>;
+}
+
+export interface OffsetsForLeaderEpochResponsePartition {
+  readonly errorCode: KafkaErrorCode;
+  readonly partition: number;
+  /** The largest epoch ≤ the one asked for that the leader knows, or -1 (KIP-279). */
+  readonly leaderEpoch: number;
+  /** Where that epoch ends (the next epoch's start, or the log end), or -1. */
+  readonly endOffset: number;
 }
 
 export interface OffsetsForLeaderEpochResponse {
   readonly api: 'OffsetsForLeaderEpochResponse';
   readonly correlationId: number;
-  readonly topics: ReadonlyArray<{
-    readonly topic: string;
-    readonly partitions: ReadonlyArray<{ readonly partition: number; readonly errorCode: KafkaErrorCode; readonly leaderEpoch: number; readonly endOffset: number }>;
-  }>;
+  readonly topics: ReadonlyArray<{ readonly topic: string; readonly partitions: readonly OffsetsForLeaderEpochResponsePartition[] }>;
 }
 
 // ---- InitProducerId (idempotence, KIP-98) ----

@@ -1,10 +1,10 @@
 /**
  * A broker's parts wired as BrokerNode wires them, for tests that drive the metadata publisher and
- * the replica manager directly: the host delivers nothing (sends and timers are dropped, the clock
- * stands at 0), the disk is the simulator's own (sim/disk.ts), and the test decides when the broker
- * has caught up.
+ * the replica manager directly: the host delivers nothing (sends are recorded, timers dropped, the
+ * clock stands at 0), the disk is the simulator's own (sim/disk.ts), and the test decides when the
+ * broker has caught up.
  */
-import type { Host, NodeId, TimerId } from '../../src/host.js';
+import type { Host, NodeId, TimerId, TraceEvent, TrafficClass } from '../../src/host.js';
 import { AlterPartitionManager } from '../../src/broker/alterPartitionManager.js';
 import { BrokerMetadataPublisher } from '../../src/broker/brokerMetadataPublisher.js';
 import { type BrokerConfig, DEFAULT_BROKER_CONFIG, defaultLogConfig } from '../../src/broker/config.js';
@@ -17,19 +17,26 @@ import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicIma
 import { DEFAULT_DISK_CONFIG, SimDisk } from '../../sim/disk.js';
 import { SeededRandom } from '../../sim/random.js';
 
-function silentHost(nodeId: NodeId): Host<unknown> {
+/** A message the broker sent, as the test host recorded it. */
+export interface SentMessage {
+  readonly to: NodeId;
+  readonly message: unknown;
+  readonly trafficClass: TrafficClass;
+}
+
+function silentHost(nodeId: NodeId, sent: SentMessage[], traces: TraceEvent[]): Host<unknown> {
   let nextTimerId = 1;
   return {
     nodeId,
     incarnation: 1,
     nowMs: () => 0,
-    send: () => {},
+    send: (to, message, trafficClass) => sent.push({ to, message, trafficClass }),
     disconnect: () => {},
     setTimer: (): TimerId => nextTimerId++,
     cancelTimer: () => {},
     disk: new SimDisk(nodeId, DEFAULT_DISK_CONFIG, new SeededRandom('disk', nodeId), () => 0, () => {}),
     random: new SeededRandom('node', nodeId),
-    trace: () => {},
+    trace: (event) => traces.push(event),
     halt: (reason) => {
       throw new Error(`halt: ${reason}`);
     },
@@ -38,7 +45,9 @@ function silentHost(nodeId: NodeId): Host<unknown> {
 
 export function brokerParts(nodeId: NodeId, config: Partial<BrokerConfig> = {}) {
   const brokerConfig = { ...DEFAULT_BROKER_CONFIG, ...config };
-  const host = silentHost(nodeId);
+  const sent: SentMessage[] = [];
+  const traces: TraceEvent[] = [];
+  const host = silentHost(nodeId, sent, traces);
   const timers = new Timers(host);
   const metadataCache = new KRaftMetadataCache();
   const context = { nextCorrelationId: () => 1, brokerEpoch: () => 5 };
@@ -47,7 +56,7 @@ export function brokerParts(nodeId: NodeId, config: Partial<BrokerConfig> = {}) 
   const replicaManager = new ReplicaManager(host, timers, brokerConfig, metadataCache, logManager, alterPartitionManager, context);
   const caughtUp = { value: false };
   const publisher = new BrokerMetadataPublisher(metadataCache, replicaManager, { isCaughtUp: () => caughtUp.value });
-  return { publisher, replicaManager, logManager, caughtUp };
+  return { publisher, replicaManager, logManager, caughtUp, sent, traces };
 }
 
 /** A partition on b1, b2, b3 led by `leader` at `leaderEpoch`, with ISR `isr`. */

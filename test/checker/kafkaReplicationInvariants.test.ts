@@ -72,6 +72,54 @@ describe('ClientHighWatermarkMonotonic', () => {
   });
 });
 
+describe('ListedOffsetMonotonic (KIP-207)', () => {
+  const listed = (leaderEpoch: number, offset: number, fields: Record<string, unknown> = {}): TraceEvent => ({
+    type: 'partition.list-offsets',
+    ...p,
+    role: 'leader',
+    leaderEpoch,
+    timestampKind: 'latest',
+    isolationLevel: 0,
+    offset,
+    errorCode: 'NONE',
+    ...fields,
+  });
+
+  test('a new leader lists a latest offset below what its predecessor listed (ListOffsets served before its high watermark reached its epoch)', () => {
+    expect(names(feed(checker(), [['b1', listed(0, 5)], ['b2', listed(1, 5)], ['b2', listed(1, 7)]]))).toEqual([]);
+    expect(names(feed(checker(), [['b1', listed(0, 5)], ['b2', listed(1, 3)]]))).toEqual(['ListedOffsetMonotonic/client-offset-regressed']);
+    expect(names(feed(checker(), [['b1', listed(0, 5)], ['b1', listed(0, 4)]]))).toEqual(['ListedOffsetMonotonic/client-offset-regressed']);
+  });
+
+  test('epochs order the answers: a deposed leader answering late, in its own epoch, is judged against that epoch', () => {
+    expect(names(feed(checker(), [['b2', listed(1, 7)], ['b1', listed(0, 5)]]))).toEqual([]);
+  });
+
+  test('only a client\'s answer for the latest offset is judged: not OFFSET_NOT_AVAILABLE, not a replica\'s, not the earliest', () => {
+    const others: Step[] = [
+      ['b2', listed(1, -1, { errorCode: 'OFFSET_NOT_AVAILABLE' })],
+      ['b2', listed(1, 2, { isolationLevel: null })],
+      ['b2', listed(1, 0, { timestampKind: 'earliest' })],
+    ];
+    expect(names(feed(checker(), [['b1', listed(0, 5)], ...others]))).toEqual([]);
+  });
+
+  test('after a committed record was lost (and the loss allowed), what was listed above it no longer stands', () => {
+    // Unclean election: b2 leads epoch 1 without offset 1, committed in epoch 0.
+    const steps: Step[] = [
+      ['b1', leader(0)],
+      ['b1', append(0, ['a', 'b'])],
+      ['b2', append(0, ['a'], 'follower')],
+      ['b1', hw(2)],
+      ['b1', listed(0, 2)],
+      ['b2', leader(1, [], 1)],
+      ['b2', listed(1, 1)],
+    ];
+    expect(names(feed(checker({ uncleanLeaderElection: true }), steps))).toEqual([]);
+    expect(names(feed(checker(), steps))).toEqual(['LeaderHoldsCommitted/committed-data-lost']);
+  });
+});
+
 describe('EpochCacheRises', () => {
   test('an epoch cache whose start offsets do not rise with the epoch', () => {
     expect(names(feed(checker(), [['b1', epochs([[0, 0], [2, 5], [3, 9]])]]))).toEqual([]);

@@ -13,8 +13,8 @@
  * - LeaderHoldsCommitted: a new leader holds every committed record (committed-data-lost).
  * - ReadBelowHighWatermark: no consumer is handed a record at or above the high watermark.
  * - The replication invariants of invariants.ts: HighWatermarkWithinMaximalIsr,
- *   EpochOffsetNamesOneRecord (KAFKA-10527), ClientHighWatermarkMonotonic, EpochCacheRises,
- *   IsrJoinCaughtUp (KAFKA-7128, KIP-320).
+ *   EpochOffsetNamesOneRecord (KAFKA-10527), ClientHighWatermarkMonotonic, ListedOffsetMonotonic
+ *   (KIP-207), EpochCacheRises, IsrJoinCaughtUp (KAFKA-7128, KIP-320).
  * History checks, at the end, over the producers' history and a full read of every partition:
  * lost-write, inconsistent-offsets, duplicate, nonmonotonic-send, phantom-write; writes whose
  * outcome was unknown and never appear are counted as `unseen`.
@@ -36,8 +36,10 @@ import {
   clientHighWatermarkMonotonic,
   epochCacheRises,
   epochOffsetNamesOneRecord,
+  forgetListedOffsetsFrom,
   highWatermarkWithinMaximalIsr,
   isrJoinCaughtUp,
+  listedOffsetMonotonic,
 } from './invariants.js';
 import { type PartitionModel, type RecordModel, type ReplicaModel, newPartitionModel, newReplicaModel, truncateReplica } from './model.js';
 
@@ -163,6 +165,10 @@ export class KafkaChecker implements SystemChecker {
         return this.onHighWatermark(key, record, String(event['role']), num('highWatermark'));
       case 'partition.read':
         return this.onRead(key, record, num('endOffset'), num('highWatermark'), num('leaderEpoch'));
+      case 'partition.list-offsets':
+        // Only a client's answer for the latest offset is the high watermark handed out (KIP-207).
+        if (event['timestampKind'] !== 'latest' || event['errorCode'] !== 'NONE' || event['isolationLevel'] === null) return;
+        return this.reportFinding(listedOffsetMonotonic(key, this.partition(key), record.node, num('leaderEpoch'), num('offset')), record.atMs);
       case 'partition.epochs':
         return this.reportFinding(epochCacheRises(key, record.node, event['entries'] as Array<[number, number]>), record.atMs);
       case 'metadata.partition':
@@ -253,6 +259,7 @@ export class KafkaChecker implements SystemChecker {
       // Measure from here on against what this leader holds.
       for (const offset of missing) partition.committed.delete(offset);
       partition.committedEnd = Math.min(partition.committedEnd, missing[0]!);
+      forgetListedOffsetsFrom(partition, missing[0]!);
     }
   }
 

@@ -12,6 +12,8 @@
  *   holds it (KAFKA-10527): only one leader writes an epoch, and it never writes an offset twice.
  * - ClientHighWatermarkMonotonic: within one leader epoch, the high watermark handed to clients
  *   never goes back.
+ * - ListedOffsetMonotonic: the latest offset ListOffsets lists to clients never goes back, across
+ *   leader epochs too (KIP-207).
  * - EpochCacheRises: a replica's leader-epoch cache lists epochs whose start offsets rise strictly
  *   with the epoch (KIP-101's LeaderEpochFileCache invariant).
  * - IsrJoinCaughtUp: a replica joins the ISR only once it reached the leader's high watermark and
@@ -77,8 +79,7 @@ export function epochOffsetNamesOneRecord(key: string, partition: PartitionModel
  * followers fetch in the new epoch. A Fetch served in that window hands out a lower high watermark
  * (consumers only use it for lag). ListOffsets hides the window instead (it answers
  * OFFSET_NOT_AVAILABLE until the high watermark reaches the epoch's start offset, KIP-207), so the
- * latest offset it lists never goes back — unless a committed record was lost, which the loss rules
- * judge where it happens.
+ * latest offset it lists never goes back: ListedOffsetMonotonic holds it to that across epochs.
  */
 export function clientHighWatermarkMonotonic(key: string, partition: PartitionModel, broker: NodeId, leaderEpoch: number, highWatermark: number): InvariantFinding | null {
   const highest = partition.clientHighWatermarks.get(leaderEpoch) ?? -1;
@@ -90,6 +91,35 @@ export function clientHighWatermarkMonotonic(key: string, partition: PartitionMo
     message: `${broker} handed a client ${key}'s high watermark ${highWatermark} in leader epoch ${leaderEpoch}, after ${highest} in the same epoch`,
     details: { partition: key, broker, leaderEpoch, highWatermark, earlier: highest },
   };
+}
+
+/**
+ * At a ListOffsets answer to a client for the latest offset: it is not below any latest offset
+ * listed in the same or an earlier leader epoch. Epochs order the answers, not time: a deposed
+ * leader that does not know it yet may answer after its successor, but its high watermark is
+ * below the successor's epoch start offset (its followers stopped fetching from it), and the
+ * successor lists nothing until its own high watermark reaches that start (KIP-207, KAFKA-2334).
+ * Where a committed record was lost the loss rules judge it; the checker then lowers what was
+ * listed to the loss (`forgetListedOffsetsFrom`).
+ */
+export function listedOffsetMonotonic(key: string, partition: PartitionModel, broker: NodeId, leaderEpoch: number, offset: number): InvariantFinding | null {
+  let earlier: { readonly leaderEpoch: number; readonly offset: number } | null = null;
+  for (const [epoch, listed] of partition.listedLatestOffsets) {
+    if (epoch <= leaderEpoch && listed > (earlier?.offset ?? -1)) earlier = { leaderEpoch: epoch, offset: listed };
+  }
+  partition.listedLatestOffsets.set(leaderEpoch, Math.max(partition.listedLatestOffsets.get(leaderEpoch) ?? -1, offset));
+  if (earlier === null || offset >= earlier.offset) return null;
+  return {
+    anomaly: 'client-offset-regressed',
+    invariant: 'ListedOffsetMonotonic',
+    message: `${broker} listed ${key}'s latest offset as ${offset} in leader epoch ${leaderEpoch}, after ${earlier.offset} was listed in leader epoch ${earlier.leaderEpoch}`,
+    details: { partition: key, broker, leaderEpoch, offset, earlier: earlier.offset, earlierLeaderEpoch: earlier.leaderEpoch },
+  };
+}
+
+/** A committed record at `offset` was lost (and the loss judged): what was listed no longer stands above it. */
+export function forgetListedOffsetsFrom(partition: PartitionModel, offset: number): void {
+  for (const [epoch, listed] of partition.listedLatestOffsets) partition.listedLatestOffsets.set(epoch, Math.min(listed, offset));
 }
 
 /** At a change of a replica's leader-epoch cache: epochs and start offsets both rise strictly. */

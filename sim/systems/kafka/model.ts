@@ -55,6 +55,8 @@ export interface PartitionModel {
   readonly epochOffsets: Map<string, { value: string | null; replica: NodeId }>;
   /** Leader epoch → the highest high watermark a client was handed in it. */
   readonly clientHighWatermarks: Map<number, number>;
+  /** Leader epoch → the highest latest offset ListOffsets listed to a client in it (KIP-207). */
+  readonly listedLatestOffsets: Map<number, number>;
   leaderEpoch: number;
   partitionEpoch: number;
   /** The metadata log offset of the last change seen: a new controller may trace a change again. */
@@ -75,6 +77,7 @@ export function newPartitionModel(): PartitionModel {
     following: new Map(),
     epochOffsets: new Map(),
     clientHighWatermarks: new Map(),
+    listedLatestOffsets: new Map(),
     leaderEpoch: -1,
     partitionEpoch: -1,
     metadataOffset: -1,
