@@ -16,6 +16,7 @@ import type { PartitionRegistration } from '../../src/metadata/types.js';
 import type { AlterPartitionRequest, AlterPartitionResponse, FetchPartition } from '../../src/protocol/apis.js';
 import type { KafkaErrorCode } from '../../src/protocol/errors.js';
 import { TestDisk } from '../support/testDisk.js';
+import { partitionOn } from './brokerParts.js';
 
 /** b1 leads t-0 with ISR b1,b2; b3 catches up and is proposed. The test plays the controller and the clock. */
 function rig() {
@@ -72,19 +73,8 @@ function rig() {
   return { partition, sent, timers, answer, fire };
 }
 
-const registration = (isr: NodeId[], partitionEpoch: number): PartitionRegistration => ({
-  topic: 't',
-  topicId: 'id-t',
-  partitionId: 0,
-  replicas: ['b1', 'b2', 'b3'],
-  isr,
-  lastKnownElr: [],
-  eligibleLeaderReplicas: [],
-  leader: 'b1',
-  leaderEpoch: 0,
-  partitionEpoch,
-  leaderRecoveryState: 'RECOVERED',
-});
+/** t-0 led by b1 in leader epoch 0, as the metadata log carries it at `partitionEpoch`. */
+const registration = (isr: NodeId[], partitionEpoch: number): PartitionRegistration => partitionOn('t', 0, 'b1', 0, { isr, partitionEpoch });
 
 const fetchAt = (fetchOffset: number): FetchPartition => ({ partition: 0, currentLeaderEpoch: 0, fetchOffset, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20 });
 
