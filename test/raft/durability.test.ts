@@ -1,12 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import type { NodeId } from '../../src/host.js';
+import { FileQuorumStateStore } from '../../src/log/fileQuorumStateStore.js';
+import { KafkaMetadataLog } from '../../src/log/kafkaMetadataLog.js';
 import { DEFAULT_RAFT_CONFIG } from '../../src/raft/config.js';
-import { FsyncTracker } from '../../src/raft/fsyncTracker.js';
 import { RAFT_LOG_DIR } from '../../src/raft/kafkaRaftClient.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
 import { createQuorumNode } from '../../sim/systems/raft/quorumNode.js';
-import { QUORUM_STATE_FILE, decodeElectionState } from '../../src/raft/quorumStateStore.js';
-import { RaftLog } from '../../src/raft/raftLog.js';
 import { Harness, MemoryDisk, mulberry32 } from './harness.js';
 
 /**
@@ -15,15 +14,19 @@ import { Harness, MemoryDisk, mulberry32 } from './harness.js';
  */
 const voters: NodeId[] = ['c1', 'c2', 'c3'];
 
-function durableLogEnd(h: Harness<RaftMessage>, nodeId: NodeId): number {
+/** A copy of what a power loss would leave on the node's disk. */
+function durableCopy(h: Harness<RaftMessage>, nodeId: NodeId): MemoryDisk {
   const disk = new MemoryDisk(() => {});
   disk.files = new Map(h.disk(nodeId).durable);
-  return RaftLog.recover(disk, new FsyncTracker(disk), RAFT_LOG_DIR, DEFAULT_RAFT_CONFIG.segmentBytes).log.logEndOffset;
+  return disk;
+}
+
+function durableLogEnd(h: Harness<RaftMessage>, nodeId: NodeId): number {
+  return KafkaMetadataLog.load(durableCopy(h, nodeId), RAFT_LOG_DIR, DEFAULT_RAFT_CONFIG.segmentBytes, () => 0).logEndOffset;
 }
 
 function durableElection(h: Harness<RaftMessage>, nodeId: NodeId) {
-  const bytes = h.disk(nodeId).durable.get(`${RAFT_LOG_DIR}/${QUORUM_STATE_FILE}`);
-  return bytes === undefined ? null : decodeElectionState(bytes);
+  return new FileQuorumStateStore(durableCopy(h, nodeId), RAFT_LOG_DIR).readElectionState();
 }
 
 function runChecked(seed: number): { checks: Record<string, number> } {

@@ -138,12 +138,14 @@ export class Harness<M> {
   ) {
     for (const nodeId of nodeIds) {
       const slot: Slot<M> = { node: null, incarnation: 0, timers: new Map(), disk: undefined as unknown as MemoryDisk };
-      (slot as { disk: MemoryDisk }).disk = new MemoryDisk((completion, apply) =>
+      (slot as { disk: MemoryDisk }).disk = new MemoryDisk((completion, apply) => {
+        // The completion belongs to the incarnation that issued the fsync, as in sim/world.ts.
+        const incarnation = slot.incarnation;
         this.schedule(this.fsyncLatencyMs, () => {
           apply();
-          this.runOn(nodeId, slot.incarnation, (node) => node.onDiskComplete(completion));
-        }),
-      );
+          this.runOn(nodeId, incarnation, (node) => node.onDiskComplete(completion));
+        });
+      });
       this.slots.set(nodeId, slot);
     }
   }
