@@ -22,6 +22,7 @@
 import type { SnapshotId } from '../raft/messages.js';
 import { type SnapshotFooterRecord, type SnapshotHeaderRecord, controlRecord, controlRecordType } from './controlRecord.js';
 import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, type RecordBatch, type SimpleRecord, decodeBatches, encodeBatch } from './recordBatch.js';
+import { concatBytes } from '../util/bytes.js';
 
 const SUFFIX = '.checkpoint';
 const PART_SUFFIX = '.checkpoint.part';
@@ -54,14 +55,8 @@ export function encodeSnapshot(id: SnapshotId, payload: string, timestampMs: num
     snapshotBatch(0, id.epoch, controlRecord('SNAPSHOT_HEADER', header, timestampMs), true),
     snapshotBatch(1, id.epoch, { key: null, value: payload, timestampMs }, false),
     snapshotBatch(2, id.epoch, controlRecord('SNAPSHOT_FOOTER', footer, timestampMs), true),
-  ].map(encodeBatch);
-  const bytes = new Uint8Array(batches.reduce((total, batch) => total + batch.length, 0));
-  let position = 0;
-  for (const batch of batches) {
-    bytes.set(batch, position);
-    position += batch.length;
-  }
-  return bytes;
+  ];
+  return concatBytes(batches.map(encodeBatch));
 }
 
 /** The payload of a snapshot file, or null when it is torn, corrupt, or not a snapshot of epoch `id.epoch`. */
