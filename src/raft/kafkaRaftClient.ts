@@ -753,12 +753,16 @@ export class KafkaRaftClient {
   // ---------------------------------------------------------------------------------------------
   // Replication, leader side.
 
+  /**
+   * Kafka's handleFetchRequest (KIP-595), in its order: a malformed request first
+   * (INVALID_REQUEST), then whether this replica leads the epoch the fetcher names
+   * (validateLeaderOnlyRequest), then the fetch offset and last fetched epoch against the log
+   * (tryCompleteFetch).
+   */
   private handleFetchRequest(from: NodeId, request: FetchRequest): void {
+    if (!isWellFormedFetch(from, request)) return this.sendFetchResponse(from, request, { errorCode: 'INVALID_REQUEST' });
     const error = this.validateLeaderOnlyRequest(request.currentLeaderEpoch);
     if (error !== null) return this.sendFetchResponse(from, request, { errorCode: error });
-    if (request.fetchOffset < 0 || request.lastFetchedEpoch < 0 || from !== request.replicaId) {
-      return this.sendFetchResponse(from, request, { errorCode: 'INVALID_REQUEST' });
-    }
     this.recordFetchForCheckQuorum(from);
     this.tryCompleteFetch(from, request, true);
   }
@@ -1221,6 +1225,17 @@ export class KafkaRaftClient {
       this.host.halt(`metadata log directory failed: ${error.message}`);
     }
   }
+}
+
+/**
+ * The checks Kafka's handleFetchRequest makes before any other (INVALID_REQUEST otherwise): no
+ * negative max wait, fetch offset or last fetched epoch, and no last fetched epoch above the epoch
+ * the fetcher says is current — its log cannot hold an epoch later than the one it follows. ksim's
+ * request also names its sender, which must be the one who sent it.
+ */
+function isWellFormedFetch(from: NodeId, request: FetchRequest): boolean {
+  if (request.maxWaitMs < 0 || request.fetchOffset < 0 || request.lastFetchedEpoch < 0) return false;
+  return request.lastFetchedEpoch <= request.currentLeaderEpoch && from === request.replicaId;
 }
 
 /** An owner's payload as a record value: ksim's record values are text. */

@@ -25,6 +25,9 @@
  *   isolate <node> / heal      drops every message to or from the node (in flight too) / stops
  *   crash <node> / restart <node>   a process crash (the page cache survives) and a restart
  *   status                     each node's role, epoch, high watermark, snapshot and log
+ *   fetch <from>-><to> epoch=E offset=O last-fetched-epoch=L [max-wait=W] [replica=R]
+ *                              a hand-made Fetch (replicaId R, default <from>) delivered at once;
+ *                              <from> is no replica, so the answer is shown and not delivered
  *
  * Run with UPDATE_TRANSCRIPTS=1 to rewrite the expected output from what the code does now (then
  * read the diff: it is the behaviour change).
@@ -40,7 +43,7 @@ import { parseSegmentBaseOffset } from '../../src/log/segment.js';
 import { parseSnapshotFileName } from '../../src/log/snapshotFile.js';
 import { DEFAULT_RAFT_CONFIG, type RaftConfig } from '../../src/raft/config.js';
 import { KafkaRaftClient, RAFT_LOG_DIR } from '../../src/raft/kafkaRaftClient.js';
-import { type RaftMessage, assertNever } from '../../src/raft/messages.js';
+import { type FetchRequest, type RaftMessage, assertNever } from '../../src/raft/messages.js';
 import { DEFAULT_DISK_CONFIG, type PendingFsync, SimDisk } from '../../sim/disk.js';
 import { SeededRandom } from '../../sim/random.js';
 
@@ -127,6 +130,9 @@ class TranscriptCluster {
         break;
       case 'status':
         for (const replica of this.replicas.values()) this.print(this.status(replica));
+        break;
+      case 'fetch':
+        this.fetch(args[0]!, args.slice(1));
         break;
       default:
         throw new Error(`unknown command: ${command}`);
@@ -229,6 +235,34 @@ class TranscriptCluster {
     const result = this.client(id).propose(values.map((value) => encoder.encode(value)));
     this.flushAppends();
     if ('error' in result) this.print(`${id} propose: ${result.error}`);
+  }
+
+  /**
+   * A Fetch no well-behaved follower would send, from a sender outside the cluster, handed to the
+   * receiver at once; its answer is printed and taken off the network.
+   */
+  private fetch(link: string, args: string[]): void {
+    const [from, to] = link.split('->') as [NodeId, NodeId];
+    if (this.replicas.has(from)) throw new Error(`fetch: ${from} must not be a replica, so that its answer can be dropped`);
+    const options = new Map(args.map((arg) => arg.split('=') as [string, string]));
+    const num = (name: string, fallback?: number): number => {
+      const value = options.has(name) ? Number(options.get(name)) : fallback;
+      if (value === undefined || !Number.isInteger(value)) throw new Error(`fetch: ${name}= must be an integer`);
+      return value;
+    };
+    const request: FetchRequest = {
+      api: 'Fetch',
+      correlationId: 1_000_000,
+      replicaId: options.get('replica') ?? from,
+      maxWaitMs: num('max-wait', 0),
+      currentLeaderEpoch: num('epoch'),
+      fetchOffset: num('offset'),
+      lastFetchedEpoch: num('last-fetched-epoch'),
+    };
+    this.print(`deliver ${from}->${to} ${describeMessage(request)} maxWait=${request.maxWaitMs} replica=${request.replicaId}`);
+    const client = this.client(to);
+    this.nested(() => client.handleMessage(from, request));
+    this.network = this.network.filter((m) => m.to !== from);
   }
 
   /** Delivers what is in flight now (not what the deliveries send); returns how many. */
