@@ -1,7 +1,9 @@
 /**
  * The Kafka checker. It sees brokers, controllers and clients only through their trace events and
  * keeps a model of every replica's log from them (`partition.append`, `partition.truncate`,
- * `partition.recovered`), so it can judge what no single node can see.
+ * `partition.recovered`), so it can judge what no single node can see. The model (partitionModel.ts)
+ * keeps each replica's disagreements with the committed records up to date as events arrive, so
+ * every check costs the same in the first minute of a run as in its hundredth.
  *
  * Invariants, checked as the events arrive:
  * - SingleLeaderPerEpoch: at most one broker leads a partition in one leader epoch.
@@ -25,26 +27,7 @@ import type { Violation } from '../../checker/types.js';
 import type { TraceRecord, World } from '../../world.js';
 import type { SystemChecker } from '../system.js';
 import { type ContractInputs, type KafkaAnomaly, allowedReason } from './contract.js';
-
-interface ReplicaModel {
-  incarnation: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  /** Offset → record value. */
-  readonly entries: Map<number, string | null>;
-  highWatermark: number;
-}
-
-interface PartitionModel {
-  readonly replicas: Map<NodeId, ReplicaModel>;
-  readonly committed: Map<number, string | null>;
-  committedEnd: number;
-  readonly leaders: Map<number, NodeId>;
-  leaderEpoch: number;
-  partitionEpoch: number;
-  /** The metadata log offset of the last change seen: a new controller may trace a change again. */
-  metadataOffset: number;
-}
+import { PartitionModel, type ReplicaModel } from './partitionModel.js';
 
 export interface FinalRead {
   readonly topic: string;
@@ -100,22 +83,23 @@ export class KafkaChecker implements SystemChecker {
     switch (event.type) {
       case 'partition.recovered': {
         const replica = this.replica(key, record);
-        replica.logStartOffset = num('logStartOffset');
-        this.truncateModel(replica, num('logEndOffset'));
+        const partition = this.partition(key);
+        partition.advanceLogStart(replica, num('logStartOffset'));
+        partition.truncate(replica, num('logEndOffset'));
         replica.logEndOffset = num('logEndOffset');
-        for (const offset of [...replica.entries.keys()]) if (offset < replica.logStartOffset) replica.entries.delete(offset);
         return;
       }
       case 'partition.append': {
         const replica = this.replica(key, record);
+        const partition = this.partition(key);
         const values = event['values'] as ReadonlyArray<string | null>;
         const base = num('baseOffset');
-        values.forEach((value, i) => replica.entries.set(base + i, value));
+        values.forEach((value, i) => partition.setEntry(replica, base + i, value));
         replica.logEndOffset = Math.max(replica.logEndOffset, num('lastOffset') + 1);
         return;
       }
       case 'partition.truncate':
-        return this.truncateModel(this.replica(key, record), num('offset'));
+        return this.partition(key).truncate(this.replica(key, record), num('offset'));
       case 'partition.leader':
         return this.onLeader(key, record, num('leaderEpoch'));
       case 'partition.hw':
@@ -149,7 +133,7 @@ export class KafkaChecker implements SystemChecker {
   private partition(key: string): PartitionModel {
     let model = this.partitions.get(key);
     if (model === undefined) {
-      model = { replicas: new Map(), committed: new Map(), committedEnd: 0, leaders: new Map(), leaderEpoch: -1, partitionEpoch: -1, metadataOffset: -1 };
+      model = new PartitionModel();
       this.partitions.set(key, model);
     }
     return model;
@@ -158,21 +142,13 @@ export class KafkaChecker implements SystemChecker {
   private replica(key: string, record: TraceRecord): ReplicaModel {
     const partition = this.partition(key);
     let replica = partition.replicas.get(record.node);
-    if (replica === undefined) {
-      replica = { incarnation: record.incarnation, logStartOffset: 0, logEndOffset: 0, entries: new Map(), highWatermark: 0 };
-      partition.replicas.set(record.node, replica);
-    }
+    if (replica === undefined) replica = partition.addReplica(record.node, record.incarnation);
     if (replica.incarnation !== record.incarnation) {
       // A restart: the high watermark is held in memory (its checkpoint is left out), the log is not.
       replica.incarnation = record.incarnation;
       replica.highWatermark = 0;
     }
     return replica;
-  }
-
-  private truncateModel(replica: ReplicaModel, offset: number): void {
-    for (const o of [...replica.entries.keys()]) if (o >= offset) replica.entries.delete(o);
-    replica.logEndOffset = Math.min(replica.logEndOffset, offset);
   }
 
   private onLeader(key: string, record: TraceRecord, leaderEpoch: number): void {
@@ -183,10 +159,7 @@ export class KafkaChecker implements SystemChecker {
     }
     partition.leaders.set(leaderEpoch, record.node);
     const replica = this.replica(key, record);
-    const missing = [...partition.committed.entries()]
-      .filter(([offset, value]) => offset >= replica.logStartOffset && (!replica.entries.has(offset) || replica.entries.get(offset) !== value))
-      .map(([offset]) => offset)
-      .sort((a, b) => a - b);
+    const missing = partition.missingOn(replica);
     if (missing.length > 0) {
       this.report('committed-data-lost', 'LeaderHoldsCommitted', record.atMs, `${record.node} leads ${key} in epoch ${leaderEpoch} without committed offsets ${describeOffsets(missing)}`, {
         partition: key,
@@ -194,7 +167,7 @@ export class KafkaChecker implements SystemChecker {
         missing: missing.length,
       });
       // Measure from here on against what this leader holds.
-      for (const offset of missing) partition.committed.delete(offset);
+      for (const offset of missing) partition.deleteCommitted(offset);
       partition.committedEnd = Math.min(partition.committedEnd, missing[0]!);
     }
   }
@@ -203,18 +176,20 @@ export class KafkaChecker implements SystemChecker {
     const partition = this.partition(key);
     const replica = this.replica(key, record);
     const from = Math.max(replica.logStartOffset, role === 'leader' ? partition.committedEnd : replica.highWatermark);
-    for (let offset = from; offset < highWatermark; offset++) {
+    // A follower only compares what it holds with what was committed; a leader also commits what it holds.
+    const offsets = role === 'leader' ? range(from, highWatermark) : partition.conflictsIn(replica, from, highWatermark);
+    for (const offset of offsets) {
       if (!replica.entries.has(offset)) continue;
       const value = replica.entries.get(offset)!;
-      const committed = partition.committed.get(offset);
-      if (committed === undefined && role === 'leader') partition.committed.set(offset, value);
+      const committed = partition.committedAt(offset);
+      if (committed === undefined && role === 'leader') partition.setCommitted(offset, value);
       else if (committed !== undefined && committed !== value) {
         this.report('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, `${record.node} (${role}) holds ${JSON.stringify(value)} at committed offset ${offset} of ${key}, committed as ${JSON.stringify(committed)}`, {
           partition: key,
           broker: record.node,
           offset,
         });
-        partition.committed.set(offset, value);
+        partition.setCommitted(offset, value);
       }
     }
     replica.highWatermark = Math.max(replica.highWatermark, highWatermark);
@@ -396,6 +371,12 @@ const FIRST_BATCHES_REASON =
 
 function producerPartitionKey(op: Operation, partition: string): string {
   return `${op.client}/${Math.floor(op.requestId / 1_000_000)}|${partition}`;
+}
+
+function range(from: number, to: number): number[] {
+  const offsets: number[] = [];
+  for (let offset = from; offset < to; offset++) offsets.push(offset);
+  return offsets;
 }
 
 function describeOffsets(offsets: readonly number[]): string {
