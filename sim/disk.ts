@@ -22,7 +22,9 @@
  * only push onto the list and a truncate builds a new list, so a snapshot of a file is just (list,
  * count, size): O(1) per fsync, however long the file. A read finds its first chunk by binary
  * search over the end offsets, so it costs O(log chunks + bytes read), not O(chunks): a file that
- * grows for a simulated hour reads as fast as a new one.
+ * grows for a simulated hour reads as fast as a new one. Chunks are never changed once pushed (a
+ * bit flip replaces its chunk with a flipped copy), so a read within one chunk hands out a view of
+ * it instead of a copy: what `read` returns is the caller's to read, never to write.
  * Invariants: for every list, ends[i] === sum of the lengths of chunks[0, i]; for every view,
  * size === ends[count - 1] (or 0 when count is 0).
  */
@@ -357,11 +359,20 @@ export class SimDisk implements Disk {
   }
 }
 
-/** The bytes [start, end) of a view, copied: O(log chunks + bytes read). */
+/**
+ * The bytes [start, end) of a view: O(log chunks + bytes read). A range inside one chunk — a whole
+ * record batch, the common read — is returned as a view of that chunk without copying; chunks are
+ * never changed once written (a bit flip replaces its chunk), so the view keeps what was read.
+ */
 function copyRange(view: ChunkView, start: number, end: number): Uint8Array {
-  const out = new Uint8Array(end - start);
   const list = view.list;
-  for (let i = chunkIndexAt(list, view.count, start); i < view.count; i++) {
+  const first = chunkIndexAt(list, view.count, start);
+  if (first < view.count && end <= list.ends[first]!) {
+    const chunkStart = chunkStartOf(list, first);
+    return list.chunks[first]!.subarray(start - chunkStart, end - chunkStart);
+  }
+  const out = new Uint8Array(end - start);
+  for (let i = first; i < view.count; i++) {
     const chunkStart = chunkStartOf(list, i);
     if (chunkStart >= end) break;
     const chunk = list.chunks[i]!;
