@@ -13,8 +13,12 @@ const TABLE: Uint32Array = (() => {
   return table;
 })();
 
-export function crc32c(data: Uint8Array, start = 0, end = data.length): number {
-  let crc = 0xffffffff;
+/**
+ * The CRC-32C of data[start, end). Pass the CRC of the bytes before them as `previous` to get the
+ * CRC of both together, so a checksum that skips a field needs no copy of the rest.
+ */
+export function crc32c(data: Uint8Array, start = 0, end = data.length, previous = 0): number {
+  let crc = (previous ^ 0xffffffff) >>> 0;
   for (let i = start; i < end; i++) {
     crc = TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   }
