@@ -256,7 +256,7 @@ export class ConsumerGroupManager {
       currentPartitionEpoch: (topicId, partition) => group.currentPartitionEpoch(topicId, partition),
       ownedTopicPartitions: owned,
     });
-    if (isStored && reconciled === member) return member;
+    if (isStored && sameCurrentAssignment(reconciled, member)) return member;
     records.push({ type: 'ConsumerGroupCurrentMemberAssignment', key: { groupId: group.groupId, memberId: member.memberId }, value: currentAssignmentOf(reconciled) });
     if (reconciled.state === 'UNREVOKED_PARTITIONS') this.scheduleRebalanceTimeout(group.groupId, reconciled.memberId, reconciled.memberEpoch, reconciled.rebalanceTimeoutMs);
     else this.context.timer.cancel(rebalanceTimeoutKey(group.groupId, reconciled.memberId));
