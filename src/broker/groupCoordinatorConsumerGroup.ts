@@ -119,6 +119,7 @@ export class ConsumerGroup {
   /** A member's new state: its partition epochs move with it (Kafka's updateMember). */
   updateMember(member: ConsumerGroupMember): void {
     const previous = this.membersById.get(member.memberId);
+    this.throwIfOwnedElsewhere(member, previous);
     if (previous !== undefined) {
       this.removePartitionEpochs(previous.assignedPartitions, previous.memberEpoch);
       this.removePartitionEpochs(previous.partitionsPendingRevocation, previous.memberEpoch);
@@ -126,8 +127,8 @@ export class ConsumerGroup {
     }
     this.membersById.set(member.memberId, member);
     if (member.instanceId !== null) this.staticMembers.set(member.instanceId, member.memberId);
-    this.addPartitionEpochs(member.assignedPartitions, member.memberEpoch, member.memberId);
-    this.addPartitionEpochs(member.partitionsPendingRevocation, member.memberEpoch, member.memberId);
+    this.addPartitionEpochs(member.assignedPartitions, member.memberEpoch);
+    this.addPartitionEpochs(member.partitionsPendingRevocation, member.memberEpoch);
     this.updateState();
   }
 
@@ -157,20 +158,25 @@ export class ConsumerGroup {
     else this.targetAssignments.set(memberId, assignment);
   }
 
-  private addPartitionEpochs(assignment: Assignment, epoch: number, memberId: string): void {
+  /** Revoke before assign: every partition the member would own must be free, or already its own. */
+  private throwIfOwnedElsewhere(member: ConsumerGroupMember, previous: ConsumerGroupMember | undefined): void {
+    const own = new Set(previous === undefined ? [] : [...assignmentEntries(previous.assignedPartitions), ...assignmentEntries(previous.partitionsPendingRevocation)].map(([topicId, partition]) => `${topicId}-${partition}`));
+    for (const [topicId, partition] of [...assignmentEntries(member.assignedPartitions), ...assignmentEntries(member.partitionsPendingRevocation)]) {
+      const owner = this.currentPartitionEpoch(topicId, partition);
+      if (owner !== -1 && !own.has(`${topicId}-${partition}`)) {
+        throw new Error(`group ${this.groupId}: cannot give ${topicId}-${partition} to ${member.memberId} at epoch ${member.memberEpoch}: it is still owned at epoch ${owner}`);
+      }
+    }
+  }
+
+  private addPartitionEpochs(assignment: Assignment, epoch: number): void {
     for (const { topicId, partitions } of assignment) {
       let epochs = this.partitionEpochs.get(topicId);
       if (epochs === undefined) {
         epochs = new Map();
         this.partitionEpochs.set(topicId, epochs);
       }
-      for (const partition of partitions) {
-        const owner = epochs.get(partition);
-        if (owner !== undefined) {
-          throw new Error(`group ${this.groupId}: cannot give ${topicId}-${partition} to ${memberId} at epoch ${epoch}: it is still owned at epoch ${owner}`);
-        }
-        epochs.set(partition, epoch);
-      }
+      for (const partition of partitions) epochs.set(partition, epoch);
     }
   }
 

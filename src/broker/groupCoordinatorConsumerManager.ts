@@ -145,7 +145,7 @@ export class ConsumerGroupManager {
 
     // 2. The target assignment, when the group epoch moved past it.
     let targetAssignmentEpoch = group.assignmentEpoch;
-    let targetAssignment = group.targetAssignment(updatedMember.memberId);
+    let targetAssignment = currentTargetOf(group, updatedMember.memberId, records);
     if (groupEpoch > group.assignmentEpoch) {
       targetAssignment = this.updateTargetAssignment(group, groupEpoch, updatedMember, records);
       targetAssignmentEpoch = groupEpoch;

@@ -102,7 +102,8 @@ export class CoordinatorParts {
     this.publishImage(leader, leaderEpoch, [leader, this.nodeId]);
   }
 
-  private publishImage(leader: NodeId, leaderEpoch: number, isr: NodeId[]): void {
+  /** The metadata log names `leader` for the offsets partition; no time passes (a load is still pending). */
+  publishImage(leader: NodeId, leaderEpoch: number, isr: NodeId[]): void {
     this.leaderEpoch = leaderEpoch;
     this.metadataOffset += 10;
     const data = Array.from({ length: this.dataPartitions }, (_, index) => partitionOn(DATA_TOPIC, index, 'b2', 1));
