@@ -9,8 +9,11 @@
  *   watermark covers the write (DelayedProduce), or its timeout. Internal topics refuse clients
  *   (INVALID_TOPIC_EXCEPTION); a coordinator writes its own with appendRecordsAsCoordinator, the
  *   same acks=all path answered by callback.
- * - Fetch (fetchMessages): followers and consumers read from the leader; a fetch with nothing to
- *   return waits in the purgatory up to its max wait (DelayedFetch).
+ * - Fetch (fetchMessages): followers and consumers read from the leader; a fetch with fewer than
+ *   its minBytes to return waits in the purgatory up to its max wait (DelayedFetch): a consumer's
+ *   fetch.min.bytes and fetch.max.wait.ms. A consumer reads below the high watermark whatever its
+ *   isolation.level: without transactions the last stable offset is the high watermark, so
+ *   read_committed reads the same (transactions will make them differ).
  * - ListOffsets: the log start offset, or the high watermark once it is current (KIP-207).
  * - ISR expiration: every replica.lag.time.max.ms / 2, each led partition drops its lagging
  *   followers (through the AlterPartitionManager).
@@ -22,10 +25,10 @@
  * the fetchers' own (replicaFetcher.ts).
  *
  * Left out: partitions moving off this broker (reassignment), stray replicas, follower fetching
- * for consumers (KIP-392), fetch sessions (KIP-227), and the purgatory's byte accounting (minBytes).
+ * for consumers (KIP-392), fetch sessions (KIP-227), and per-partition maxBytes (the request's maxBytes bounds each partition's read).
  */
 import type { Host, NodeId, TrafficClass } from '../host.js';
-import { NO_PRODUCER_ID, type SimpleRecord } from '../log/recordBatch.js';
+import { batchSizeInBytes, NO_PRODUCER_ID, type SimpleRecord } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
 import {
   CONSUMER_REPLICA_ID,
@@ -291,12 +294,11 @@ export class ReplicaManager {
     if (request.replicaId !== CONSUMER_REPLICA_ID) {
       for (const topic of request.topics) for (const data of topic.partitions) this.wakeProduces(`${topic.topic}-${data.partition}`);
     }
-    const anyData = responses.some((t) => t.partitions.some((p) => p.records.length > 0 || p.errorCode !== 'NONE' || p.divergingEpoch !== null));
-    if (anyData || request.maxWaitMs <= 0) {
+    if (request.maxWaitMs <= 0 || isFetchSatisfied(request, responses)) {
       this.sendFetchResponse(from, request, responses);
       return;
     }
-    // Nothing to return yet: hold the fetch until data arrives or its max wait passes.
+    // Not enough to return yet: hold the fetch until fetch.min.bytes arrive or its max wait passes.
     const id = this.purgatory.newId();
     const keys = request.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}-${p.partition}`));
     const operation: DelayedFetch<FetchRequest> = { kind: 'fetch', id, from, request, partitionKeys: keys, timer: this.scheduleExpiration(id, request.maxWaitMs) };
@@ -331,10 +333,11 @@ export class ReplicaManager {
     this.wakeProduces(key);
     for (const operation of this.purgatory.watching(key)) {
       if (operation.kind !== 'fetch') continue;
-      // A held fetch goes out once there is something to say: data, an error, a divergence — or,
-      // to a follower of this leader, news of the partition (a new high watermark to follow).
+      // A held fetch goes out once there is something to say: fetch.min.bytes of data, an error, a
+      // divergence — or, to a follower of this leader, news of the partition (a new high
+      // watermark to follow).
       const responses = this.readForFetch(operation.request);
-      const ready = responses.some((t) => t.partitions.some((p) => p.records.length > 0 || p.errorCode !== 'NONE' || p.divergingEpoch !== null));
+      const ready = isFetchSatisfied(operation.request, responses);
       const newsForFollower = partition.role === 'leader' && operation.request.replicaId !== CONSUMER_REPLICA_ID;
       if (!ready && !newsForFollower) continue;
       this.purgatory.remove(operation.id);
@@ -402,6 +405,22 @@ export class ReplicaManager {
       })),
     }, 'client');
   }
+}
+
+/**
+ * Kafka's condition for answering a fetch now (ReplicaManager.fetchMessages, DelayedFetch): at
+ * least minBytes of records across its partitions, or an error or a divergence to report. A fetch
+ * asking for 0 bytes is always satisfied.
+ */
+function isFetchSatisfied(request: FetchRequest, responses: FetchResponse['responses']): boolean {
+  let bytes = 0;
+  for (const topic of responses) {
+    for (const partition of topic.partitions) {
+      if (partition.errorCode !== 'NONE' || partition.divergingEpoch !== null) return true;
+      for (const batch of partition.records) bytes += batchSizeInBytes(batch);
+    }
+  }
+  return bytes >= request.minBytes;
 }
 
 /** A delayed write's outcome as a produce response: no error by now means it timed out. */

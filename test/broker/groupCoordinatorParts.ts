@@ -53,6 +53,8 @@ export class CoordinatorParts {
     readonly nodeId: NodeId = 'b1',
     config: Partial<GroupCoordinatorConfig> = {},
     readonly dataPartitions = 4,
+    /** The broker leading every partition of `orders`. */
+    private readonly dataLeader: NodeId = 'b2',
   ) {
     const host: Host<unknown> = {
       nodeId,
@@ -106,7 +108,7 @@ export class CoordinatorParts {
   publishImage(leader: NodeId, leaderEpoch: number, isr: NodeId[]): void {
     this.leaderEpoch = leaderEpoch;
     this.metadataOffset += 10;
-    const data = Array.from({ length: this.dataPartitions }, (_, index) => partitionOn(DATA_TOPIC, index, 'b2', 1));
+    const data = Array.from({ length: this.dataPartitions }, (_, index) => partitionOn(DATA_TOPIC, index, this.dataLeader, 1, { isr: [this.dataLeader] }));
     this.publisher.handleLoadSnapshot(imageSnapshot(this.metadataOffset, { [GROUP_METADATA_TOPIC_NAME]: [partitionOn(GROUP_METADATA_TOPIC_NAME, 0, leader, leaderEpoch, { isr })], [DATA_TOPIC]: data }));
   }
 
