@@ -117,9 +117,9 @@ describe('records', () => {
 });
 
 describe('the group coordinator configuration', () => {
-  test("Kafka 4's defaults", () => {
+  test("Kafka 4's defaults, but for the offsets topic's partition count", () => {
     expect(DEFAULT_GROUP_COORDINATOR_CONFIG).toMatchObject({
-      offsetsTopicNumPartitions: 50,
+      offsetsTopicNumPartitions: 5,
       offsetsTopicReplicationFactor: 3,
       offsetsCommitTimeoutMs: 5_000,
       classicGroupInitialRebalanceDelayMs: 3_000,
