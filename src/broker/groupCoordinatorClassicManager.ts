@@ -108,6 +108,13 @@ export class ClassicGroupManager {
       group.remove(request.memberId);
       respond(errorJoinAnswer(UNKNOWN_MEMBER_ID, 'GROUP_MAX_SIZE_REACHED'));
       result = EMPTY_RESULT;
+    } else if (group.isInState('Dead')) {
+      // The group was just unloaded: the member finds the coordinator again and rejoins there.
+      respond(errorJoinAnswer(request.memberId, 'COORDINATOR_NOT_AVAILABLE'));
+      result = EMPTY_RESULT;
+    } else if (!group.supportsProtocols(request.protocolType, request.protocols)) {
+      respond(errorJoinAnswer(request.memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
+      result = EMPTY_RESULT;
     } else if (isUnknownMember) {
       result = this.joinNewMember(request, group, respond);
     } else {
@@ -148,14 +155,6 @@ export class ClassicGroupManager {
   }
 
   private joinNewMember(request: JoinGroupRequest, group: ClassicGroup, respond: (answer: JoinGroupAnswer) => void): CoordinatorResult<null> {
-    if (group.isInState('Dead')) {
-      respond(errorJoinAnswer(UNKNOWN_MEMBER_ID, 'COORDINATOR_NOT_AVAILABLE'));
-      return EMPTY_RESULT;
-    }
-    if (!group.supportsProtocols(request.protocolType, request.protocols)) {
-      respond(errorJoinAnswer(UNKNOWN_MEMBER_ID, 'INCONSISTENT_GROUP_PROTOCOL'));
-      return EMPTY_RESULT;
-    }
     const newMemberId = `${request.groupInstanceId ?? 'consumer'}-${this.context.randomUuid()}`;
     if (request.groupInstanceId !== null) {
       const existing = group.staticMemberId(request.groupInstanceId);
@@ -172,14 +171,6 @@ export class ClassicGroupManager {
 
   private joinExistingMember(request: JoinGroupRequest, group: ClassicGroup, respond: (answer: JoinGroupAnswer) => void): CoordinatorResult<null> {
     const memberId = request.memberId;
-    if (group.isInState('Dead')) {
-      respond(errorJoinAnswer(memberId, 'COORDINATOR_NOT_AVAILABLE'));
-      return EMPTY_RESULT;
-    }
-    if (!group.supportsProtocols(request.protocolType, request.protocols)) {
-      respond(errorJoinAnswer(memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
-      return EMPTY_RESULT;
-    }
     if (group.isPendingMember(memberId)) {
       if (request.groupInstanceId !== null) throw new Error(`JoinGroup with group.instance.id ${request.groupInstanceId} for pending member ${memberId}`);
       return this.addMemberThenRebalanceOrCompleteJoin(request, group, memberId, respond);

@@ -18,6 +18,8 @@
  * a non-empty group keeps its protocol), group.consumer.regex.refresh.interval.ms (no regular
  * expression subscriptions), and the share-group and streams-group settings.
  */
+import { parseConfigFields } from '../util/configValues.js';
+
 export type GroupProtocol = 'classic' | 'consumer';
 
 /** The server-side assignors of the consumer protocol (KIP-848), by the names clients ask for. */
@@ -91,25 +93,33 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
 
 type IntField = Exclude<keyof GroupCoordinatorConfig, 'rebalanceProtocols' | 'consumerGroupAssignors'>;
 
-/** Each integer config: its Kafka key and the least value its ConfigDef validator accepts. */
-const INT_CONFIGS: ReadonlyArray<readonly [IntField, string, number]> = [
-  ['offsetsTopicNumPartitions', 'offsets.topic.num.partitions', 1],
-  ['offsetsTopicReplicationFactor', 'offsets.topic.replication.factor', 1],
-  ['offsetsTopicSegmentBytes', 'offsets.topic.segment.bytes', 1],
-  ['offsetsCommitTimeoutMs', 'offsets.commit.timeout.ms', 1],
-  ['offsetMetadataMaxBytes', 'offset.metadata.max.bytes', 0],
-  ['classicGroupMinSessionTimeoutMs', 'group.min.session.timeout.ms', 0],
-  ['classicGroupMaxSessionTimeoutMs', 'group.max.session.timeout.ms', 0],
-  ['classicGroupInitialRebalanceDelayMs', 'group.initial.rebalance.delay.ms', 0],
-  ['classicGroupMaxSize', 'group.max.size', 1],
-  ['consumerGroupSessionTimeoutMs', 'group.consumer.session.timeout.ms', 1],
-  ['consumerGroupMinSessionTimeoutMs', 'group.consumer.min.session.timeout.ms', 1],
-  ['consumerGroupMaxSessionTimeoutMs', 'group.consumer.max.session.timeout.ms', 1],
-  ['consumerGroupHeartbeatIntervalMs', 'group.consumer.heartbeat.interval.ms', 1],
-  ['consumerGroupMinHeartbeatIntervalMs', 'group.consumer.min.heartbeat.interval.ms', 1],
-  ['consumerGroupMaxHeartbeatIntervalMs', 'group.consumer.max.heartbeat.interval.ms', 1],
-  ['consumerGroupMaxSize', 'group.consumer.max.size', 1],
-];
+/** Each integer config's Kafka key. */
+const INT_CONFIG_KEYS: Readonly<Record<IntField, string>> = {
+  offsetsTopicNumPartitions: 'offsets.topic.num.partitions',
+  offsetsTopicReplicationFactor: 'offsets.topic.replication.factor',
+  offsetsTopicSegmentBytes: 'offsets.topic.segment.bytes',
+  offsetsCommitTimeoutMs: 'offsets.commit.timeout.ms',
+  offsetMetadataMaxBytes: 'offset.metadata.max.bytes',
+  classicGroupMinSessionTimeoutMs: 'group.min.session.timeout.ms',
+  classicGroupMaxSessionTimeoutMs: 'group.max.session.timeout.ms',
+  classicGroupInitialRebalanceDelayMs: 'group.initial.rebalance.delay.ms',
+  classicGroupMaxSize: 'group.max.size',
+  consumerGroupSessionTimeoutMs: 'group.consumer.session.timeout.ms',
+  consumerGroupMinSessionTimeoutMs: 'group.consumer.min.session.timeout.ms',
+  consumerGroupMaxSessionTimeoutMs: 'group.consumer.max.session.timeout.ms',
+  consumerGroupHeartbeatIntervalMs: 'group.consumer.heartbeat.interval.ms',
+  consumerGroupMinHeartbeatIntervalMs: 'group.consumer.min.heartbeat.interval.ms',
+  consumerGroupMaxHeartbeatIntervalMs: 'group.consumer.max.heartbeat.interval.ms',
+  consumerGroupMaxSize: 'group.consumer.max.size',
+};
+
+/** The least value each ConfigDef validator accepts (atLeast); the rest are atLeast(1). */
+const LEAST_VALUES: Readonly<Record<string, number>> = {
+  'offset.metadata.max.bytes': 0,
+  'group.min.session.timeout.ms': 0,
+  'group.max.session.timeout.ms': 0,
+  'group.initial.rebalance.delay.ms': 0,
+};
 
 const REBALANCE_PROTOCOLS_KEY = 'group.coordinator.rebalance.protocols';
 const ASSIGNORS_KEY = 'group.consumer.assignors';
@@ -121,14 +131,13 @@ const ASSIGNOR_CLASS_NAMES: Readonly<Record<string, ServerAssignorName>> = {
 };
 
 /** Every key this file reads, for a scenario schema to accept. */
-export const GROUP_COORDINATOR_CONFIG_KEYS: readonly string[] = [...INT_CONFIGS.map(([, key]) => key), REBALANCE_PROTOCOLS_KEY, ASSIGNORS_KEY];
+export const GROUP_COORDINATOR_CONFIG_KEYS: readonly string[] = [...Object.values(INT_CONFIG_KEYS), REBALANCE_PROTOCOLS_KEY, ASSIGNORS_KEY];
 
 /** Parses Kafka-named keys over Kafka's defaults; unknown keys are left to the broker's other parts. */
 export function parseGroupCoordinatorConfig(properties: Readonly<Record<string, unknown>>): GroupCoordinatorConfig {
-  const config: { -readonly [K in keyof GroupCoordinatorConfig]: GroupCoordinatorConfig[K] } = { ...DEFAULT_GROUP_COORDINATOR_CONFIG };
-  for (const [field, key, least] of INT_CONFIGS) {
-    if (properties[key] !== undefined) config[field] = parseIntAtLeast(key, properties[key], least);
-  }
+  const { rebalanceProtocols: _protocols, consumerGroupAssignors: _assignors, ...intDefaults } = DEFAULT_GROUP_COORDINATOR_CONFIG;
+  const ints = parseConfigFields(intDefaults, INT_CONFIG_KEYS, properties, (key, value) => parseIntAtLeast(key, value, LEAST_VALUES[key] ?? 1));
+  const config: { -readonly [K in keyof GroupCoordinatorConfig]: GroupCoordinatorConfig[K] } = { ...DEFAULT_GROUP_COORDINATOR_CONFIG, ...(ints as Record<IntField, number>) };
   if (properties[REBALANCE_PROTOCOLS_KEY] !== undefined) config.rebalanceProtocols = parseRebalanceProtocols(properties[REBALANCE_PROTOCOLS_KEY]);
   if (properties[ASSIGNORS_KEY] !== undefined) config.consumerGroupAssignors = parseAssignors(properties[ASSIGNORS_KEY]);
   checkRelations(config);
