@@ -688,7 +688,7 @@ function isProtocolInconsistent(requested: string | null, current: string | null
   return requested !== null && current !== null && requested !== current;
 }
 
-export function heartbeatKey(groupId: string, memberId: string): string {
+function heartbeatKey(groupId: string, memberId: string): string {
   return `heartbeat/${groupId}/${memberId}`;
 }
 

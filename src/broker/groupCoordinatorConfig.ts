@@ -65,10 +65,7 @@ export interface GroupCoordinatorConfig {
 }
 
 /** Java's Integer.MAX_VALUE, Kafka's "no limit" for group sizes. */
-export const INT32_MAX = 2_147_483_647;
-
-/** Kafka's own default for offsets.topic.num.partitions, which ksim lowers (see above). */
-export const KAFKA_DEFAULT_OFFSETS_TOPIC_NUM_PARTITIONS = 50;
+const INT32_MAX = 2_147_483_647;
 
 export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
   offsetsTopicNumPartitions: 5,

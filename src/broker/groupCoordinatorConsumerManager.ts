@@ -532,10 +532,10 @@ function sameCurrentAssignment(a: ConsumerGroupMember, b: ConsumerGroupMember): 
   return JSON.stringify(currentAssignmentOf(a)) === JSON.stringify(currentAssignmentOf(b));
 }
 
-export function sessionTimeoutKey(groupId: string, memberId: string): string {
+function sessionTimeoutKey(groupId: string, memberId: string): string {
   return `session/${groupId}/${memberId}`;
 }
 
-export function rebalanceTimeoutKey(groupId: string, memberId: string): string {
+function rebalanceTimeoutKey(groupId: string, memberId: string): string {
   return `rebalance/${groupId}/${memberId}`;
 }

@@ -99,11 +99,6 @@ export class OffsetMetadataManager {
     byPartition.set(partitionKey, pruneBelow(entries, this.context.highWatermark()));
   }
 
-  /** Whether the group has any offset committed or written (a group that exists only through its offsets). */
-  hasOffsets(groupId: string): boolean {
-    return (this.offsets.get(groupId)?.size ?? 0) > 0;
-  }
-
   // ---- OffsetFetch ----
 
   fetchOffsets(group: OffsetFetchRequest['groups'][number]): OffsetFetchGroupResponse {

@@ -193,10 +193,6 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     return context?.state === 'active' ? context.shard : null;
   }
 
-  activePartitions(): number[] {
-    return [...this.contexts.values()].filter((context) => context.state === 'active').map((context) => context.partitionIndex).sort((a, b) => a - b);
-  }
-
   // ---- Loading and unloading ----
 
   scheduleLoadOperation(partitionIndex: number, partitionEpoch: number): void {

@@ -23,7 +23,6 @@ import type {
 import { ClassicGroup, type JoinGroupAnswer, type SyncGroupAnswer } from './groupCoordinatorClassicGroup.js';
 import { ClassicGroupManager, type Group } from './groupCoordinatorClassicManager.js';
 import type { GroupCoordinatorConfig } from './groupCoordinatorConfig.js';
-import { ConsumerGroup } from './groupCoordinatorConsumerGroup.js';
 import { ConsumerGroupManager } from './groupCoordinatorConsumerManager.js';
 import { type GroupOffsetValidator, OffsetMetadataManager } from './groupCoordinatorOffsets.js';
 import type { CoordinatorRecord } from './groupCoordinatorRecords.js';
@@ -127,12 +126,5 @@ export class GroupCoordinatorShard implements CoordinatorShard, GroupOffsetValid
   onUnloaded(): void {
     for (const group of this.groups.values()) if (group instanceof ClassicGroup) this.classic.onUnloaded(group);
     this.loaded = false;
-  }
-
-  /** A group's protocol and state, for tests and tools. */
-  describe(groupId: string): { protocol: 'classic' | 'consumer'; state: string } | null {
-    const group = this.groups.get(groupId);
-    if (group === undefined) return null;
-    return group instanceof ConsumerGroup ? { protocol: 'consumer', state: group.state } : { protocol: 'classic', state: group.state };
   }
 }

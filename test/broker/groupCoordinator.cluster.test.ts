@@ -8,7 +8,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { NodeId } from '../../src/host.js';
-import type { JoinGroupRequest } from '../../src/protocol/apis.js';
+import { type JoinGroupRequest, ZERO_TOPIC_ID } from '../../src/protocol/apis.js';
 import { TestCluster } from '../support/cluster.js';
 import { kafkaScenario } from '../support/scenarios.js';
 import { partitionForGroup } from '../../src/broker/groupCoordinator.js';
@@ -127,6 +127,62 @@ describe('the group coordinator in a cluster', () => {
     // The group came back Stable in generation 1, with our membership.
     const heartbeat = call(cluster, PROBE, successor, { api: 'Heartbeat', groupId: GROUP, generationId: 1, memberId: first.memberId, groupInstanceId: null });
     expect(heartbeat.errorCode).toBe('NONE');
+    expect(cluster.violations()).toEqual([]);
+  });
+
+  test('a KIP-848 member keeps its epoch and assignment, and its commit, across a coordinator failover', () => {
+    const cluster = buildCluster(11);
+    cluster.runUntil(() => cluster.eventsOf('broker.caught-up').length >= 3, 30_000);
+    cluster.runFor(2_000);
+    const coordinator = findCoordinator(cluster, 'b2');
+    const loaded = (broker: NodeId) => cluster.eventsOf('group.loaded', broker).some((event) => event['partition'] === GROUP_PARTITION);
+    cluster.runUntil(() => loaded(coordinator), 10_000);
+    // ConsumerGroupHeartbeat names topics by id: the consumer learns them from Metadata.
+    let ordersId = '';
+    cluster.runUntil(() => {
+      ordersId = call(cluster, PROBE, coordinator, { api: 'Metadata', topics: ['orders'] }).topics[0]!.topicId;
+      return ordersId !== ZERO_TOPIC_ID;
+    }, 30_000);
+
+    const heartbeat = (broker: NodeId, memberEpoch: number, owned: number[] | null) =>
+      call(cluster, PROBE, broker, {
+        api: 'ConsumerGroupHeartbeat',
+        groupId: GROUP,
+        memberId: 'q1-member',
+        memberEpoch,
+        instanceId: null,
+        rackId: null,
+        rebalanceTimeoutMs: memberEpoch === 0 ? 300_000 : -1,
+        subscribedTopicNames: memberEpoch === 0 ? ['orders'] : null,
+        serverAssignor: null,
+        topicPartitions: owned === null ? null : owned.length === 0 ? [] : [{ topicId: ordersId, partitions: owned }],
+      });
+    const joined = heartbeat(coordinator, 0, []);
+    expect(joined).toMatchObject({ errorCode: 'NONE', memberEpoch: 1, assignment: { topicPartitions: [{ topicId: ordersId, partitions: [0, 1] }] } });
+
+    const committed = call(cluster, PROBE, coordinator, {
+      api: 'OffsetCommit',
+      groupId: GROUP,
+      generationIdOrMemberEpoch: 1,
+      memberId: 'q1-member',
+      groupInstanceId: null,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, committedOffset: 7, committedLeaderEpoch: 0, committedMetadata: null }] }],
+    });
+    expect(committed.topics[0]!.partitions[0]!.errorCode).toBe('NONE');
+
+    cluster.crash(coordinator);
+    const survivor = ['b1', 'b2', 'b3'].find((broker) => broker !== coordinator)!;
+    let successor: NodeId = coordinator;
+    cluster.runUntil(() => {
+      successor = findCoordinator(cluster, survivor);
+      return successor !== coordinator;
+    }, 60_000);
+    cluster.runUntil(() => loaded(successor), 10_000);
+    // The member's epoch is still valid at the new coordinator: it was in the log.
+    const after = heartbeat(successor, 1, [0, 1]);
+    expect(after).toMatchObject({ errorCode: 'NONE', memberEpoch: 1 });
+    const fetchAsMember = { api: 'OffsetFetch' as const, groups: [{ groupId: GROUP, memberId: 'q1-member', memberEpoch: 1, topics: [{ name: 'orders', partitionIndexes: [1] }] }], requireStable: false };
+    cluster.runUntil(() => call(cluster, PROBE, successor, fetchAsMember).groups[0]!.topics[0]?.partitions[0]?.committedOffset === 7, 10_000);
     expect(cluster.violations()).toEqual([]);
   });
 });
