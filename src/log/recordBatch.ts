@@ -120,12 +120,30 @@ export function encodeBatch(batch: RecordBatch): Uint8Array {
   return bytes;
 }
 
+/** Each record's fixed bytes in encodeBatch's layout: attributes, timestamp delta, offset delta, two lengths, header count. */
+const RECORD_FIXED_BYTES = 1 + 8 + 4 + 4 + 4 + 4;
+
+/** The batch's size as encodeBatch lays it out (on disk and on the wire), without encoding it. */
+export function batchSizeInBytes(batch: RecordBatch): number {
+  let size = RECORD_BATCH_OVERHEAD;
+  for (const record of batch.records) size += RECORD_FIXED_BYTES + utf8Length(record.key) + utf8Length(record.value);
+  return size;
+}
+
+function utf8Length(value: string | null): number {
+  return value === null ? 0 : encoder.encode(value).length;
+}
+
 /** The size of the whole batch starting at `position`, from its header, or null if the header is short. */
 export function batchSizeAt(bytes: Uint8Array, position: number): number | null {
   if (bytes.length - position < LOG_OVERHEAD) return null;
-  // batchLength, a big-endian int32 after the int64 baseOffset (read by hand: this runs on every batch read).
-  const batchLength = (bytes[position + 8]! << 24) | (bytes[position + 9]! << 16) | (bytes[position + 10]! << 8) | bytes[position + 11]!;
-  return LOG_OVERHEAD + batchLength;
+  // batchLength, a big-endian int32 after the int64 baseOffset.
+  return LOG_OVERHEAD + int32At(bytes, position + 8);
+}
+
+/** The big-endian int32 at `position`, read without a DataView (this runs for every batch read). */
+function int32At(bytes: Uint8Array, position: number): number {
+  return (bytes[position]! << 24) | (bytes[position + 1]! << 16) | (bytes[position + 2]! << 8) | bytes[position + 3]!;
 }
 
 export type DecodeStop = 'end' | 'torn' | 'corrupt';
@@ -143,7 +161,7 @@ export function decodeBatchAt(bytes: Uint8Array, position: number): DecodedBatch
   if (sizeInBytes - LOG_OVERHEAD < BATCH_LENGTH_MIN) return { kind: 'corrupt' };
   if (sizeInBytes > remaining) return { kind: 'torn' };
   const end = position + sizeInBytes;
-  const storedCrc = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(position + CRC_OFFSET);
+  const storedCrc = int32At(bytes, position + CRC_OFFSET) >>> 0;
   if (storedCrc !== batchCrc(bytes, position, end)) return { kind: 'corrupt' };
   try {
     const batch = parseBatch(bytes.subarray(position, end));
@@ -180,8 +198,8 @@ export function decodeBatches(bytes: Uint8Array, startPosition = 0): DecodedBatc
 
 /** CRC-32C of the batch at [start, end) with its crc field left out. */
 function batchCrc(bytes: Uint8Array, start: number, end: number): number {
-  const head = crc32cUpdate(CRC32C_INITIAL, bytes, start, start + CRC_OFFSET);
-  return crc32cFinish(crc32cUpdate(head, bytes, start + CRC_OFFSET + CRC_LENGTH, end));
+  const beforeCrcField = crc32cUpdate(CRC32C_INITIAL, bytes, start, start + CRC_OFFSET);
+  return crc32cFinish(crc32cUpdate(beforeCrcField, bytes, start + CRC_OFFSET + CRC_LENGTH, end));
 }
 
 /** Parses one whole batch whose CRC already matched; null when its structure is inconsistent. */

@@ -28,6 +28,7 @@ const TABLES: Uint32Array[] = (() => {
 })();
 const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
 
+/** The CRC-32C of data[start, end). */
 export function crc32c(data: Uint8Array, start = 0, end = data.length): number {
   return crc32cFinish(crc32cUpdate(CRC32C_INITIAL, data, start, end));
 }
