@@ -42,22 +42,29 @@
  *   watermark is below its epoch's start offset (KIP-207, KAFKA-2334): the latest offset it lists
  *   never goes back across a leader change.
  *
+ * - Transactions (KIP-98): a read_committed consumer reads only below the last stable offset, and
+ *   is told the transactions aborted in what it read so it can drop their records; markers come
+ *   from the transaction coordinator (WriteTxnMarkers) with acks=all, like a produce.
+ *
  * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392),
- * transactions' last stable offset, and the delayed-fetch purgatory's byte accounting.
+ * and the delayed-fetch purgatory's byte accounting.
  */
 import type { NodeId, TraceEvent } from '../host.js';
 import { isLogError, type ProducerAppendInfo, type UnifiedLog } from '../log/unifiedLog.js';
-import { lastOffset, type RecordBatch, type SimpleRecord } from '../log/recordBatch.js';
+import { endTransactionMarkerRecord, readEndTransactionMarker, type TransactionResult } from '../log/controlRecord.js';
+import { lastOffset, NO_SEQUENCE, type RecordBatch, type SimpleRecord } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
 import {
   EARLIEST_TIMESTAMP,
   type FetchPartition,
   type FetchResponsePartition,
+  type IsolationLevel,
   LATEST_TIMESTAMP,
   type ListOffsetsResponsePartition,
   MAX_TIMESTAMP,
   NO_TIMESTAMP,
   type OffsetsForLeaderEpochResponsePartition,
+  READ_COMMITTED,
 } from '../protocol/apis.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
 import { type LegacySwitches, truncatesOnlyOnBecomingFollower } from './config.js';
@@ -130,6 +137,19 @@ export interface PartitionSettings {
 export type AppendResult = { readonly firstOffset: number; readonly lastOffset: number; readonly duplicate: boolean } | { readonly error: KafkaErrorCode };
 
 export type Role = 'leader' | 'follower' | 'none';
+
+/** A transaction marker to write (one partition's part of WriteTxnMarkers). */
+export interface TxnMarker {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly result: TransactionResult;
+}
+
+/** What a leader's append wrote: data from a producer, or a transaction marker. */
+type LeaderAppend =
+  | { readonly kind: 'records'; readonly records: readonly SimpleRecord[]; readonly producer: ProducerAppendInfo | null; readonly isTransactional: boolean }
+  | { readonly kind: 'marker'; readonly marker: TxnMarker };
 
 export class Partition {
   private roleValue: Role = 'none';
@@ -306,10 +326,32 @@ export class Partition {
    * must already have min.insync.replicas members: otherwise NOT_ENOUGH_REPLICAS and nothing is
    * written (KIP-... since 0.8.2; the write would be committed by fewer replicas than promised).
    */
-  appendRecordsToLeader(records: readonly SimpleRecord[], producer: ProducerAppendInfo | null, requiredAcks: number, nowMs: number): AppendResult {
+  appendRecordsToLeader(records: readonly SimpleRecord[], producer: ProducerAppendInfo | null, requiredAcks: number, nowMs: number, isTransactional = false): AppendResult {
+    return this.appendToLeader({ kind: 'records', records, producer, isTransactional }, requiredAcks, nowMs);
+  }
+
+  /**
+   * Writes a transaction marker (the partition's part of WriteTxnMarkers, Kafka's appendRecords
+   * with AppendOrigin.COORDINATOR): acks=all, as the coordinator waits for it to replicate.
+   */
+  appendTxnMarkerToLeader(marker: TxnMarker, nowMs: number): AppendResult {
+    return this.appendToLeader({ kind: 'marker', marker }, -1, nowMs);
+  }
+
+  private appendToLeader(append: LeaderAppend, requiredAcks: number, nowMs: number): AppendResult {
     if (this.roleValue !== 'leader' || this.registration === null) return { error: 'NOT_LEADER_OR_FOLLOWER' };
     if (requiredAcks === -1 && this.isr.length < this.settings.minInsyncReplicas) return { error: 'NOT_ENOUGH_REPLICAS' };
-    const result = this.log.appendAsLeader(records, this.registration.leaderEpoch, producer, nowMs);
+    const leaderEpoch = this.registration.leaderEpoch;
+    const result =
+      append.kind === 'records'
+        ? this.log.appendAsLeader(append.records, leaderEpoch, append.producer, nowMs, { isTransactional: append.isTransactional })
+        : this.log.appendAsLeader(
+            [endTransactionMarkerRecord(append.marker.result, append.marker.coordinatorEpoch, nowMs)],
+            leaderEpoch,
+            { producerId: append.marker.producerId, producerEpoch: append.marker.producerEpoch, baseSequence: NO_SEQUENCE },
+            nowMs,
+            { isControl: true, isTransactional: true },
+          );
     if (isLogError(result)) {
       if (result.error === 'UNEXPECTED_APPEND_OFFSET') throw new Error(`${this.topic}-${this.partitionId}: leader append reported UNEXPECTED_APPEND_OFFSET`);
       if (result.error === 'KAFKA_STORAGE_ERROR') this.host.onStorageError(`append to ${this.topic}-${this.partitionId} failed`);
@@ -321,8 +363,8 @@ export class Partition {
         role: 'leader',
         baseOffset: result.firstOffset,
         lastOffset: result.lastOffset,
-        epoch: this.registration.leaderEpoch,
-        values: records.map((record) => record.value),
+        epoch: leaderEpoch,
+        ...leaderAppendFields(append),
       });
     }
     this.maybeIncrementHighWatermark();
@@ -382,18 +424,29 @@ export class Partition {
     return { ...this.emptyResponse(), records: read.batches };
   }
 
-  /** Serves a consumer's fetch: only below the high watermark, never at or above it. */
-  fetchAsLeaderForConsumer(request: FetchPartition, maxBytes: number): FetchResponsePartition {
+  /**
+   * Serves a consumer's fetch: only below the high watermark, never at or above it; under
+   * read_committed only below the last stable offset, with the transactions aborted in the range
+   * read (Kafka's FetchIsolation.TXN_COMMITTED and addAbortedTransactions).
+   */
+  fetchAsLeaderForConsumer(request: FetchPartition, maxBytes: number, isolationLevel: IsolationLevel = 0): FetchResponsePartition {
     const epochError = this.checkLocalLog(request.currentLeaderEpoch, true);
     if (epochError !== 'NONE') return this.errorResponse(epochError);
     const highWatermark = this.log.highWatermark;
     if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
-    const read = this.log.read(request.fetchOffset, maxBytes, highWatermark);
+    const readCommitted = isolationLevel === READ_COMMITTED;
+    const lastStableOffset = this.log.lastStableOffset;
+    const read = this.log.read(request.fetchOffset, maxBytes, readCommitted ? lastStableOffset : highWatermark);
     if (read.error !== undefined) return this.readFailed(read.error);
     // Every answer a consumer gets hands it a high watermark: the checker holds it to Kafka's promise.
     const endOffset = read.batches.length > 0 ? lastOffset(read.batches[read.batches.length - 1]!) + 1 : request.fetchOffset;
-    this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark });
-    return { ...this.emptyResponse(), records: read.batches };
+    if (!readCommitted) {
+      this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark });
+      return { ...this.emptyResponse(), records: read.batches };
+    }
+    const abortedTransactions = endOffset > request.fetchOffset ? this.log.collectAbortedTransactions(request.fetchOffset, endOffset) : [];
+    this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark, isolationLevel: 'read_committed', lastStableOffset });
+    return { ...this.emptyResponse(), records: read.batches, abortedTransactions };
   }
 
   private updateFollowerFetchState(replicaId: NodeId, remote: RemoteReplicaState, fetchOffset: number, logStartOffset: number, brokerEpoch: number, nowMs: number): void {
@@ -652,7 +705,8 @@ export class Partition {
         baseOffset: batch.baseOffset,
         lastOffset: lastOffset(batch),
         epoch: batch.partitionLeaderEpoch,
-        values: batch.records.map((record) => record.value),
+        values: batch.isControl ? [null] : batch.records.map((record) => record.value),
+        ...transactionFields(batch),
       });
     }
   }
@@ -677,7 +731,7 @@ export class Partition {
       partitionIndex: this.partitionId,
       errorCode: 'NONE',
       highWatermark: this.log.highWatermark,
-      lastStableOffset: this.log.highWatermark,
+      lastStableOffset: this.log.lastStableOffset,
       logStartOffset: this.log.logStartOffset,
       divergingEpoch: null,
       currentLeader: { leaderId: this.leaderId, leaderEpoch: this.leaderEpoch },
@@ -728,4 +782,29 @@ export function alterPartitionErrorHandling(errorCode: KafkaErrorCode): 'drop' |
     default:
       return 'retry';
   }
+}
+
+/**
+ * What `partition.append` adds for a transaction's batches: the producer of transactional data,
+ * and the marker of a control batch. Nothing for other batches, whose events stay as they were.
+ */
+function transactionFields(batch: RecordBatch): Record<string, unknown> {
+  if (batch.isControl) {
+    const marker = batch.records[0] === undefined ? null : readEndTransactionMarker(batch.records[0]);
+    if (marker === null) return { control: true };
+    return { control: true, marker: marker.result, producerId: batch.producerId, producerEpoch: batch.producerEpoch, coordinatorEpoch: marker.coordinatorEpoch };
+  }
+  if (batch.isTransactional) return { transactional: true, producerId: batch.producerId, producerEpoch: batch.producerEpoch };
+  return {};
+}
+
+/** The values a leader's append traces, and its transaction fields as `transactionFields` gives them for the batch. */
+function leaderAppendFields(append: LeaderAppend): Record<string, unknown> {
+  if (append.kind === 'marker') {
+    const { result, producerId, producerEpoch, coordinatorEpoch } = append.marker;
+    return { values: [null], control: true, marker: result, producerId, producerEpoch, coordinatorEpoch };
+  }
+  const values = append.records.map((record) => record.value);
+  if (!append.isTransactional || append.producer === null) return { values };
+  return { values, transactional: true, producerId: append.producer.producerId, producerEpoch: append.producer.producerEpoch };
 }

@@ -215,7 +215,7 @@ export class ReplicaManager {
         }
         const batch = data.records;
         const producer = batch.producerId === NO_PRODUCER_ID ? null : { producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence };
-        const result = partition.appendRecordsToLeader(batch.records, producer, acks, nowMs);
+        const result = partition.appendRecordsToLeader(batch.records, producer, acks, nowMs, batch.isTransactional);
         if ('error' in result) respond(result.error, -1, -1);
         else respond('NONE', result.firstOffset, result.lastOffset + 1);
         this.onPartitionChanged(partition);
@@ -323,7 +323,7 @@ export class ReplicaManager {
         if (partition === undefined) return unknownPartition(data.partition, this.notHostedError(topic.topic));
         return isFollower
           ? partition.fetchAsLeaderForFollower(request.replicaId as NodeId, request.replicaEpoch, data, request.maxBytes, nowMs)
-          : partition.fetchAsLeaderForConsumer(data, request.maxBytes);
+          : partition.fetchAsLeaderForConsumer(data, request.maxBytes, request.isolationLevel);
       }),
     }));
   }

@@ -7,7 +7,8 @@
  * Kafka's control record key is two int16s (version, type) and its value a message of the type's
  * own schema. ksim's record keys and values are text (see recordBatch.ts), so the key is the JSON
  * `{"version":0,"type":<code>}` — the same two fields — and the value the JSON of the type's message
- * (LeaderChangeMessage, SnapshotHeaderRecord, SnapshotFooterRecord), field names as in Kafka.
+ * (EndTransactionMarker, LeaderChangeMessage, SnapshotHeaderRecord, SnapshotFooterRecord), field
+ * names as in Kafka.
  *
  * Invariants: a control batch holds control records only; a key that does not parse as a known
  * version and type reads as UNKNOWN, which readers skip, as Kafka's do.
@@ -29,6 +30,34 @@ export const CONTROL_RECORD_TYPE_CODES: Readonly<Record<ControlRecordType, numbe
 };
 
 const CONTROL_RECORD_KEY_VERSION = 0;
+
+/**
+ * Kafka's EndTransactionMarker: the value of an ABORT or COMMIT record, written by the transaction
+ * coordinator (through WriteTxnMarkers) into a control batch carrying the producer's id and epoch.
+ * The coordinator epoch lets a partition refuse a marker from a deposed coordinator.
+ */
+export interface EndTransactionMarker {
+  readonly version: 0;
+  readonly coordinatorEpoch: number;
+}
+
+export type TransactionResult = 'COMMIT' | 'ABORT';
+
+/** The one record of a transaction marker's control batch. */
+export function endTransactionMarkerRecord(result: TransactionResult, coordinatorEpoch: number, timestampMs: number): SimpleRecord {
+  const marker: EndTransactionMarker = { version: 0, coordinatorEpoch };
+  return controlRecord(result, marker, timestampMs);
+}
+
+/** The marker a control record holds, or null when it is not an ABORT or COMMIT record ksim can read. */
+export function readEndTransactionMarker(record: SimpleRecord): { readonly result: TransactionResult; readonly coordinatorEpoch: number } | null {
+  const type = controlRecordType(record);
+  if (type !== 'COMMIT' && type !== 'ABORT') return null;
+  if (record.value === null) return null;
+  const parsed = JSON.parse(record.value) as Partial<EndTransactionMarker>;
+  if (typeof parsed.coordinatorEpoch !== 'number') return null;
+  return { result: type, coordinatorEpoch: parsed.coordinatorEpoch };
+}
 
 /** Kafka's LeaderChangeMessage: who leads the batch's epoch, and the voters it leads. */
 export interface LeaderChangeMessage {

@@ -18,6 +18,8 @@ export type LogErrorCode =
   | 'DUPLICATE_SEQUENCE_NUMBER'
   | 'INVALID_PRODUCER_EPOCH'
   | 'KAFKA_STORAGE_ERROR'
+  | 'INVALID_TXN_STATE'
+  | 'TRANSACTION_COORDINATOR_FENCED'
   | 'UNEXPECTED_APPEND_OFFSET';
 
 export interface LogErrorInfo {
@@ -35,6 +37,10 @@ export const LOG_ERRORS: Readonly<Record<LogErrorCode, LogErrorInfo>> = {
   DUPLICATE_SEQUENCE_NUMBER: { code: 46, retriable: false },
   // Since Kafka 2.7 (KIP-588) code 47 means "abort and retry", and PRODUCER_FENCED (90) is the fatal one.
   INVALID_PRODUCER_EPOCH: { code: 47, retriable: false },
+  // A transactional producer's batch that its state does not allow (KIP-98, KIP-890).
+  INVALID_TXN_STATE: { code: 48, retriable: false },
+  // A marker from a transaction coordinator older than the last one that wrote to this producer.
+  TRANSACTION_COORDINATOR_FENCED: { code: 52, retriable: false },
   KAFKA_STORAGE_ERROR: { code: 56, retriable: true },
   INVALID_RECORD: { code: 87, retriable: false },
   UNEXPECTED_APPEND_OFFSET: { code: -1, retriable: false },

@@ -10,6 +10,9 @@
  * `recover()` is Kafka's LogSegment.recover: read every batch, keep the valid prefix, truncate a torn
  * or corrupt tail, rebuild the index. A segment must be recovered (or freshly created) before use.
  *
+ * The segment's aborted-transaction index (`txnIndex`, Kafka's `.txnindex`) is kept in memory like
+ * the offset index; its owner, the log, fills it as ABORT markers are appended or replayed.
+ *
  * Left out: the time index (a lookup by timestamp scans the segment's batches from its start,
  * where Kafka's starts at the time index's entry), Kafka's relative-offset overflow roll (offsets
  * are JavaScript numbers), and the `.deleted` rename before asynchronous deletion (files are
@@ -18,6 +21,7 @@
 
 import type { Disk, DiskResult } from '../host.js';
 import { OffsetIndex } from './offsetIndex.js';
+import { TransactionIndex } from './transactionIndex.js';
 import {
   type DecodeStop,
   LOG_OVERHEAD,
@@ -78,6 +82,8 @@ export class LogSegment {
   /** The first batch's max timestamp: what segment.ms measures from (Kafka's rollingBasedTimestamp). */
   private firstBatchTimestampMs: number | null = null;
   private index: OffsetIndex;
+  /** The transactions whose ABORT marker lies in this segment. */
+  readonly txnIndex = new TransactionIndex();
   private ready = false;
 
   private constructor(
@@ -215,6 +221,7 @@ export class LogSegment {
     const dropped = this.sizeBytes - position;
     checkDisk(this.disk.truncate(this.file, position), 'truncate segment');
     this.rebuild(decoded.batches.slice(0, keep), decoded.positions, position);
+    this.txnIndex.truncateTo(this.nextOffsetValue);
     return dropped;
   }
 

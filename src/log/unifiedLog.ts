@@ -34,9 +34,16 @@
  * Left out: the log-start-offset checkpoint and DeleteRecords (a loaded log starts at its first
  * segment's base offset; the metadata log restores its start from its snapshot), the recovery-point
  * checkpoint, compaction, the time index (a lookup by timestamp scans the segment it picks), tiered
- * storage, transactions (LSO, aborted-transaction index; `appendAsLeader` writes control batches
- * for the metadata log's LeaderChange, never transactional ones), and the delayed asynchronous
- * deletion of segment files (they are deleted at once).
+ * storage, and the delayed asynchronous deletion of segment files (they are deleted at once).
+ *
+ * Transactions (KIP-98): transactional batches open a producer's transaction, a control batch with
+ * a COMMIT or ABORT marker (`appendAsLeader` with `isControl`, from the transaction coordinator's
+ * WriteTxnMarkers) ends it. An ABORT is indexed in the segment holding its marker (the segment's
+ * `txnIndex`), with the last stable offset at that moment. The last stable offset (LSO) is the
+ * smaller of the high watermark and the first offset of a transaction not yet both ended and
+ * replicated; read_committed consumers read below it, and `collectAbortedTransactions` tells them
+ * which producers' records to drop. Both the producer state and the indexes are rebuilt by replay
+ * on load and after a truncation.
  */
 
 import type { Disk, DiskCompletion } from '../host.js';
@@ -45,7 +52,7 @@ import { NEVER } from './config.js';
 import type { LogErrorCode } from './errors.js';
 import { type EpochCheckpointLoad, type EpochEndOffset, type EpochEntry, LeaderEpochFileCache, UNDEFINED_EPOCH } from './leaderEpochCache.js';
 import { PendingFlushes } from './pendingFlushes.js';
-import { type ProducerStateEntry, ProducerStateManager } from './producerState.js';
+import { type CompletedTxn, type ProducerStateEntry, ProducerStateManager } from './producerState.js';
 import {
   type DecodeStop,
   NO_PRODUCER_EPOCH,
@@ -58,6 +65,7 @@ import {
   nextOffset,
 } from './recordBatch.js';
 import { LogSegment, parseSegmentBaseOffset, segmentFileName, type TimestampAndOffset } from './segment.js';
+import type { AbortedTransaction } from './transactionIndex.js';
 
 /** The idempotent producer fields of a produce request's batch. */
 export interface ProducerAppendInfo {
@@ -149,7 +157,7 @@ export class UnifiedLog {
     if (checkpoint === 'corrupt' || checkpoint === 'malformed') cache.writeCheckpoint();
 
     const producerState = new ProducerStateManager();
-    for (const batch of recovered.batches) producerState.update(batch);
+    replayProducerState(producerState, segments, recovered.batches);
 
     const summary: LogLoadSummary = {
       segmentCount: segments.length,
@@ -185,6 +193,7 @@ export class UnifiedLog {
   /** Sets the high watermark, clamped to [logStartOffset, logEndOffset]; returns the value set. */
   updateHighWatermark(offset: number): number {
     this.highWatermarkValue = Math.min(Math.max(offset, this.logStartOffset), this.logEndOffset);
+    this.producerState.onHighWatermarkUpdated(this.highWatermarkValue);
     return this.highWatermarkValue;
   }
 
@@ -193,7 +202,22 @@ export class UnifiedLog {
     const clamped = Math.min(offset, this.logEndOffset);
     if (clamped <= this.highWatermarkValue) return false;
     this.highWatermarkValue = clamped;
+    this.producerState.onHighWatermarkUpdated(clamped);
     return true;
+  }
+
+  /**
+   * The first offset of a transaction that is ongoing, or ended by a marker the high watermark has
+   * not passed yet (Kafka's firstUnstableOffset); null when there is none.
+   */
+  get firstUnstableOffset(): number | null {
+    return this.producerState.firstUnstableOffset();
+  }
+
+  /** Kafka's lastStableOffset: read_committed consumers read below it. Without transactions it is the high watermark. */
+  get lastStableOffset(): number {
+    const firstUnstable = this.firstUnstableOffset;
+    return firstUnstable === null ? this.highWatermarkValue : Math.min(firstUnstable, this.highWatermarkValue);
   }
 
   // ---- Appends ----
@@ -209,16 +233,18 @@ export class UnifiedLog {
     leaderEpoch: number,
     producer: ProducerAppendInfo | null,
     nowMs: number,
-    options: { readonly isControl?: boolean } = {},
+    options: { readonly isControl?: boolean; readonly isTransactional?: boolean } = {},
   ): LeaderAppendResult {
     const isControl = options.isControl ?? false;
-    if (isControl && producer !== null) throw new Error(`${this.dir}: a control batch carries no producer`);
+    const isTransactional = options.isTransactional ?? false;
+    if (isControl && producer !== null && !isTransactional) throw new Error(`${this.dir}: only a transaction marker is a control batch with a producer`);
     if (leaderEpoch < 0 || leaderEpoch < this.latestEpoch()) {
       // The partition fences stale leaders before it appends; an older epoch here is a bug there.
       throw new Error(`${this.dir}: appendAsLeader at epoch ${leaderEpoch} below the log's latest ${this.latestEpoch()}`);
     }
     if (records.length === 0) return { error: 'INVALID_RECORD' };
-    if (producer !== null && producer.producerId >= 0 && !validProducerFields(producer)) return { error: 'INVALID_RECORD' };
+    if (producer !== null && producer.producerId >= 0 && !validProducerFields(producer, isControl)) return { error: 'INVALID_RECORD' };
+    if (isTransactional && (producer === null || producer.producerId < 0)) return { error: 'INVALID_RECORD' };
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime';
     const stamped = logAppendTime ? records.map((record) => ({ ...record, timestampMs: nowMs })) : records;
     const batch: RecordBatch = {
@@ -228,7 +254,7 @@ export class UnifiedLog {
       producerId: producer?.producerId ?? NO_PRODUCER_ID,
       producerEpoch: producer?.producerEpoch ?? NO_PRODUCER_EPOCH,
       baseSequence: producer?.baseSequence ?? NO_SEQUENCE,
-      isTransactional: false,
+      isTransactional,
       isControl,
       maxTimestampMs: stamped.reduce((max, record) => Math.max(max, record.timestampMs), -1),
       records: stamped,
@@ -279,7 +305,7 @@ export class UnifiedLog {
     const written = this.activeSegment.append(batch, encoded);
     if (!written.ok) return 'KAFKA_STORAGE_ERROR';
     if (batch.partitionLeaderEpoch >= 0) this.epochCache.assign(batch.partitionLeaderEpoch, batch.baseOffset);
-    this.producerState.update(batch);
+    indexCompletedTxn(this.producerState, this.activeSegment, this.producerState.update(batch));
     return null;
   }
 
@@ -347,6 +373,21 @@ export class UnifiedLog {
     return latest?.findMaxTimestamp() ?? null;
   }
 
+  /**
+   * Kafka's collectAbortedTransactions: the transactions aborted at or after `startOffset` that
+   * began below `upperBoundOffset`, searching the segments from the one holding `startOffset`
+   * until an index says no later segment can hold more.
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTransaction[] {
+    const found: AbortedTransaction[] = [];
+    for (let i = this.segmentIndexFor(startOffset); i < this.segments.length; i++) {
+      const search = this.segments[i]!.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
+      for (const txn of search.abortedTransactions) found.push({ producerId: txn.producerId, firstOffset: txn.firstOffset });
+      if (search.isComplete) break;
+    }
+    return found;
+  }
+
   // ---- Truncation ----
 
   /**
@@ -390,6 +431,7 @@ export class UnifiedLog {
     this.highWatermarkValue = offset;
     this.epochCache.clear();
     this.producerState.clear();
+    fresh.txnIndex.clear();
     this.flushes.reset(offset);
     if (fresh.fileExists) this.flushes.track(this.disk.fsync(fresh.file), fresh.file, offset);
   }
@@ -407,9 +449,9 @@ export class UnifiedLog {
   /** Replays the log into fresh producer state, keeping producers whose batches all lie below the log start. */
   private rebuildProducerState(): void {
     this.producerState.retainEntriesBelow(this.logStartOffset);
-    for (const segment of this.segments) {
-      for (const batch of segment.readAll().batches) this.producerState.update(batch);
-    }
+    const batches = this.segments.flatMap((segment) => segment.readAll().batches);
+    replayProducerState(this.producerState, this.segments, batches);
+    this.producerState.onHighWatermarkUpdated(this.highWatermarkValue);
   }
 
   // ---- Leader epochs ----
@@ -581,6 +623,11 @@ export class UnifiedLog {
     return this.producerState.entries();
   }
 
+  /** Ongoing transactions as [first offset, producer id], in first-offset order. */
+  ongoingTransactions(): Array<readonly [number, number]> {
+    return this.producerState.ongoingTransactions();
+  }
+
   private get activeSegment(): LogSegment {
     return this.segments[this.segments.length - 1]!;
   }
@@ -593,11 +640,32 @@ export class UnifiedLog {
   }
 }
 
-/** An idempotent batch needs an int16 epoch and an int32 sequence, both ≥ 0. */
-function validProducerFields(producer: ProducerAppendInfo): boolean {
+/** An idempotent batch needs an int16 epoch and an int32 sequence, both ≥ 0; a marker has no sequence. */
+function validProducerFields(producer: ProducerAppendInfo, isControl: boolean): boolean {
   const { producerEpoch, baseSequence } = producer;
   const epochOk = Number.isInteger(producerEpoch) && producerEpoch >= 0 && producerEpoch <= 0x7fff;
+  if (isControl) return epochOk && baseSequence === NO_SEQUENCE;
   return epochOk && Number.isInteger(baseSequence) && baseSequence >= 0 && baseSequence <= 0x7fff_ffff;
+}
+
+/**
+ * Replays `batches` (the whole of `segments`, in order) into the producer state and rebuilds every
+ * segment's aborted-transaction index from the markers met on the way (Kafka rebuilds `.txnindex`
+ * while recovering a segment the same way).
+ */
+function replayProducerState(producerState: ProducerStateManager, segments: readonly LogSegment[], batches: readonly RecordBatch[]): void {
+  for (const segment of segments) segment.txnIndex.clear();
+  let segmentIndex = 0;
+  for (const batch of batches) {
+    while (segmentIndex + 1 < segments.length && segments[segmentIndex + 1]!.baseOffset <= batch.baseOffset) segmentIndex++;
+    indexCompletedTxn(producerState, segments[segmentIndex]!, producerState.update(batch));
+  }
+}
+
+/** An aborted transaction goes into the index of the segment holding its marker, with the LSO just after it. */
+function indexCompletedTxn(producerState: ProducerStateManager, segment: LogSegment, completed: CompletedTxn | null): void {
+  if (completed === null || !completed.isAborted) return;
+  segment.txnIndex.append({ ...completed, lastStableOffset: producerState.lastStableOffsetAfter(completed) });
 }
 
 interface RecoveredSegments {

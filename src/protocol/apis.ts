@@ -28,6 +28,7 @@
  */
 import type { NodeId } from '../host.js';
 import type { RecordBatch } from '../log/recordBatch.js';
+import type { AbortedTransaction } from '../log/transactionIndex.js';
 import type { KafkaErrorCode } from './errors.js';
 
 /** A replica id in Fetch, ListOffsets and OffsetsForLeaderEpoch: a broker's id, or -1 for a consumer. */
@@ -134,10 +135,15 @@ export interface FetchRequest {
   readonly maxWaitMs: number;
   readonly minBytes: number;
   readonly maxBytes: number;
-  /** 0: read_uncommitted; 1: read_committed. */
-  readonly isolationLevel: 0 | 1;
+  /** isolation.level: READ_UNCOMMITTED (0) or READ_COMMITTED (1). */
+  readonly isolationLevel: IsolationLevel;
   readonly topics: ReadonlyArray<{ readonly topic: string; readonly partitions: readonly FetchPartition[] }>;
 }
+
+/** isolation.level on the wire: 0 read_uncommitted, 1 read_committed (KIP-98). */
+export type IsolationLevel = 0 | 1;
+export const READ_UNCOMMITTED = 0;
+export const READ_COMMITTED = 1;
 
 export interface FetchResponsePartition {
   readonly partitionIndex: number;
@@ -149,6 +155,12 @@ export interface FetchResponsePartition {
   readonly divergingEpoch: { readonly epoch: number; readonly endOffset: number } | null;
   readonly currentLeader: { readonly leaderId: NodeId | null; readonly leaderEpoch: number };
   readonly records: readonly RecordBatch[];
+  /**
+   * read_committed only: the transactions aborted in the range returned, each a producer and the
+   * first offset of its aborted transaction; the consumer drops their records up to the marker.
+   * Absent for read_uncommitted (Kafka's null).
+   */
+  readonly abortedTransactions?: readonly AbortedTransaction[];
 }
 
 export interface FetchResponse {

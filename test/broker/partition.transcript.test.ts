@@ -18,6 +18,13 @@
  *   alter-partition-response ok|error=CODE   the controller answers the AlterPartition in flight
  *   metadata isr=b1,b2                  the metadata log commits an ISR change in the same leader epoch
  *   delayed-produce until=O             would an acks=all write ending before O be answered now?
+ *
+ * `partitionTransactions.transcript.txt` adds transactions (KIP-98); its state line also shows the
+ * last stable offset and the ongoing transactions:
+ *   new-partition ... transactions=on
+ *   append-txn N records producer=P epoch=E seq=S [transactional=no]   a producer's batch
+ *   marker commit|abort producer=P epoch=E coordinator-epoch=C         WriteTxnMarkers for one partition
+ *   read offset=O isolation=read_committed|read_uncommitted            a consumer's Fetch
  */
 import { join } from 'node:path';
 import { test } from 'vitest';
@@ -42,6 +49,8 @@ class PartitionDriver {
   private nowMs = 0;
   private nextValue = 0;
   private partitionEpoch = -1;
+  /** Show the last stable offset and ongoing transactions in the state line. */
+  showTransactions = false;
   /** AlterPartition requests sent and not yet shown in the output. */
   private readonly sent: AlterPartitionProposal[] = [];
   /** The AlterPartition the controller has not answered yet. */
@@ -85,6 +94,12 @@ class PartitionDriver {
         return [`now ${this.nowMs} ms`];
       case 'alter-partition-response':
         return this.alterPartitionResponse(words[1] === 'ok' ? 'NONE' : (args.get('error') as KafkaErrorCode));
+      case 'append-txn':
+        return this.appendTransactional(Number(words[1]), intArg(args, 'producer'), intArg(args, 'epoch'), intArg(args, 'seq'), args.get('transactional') !== 'no');
+      case 'marker':
+        return this.marker(words[1] === 'commit' ? 'COMMIT' : 'ABORT', intArg(args, 'producer'), intArg(args, 'epoch'), intArg(args, 'coordinator-epoch'));
+      case 'read':
+        return this.read(intArg(args, 'offset'), args.get('isolation') === 'read_committed' ? 1 : 0);
       case 'delayed-produce': {
         const check = this.partition.checkEnoughReplicasReachOffset(intArg(args, 'until'));
         return [check.done ? `answered: ${check.error}` : 'still waiting'];
@@ -131,6 +146,35 @@ class PartitionDriver {
     const result = this.partition.appendRecordsToLeader(records, null, requiredAcks, this.nowMs);
     if ('error' in result) return [`refused: ${result.error}`];
     return [`appended offsets ${result.firstOffset}..${result.lastOffset} at epoch ${this.partition.leaderEpoch}`];
+  }
+
+  private appendTransactional(count: number, producerId: number, producerEpoch: number, baseSequence: number, transactional: boolean): string[] {
+    const records = Array.from({ length: count }, () => ({ key: null, value: `v${this.nextValue++}`, timestampMs: this.nowMs }));
+    const result = this.partition.appendRecordsToLeader(records, { producerId, producerEpoch, baseSequence }, -1, this.nowMs, transactional);
+    if ('error' in result) return [`refused: ${result.error}`];
+    return [`appended offsets ${result.firstOffset}..${result.lastOffset}${result.duplicate ? ' (duplicate)' : ''}`];
+  }
+
+  private marker(result: 'COMMIT' | 'ABORT', producerId: number, producerEpoch: number, coordinatorEpoch: number): string[] {
+    const appended = this.partition.appendTxnMarkerToLeader({ producerId, producerEpoch, coordinatorEpoch, result }, this.nowMs);
+    if ('error' in appended) return [`refused: ${appended.error}`];
+    return [`${result} marker at offset ${appended.firstOffset}`];
+  }
+
+  private read(fetchOffset: number, isolationLevel: 0 | 1): string[] {
+    const response = this.partition.fetchAsLeaderForConsumer(
+      { partition: 0, currentLeaderEpoch: this.partition.leaderEpoch, fetchOffset, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20 },
+      1 << 20,
+      isolationLevel,
+    );
+    if (response.errorCode !== 'NONE') return [`error: ${response.errorCode}`];
+    const batches = response.records.map((batch) => {
+      const range = `${batch.baseOffset}..${batch.baseOffset + batch.lastOffsetDelta}`;
+      if (batch.isControl) return `${range} marker of producer ${batch.producerId}`;
+      return `${range}${batch.isTransactional ? ` txn of producer ${batch.producerId}` : ''}`;
+    });
+    const aborted = response.abortedTransactions === undefined ? 'none (read_uncommitted)' : response.abortedTransactions.map((txn) => `producer ${txn.producerId} from ${txn.firstOffset}`).join(', ') || '[]';
+    return [`batches: ${batches.join('; ') || 'none'} · HW ${response.highWatermark} · LSO ${response.lastStableOffset} · aborted transactions: ${aborted}`];
   }
 
   private fetch(replicaId: NodeId, fetchOffset: number, currentLeaderEpoch: number, lastFetchedEpoch: number): string[] {
@@ -183,7 +227,14 @@ class PartitionDriver {
       `ISR ${partition.isr.join(',')}`,
       `maximal ISR ${partition.maximalIsr.join(',')}`,
       `AlterPartition ${proposed === null ? 'none' : `pending: ISR ${proposed.join(',')}`}`,
+      ...(this.showTransactions ? [this.transactionState()] : []),
     ].join(' · ');
+  }
+
+  private transactionState(): string {
+    const log = this.partition.log;
+    const ongoing = log.ongoingTransactions().map(([firstOffset, producerId]) => `producer ${producerId} from ${firstOffset}`);
+    return `LSO ${log.lastStableOffset} · ongoing ${ongoing.join(', ') || 'none'}`;
   }
 }
 
@@ -204,6 +255,7 @@ function execute(line: string, current: PartitionDriver | null): { state: Partit
   const command = words[0]!;
   if (command === 'new-partition') {
     const driver = new PartitionDriver(listArg(args, 'replicas'), intArg(args, 'min.insync.replicas'), args.has('replica.lag.time.max.ms') ? intArg(args, 'replica.lag.time.max.ms') : 30_000);
+    driver.showTransactions = args.get('transactions') === 'on';
     return { state: driver, output: [`${driver.replicas[0]} hosts ${TOPIC}-0, replicas ${driver.replicas.join(',')}, min.insync.replicas=${driver.minInsyncReplicas}, replica.lag.time.max.ms=${driver.replicaLagTimeMaxMs}`] };
   }
   if (current === null) throw new Error(`transcript: "${line}" before any new-partition`);
@@ -213,4 +265,8 @@ function execute(line: string, current: PartitionDriver | null): { state: Partit
 
 test('the partition transcript (ISR, high watermark, min.insync.replicas, leader epochs) replays exactly', () => {
   checkTranscript(TRANSCRIPT, execute);
+});
+
+test('the transactions transcript (markers, the last stable offset, read_committed, the aborted-transaction index) replays exactly', () => {
+  checkTranscript(join(import.meta.dirname, 'partitionTransactions.transcript.txt'), execute);
 });

@@ -73,7 +73,7 @@ describe('ProducerStateManager (KIP-98)', () => {
     const bumped = batch(6, 1, 0, 2);
     expect(state.checkAndPrepare(bumped)).toEqual({ kind: 'ok' });
     state.update(bumped);
-    expect(state.lastEntry(42)).toEqual({ producerId: 42, producerEpoch: 1, batches: [{ firstSeq: 0, lastSeq: 1, firstOffset: 6, lastOffset: 7 }] });
+    expect(state.lastEntry(42)).toMatchObject({ producerId: 42, producerEpoch: 1, batches: [{ firstSeq: 0, lastSeq: 1, firstOffset: 6, lastOffset: 7 }] });
     // The old epoch's sequence 0 is now fenced, the new epoch's is a duplicate.
     expect(state.checkAndPrepare(batch(9, 0, 6)).kind).toBe('rejected');
     expect(state.checkAndPrepare(batch(9, 1, 0, 2))).toMatchObject({ kind: 'duplicate', firstOffset: 6, lastOffset: 7 });

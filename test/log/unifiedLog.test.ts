@@ -538,7 +538,7 @@ describe('UnifiedLog control batches', () => {
     log.appendAsLeader(records(1), 3, null, 0);
     expect(allBatches(log).map((batch) => batch.isControl)).toEqual([true, false]);
     expect(() => log.appendAsLeader(records(1), 3, { producerId: 1, producerEpoch: 0, baseSequence: 0 }, 0, { isControl: true })).toThrow(
-      /carries no producer/,
+      /only a transaction marker/,
     );
   });
 });
