@@ -60,6 +60,13 @@ export interface LegacySwitches {
    * smaller than min.insync.replicas (KAFKA-15583).
    */
   readonly highWatermarkAdvancesBelowMinIsr: boolean;
+  /**
+   * ksim.legacy.hw.over.committed.isr: the leader's high watermark is the smallest log end offset of
+   * the committed ISR alone, as before KIP-497's maximal ISR: a replica an AlterPartition in flight
+   * is adding (and a caught-up follower outside the ISR, KAFKA-4485) is not waited for, so the
+   * controller may commit into the ISR a replica below the high watermark.
+   */
+  readonly highWatermarkOverCommittedIsr: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -68,6 +75,7 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   noLeaderEpochFencing: false,
   isrJoinWithoutEpochStartOffset: false,
   highWatermarkAdvancesBelowMinIsr: false,
+  highWatermarkOverCommittedIsr: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -98,6 +106,7 @@ export const LEGACY_SWITCH_KEYS = {
   noLeaderEpochFencing: 'ksim.legacy.no.leader.epoch.fencing',
   isrJoinWithoutEpochStartOffset: 'ksim.legacy.isr.join.without.epoch.start.offset',
   highWatermarkAdvancesBelowMinIsr: 'ksim.legacy.hw.advances.below.min.isr',
+  highWatermarkOverCommittedIsr: 'ksim.legacy.hw.over.committed.isr',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**

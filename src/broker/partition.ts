@@ -561,16 +561,18 @@ export class Partition {
     if (this.roleValue !== 'leader') return false;
     if (!this.settings.legacy.highWatermarkAdvancesBelowMinIsr && this.isr.length < this.settings.minInsyncReplicas) return false;
     const nowMs = this.host.nowMs();
-    const maximalIsr = this.maximalIsr;
+    // Before KIP-497 (the legacy switch) only the committed ISR was waited for.
+    const legacyCommittedIsrOnly = this.settings.legacy.highWatermarkOverCommittedIsr;
+    const waitedForIsr = legacyCommittedIsrOnly ? this.isr : this.maximalIsr;
     let candidate = this.log.logEndOffset;
-    for (const id of maximalIsr) {
+    for (const id of waitedForIsr) {
       if (id !== this.localBrokerId && !this.remotes.has(id)) candidate = -1;
     }
     for (const [id, remote] of this.remotes) {
       // KAFKA-4485: wait for a caught-up follower outside the ISR too, else the high watermark, set
       // by the leader's own log end, keeps running ahead of it and it never reaches it to join.
-      const waitsFor = maximalIsr.includes(id) || (this.isCaughtUp(remote, nowMs) && this.host.isReplicaIsrEligible(id, remote.brokerEpoch));
-      if (waitsFor) candidate = Math.min(candidate, remote.logEndOffset);
+      const mayJoin = !legacyCommittedIsrOnly && this.isCaughtUp(remote, nowMs) && this.host.isReplicaIsrEligible(id, remote.brokerEpoch);
+      if (waitedForIsr.includes(id) || mayJoin) candidate = Math.min(candidate, remote.logEndOffset);
     }
     if (candidate <= this.log.highWatermark) return false;
     this.log.maybeIncrementHighWatermark(candidate);
