@@ -25,6 +25,7 @@
 import type { Host, NodeId } from '../host.js';
 import type { WriteTxnMarkersResponse } from '../protocol/apis.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
+import { compareStrings } from '../util/compare.js';
 import { parsePartitionKey, type TransactionMetadata } from './transactionMetadata.js';
 import type { TimerHandle, Timers } from './timers.js';
 
@@ -115,7 +116,7 @@ export class TransactionMarkerChannelManager {
     if (this.pending.get(pending.metadata.transactionalId) !== pending) return;
     const byLeader = new Map<NodeId, string[]>();
     let waiting = false;
-    for (const key of [...pending.remaining].sort()) {
+    for (const key of [...pending.remaining].sort(compareStrings)) {
       if (pending.inFlight.has(key)) continue;
       const { topic, partition } = parsePartitionKey(key);
       const leader = this.context.leaderOf(topic, partition);

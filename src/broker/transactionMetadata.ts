@@ -27,6 +27,7 @@
  * never get there) and transactional id expiration.
  */
 import type { TransactionVersion } from '../protocol/apis.js';
+import { compareStrings } from '../util/compare.js';
 
 export type TransactionState = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort' | 'CompleteCommit' | 'CompleteAbort' | 'PrepareEpochFence' | 'Dead';
 
@@ -91,5 +92,5 @@ export function isCompleteOrEmpty(state: TransactionState): boolean {
 }
 
 export function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
-  return [...new Set([...a, ...b])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return [...new Set([...a, ...b])].sort(compareStrings);
 }
