@@ -13,6 +13,8 @@
  * | AlterPartitionManager      | ISR proposals to the controller                                   |
  * | RPCProducerIdManager       | producer-id blocks; InitProducerId                                |
  * | GroupCoordinator           | FindCoordinator, the group APIs, offsets; `__consumer_offsets`    |
+ * | TransactionCoordinator     | transactional ids, their markers; `__transaction_state`           |
+ * | AddPartitionsToTxnManager  | verifying a transaction before its first append (KIP-890)         |
  *
  * Requests are routed by API key; timers by handle (timers.ts), each owned by the part that set it;
  * the raft client's timers are its own. Traffic classes: KRaft and controller requests travel as
@@ -22,10 +24,9 @@
  * A coordinator (group, transaction) is one more part: built here, given its requests in
  * `onMessage`, and registered with `publisher.addPartitionLeadershipListener(<its internal topic>)`
  * so that it loads and unloads with the leadership of that topic's partitions (src/broker/README.md).
- * The group coordinator is; the transaction coordinator comes with transactions.
+ * Both the group and the transaction coordinator are.
  *
- * Left out: controlled shutdown on the broker side, log directory failure handling beyond a halt,
- * transactions (a later issue).
+ * Left out: controlled shutdown on the broker side, log directory failure handling beyond a halt.
  */
 import type { DiskCompletion, Host, NodeId, ProtocolNode, TimerId, TrafficClass } from '../host.js';
 import type { KafkaRequest, KafkaResponse } from '../protocol/apis.js';
@@ -37,6 +38,10 @@ import { BrokerMetadataPublisher } from './brokerMetadataPublisher.js';
 import { type BrokerConfig, defaultLogConfig } from './config.js';
 import { GroupCoordinator } from './groupCoordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from './groupCoordinatorRecords.js';
+import { AddPartitionsToTxnManager } from './addPartitionsToTxnManager.js';
+import { TransactionCoordinator } from './transactionCoordinator.js';
+import { TRANSACTION_STATE_TOPIC_NAME } from './transactionStateRecords.js';
+import { COORDINATOR_KEY_TYPE_TRANSACTION } from '../protocol/apis.js';
 import { LogManager } from './logManager.js';
 import { KRaftMetadataCache } from './metadataCache.js';
 import { RPCProducerIdManager } from './producerIdManager.js';
@@ -70,6 +75,8 @@ export class BrokerNode implements ProtocolNode<unknown> {
   private readonly replicaManager: ReplicaManager;
   private readonly publisher: BrokerMetadataPublisher;
   private readonly groupCoordinator: GroupCoordinator;
+  private readonly transactionCoordinator: TransactionCoordinator;
+  private readonly addPartitionsToTxnManager: AddPartitionsToTxnManager;
   /** One sequence for every request this broker sends, as one NetworkClient would number them. */
   private nextCorrelation = 1;
 
@@ -106,6 +113,18 @@ export class BrokerNode implements ProtocolNode<unknown> {
       activeController: () => this.lifecycle.activeController,
     });
     this.publisher.addPartitionLeadershipListener(GROUP_METADATA_TOPIC_NAME, this.groupCoordinator);
+    this.transactionCoordinator = new TransactionCoordinator(host, this.timers, options.brokerConfig.transactionCoordinator, this.replicaManager, this.metadataCache, this.producerIdManager, {
+      nextCorrelationId,
+      activeController: () => this.lifecycle.activeController,
+      offsetsPartitionFor: (groupId) => ({ topic: GROUP_METADATA_TOPIC_NAME, partition: this.groupCoordinator.partitionFor(groupId) }),
+    });
+    this.publisher.addPartitionLeadershipListener(TRANSACTION_STATE_TOPIC_NAME, this.transactionCoordinator);
+    this.addPartitionsToTxnManager = new AddPartitionsToTxnManager(host, this.timers, {
+      nextCorrelationId,
+      coordinatorFor: (transactionalId) => this.transactionCoordinator.coordinatorFor(transactionalId),
+      transactionVersion: () => options.brokerConfig.transactionCoordinator.transactionVersion,
+    });
+    this.replicaManager.setTransactionVerifier(this.addPartitionsToTxnManager);
   }
 
   onStart(): void {
@@ -130,9 +149,23 @@ export class BrokerNode implements ProtocolNode<unknown> {
       case 'Metadata':
         return this.host.send(from, this.metadataCache.metadataResponse(kafka), 'client');
       case 'InitProducerId':
+        if (kafka.transactionalId !== null) return this.transactionCoordinator.handleInitProducerId(from, { ...kafka, transactionalId: kafka.transactionalId });
         return this.host.send(from, this.producerIdManager.initProducerIdResponse(kafka.correlationId), 'client');
       case 'FindCoordinator':
+        if (kafka.keyType === COORDINATOR_KEY_TYPE_TRANSACTION) return this.transactionCoordinator.handleFindCoordinator(from, kafka);
         return this.groupCoordinator.handleFindCoordinator(from, kafka);
+      case 'AddPartitionsToTxn':
+        return this.transactionCoordinator.handleAddPartitionsToTxn(from, kafka);
+      case 'AddOffsetsToTxn':
+        return this.transactionCoordinator.handleAddOffsetsToTxn(from, kafka);
+      case 'EndTxn':
+        return this.transactionCoordinator.handleEndTxn(from, kafka);
+      case 'WriteTxnMarkers':
+        return this.replicaManager.handleWriteTxnMarkers(from, kafka);
+      case 'WriteTxnMarkersResponse':
+        return this.transactionCoordinator.handleWriteTxnMarkersResponse(kafka);
+      case 'AddPartitionsToTxnResponse':
+        return this.addPartitionsToTxnManager.handleAddPartitionsToTxnResponse(kafka);
       case 'JoinGroup':
         return this.groupCoordinator.handleJoinGroup(from, kafka);
       case 'SyncGroup':
@@ -148,7 +181,8 @@ export class BrokerNode implements ProtocolNode<unknown> {
       case 'ConsumerGroupHeartbeat':
         return this.groupCoordinator.handleConsumerGroupHeartbeat(from, kafka);
       case 'CreateTopicsResponse':
-        return this.groupCoordinator.handleCreateTopicsResponse(kafka);
+        this.groupCoordinator.handleCreateTopicsResponse(kafka);
+        return this.transactionCoordinator.handleCreateTopicsResponse(kafka);
       case 'FetchResponse':
         return this.replicaManager.handleFetchResponse(from, kafka);
       case 'BrokerRegistrationResponse':
@@ -183,6 +217,8 @@ export class BrokerNode implements ProtocolNode<unknown> {
     this.raft.handleDisconnect(peer);
     this.replicaManager.handleDisconnect(peer);
     this.groupCoordinator.handleDisconnect(peer);
+    this.transactionCoordinator.handleDisconnect(peer);
+    this.addPartitionsToTxnManager.handleDisconnect(peer);
     this.lifecycle.onDisconnect(peer);
   }
 }

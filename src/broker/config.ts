@@ -6,6 +6,7 @@
 import { DEFAULT_LOG_CONFIG, type LogConfig, resolveLogConfig } from '../log/config.js';
 import { parseConfigFields, parsePositiveInt } from '../util/configValues.js';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig, parseGroupCoordinatorConfig } from './groupCoordinatorConfig.js';
+import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, parseTransactionCoordinatorConfig, type TransactionCoordinatorConfig } from './transactionCoordinatorConfig.js';
 
 
 export interface BrokerConfig {
@@ -27,6 +28,8 @@ export interface BrokerConfig {
   readonly legacy: LegacySwitches;
   /** The group coordinator's settings (groupCoordinatorConfig.ts). */
   readonly groupCoordinator: GroupCoordinatorConfig;
+  /** The transaction coordinator's settings (transactionCoordinatorConfig.ts). */
+  readonly transactionCoordinator: TransactionCoordinatorConfig;
 }
 
 export interface LegacySwitches {
@@ -88,6 +91,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   minInsyncReplicas: 1,
   legacy: DEFAULT_LEGACY_SWITCHES,
   groupCoordinator: DEFAULT_GROUP_COORDINATOR_CONFIG,
+  transactionCoordinator: DEFAULT_TRANSACTION_COORDINATOR_CONFIG,
 };
 
 export const BROKER_CONFIG_KEYS = {
@@ -98,7 +102,7 @@ export const BROKER_CONFIG_KEYS = {
   replicaSocketTimeoutMs: 'replica.socket.timeout.ms',
   brokerHeartbeatIntervalMs: 'broker.heartbeat.interval.ms',
   minInsyncReplicas: 'min.insync.replicas',
-} as const satisfies Record<Exclude<keyof BrokerConfig, 'legacy' | 'groupCoordinator'>, string>;
+} as const satisfies Record<Exclude<keyof BrokerConfig, 'legacy' | 'groupCoordinator' | 'transactionCoordinator'>, string>;
 
 export const LEGACY_SWITCH_KEYS = {
   truncateToHighWatermark: 'ksim.legacy.truncate.to.high.watermark',
@@ -119,13 +123,14 @@ export function truncatesOnlyOnBecomingFollower(legacy: LegacySwitches): boolean
 
 /** Parses Kafka-named keys (numbers or numeric strings; booleans or "true"/"false"); unknown keys are left to others. */
 export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>): BrokerConfig {
-  const { legacy: _legacy, groupCoordinator: _groupCoordinator, ...numberDefaults } = DEFAULT_BROKER_CONFIG;
+  const { legacy: _legacy, groupCoordinator: _groupCoordinator, transactionCoordinator: _transactionCoordinator, ...numberDefaults } = DEFAULT_BROKER_CONFIG;
   const numbers = parseConfigFields(numberDefaults, BROKER_CONFIG_KEYS, properties, parsePositiveInt);
   const legacy = parseConfigFields(DEFAULT_LEGACY_SWITCHES, LEGACY_SWITCH_KEYS, properties, parsePositiveInt);
   return {
-    ...(numbers as Omit<BrokerConfig, 'legacy' | 'groupCoordinator'>),
+    ...(numbers as Omit<BrokerConfig, 'legacy' | 'groupCoordinator' | 'transactionCoordinator'>),
     legacy: legacy as unknown as LegacySwitches,
     groupCoordinator: parseGroupCoordinatorConfig(properties),
+    transactionCoordinator: parseTransactionCoordinatorConfig(properties),
   };
 }
 

@@ -43,19 +43,18 @@ import type {
 } from '../protocol/apis.js';
 import { COORDINATOR_KEY_TYPE_GROUP } from '../protocol/apis.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
+import { InternalTopicCreator } from './autoTopicCreationManager.js';
 import type { PartitionLeadershipListener } from './brokerMetadataPublisher.js';
 import { EMPTY_ASSIGNMENT, errorJoinAnswer } from './groupCoordinatorClassicGroup.js';
 import type { GroupCoordinatorConfig } from './groupCoordinatorConfig.js';
 import { heartbeatErrorAnswer } from './groupCoordinatorConsumerManager.js';
 import { GROUP_METADATA_TOPIC_NAME } from './groupCoordinatorRecords.js';
-import { CoordinatorRuntime, type TopicMetadata, type WriteOutcome } from './groupCoordinatorRuntime.js';
+import { CoordinatorRuntime, GROUP_COORDINATOR_RECORDS, runtimeHostForTopic, type TopicMetadata, type WriteOutcome } from './groupCoordinatorRuntime.js';
 import { GroupCoordinatorShard } from './groupCoordinatorShard.js';
 import type { KRaftMetadataCache } from './metadataCache.js';
 import type { ReplicaManager } from './replicaManager.js';
 import type { Timers } from './timers.js';
 
-/** How long a CreateTopics for the offsets topic may go unanswered before it may be sent again. */
-const CREATE_OFFSETS_TOPIC_TIMEOUT_MS = 5_000;
 const CREATE_OFFSETS_TOPIC_TIMER = 'group.create-offsets-topic';
 
 export interface GroupCoordinatorContext {
@@ -82,39 +81,36 @@ export function partitionForGroup(groupId: string, numPartitions: number): numbe
 
 export class GroupCoordinator implements PartitionLeadershipListener {
   readonly runtime: CoordinatorRuntime<GroupCoordinatorShard>;
-  private createTopicInFlight = false;
+  private readonly offsetsTopicCreator: InternalTopicCreator;
 
   constructor(
     private readonly host: Host<unknown>,
-    private readonly timers: Timers,
+    timers: Timers,
     private readonly config: GroupCoordinatorConfig,
     replicaManager: ReplicaManager,
     private readonly metadataCache: KRaftMetadataCache,
-    private readonly context: GroupCoordinatorContext,
+    context: GroupCoordinatorContext,
   ) {
-    const partition = (index: number) => replicaManager.getPartition(GROUP_METADATA_TOPIC_NAME, index);
     this.runtime = new CoordinatorRuntime<GroupCoordinatorShard>(
-      {
-        timers,
-        random: host.random,
-        nowMs: () => host.nowMs(),
-        trace: (event) => host.trace(event),
-        appendRecords: (index, records, timeoutMs, onCommitted) => replicaManager.appendRecordsAsCoordinator(GROUP_METADATA_TOPIC_NAME, index, records, timeoutMs, onCommitted),
-        readLog: (index) => {
-          const log = partition(index)?.log;
-          if (log === undefined) return null;
-          const records: Array<{ offset: number; record: { key: string | null; value: string | null; timestampMs: number } }> = [];
-          const read = log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
-          for (const batch of read.batches) batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record }));
-          return { records, sizeInBytes: log.sizeInBytes };
-        },
-        highWatermark: (index) => partition(index)?.highWatermark ?? 0,
-        logEndOffset: (index) => partition(index)?.log.logEndOffset ?? 0,
-        topics: () => this.topics(),
-      },
+      runtimeHostForTopic(
+        GROUP_METADATA_TOPIC_NAME,
+        { timers, random: host.random, nowMs: () => host.nowMs(), trace: (event) => host.trace(event), topics: () => this.topics() },
+        replicaManager,
+      ),
       config.offsetsCommitTimeoutMs,
       (shardContext) => new GroupCoordinatorShard(shardContext, config),
+      GROUP_COORDINATOR_RECORDS,
     );
+    this.offsetsTopicCreator = new InternalTopicCreator(host, timers, context, () => ({
+      topic: {
+        name: GROUP_METADATA_TOPIC_NAME,
+        numPartitions: config.offsetsTopicNumPartitions,
+        replicationFactor: config.offsetsTopicReplicationFactor,
+        configs: { 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
+      },
+      timerTag: CREATE_OFFSETS_TOPIC_TIMER,
+      trace: { type: 'group.create-offsets-topic', numPartitions: config.offsetsTopicNumPartitions, replicationFactor: config.offsetsTopicReplicationFactor },
+    }));
     replicaManager.addHighWatermarkListener(GROUP_METADATA_TOPIC_NAME, (index, highWatermark) => this.runtime.onHighWatermarkUpdated(index, highWatermark));
   }
 
@@ -161,7 +157,7 @@ export class GroupCoordinator implements PartitionLeadershipListener {
     const image = this.metadataCache.currentImage;
     const topic = image.topics.get(GROUP_METADATA_TOPIC_NAME);
     if (topic === undefined) {
-      this.maybeCreateOffsetsTopic();
+      this.offsetsTopicCreator.maybeCreate();
       return 'COORDINATOR_NOT_AVAILABLE';
     }
     const leader = topic.partitions[partitionForGroup(groupId, topic.partitions.length)]?.leader ?? null;
@@ -169,36 +165,8 @@ export class GroupCoordinator implements PartitionLeadershipListener {
     return { nodeId: leader };
   }
 
-  private maybeCreateOffsetsTopic(): void {
-    const controller = this.context.activeController();
-    if (controller === null || this.createTopicInFlight) return;
-    this.createTopicInFlight = true;
-    this.timers.schedule(CREATE_OFFSETS_TOPIC_TIMER, CREATE_OFFSETS_TOPIC_TIMEOUT_MS, () => {
-      this.createTopicInFlight = false;
-    });
-    this.host.trace({ type: 'group.create-offsets-topic', numPartitions: this.config.offsetsTopicNumPartitions, replicationFactor: this.config.offsetsTopicReplicationFactor });
-    this.host.send(
-      controller,
-      {
-        api: 'CreateTopics',
-        correlationId: this.context.nextCorrelationId(),
-        topics: [
-          {
-            name: GROUP_METADATA_TOPIC_NAME,
-            numPartitions: this.config.offsetsTopicNumPartitions,
-            replicationFactor: this.config.offsetsTopicReplicationFactor,
-            configs: { 'segment.bytes': String(this.config.offsetsTopicSegmentBytes) },
-          },
-        ],
-      },
-      'controller',
-    );
-  }
-
-  handleCreateTopicsResponse(_response: CreateTopicsResponse): void {
-    // Created or not (another broker may have created it first: TOPIC_ALREADY_EXISTS), the next
-    // FindCoordinator looks at the metadata again.
-    this.createTopicInFlight = false;
+  handleCreateTopicsResponse(response: CreateTopicsResponse): void {
+    this.offsetsTopicCreator.handleCreateTopicsResponse(response);
   }
 
   // ---- The classic protocol ----
@@ -289,8 +257,7 @@ export class GroupCoordinator implements PartitionLeadershipListener {
   // ---- Inputs from the network ----
 
   handleDisconnect(peer: NodeId): void {
-    // A CreateTopics in flight to a controller that went away will never be answered.
-    if (peer === this.context.activeController()) this.createTopicInFlight = false;
+    this.offsetsTopicCreator.handleDisconnect(peer);
   }
 
   private send(to: NodeId, response: KafkaResponse): void {

@@ -1,6 +1,9 @@
 /**
- * CoordinatorRuntime: runs one coordinator shard per `__consumer_offsets` partition this broker
- * leads, after Kafka's `coordinator-common` CoordinatorRuntime.
+ * CoordinatorRuntime: runs one coordinator shard per partition of a coordinator's internal topic
+ * that this broker leads, after Kafka's `coordinator-common` CoordinatorRuntime. The group
+ * coordinator runs it over `__consumer_offsets`, the transaction coordinator over
+ * `__transaction_state`; each gives its record serde and the name its traces and timers carry
+ * (`CoordinatorRecords`).
  *
  * - Loading (`scheduleLoadOperation`, on election): the shard is built empty and every record of
  *   the partition's log is replayed into it, from the log start to the log end; until that is done
@@ -36,14 +39,29 @@ import type { Random, TraceEvent } from '../host.js';
 import type { SimpleRecord } from '../log/recordBatch.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
 import { type CoordinatorRecord, deserializeRecord, serializeRecord } from './groupCoordinatorRecords.js';
+import type { ReplicaManager } from './replicaManager.js';
 import type { TimerHandle, Timers } from './timers.js';
 
 /** A sequential read of the log when loading: 100 MB/s, so a small partition loads within a millisecond or two. */
 export const LOAD_BYTES_PER_MS = 100_000;
 
+/**
+ * How one coordinator's records are stored, and the name its traces (`<name>.loaded`, ...) and
+ * timers (`<name>.coordinator.load/<partition>`, `<name>.<key>`) carry.
+ */
+export interface CoordinatorRecords<Rec> {
+  readonly name: string;
+  serialize(record: Rec, timestampMs: number): SimpleRecord;
+  /** Decodes what serialize wrote; throws on anything else (only the coordinator writes its topic). */
+  deserialize(record: SimpleRecord): Rec;
+}
+
+/** The group coordinator's records of `__consumer_offsets`. */
+export const GROUP_COORDINATOR_RECORDS: CoordinatorRecords<CoordinatorRecord> = { name: 'group', serialize: serializeRecord, deserialize: deserializeRecord };
+
 /** What an operation asks the runtime to do: append these records, then answer with this response. */
-export interface CoordinatorResult<R> {
-  readonly records: readonly CoordinatorRecord[];
+export interface CoordinatorResult<R, Rec = CoordinatorRecord> {
+  readonly records: readonly Rec[];
   readonly response: R;
   /**
    * Whether the shard must replay the records once the leader holds them. False when the
@@ -56,14 +74,14 @@ export interface CoordinatorResult<R> {
 }
 
 /** A result without records. */
-export function resultOf<R>(response: R): CoordinatorResult<R> {
+export function resultOf<R, Rec = CoordinatorRecord>(response: R): CoordinatorResult<R, Rec> {
   return { records: [], response, replayRecords: true };
 }
 
 /** The shard the runtime drives: Kafka's CoordinatorShard. */
-export interface CoordinatorShard {
+export interface CoordinatorShard<Rec = CoordinatorRecord> {
   /** Applies one record, found at `offset` of the partition's log. */
-  replay(record: CoordinatorRecord, offset: number): void;
+  replay(record: Rec, offset: number): void;
   /** Loading finished: schedule what the loaded state needs (session timers, ...). */
   onLoaded(): void;
   /** The shard is being dropped: answer whatever it holds open, with NOT_COORDINATOR. */
@@ -71,9 +89,9 @@ export interface CoordinatorShard {
 }
 
 /** What a shard may ask of the runtime while it runs an operation. */
-export interface ShardContext {
+export interface ShardContext<Rec = CoordinatorRecord> {
   readonly partitionIndex: number;
-  readonly timer: CoordinatorTimer;
+  readonly timer: CoordinatorTimer<Rec>;
   nowMs(): number;
   trace(event: TraceEvent): void;
   /** The coordinator epoch this shard was loaded at (it may be bumped while loaded). */
@@ -109,21 +127,49 @@ export interface RuntimeHost {
   topics(): ReadonlyMap<string, TopicMetadata>;
 }
 
+/**
+ * The runtime's host over one internal topic of this broker: appends through the replica
+ * manager's coordinator path, loads by reading the partition's whole log (control batches, the
+ * transaction markers, are not coordinator records and are skipped).
+ */
+export function runtimeHostForTopic(
+  topic: string,
+  host: Pick<RuntimeHost, 'timers' | 'random' | 'nowMs' | 'trace' | 'topics'>,
+  replicaManager: ReplicaManager,
+): RuntimeHost {
+  const partition = (index: number) => replicaManager.getPartition(topic, index);
+  return {
+    ...host,
+    appendRecords: (index, records, timeoutMs, onCommitted) => replicaManager.appendRecordsAsCoordinator(topic, index, records, timeoutMs, onCommitted),
+    readLog: (index) => {
+      const log = partition(index)?.log;
+      if (log === undefined) return null;
+      const records: Array<{ offset: number; record: SimpleRecord }> = [];
+      const read = log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
+      for (const batch of read.batches) if (!batch.isControl) batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record }));
+      return { records, sizeInBytes: log.sizeInBytes };
+    },
+    highWatermark: (index) => partition(index)?.highWatermark ?? 0,
+    logEndOffset: (index) => partition(index)?.log.logEndOffset ?? 0,
+  };
+}
+
 export type WriteOutcome<R> = { readonly response: R } | { readonly error: KafkaErrorCode };
 
 /** Kafka's CoordinatorTimer: at most one timer per key; an expiry runs as a write operation. */
-export class CoordinatorTimer {
+export class CoordinatorTimer<Rec = CoordinatorRecord> {
   private readonly handles = new Map<string, TimerHandle>();
 
   constructor(
     private readonly timers: Timers,
-    private readonly run: (operation: () => CoordinatorResult<unknown>) => void,
+    private readonly run: (operation: () => CoordinatorResult<unknown, Rec>) => void,
+    private readonly name: string,
   ) {}
 
   /** Schedules `operation` after `delayMs`, replacing any timer of the same key. */
-  schedule(key: string, delayMs: number, operation: () => CoordinatorResult<unknown>): void {
+  schedule(key: string, delayMs: number, operation: () => CoordinatorResult<unknown, Rec>): void {
     this.cancel(key);
-    const handle = this.timers.schedule(`group.${key}`, delayMs, () => {
+    const handle = this.timers.schedule(`${this.name}.${key}`, delayMs, () => {
       this.handles.delete(key);
       this.run(operation);
     });
@@ -155,7 +201,7 @@ interface DeferredEvent {
   complete(error: KafkaErrorCode | null): void;
 }
 
-class CoordinatorContext<S extends CoordinatorShard> {
+class CoordinatorContext<S extends CoordinatorShard<Rec>, Rec> {
   state: ContextState = 'loading';
   /** The log end offset after this context's last write (or the load). */
   lastWrittenOffset = 0;
@@ -168,23 +214,30 @@ class CoordinatorContext<S extends CoordinatorShard> {
   constructor(
     readonly partitionIndex: number,
     public epoch: number,
-    readonly timer: CoordinatorTimer,
+    readonly timer: CoordinatorTimer<Rec>,
   ) {}
 }
 
-export class CoordinatorRuntime<S extends CoordinatorShard> {
-  private readonly contexts = new Map<number, CoordinatorContext<S>>();
+export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = CoordinatorRecord> {
+  private readonly contexts = new Map<number, CoordinatorContext<S, Rec>>();
 
   constructor(
     private readonly host: RuntimeHost,
     private readonly timeoutMs: number,
-    private readonly buildShard: (context: ShardContext) => S,
+    private readonly buildShard: (context: ShardContext<Rec>) => S,
+    private readonly records: CoordinatorRecords<Rec>,
   ) {}
 
   /** null: not hosted here; otherwise loading or active. */
   partitionState(partitionIndex: number): 'loading' | 'active' | null {
     const context = this.contexts.get(partitionIndex);
     return context === undefined || context.state === 'closed' ? null : context.state;
+  }
+
+  /** The coordinator epoch of an active partition, or null. */
+  coordinatorEpoch(partitionIndex: number): number | null {
+    const context = this.contexts.get(partitionIndex);
+    return context?.state === 'active' ? context.epoch : null;
   }
 
   /** The shard of an active partition (for tests and read-only inspection). */
@@ -202,26 +255,26 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       // Re-elected at a newer epoch without resigning in between: the state in memory is still
       // the log's, so only the epoch moves (Kafka keeps a loaded coordinator likewise).
       existing.epoch = partitionEpoch;
-      this.host.trace({ type: 'group.coordinator-epoch', partition: partitionIndex, coordinatorEpoch: partitionEpoch });
+      this.host.trace({ type: `${this.records.name}.coordinator-epoch`, partition: partitionIndex, coordinatorEpoch: partitionEpoch });
       return;
     }
     if (existing !== undefined && partitionEpoch <= existing.epoch) return;
-    const timer = new CoordinatorTimer(this.host.timers, (operation) => this.runTimerOperation(partitionIndex, operation));
-    const context = new CoordinatorContext<S>(partitionIndex, partitionEpoch, timer);
+    const timer = new CoordinatorTimer<Rec>(this.host.timers, (operation) => this.runTimerOperation(partitionIndex, operation), this.records.name);
+    const context = new CoordinatorContext<S, Rec>(partitionIndex, partitionEpoch, timer);
     this.contexts.set(partitionIndex, context);
     const log = this.host.readLog(partitionIndex);
     const delayMs = Math.max(1, Math.ceil((log?.sizeInBytes ?? 0) / LOAD_BYTES_PER_MS));
-    context.loadTimer = this.host.timers.schedule(`group.coordinator.load/${partitionIndex}`, delayMs, () => this.load(context));
+    context.loadTimer = this.host.timers.schedule(`${this.records.name}.coordinator.load/${partitionIndex}`, delayMs, () => this.load(context));
   }
 
-  private load(context: CoordinatorContext<S>): void {
+  private load(context: CoordinatorContext<S, Rec>): void {
     context.loadTimer = null;
     if (context.state !== 'loading' || this.contexts.get(context.partitionIndex) !== context) return;
     const shard = this.buildShard(this.shardContext(context));
     const log = this.host.readLog(context.partitionIndex);
     let records = 0;
     for (const entry of log?.records ?? []) {
-      shard.replay(deserializeRecord(entry.record), entry.offset);
+      shard.replay(this.records.deserialize(entry.record), entry.offset);
       records++;
     }
     context.shard = shard;
@@ -229,7 +282,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     context.lastWrittenOffset = this.host.logEndOffset(context.partitionIndex);
     context.lastCommittedOffset = this.host.highWatermark(context.partitionIndex);
     this.host.trace({
-      type: 'group.loaded',
+      type: `${this.records.name}.loaded`,
       partition: context.partitionIndex,
       coordinatorEpoch: context.epoch,
       records,
@@ -249,7 +302,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     context.timer.cancelAll();
     context.shard?.onUnloaded();
     for (const event of context.deferred.splice(0)) event.complete('NOT_COORDINATOR');
-    this.host.trace({ type: 'group.unloaded', partition: partitionIndex, coordinatorEpoch: context.epoch, wasLoaded });
+    this.host.trace({ type: `${this.records.name}.unloaded`, partition: partitionIndex, coordinatorEpoch: context.epoch, wasLoaded });
   }
 
   // ---- Writes ----
@@ -258,7 +311,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
    * Runs `operation` on the partition's shard and hands `complete` its response once the records
    * it wrote (and every earlier write) are committed, or the error that prevented it.
    */
-  scheduleWriteOperation<R>(partitionIndex: number, operation: (shard: S) => CoordinatorResult<R>, complete: (outcome: WriteOutcome<R>) => void): void {
+  scheduleWriteOperation<R>(partitionIndex: number, operation: (shard: S) => CoordinatorResult<R, Rec>, complete: (outcome: WriteOutcome<R>) => void): void {
     const context = this.contexts.get(partitionIndex);
     if (context === undefined || context.state === 'closed') return complete({ error: 'NOT_COORDINATOR' });
     if (context.state === 'loading' || context.shard === null) return complete({ error: 'COORDINATOR_LOAD_IN_PROGRESS' });
@@ -277,7 +330,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     return { response: operation(context.shard) };
   }
 
-  private append<R>(context: CoordinatorContext<S>, result: CoordinatorResult<R>, complete: (error: KafkaErrorCode | null) => void): void {
+  private append<R>(context: CoordinatorContext<S, Rec>, result: CoordinatorResult<R, Rec>, complete: (error: KafkaErrorCode | null) => void): void {
     const finish = (error: KafkaErrorCode | null) => {
       result.appendCallback?.(error);
       complete(error);
@@ -290,7 +343,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     let earlyReport: KafkaErrorCode | null = null;
     const appended = this.host.appendRecords(
       context.partitionIndex,
-      result.records.map((record) => serializeRecord(record, nowMs)),
+      result.records.map((record) => this.records.serialize(record, nowMs)),
       this.timeoutMs,
       (error) => {
         if (endOffset === null) earlyReport = error;
@@ -308,7 +361,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     if (earlyReport !== null) this.onCommitted(context, endOffset, earlyReport);
   }
 
-  private deferUntilCommitted(context: CoordinatorContext<S>, offset: number, complete: (error: KafkaErrorCode | null) => void): void {
+  private deferUntilCommitted(context: CoordinatorContext<S, Rec>, offset: number, complete: (error: KafkaErrorCode | null) => void): void {
     if (offset <= context.lastCommittedOffset) return complete(null);
     context.deferred.push({ offset, complete });
   }
@@ -330,7 +383,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
    * Failed: the answers waiting on it fail with the mapped error. A context that was unloaded
    * meanwhile has already failed them.
    */
-  private onCommitted(context: CoordinatorContext<S>, endOffset: number, error: KafkaErrorCode): void {
+  private onCommitted(context: CoordinatorContext<S, Rec>, endOffset: number, error: KafkaErrorCode): void {
     if (context.state !== 'active') return;
     // NOT_ENOUGH_REPLICAS_AFTER_APPEND: the high watermark did pass the records, with an ISR that
     // shrank below min.insync.replicas meanwhile; they are committed all the same.
@@ -339,14 +392,14 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     while (context.deferred.length > 0 && context.deferred[0]!.offset <= endOffset) context.deferred.shift()!.complete(mapped);
   }
 
-  private runTimerOperation(partitionIndex: number, operation: () => CoordinatorResult<unknown>): void {
+  private runTimerOperation(partitionIndex: number, operation: () => CoordinatorResult<unknown, Rec>): void {
     const context = this.contexts.get(partitionIndex);
     if (context === undefined || context.state !== 'active') return;
     // A timer's write has no one to answer; its effects are in the records and the trace.
     this.append(context, operation(), () => {});
   }
 
-  private shardContext(context: CoordinatorContext<S>): ShardContext {
+  private shardContext(context: CoordinatorContext<S, Rec>): ShardContext<Rec> {
     return {
       partitionIndex: context.partitionIndex,
       timer: context.timer,

@@ -163,6 +163,14 @@ export class Partition {
   private followerLogChecked = false;
   /** The leader-epoch cache as last traced (its size and end entries), so that only changes are traced. */
   private tracedEpochCache = '';
+  /**
+   * KIP-890 part 1's verification guards, by producer id: set when a transaction's first append
+   * goes to the coordinator for verification, dropped when a marker for that producer is written.
+   * A verified append proceeds only if its guard is still the one it started with, so a marker
+   * written while the verification was in flight (the transaction ended) turns it away.
+   */
+  private readonly verificationGuards = new Map<number, number>();
+  private nextVerificationGuard = 1;
 
   constructor(
     readonly topic: string,
@@ -278,6 +286,7 @@ export class Partition {
   private makeLeader(registration: PartitionRegistration): void {
     const nowMs = this.host.nowMs();
     this.roleValue = 'leader';
+    this.verificationGuards.clear();
     this.pendingChange = null;
     this.leaderEpochStartOffset = this.log.logEndOffset;
     this.log.assignEpochStartOffset(registration.leaderEpoch);
@@ -335,7 +344,28 @@ export class Partition {
    * with AppendOrigin.COORDINATOR): acks=all, as the coordinator waits for it to replicate.
    */
   appendTxnMarkerToLeader(marker: TxnMarker, nowMs: number): AppendResult {
-    return this.appendToLeader({ kind: 'marker', marker }, -1, nowMs);
+    const result = this.appendToLeader({ kind: 'marker', marker }, -1, nowMs);
+    if (!('error' in result)) this.verificationGuards.delete(marker.producerId);
+    return result;
+  }
+
+  // ---- Leader: verifying a transaction (KIP-890 part 1) ----
+
+  /** Must this producer's transactional batch be verified with the coordinator first? Yes unless it already has a transaction open here. */
+  needsTransactionVerification(producerId: number): boolean {
+    return (this.log.producerStateEntry(producerId)?.currentTxnFirstOffset ?? null) === null;
+  }
+
+  /** Starts a verification: returns its guard. */
+  startTransactionVerification(producerId: number): number {
+    const guard = this.nextVerificationGuard++;
+    this.verificationGuards.set(producerId, guard);
+    return guard;
+  }
+
+  /** Does the guard still stand (no marker for the producer, no leadership change, since it was set)? */
+  verificationGuardHolds(producerId: number, guard: number): boolean {
+    return this.verificationGuards.get(producerId) === guard;
   }
 
   private appendToLeader(append: LeaderAppend, requiredAcks: number, nowMs: number): AppendResult {

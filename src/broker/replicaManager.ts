@@ -20,6 +20,9 @@
  * - OffsetsForLeaderEpoch (lastOffsetForLeaderEpoch): where an epoch ends in the leader's log
  *   (KIP-101, KIP-279, KIP-320). This broker's own fetchers do not send it: they truncate by the
  *   diverging epoch in Fetch responses (Kafka 2.7+); a consumer validating its position does.
+ * - Transactions: a transactional producer's first batch on a partition is verified with its
+ *   coordinator first (KIP-890, AddPartitionsToTxnManager); WriteTxnMarkers appends the
+ *   coordinator's markers with acks=all.
  * - ISR expiration: every replica.lag.time.max.ms / 2, each led partition drops its lagging
  *   followers (through the AlterPartitionManager).
  *
@@ -47,7 +50,10 @@ import {
   type OffsetsForLeaderEpochRequest,
   type ProducePartitionResponse,
   type ProduceRequest,
+  type TopicPartition,
+  type WriteTxnMarkersRequest,
 } from '../protocol/apis.js';
+import type { TransactionToVerify } from './addPartitionsToTxnManager.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
 import type { AlterPartitionManager } from './alterPartitionManager.js';
 import type { BrokerConfig } from './config.js';
@@ -73,6 +79,8 @@ export interface ReplicaManagerContext {
 }
 
 const ISR_EXPIRATION_TIMER = 'broker.isr-expiration';
+/** How long a marker append may wait to replicate: Kafka uses the coordinator's request timeout. */
+const MARKER_APPEND_TIMEOUT_MS = 30_000;
 
 /** Kafka's Topic.isInternal: topics a client may not produce to. */
 const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state'];
@@ -83,6 +91,7 @@ export class ReplicaManager {
   private readonly fetchers: ReplicaFetcherManager;
   private readonly purgatory = new Purgatory<FetchRequest>();
   private readonly highWatermarkListeners = new Map<string, (partitionIndex: number, highWatermark: number) => void>();
+  private transactionVerifier: { verifyTransaction(transaction: TransactionToVerify, callback: (errors: ReadonlyMap<string, KafkaErrorCode>) => void): void } | null = null;
 
   constructor(
     private readonly host: Host<unknown>,
@@ -192,6 +201,51 @@ export class ReplicaManager {
   // ---- Produce ----
 
   handleProduceRequest(from: NodeId, request: ProduceRequest): void {
+    const toVerify = this.partitionsToVerify(request);
+    if (toVerify === null) return this.appendForProduce(from, request, null);
+    // KIP-890 part 1: the transaction's first batch on a partition waits for the coordinator.
+    const guards = new Map(toVerify.partitions.map(({ topic, partition }) => [`${topic}-${partition}`, this.getPartition(topic, partition)!.startTransactionVerification(toVerify.producerId)]));
+    this.transactionVerifier!.verifyTransaction(toVerify, (errors) => {
+      const verified = new Map<string, KafkaErrorCode>();
+      for (const [key, guard] of guards) {
+        const error = errors.get(key) ?? 'INVALID_TXN_STATE';
+        const partition = this.partitions.get(key);
+        const holds = partition !== undefined && partition.verificationGuardHolds(toVerify.producerId, guard);
+        verified.set(key, error !== 'NONE' ? error : holds ? 'NONE' : 'INVALID_TXN_STATE');
+      }
+      this.appendForProduce(from, request, verified);
+    });
+  }
+
+  /**
+   * The transactional batches of a produce that need the coordinator's word before they are
+   * appended (a producer with no transaction open on the partition), or null when none do.
+   */
+  private partitionsToVerify(request: ProduceRequest): TransactionToVerify | null {
+    const transactionalId = request.transactionalId ?? null;
+    if (transactionalId === null || this.transactionVerifier === null) return null;
+    const partitions: TopicPartition[] = [];
+    let producer: { producerId: number; producerEpoch: number } | null = null;
+    for (const topicData of request.topicData) {
+      for (const data of topicData.partitionData) {
+        if (!data.records.isTransactional || INTERNAL_TOPICS.includes(topicData.name)) continue;
+        const partition = this.getPartition(topicData.name, data.index);
+        if (partition === undefined || partition.role !== 'leader' || !partition.needsTransactionVerification(data.records.producerId)) continue;
+        producer = { producerId: data.records.producerId, producerEpoch: data.records.producerEpoch };
+        partitions.push({ topic: topicData.name, partition: data.index });
+      }
+    }
+    if (producer === null) return null;
+    return { transactionalId, ...producer, partitions };
+  }
+
+  /** Kafka's AddPartitionsToTxnManager, set by the broker once its transaction coordinator exists. */
+  setTransactionVerifier(verifier: { verifyTransaction(transaction: TransactionToVerify, callback: (errors: ReadonlyMap<string, KafkaErrorCode>) => void): void }): void {
+    this.transactionVerifier = verifier;
+  }
+
+  /** Appends a produce's batches (those `verified` refused are answered with its error) and answers, at once or once replicated. */
+  private appendForProduce(from: NodeId, request: ProduceRequest, verified: ReadonlyMap<string, KafkaErrorCode> | null): void {
     const nowMs = this.host.nowMs();
     const acks = request.acks;
     const results: Array<{ topic: string; response: ProducePartitionResponse; requiredOffset: number }> = [];
@@ -211,6 +265,11 @@ export class ReplicaManager {
         const partition = this.getPartition(topicData.name, data.index);
         if (partition === undefined) {
           respond(this.notHostedError(topicData.name), -1, -1);
+          continue;
+        }
+        const verification = verified?.get(`${topicData.name}-${data.index}`) ?? 'NONE';
+        if (verification !== 'NONE') {
+          respond(verification, -1, -1);
           continue;
         }
         const batch = data.records;
@@ -238,6 +297,51 @@ export class ReplicaManager {
       request.timeoutMs,
       (partitions) => this.sendProduceResponse(from, request.correlationId, partitions.map(producePartitionResponse)),
     );
+  }
+
+  // ---- WriteTxnMarkers ----
+
+  /**
+   * Writes the transaction coordinator's markers (Kafka's handleWriteTxnMarkersRequest): each
+   * partition's marker is appended by its leader with acks=all, and the answer waits until every
+   * marker is replicated (or failed). Internal topics take markers too: `__consumer_offsets` gets
+   * them for transactional offset commits.
+   */
+  handleWriteTxnMarkers(from: NodeId, request: WriteTxnMarkersRequest): void {
+    const nowMs = this.host.nowMs();
+    const entries: DelayedProducePartition[] = [];
+    const producerOf = new Map<string, number>();
+    for (const marker of request.markers) {
+      for (const topic of marker.topics) {
+        for (const partitionIndex of topic.partitions) {
+          producerOf.set(`${topic.name}-${partitionIndex}`, marker.producerId);
+          const partition = this.getPartition(topic.name, partitionIndex);
+          const entry = { topic: topic.name, partition: partitionIndex, requiredOffset: -1, baseOffset: -1, error: null as KafkaErrorCode | null };
+          if (partition === undefined) {
+            entries.push({ ...entry, error: this.metadataCache.contains(topic.name) ? 'NOT_LEADER_OR_FOLLOWER' : 'UNKNOWN_TOPIC_OR_PARTITION' });
+            continue;
+          }
+          const result = partition.appendTxnMarkerToLeader(
+            { producerId: marker.producerId, producerEpoch: marker.producerEpoch, coordinatorEpoch: marker.coordinatorEpoch, result: marker.transactionResult ? 'COMMIT' : 'ABORT' },
+            nowMs,
+          );
+          if ('error' in result) entries.push({ ...entry, error: result.error });
+          else entries.push({ ...entry, requiredOffset: result.lastOffset + 1, baseOffset: result.firstOffset });
+          this.onPartitionChanged(partition);
+        }
+      }
+    }
+    this.delayProduce(entries, MARKER_APPEND_TIMEOUT_MS, (partitions) => {
+      const byProducer = new Map<number, Map<string, Array<{ partitionIndex: number; errorCode: KafkaErrorCode }>>>();
+      for (const entry of partitions) {
+        const producerId = producerOf.get(`${entry.topic}-${entry.partition}`)!;
+        const topics = byProducer.get(producerId) ?? new Map<string, Array<{ partitionIndex: number; errorCode: KafkaErrorCode }>>();
+        topics.set(entry.topic, [...(topics.get(entry.topic) ?? []), { partitionIndex: entry.partition, errorCode: entry.error ?? 'REQUEST_TIMED_OUT' }]);
+        byProducer.set(producerId, topics);
+      }
+      const markers = [...byProducer].map(([producerId, topics]) => ({ producerId, topics: [...topics].map(([name, results]) => ({ name, partitions: results })) }));
+      this.host.send(from, { api: 'WriteTxnMarkersResponse', correlationId: request.correlationId, markers }, 'replication');
+    });
   }
 
   /**

@@ -22,9 +22,15 @@
  * groups here, so ksim carries those structures decoded. Topics in ConsumerGroupHeartbeat are
  * named by topic id, as in Kafka; Metadata answers each topic's id so a consumer can map them.
  *
+ * Transactions (issue 13): InitProducerId with a transactional id, AddPartitionsToTxn v5 (batched,
+ * VerifyOnly: KIP-890), AddOffsetsToTxn, EndTxn v5 (the next producer id and epoch, KIP-890 part
+ * 2), WriteTxnMarkers; Fetch's isolation level and aborted transactions; FindCoordinator with
+ * KeyType TRANSACTION.
+ *
  * Left out: the many fields that do not change behaviour in the simulation (client ids, tagged
  * fields, throttle times, host and port, racks), SubscribedTopicRegex and ClientAssignors of
- * ConsumerGroupHeartbeat, and transactions (a later issue adds their APIs here).
+ * ConsumerGroupHeartbeat, and TxnOffsetCommit (it needs the group coordinator's pending
+ * transactional offsets).
  */
 import type { NodeId } from '../host.js';
 import type { RecordBatch } from '../log/recordBatch.js';
@@ -88,6 +94,8 @@ export type Acks = -1 | 0 | 1;
 export interface ProduceRequest {
   readonly api: 'Produce';
   readonly correlationId: number;
+  /** A transactional producer's transactional.id (the leader verifies its transaction, KIP-890); absent otherwise. */
+  readonly transactionalId?: string | null;
   /** 0: no response at all; 1: the leader's append; -1 (all): the whole ISR, at least min.insync.replicas. */
   readonly acks: Acks;
   readonly timeoutMs: number;
@@ -257,6 +265,111 @@ export interface InitProducerIdResponse {
   readonly errorCode: KafkaErrorCode;
   readonly producerId: number;
   readonly producerEpoch: number;
+  /**
+   * The cluster's finalized `transaction.version` (KIP-1022), for a transactional producer to pick
+   * the protocol of KIP-890 part 2. Kafka's client reads it from ApiVersions, which ksim does not
+   * model; the coordinator answering InitProducerId hands it over instead. Absent without a
+   * transactional id.
+   */
+  readonly transactionVersion?: TransactionVersion;
+}
+
+// ---- Transactions (KIP-98, KIP-447, KIP-890) ----
+
+/**
+ * transaction.version: 1 is KIP-98's protocol with KIP-890 part 1 (partitions verify a
+ * transaction before its first append); 2 adds part 2 (the epoch is bumped at every commit or
+ * abort, and a partition joins a transaction implicitly on its first produce).
+ */
+export type TransactionVersion = 1 | 2;
+
+/** Topic partitions by topic name, as the transaction APIs list them. */
+export interface TxnTopic {
+  readonly name: string;
+  readonly partitions: readonly number[];
+}
+
+/**
+ * AddPartitionsToTxn v5: batched (KIP-890) for brokers verifying a transaction, a single
+ * transaction from a client. `verifyOnly`: a partition leader asks whether the partitions are in
+ * the ongoing transaction without adding them (KIP-890 part 1).
+ */
+export interface AddPartitionsToTxnRequest {
+  readonly api: 'AddPartitionsToTxn';
+  readonly correlationId: number;
+  readonly transactions: ReadonlyArray<{
+    readonly transactionalId: string;
+    readonly producerId: number;
+    readonly producerEpoch: number;
+    readonly verifyOnly: boolean;
+    readonly topics: readonly TxnTopic[];
+  }>;
+}
+
+export interface AddPartitionsToTxnResponse {
+  readonly api: 'AddPartitionsToTxnResponse';
+  readonly correlationId: number;
+  readonly results: ReadonlyArray<{
+    readonly transactionalId: string;
+    readonly topicResults: ReadonlyArray<{ readonly name: string; readonly results: ReadonlyArray<{ readonly partitionIndex: number; readonly partitionErrorCode: KafkaErrorCode }> }>;
+  }>;
+}
+
+export interface AddOffsetsToTxnRequest {
+  readonly api: 'AddOffsetsToTxn';
+  readonly correlationId: number;
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly groupId: string;
+}
+
+export interface AddOffsetsToTxnResponse {
+  readonly api: 'AddOffsetsToTxnResponse';
+  readonly correlationId: number;
+  readonly errorCode: KafkaErrorCode;
+}
+
+export interface EndTxnRequest {
+  readonly api: 'EndTxn';
+  readonly correlationId: number;
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** true: commit; false: abort. */
+  readonly committed: boolean;
+}
+
+/** EndTxn v5: the producer id and epoch to use next (transaction version 2 bumps the epoch). */
+export interface EndTxnResponse {
+  readonly api: 'EndTxnResponse';
+  readonly correlationId: number;
+  readonly errorCode: KafkaErrorCode;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** WriteTxnMarkers (coordinator → partition leaders): end a transaction in each listed partition. */
+export interface WriteTxnMarkersRequest {
+  readonly api: 'WriteTxnMarkers';
+  readonly correlationId: number;
+  readonly markers: ReadonlyArray<{
+    readonly producerId: number;
+    readonly producerEpoch: number;
+    /** true: COMMIT; false: ABORT. */
+    readonly transactionResult: boolean;
+    readonly topics: readonly TxnTopic[];
+    readonly coordinatorEpoch: number;
+  }>;
+}
+
+export interface WriteTxnMarkersResponse {
+  readonly api: 'WriteTxnMarkersResponse';
+  readonly correlationId: number;
+  readonly markers: ReadonlyArray<{
+    readonly producerId: number;
+    readonly topics: ReadonlyArray<{ readonly name: string; readonly partitions: ReadonlyArray<{ readonly partitionIndex: number; readonly errorCode: KafkaErrorCode }> }>;
+  }>;
 }
 
 // ---- Consumer groups: the embedded consumer protocol ----
@@ -289,7 +402,7 @@ export interface ConsumerProtocolAssignment {
 
 // ---- FindCoordinator (v6; batched keys since v4, KIP-699) ----
 
-/** FindCoordinator's KeyType: 0 a group, 1 a transactional id, 2 a share group. ksim serves GROUP. */
+/** FindCoordinator's KeyType: 0 a group, 1 a transactional id, 2 a share group. ksim serves GROUP and TRANSACTION. */
 export const COORDINATOR_KEY_TYPE_GROUP = 0;
 export const COORDINATOR_KEY_TYPE_TRANSACTION = 1;
 export type CoordinatorKeyType = typeof COORDINATOR_KEY_TYPE_GROUP | typeof COORDINATOR_KEY_TYPE_TRANSACTION;
@@ -658,6 +771,10 @@ export type KafkaRequest =
   | ListOffsetsRequest
   | OffsetsForLeaderEpochRequest
   | InitProducerIdRequest
+  | AddPartitionsToTxnRequest
+  | AddOffsetsToTxnRequest
+  | EndTxnRequest
+  | WriteTxnMarkersRequest
   | FindCoordinatorRequest
   | JoinGroupRequest
   | SyncGroupRequest
@@ -679,6 +796,10 @@ export type KafkaResponse =
   | ListOffsetsResponse
   | OffsetsForLeaderEpochResponse
   | InitProducerIdResponse
+  | AddPartitionsToTxnResponse
+  | AddOffsetsToTxnResponse
+  | EndTxnResponse
+  | WriteTxnMarkersResponse
   | FindCoordinatorResponse
   | JoinGroupResponse
   | SyncGroupResponse

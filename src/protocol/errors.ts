@@ -59,7 +59,11 @@ export type KafkaErrorCode =
   | 'FENCED_MEMBER_EPOCH'
   | 'UNRELEASED_INSTANCE_ID'
   | 'UNSUPPORTED_ASSIGNOR'
-  | 'STALE_MEMBER_EPOCH';
+  | 'STALE_MEMBER_EPOCH'
+  // Transactions.
+  | 'INVALID_PRODUCER_ID_MAPPING'
+  | 'INVALID_TRANSACTION_TIMEOUT'
+  | 'CONCURRENT_TRANSACTIONS';
 
 export interface KafkaErrorInfo {
   readonly code: number;
@@ -130,6 +134,11 @@ export const KAFKA_ERRORS: Readonly<Record<KafkaErrorCode, KafkaErrorInfo>> = {
   UNRELEASED_INSTANCE_ID: { code: 111, retriable: false },
   UNSUPPORTED_ASSIGNOR: { code: 112, retriable: false },
   STALE_MEMBER_EPOCH: { code: 113, retriable: false },
+  // Transactions. CONCURRENT_TRANSACTIONS is retriable: the coordinator is still completing the
+  // previous transaction.
+  INVALID_PRODUCER_ID_MAPPING: { code: 49, retriable: false },
+  INVALID_TRANSACTION_TIMEOUT: { code: 50, retriable: false },
+  CONCURRENT_TRANSACTIONS: { code: 51, retriable: true },
 };
 
 export function isRetriable(error: KafkaErrorCode): boolean {

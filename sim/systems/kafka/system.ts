@@ -16,6 +16,7 @@ import type { Host, NodeId } from '../../../src/host.js';
 import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../../../src/broker/config.js';
 import { createBrokerNode } from '../../../src/broker/brokerNode.js';
 import { GROUP_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/groupCoordinatorConfig.js';
+import { TRANSACTION_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/transactionCoordinatorConfig.js';
 import { parseProducerConfig } from '../../../src/client/config.js';
 import { createProducerNode } from './producerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
@@ -94,7 +95,7 @@ function sectionSchema(keys: readonly string[]): object {
   return { type: 'object', additionalProperties: false, default: {}, properties: Object.fromEntries(keys.map((key) => [key, SCALAR])) };
 }
 
-const BROKER_KEYS = [...Object.values(BROKER_CONFIG_KEYS), ...Object.values(LEGACY_SWITCH_KEYS), ...GROUP_COORDINATOR_CONFIG_KEYS];
+const BROKER_KEYS = [...Object.values(BROKER_CONFIG_KEYS), ...Object.values(LEGACY_SWITCH_KEYS), ...GROUP_COORDINATOR_CONFIG_KEYS, ...TRANSACTION_COORDINATOR_CONFIG_KEYS];
 
 export const kafkaSystem: SystemDefinition = {
   name: 'kafka',
