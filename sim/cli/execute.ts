@@ -4,10 +4,11 @@
  * one FAIL line that comes first, carrying the seed, the first problem and the replay command.
  */
 import { buildReplay, type ReplayOptions } from '../report/replay.js';
-import { writeRunFolder } from '../report/runFolder.js';
+import { runFolderOf, writeRunFolder } from '../report/runFolder.js';
 import { firstProblem, type RunReport } from '../report/runReport.js';
 import { type RunObserver, runScenario } from '../runner.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
+import { writingFile } from './errors.js';
 import { shortMessage } from './format.js';
 import type { Terminal } from './io.js';
 
@@ -50,7 +51,7 @@ export interface FailureContext {
 export function recordFailure(context: FailureContext, report: RunReport): RunReport {
   if (report.verdict === 'pass') throw new Error('recordFailure called for a passing run');
   const replay = buildReplay(context.loaded, report, context.version, context.replayOptions);
-  const { replayFile } = writeRunFolder(context.terminal.io.cwd, replay, report);
+  const { replayFile } = writingFile('the run folder', runFolderOf(replay.scenario.name, replay.seed), () => writeRunFolder(context.terminal.io.cwd, replay, report));
   const recorded: RunReport = { ...report, replayFile };
   if (context.json) {
     context.terminal.errorLine(failLine(recorded, replayFile, context.terminal.colourStderr.red.bold('FAIL')));

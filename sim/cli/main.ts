@@ -20,8 +20,8 @@ import { ksimVersion } from '../scenario/paths.js';
 import { parseCount, parseSeed, SEED_MAX } from './arguments.js';
 import { benchVerb } from './bench.js';
 import { guaranteesVerb } from './guarantees.js';
-import { UsageError } from './errors.js';
-import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_USAGE } from './exitCodes.js';
+import { IoError, UsageError } from './errors.js';
+import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_IO_ERROR, EXIT_USAGE } from './exitCodes.js';
 import { exploreVerb } from './explore.js';
 import { type CliIo, Terminal } from './io.js';
 import { listVerb } from './list.js';
@@ -30,6 +30,7 @@ import { runVerb, type VerbContext } from './run.js';
 import { type PendingExitCode, SeedWorkerError } from './seedPool.js';
 
 export type { CliIo } from './io.js';
+export { exitCodeOfOutputError } from './io.js';
 
 /** The environment variable that points scenario names at another folder than the built-ins. */
 export const SCENARIOS_DIR_ENV = 'KSIM_SCENARIOS_DIR';
@@ -92,6 +93,10 @@ function exitCodeOfError(error: unknown, terminal: Terminal): number {
         : 'usage: ksim <list|run|explore|replay|bench|guarantees> ... (see `ksim --help`)',
     );
     return EXIT_USAGE;
+  }
+  if (error instanceof IoError) {
+    terminal.errorLine(`ksim: ${error.message}`);
+    return EXIT_IO_ERROR;
   }
   if (error instanceof ScenarioError || error instanceof ReplayError) {
     terminal.errorLine(`ksim: ${error.message}`);

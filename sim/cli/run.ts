@@ -31,7 +31,7 @@ export interface VerbContext {
 export function runVerb(terminal: Terminal, args: RunArguments, context: VerbContext): number {
   const loaded = loadScenario(args.scenario, terminal.io.cwd, context.lookup);
   const scenario = loaded.scenario;
-  const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace, 'run') : undefined;
+  const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace) : undefined;
   const colour = terminal.colour;
   if (!args.json) {
     terminal.line(

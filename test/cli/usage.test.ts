@@ -73,10 +73,6 @@ describe('bad usage exits 64 and says why', () => {
     const stderr = expectUsageError(['run', 'no-such-scenario'], 'unknown scenario "no-such-scenario"', 'the built-in scenarios are:', 'ksim list');
     expect(stderr).toContain('counter-basic');
   });
-
-  test('a trace file that cannot be written', () => {
-    expectUsageError(['run', QUIET, '--trace', 'no/such/folder/trace.jsonl'], 'cannot write the trace file no/such/folder/trace.jsonl');
-  });
 });
 
 describe('help and version', () => {
