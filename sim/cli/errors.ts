@@ -54,3 +54,12 @@ export function writingFile<T>(what: string, path: string, write: () => T): T {
     throw new IoError(what, path, ioReason(error));
   }
 }
+
+/**
+ * InputError: a file the user handed ksim that it cannot use (a summary file for `ksim merge`
+ * that is not one, or summaries that do not belong together). Like ScenarioError and ReplayError
+ * it is printed as one paragraph, exit 64, no stack.
+ */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}

@@ -5,11 +5,12 @@
  */
 import { buildReplay, type ReplayOptions } from '../report/replay.js';
 import { runFolderOf, writeRunFolder } from '../report/runFolder.js';
-import { firstProblem, type RunReport } from '../report/runReport.js';
+import type { RunReport } from '../report/runReport.js';
 import { type RunObserver, runScenario } from '../runner.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { writingFile } from './errors.js';
-import { shortMessage } from './format.js';
+import { failingSeedOf } from './sweep.js';
+import { failLineOf } from './sweepOutput.js';
 import type { Terminal } from './io.js';
 
 export interface SeedOptions {
@@ -63,9 +64,7 @@ export function recordFailure(context: FailureContext, report: RunReport): RunRe
 
 /** `FAIL seed=<N> <verdict> <first invariant>: <message> — replay: npx ksim replay <file>` */
 export function failLine(report: RunReport, replayFile: string, failLabel = 'FAIL'): string {
-  const problem = firstProblem(report);
-  const what = problem === undefined ? '' : ` ${problem.invariant}: ${shortMessage(problem.message)}`;
-  return `${failLabel} seed=${report.seed} ${report.verdict}${what} — replay: npx ksim replay ${replayFile}`;
+  return failLineOf(failingSeedOf(report, replayFile), failLabel);
 }
 
 /** The command that re-runs a scenario with a seed, for messages. */

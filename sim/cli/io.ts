@@ -14,6 +14,16 @@ export interface CliIo {
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * A seed drawn from the operating system, for `explore` without `--from`. It comes from the bin
+   * shim (sim/ reads no ambient randomness); tests pass a fixed one. Absent: --from is required.
+   */
+  randomSeed?: () => number;
+  /**
+   * Registers what to do on Ctrl-C (SIGINT). The bin shim listens only once a verb asks, so a
+   * verb that never asks is stopped by Ctrl-C at once, as any process is.
+   */
+  onInterrupt?: (handler: () => void) => void;
 }
 
 export class Terminal {

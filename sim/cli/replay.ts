@@ -68,7 +68,7 @@ export function replayVerb(terminal: Terminal, args: ReplayArguments, context: V
     : { ...run, verdict: 'nondeterministic', determinism: { traceHashes: [replay.traceHash, run.traceHash], deterministic: false } };
 
   if (args.json) {
-    terminal.line(JSON.stringify({ ...report, replay: { file: args.file, reproduced, recordedTraceHash: replay.traceHash, recordedVerdict: replay.verdict } }));
+    terminal.line(JSON.stringify({ ...report, ksimVersion: context.version, replay: { file: args.file, reproduced, recordedTraceHash: replay.traceHash, recordedVerdict: replay.verdict } }));
     return reproduced ? exitCodeOf(report.verdict) : EXIT_NONDETERMINISTIC;
   }
   if (reproduced) {

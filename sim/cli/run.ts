@@ -65,7 +65,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
     );
   }
   if (args.json) {
-    terminal.line(JSON.stringify(report));
+    terminal.line(JSON.stringify({ ...report, ksimVersion: context.version }));
     return exitCodeOf(report.verdict);
   }
   for (const line of formatFaultPlan(report.faultPlan)) terminal.line(line);

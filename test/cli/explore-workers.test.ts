@@ -24,7 +24,7 @@ interface Sweep {
 
 function explore(workers: number, extra: string[] = []): Sweep {
   const cwd = tempDir();
-  const child = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ksim.js'), 'explore', MIXED, '--seeds', SEEDS, '--workers', String(workers), ...extra], {
+  const child = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ksim.js'), 'explore', MIXED, '--seeds', SEEDS, '--from', '1', '--workers', String(workers), ...extra], {
     cwd,
     env: { ...process.env, NO_COLOR: '1' },
     encoding: 'utf8',
