@@ -205,7 +205,7 @@ function lastJsonLine(outcome: { status: number | null; stdout: string; stderr: 
 
 function measureExplore(seeds: number, workers: number): BenchFigure {
   return inScratchFolder((cwd) => {
-    const outcome = runCli(['explore', 'kafka-swarm', '--seeds', String(seeds), '--workers', String(workers), '--json'], cwd);
+    const outcome = runCli(['explore', 'kafka-swarm', '--seeds', String(seeds), '--from', '1', '--workers', String(workers), '--json'], cwd);
     const summary = lastJsonLine(outcome, 'ksim explore');
     const wallMs = Number(summary['wallMs']);
     const events = Number(summary['events']);

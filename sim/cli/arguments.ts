@@ -29,3 +29,28 @@ function parseInteger(text: unknown, flag: string, verb: string, minimum: number
   }
   return parsed;
 }
+
+/** `--shard i/n`: shard i (from 1) of n. */
+export function parseShard(text: unknown, verb: string, countMax: number): { index: number; count: number } {
+  const raw = String(Array.isArray(text) ? text[text.length - 1] : text ?? '').trim();
+  const match = /^([0-9]+)\/([0-9]+)$/.exec(raw);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || !(count >= 1 && count <= countMax) || !(index >= 1 && index <= count)) {
+    throw new UsageError(`--shard must be i/n, this job's shard i of n, with 1 ≤ i ≤ n ≤ ${countMax} (got ${JSON.stringify(raw)}); like --shard 2/8.`, verb);
+  }
+  return { index, count };
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** A wall-clock duration like `10m`, `90s`, `1h30m` or `500ms`, in ms, from 1 ms to `maximumMs`. */
+export function parseDuration(text: unknown, flag: string, verb: string, maximumMs: number): number {
+  const raw = String(Array.isArray(text) ? text[text.length - 1] : text ?? '').trim();
+  const allowed = `a duration like 10m, 90s, 1h30m or 500ms (units h, m, s, ms), at most ${maximumMs / 3_600_000}h`;
+  if (!/^([0-9]+(ms|h|m|s))+$/.test(raw)) throw new UsageError(`${flag} must be ${allowed} (got ${JSON.stringify(raw)}).`, verb);
+  let total = 0;
+  for (const [, amount, unit] of raw.matchAll(/([0-9]+)(ms|h|m|s)/g)) total += Number(amount) * DURATION_UNITS_MS[unit!]!;
+  if (total < 1 || total > maximumMs) throw new UsageError(`${flag} must be ${allowed} (got ${raw}).`, verb);
+  return total;
+}

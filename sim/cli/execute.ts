@@ -4,11 +4,13 @@
  * one FAIL line that comes first, carrying the seed, the first problem and the replay command.
  */
 import { buildReplay, type ReplayOptions } from '../report/replay.js';
-import { writeRunFolder } from '../report/runFolder.js';
-import { firstProblem, type RunReport } from '../report/runReport.js';
+import { runFolderOf, writeRunFolder } from '../report/runFolder.js';
+import type { RunReport } from '../report/runReport.js';
 import { type RunObserver, runScenario } from '../runner.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
-import { shortMessage } from './format.js';
+import { writingFile } from './errors.js';
+import { failingSeedOf } from './sweep.js';
+import { failLineOf } from './sweepOutput.js';
 import type { Terminal } from './io.js';
 
 export interface SeedOptions {
@@ -50,7 +52,7 @@ export interface FailureContext {
 export function recordFailure(context: FailureContext, report: RunReport): RunReport {
   if (report.verdict === 'pass') throw new Error('recordFailure called for a passing run');
   const replay = buildReplay(context.loaded, report, context.version, context.replayOptions);
-  const { replayFile } = writeRunFolder(context.terminal.io.cwd, replay, report);
+  const { replayFile } = writingFile('the run folder', runFolderOf(replay.scenario.name, replay.seed), () => writeRunFolder(context.terminal.io.cwd, replay, report));
   const recorded: RunReport = { ...report, replayFile };
   if (context.json) {
     context.terminal.errorLine(failLine(recorded, replayFile, context.terminal.colourStderr.red.bold('FAIL')));
@@ -62,9 +64,7 @@ export function recordFailure(context: FailureContext, report: RunReport): RunRe
 
 /** `FAIL seed=<N> <verdict> <first invariant>: <message> — replay: npx ksim replay <file>` */
 export function failLine(report: RunReport, replayFile: string, failLabel = 'FAIL'): string {
-  const problem = firstProblem(report);
-  const what = problem === undefined ? '' : ` ${problem.invariant}: ${shortMessage(problem.message)}`;
-  return `${failLabel} seed=${report.seed} ${report.verdict}${what} — replay: npx ksim replay ${replayFile}`;
+  return failLineOf(failingSeedOf(report, replayFile), failLabel);
 }
 
 /** The command that re-runs a scenario with a seed, for messages. */

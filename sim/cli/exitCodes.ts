@@ -14,6 +14,10 @@ export const EXIT_NONDETERMINISTIC = 3;
 export const EXIT_USAGE = 64;
 /** A bug in ksim (sysexits.h EX_SOFTWARE). */
 export const EXIT_INTERNAL = 70;
+/** A file or stream ksim needed could not be written: a full disk, an unwritable folder (sysexits.h EX_IOERR). */
+export const EXIT_IO_ERROR = 74;
+/** Interrupted (Ctrl-C): 128 + SIGINT, as a shell reports it. */
+export const EXIT_INTERRUPTED = 130;
 
 const EXIT_CODE_OF: Record<Verdict, number> = {
   pass: EXIT_PASS,
@@ -46,6 +50,8 @@ export const EXIT_CODES_HELP = [
   '  3   non-determinism (the same seed gave two different traces)',
   '  64  bad usage or bad input (flag, seed, scenario file, replay file)',
   '  70  internal error (a bug in ksim)',
+  '  74  I/O error: a file or stream could not be written (full disk, unwritable folder)',
+  '  130 interrupted (Ctrl-C); explore prints the summary of the seeds that finished first',
   'With many seeds, the worst verdict decides: 3, then 1, then 2, then 0.',
   'The code reports the verdict, not whether it matched the scenario\'s `expect`.',
 ].join('\n');

@@ -5,6 +5,8 @@
  * so piped and captured output is plain text.
  */
 import type { Writable } from 'node:stream';
+import { ioReason } from './errors.js';
+import { EXIT_IO_ERROR } from './exitCodes.js';
 import { Chalk, type ChalkInstance, type ColorSupportLevel, supportsColor, supportsColorStderr } from 'chalk';
 
 export interface CliIo {
@@ -12,6 +14,16 @@ export interface CliIo {
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * A seed drawn from the operating system, for `explore` without `--from`. It comes from the bin
+   * shim (sim/ reads no ambient randomness); tests pass a fixed one. Absent: --from is required.
+   */
+  randomSeed?: () => number;
+  /**
+   * Registers what to do on Ctrl-C (SIGINT). The bin shim listens only once a verb asks, so a
+   * verb that never asks is stopped by Ctrl-C at once, as any process is.
+   */
+  onInterrupt?: (handler: () => void) => void;
 }
 
 export class Terminal {
@@ -71,4 +83,23 @@ function colourLevel(io: CliIo, stream: Writable, detected: typeof supportsColor
 
 function isTty(stream: Writable): boolean {
   return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
+/**
+ * What to do when the process's stdout or stderr fails after ksim wrote to it (they report it
+ * asynchronously, as an 'error' event): a reader that stopped early (`ksim run ... | head`)
+ * closed the pipe, which is no error, so the exit code stands; anything else — stdout on a full
+ * disk — is an I/O failure, said in one line on stderr (when stderr is not what failed) and exit 74.
+ * Returns the exit code; the bin shim exits with it.
+ */
+export function exitCodeOfOutputError(error: NodeJS.ErrnoException, streamName: 'stdout' | 'stderr', currentExitCode: number, writeStderr: (text: string) => void): number {
+  if (error.code === 'EPIPE') return currentExitCode;
+  if (streamName === 'stdout') {
+    try {
+      writeStderr(`ksim: cannot write to standard output: ${ioReason(error)}. The output is incomplete; free some space or send it elsewhere, and run the command again.\n`);
+    } catch {
+      // stderr failed too: the exit code is all that is left to say it.
+    }
+  }
+  return EXIT_IO_ERROR;
 }

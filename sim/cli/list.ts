@@ -10,7 +10,7 @@ import type { VerbContext } from './run.js';
 export function listVerb(terminal: Terminal, args: { json: boolean }, context: VerbContext): number {
   const scenarios = listScenarios(context.lookup);
   if (args.json) {
-    terminal.line(JSON.stringify(scenarios));
+    terminal.line(JSON.stringify(scenarios.map((scenario) => ({ ...scenario, ksimVersion: context.version }))));
     return 0;
   }
   if (scenarios.length === 0) {

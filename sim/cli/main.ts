@@ -17,12 +17,14 @@ import { ReplayError } from '../report/replay.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { nearestName } from '../scenario/issues.js';
 import { ksimVersion } from '../scenario/paths.js';
-import { parseCount, parseSeed, SEED_MAX } from './arguments.js';
+import { parseCount, parseDuration, parseSeed, parseShard, SEED_MAX } from './arguments.js';
 import { benchVerb } from './bench.js';
 import { guaranteesVerb } from './guarantees.js';
-import { UsageError } from './errors.js';
-import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_USAGE } from './exitCodes.js';
-import { exploreVerb } from './explore.js';
+import { InputError, IoError, UsageError } from './errors.js';
+import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_IO_ERROR, EXIT_USAGE } from './exitCodes.js';
+import { EXPLORE_SEEDS_MAX, exploreVerb } from './explore.js';
+import { mergeVerb } from './merge.js';
+import type { SweepOutputs } from './sweepOutput.js';
 import { type CliIo, Terminal } from './io.js';
 import { listVerb } from './list.js';
 import { replayVerb } from './replay.js';
@@ -30,12 +32,15 @@ import { runVerb, type VerbContext } from './run.js';
 import { type PendingExitCode, SeedWorkerError } from './seedPool.js';
 
 export type { CliIo } from './io.js';
+export { exitCodeOfOutputError } from './io.js';
 
 /** The environment variable that points scenario names at another folder than the built-ins. */
 export const SCENARIOS_DIR_ENV = 'KSIM_SCENARIOS_DIR';
 
-/** The most seeds one explore may run; a larger sweep belongs in several processes or shards. */
-const EXPLORE_SEEDS_MAX = 100_000_000;
+/** The most shards one sweep may be cut into. */
+const EXPLORE_SHARDS_MAX = 100_000;
+/** The longest time budget: a week of wall time. */
+const TIME_BUDGET_MS_MAX = 7 * 24 * 3_600_000;
 /** More worker threads than this would only queue for the same cores. */
 const EXPLORE_WORKERS_MAX = 256;
 /** A guarantees cell runs its seeds for every row and column: keep the product sane. */
@@ -45,7 +50,8 @@ const GUARANTEES_SEEDS_MAX = 1_000;
 const VERB_USAGE: Record<string, string> = {
   list: 'ksim list [--json]',
   run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate]',
-  explore: 'ksim explore <scenario|file> --seeds N [--from S] [--workers W] [--json] [--check-determinism]',
+  explore: 'ksim explore <scenario|file> [--seeds N] [--from S] [--shard i/n] [--time-budget D] [--workers W] [--json] [--check-determinism] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
+  merge: 'ksim merge <summary.json>... [--json] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE]',
   bench: 'ksim bench [--json] [--quick]',
   guarantees: 'ksim guarantees [--seeds N] [--out FILE]',
@@ -56,13 +62,14 @@ const VERBS = Object.keys(VERB_USAGE);
 const VERB_OPTIONS: Record<string, readonly string[]> = {
   list: ['json'],
   run: ['seed', 'json', 'trace', 'check-determinism', 'narrate'],
-  explore: ['seeds', 'from', 'workers', 'json', 'check-determinism'],
+  explore: ['seeds', 'from', 'shard', 'time-budget', 'workers', 'json', 'check-determinism', 'summary-json', 'junit', 'summary-md'],
+  merge: ['json', 'summary-json', 'junit', 'summary-md'],
   replay: ['use-recorded', 'json', 'trace'],
   bench: ['json', 'quick'],
   guarantees: ['seeds', 'out'],
 };
 
-type Verb = 'list' | 'run' | 'explore' | 'replay' | 'bench' | 'guarantees';
+type Verb = 'list' | 'run' | 'explore' | 'merge' | 'replay' | 'bench' | 'guarantees';
 
 /** The verb yargs matched, with its parsed arguments. */
 interface Selected {
@@ -89,11 +96,15 @@ function exitCodeOfError(error: unknown, terminal: Terminal): number {
     terminal.errorLine(
       verb !== undefined && VERB_USAGE[verb] !== undefined
         ? `usage: ${VERB_USAGE[verb]} (see \`ksim ${verb} --help\`)`
-        : 'usage: ksim <list|run|explore|replay|bench|guarantees> ... (see `ksim --help`)',
+        : `usage: ksim <${VERBS.join('|')}> ... (see \`ksim --help\`)`,
     );
     return EXIT_USAGE;
   }
-  if (error instanceof ScenarioError || error instanceof ReplayError) {
+  if (error instanceof IoError) {
+    terminal.errorLine(`ksim: ${error.message}`);
+    return EXIT_IO_ERROR;
+  }
+  if (error instanceof ScenarioError || error instanceof ReplayError || error instanceof InputError) {
     terminal.errorLine(`ksim: ${error.message}`);
     return EXIT_USAGE;
   }
@@ -146,11 +157,20 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
     case 'explore':
       return exploreVerb(terminal, {
         scenario: String(args['scenario']),
-        seeds: parseCount(args['seeds'], '--seeds', 'explore', EXPLORE_SEEDS_MAX),
-        from: parseSeed(args['from'], '--from', 'explore'),
+        seeds: args['seeds'] === undefined ? undefined : parseCount(args['seeds'], '--seeds', 'explore', EXPLORE_SEEDS_MAX),
+        from: args['from'] === undefined ? undefined : parseSeed(args['from'], '--from', 'explore'),
+        shard: args['shard'] === undefined ? undefined : parseShard(args['shard'], 'explore', EXPLORE_SHARDS_MAX),
+        timeBudgetMs: args['timeBudget'] === undefined ? undefined : parseDuration(args['timeBudget'], '--time-budget', 'explore', TIME_BUDGET_MS_MAX),
         json: args['json'] === true,
         checkDeterminism: args['checkDeterminism'] === true,
         workers: args['workers'] === undefined ? availableParallelism() : parseCount(args['workers'], '--workers', 'explore', EXPLORE_WORKERS_MAX),
+        ...sweepOutputsOf(args, 'explore'),
+      }, context);
+    case 'merge':
+      return mergeVerb(terminal, {
+        files: positionalsAfterVerb(argv, 'merge', ['--summary-json', '--junit', '--summary-md']),
+        json: args['json'] === true,
+        ...sweepOutputsOf(args, 'merge'),
       }, context);
     case 'replay':
       return replayVerb(terminal, {
@@ -181,6 +201,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
     describe: 'Run each seed twice and compare trace hashes (a difference exits 3)',
   } as const;
   const trace = { type: 'string', requiresArg: true, describe: 'Write the trace as JSON lines to FILE' } as const;
+  const sweepFile = (what: string) => ({ type: 'string', requiresArg: true, describe: `Write ${what} to FILE` }) as const;
   return yargs()
     .scriptName('ksim')
     .usage(
@@ -233,8 +254,13 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
           ),
         )
         .positional('scenario', { type: 'string', describe: 'A built-in scenario name, or a scenario file path' })
-        .option('seeds', { type: 'string', demandOption: true, requiresArg: true, describe: 'How many seeds to run' })
-        .option('from', { type: 'string', default: '1', defaultDescription: '1', requiresArg: true, describe: 'The first seed' })
+        .option('seeds', { type: 'string', requiresArg: true, describe: 'How many seeds to run (all shards together); with --time-budget, the most to run' })
+        .option('from', { type: 'string', requiresArg: true, defaultDescription: 'a random seed, printed first', describe: 'The first seed' })
+        .option('shard', { type: 'string', requiresArg: true, describe: 'Run shard i of n (i/n): every n-th seed from the i-th, so n jobs together run exactly the seeds of one; needs --from' })
+        .option('time-budget', { type: 'string', requiresArg: true, describe: 'Start no seed after this much wall time (10m, 90s, 1h30m); the running seeds finish and the summary says what was covered' })
+        .option('summary-json', sweepFile('the summary, for `ksim merge`'))
+        .option('junit', sweepFile('JUnit XML: a test case per seed, a failure carrying its anomaly and replay command'))
+        .option('summary-md', sweepFile('a Markdown summary, for a CI job summary page'))
         .option('workers', {
           type: 'string',
           requiresArg: true,
@@ -243,9 +269,29 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         })
         .option('json', { ...json, describe: 'Print one run report per line, then a summary object ("summary": true)' })
         .option('check-determinism', checkDeterminism)
-        .example('ksim explore counter-swarm --seeds 1000', 'sweep seeds 1..1000 on every core')
-        .example('ksim explore kafka-swarm --seeds 200 --from 801 --workers 1', 'sweep seeds 801..1000 in this process'),
+        .example('ksim explore counter-swarm --seeds 1000 --from 1', 'sweep seeds 1..1000 on every core')
+        .example('ksim explore kafka-swarm --seeds 200 --from 801 --workers 1', 'sweep seeds 801..1000 in this process')
+        .example('ksim explore kafka-swarm --time-budget 10m', 'from a random seed, for ten minutes')
+        .example('ksim explore kafka-swarm --seeds 1000 --from 1 --shard 2/4 --summary-json s2.json', 'the second of four CI jobs (then `ksim merge s*.json`)'),
       (parsed) => select('explore', parsed),
+    )
+    .command('merge <summaries..>', 'Merge the summaries of the shard jobs of one sweep', (y) =>
+      y
+        .usage(
+          helpText(
+            VERB_USAGE['merge'] ?? '',
+            'Reads the --summary-json files of the shard jobs of one sweep (`ksim explore --shard i/n`) and prints what one job over all ' +
+            'their seeds would have printed: the FAIL lines in seed order, the summary, and the exit code of the worst verdict. Refuses ' +
+            'summaries of other scenarios, options or ksim versions, and a shard missing or given twice.',
+          ),
+        )
+        .positional('summaries', { type: 'string', array: true, describe: 'The summary files, one per shard' })
+        .option('json', { ...json, describe: 'Print the merged summary as one JSON object' })
+        .option('summary-json', sweepFile('the merged summary'))
+        .option('junit', sweepFile('JUnit XML of the merged sweep'))
+        .option('summary-md', sweepFile('a Markdown summary of the merged sweep'))
+        .example('ksim merge shard-*.json --junit ksim.xml', 'one verdict for a CI matrix'),
+      (parsed) => select('merge', parsed),
     )
     .command('replay <file>', 'Replay a failing run from its replay file', (y) =>
       y
@@ -333,7 +379,7 @@ function friendlyUsageError(message: string, argv: readonly string[]): UsageErro
   }
   if (message.startsWith('Not enough non-option arguments')) {
     if (verb === undefined) return new UsageError(`choose a verb: ${VERBS.join(', ')}.`);
-    return new UsageError(`missing the ${verb === 'replay' ? 'replay file' : 'scenario (a name from `ksim list`, or a file path)'}.`, verb);
+    return new UsageError(`missing the ${verb === 'replay' ? 'replay file' : verb === 'merge' ? 'summary files (the --summary-json of each shard job)' : 'scenario (a name from `ksim list`, or a file path)'}.`, verb);
   }
   if (message === 'choose a verb') return new UsageError(`choose a verb: ${VERBS.join(', ')}.`);
   const missing = /^Missing required argument: (.*)$/.exec(message);
@@ -381,6 +427,32 @@ function wrapWords(paragraph: string, width: number): string {
   }
   if (line !== '') lines.push(line);
   return lines.join('\n');
+}
+
+/**
+ * The positional arguments after a verb, as typed: yargs keeps only the last value of a variadic
+ * positional under `duplicate-arguments-array: false`, which the options need.
+ */
+function positionalsAfterVerb(argv: readonly string[], verb: string, optionsWithValue: readonly string[]): string[] {
+  const positionals: string[] = [];
+  for (let i = argv.indexOf(verb) + 1; i < argv.length; i++) {
+    const argument = argv[i]!;
+    if (argument === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (optionsWithValue.includes(argument)) i++;
+    else if (!argument.startsWith('-')) positionals.push(argument);
+  }
+  return positionals;
+}
+
+function sweepOutputsOf(args: Record<string, unknown>, verb: string): SweepOutputs {
+  return {
+    summaryJson: optionalString(args['summaryJson'], '--summary-json', verb),
+    junit: optionalString(args['junit'], '--junit', verb),
+    summaryMd: optionalString(args['summaryMd'], '--summary-md', verb),
+  };
 }
 
 function optionalString(value: unknown, flag: string, verb: string): string | undefined {

@@ -33,7 +33,7 @@ export function replayVerb(terminal: Terminal, args: ReplayArguments, context: V
   const replay = readReplayFile(resolve(terminal.io.cwd, args.file), args.file, context.version);
   const builtinNote = checkBuiltinUnchanged(terminal, replay, args, context);
   const scenario = replay.scenario.content;
-  const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace, 'replay') : undefined;
+  const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace) : undefined;
   const colour = terminal.colour;
   if (!args.json) {
     terminal.line(
@@ -68,7 +68,7 @@ export function replayVerb(terminal: Terminal, args: ReplayArguments, context: V
     : { ...run, verdict: 'nondeterministic', determinism: { traceHashes: [replay.traceHash, run.traceHash], deterministic: false } };
 
   if (args.json) {
-    terminal.line(JSON.stringify({ ...report, replay: { file: args.file, reproduced, recordedTraceHash: replay.traceHash, recordedVerdict: replay.verdict } }));
+    terminal.line(JSON.stringify({ ...report, ksimVersion: context.version, replay: { file: args.file, reproduced, recordedTraceHash: replay.traceHash, recordedVerdict: replay.verdict } }));
     return reproduced ? exitCodeOf(report.verdict) : EXIT_NONDETERMINISTIC;
   }
   if (reproduced) {

@@ -31,7 +31,7 @@ export interface VerbContext {
 export function runVerb(terminal: Terminal, args: RunArguments, context: VerbContext): number {
   const loaded = loadScenario(args.scenario, terminal.io.cwd, context.lookup);
   const scenario = loaded.scenario;
-  const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace, 'run') : undefined;
+  const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace) : undefined;
   const colour = terminal.colour;
   if (!args.json) {
     terminal.line(
@@ -65,7 +65,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
     );
   }
   if (args.json) {
-    terminal.line(JSON.stringify(report));
+    terminal.line(JSON.stringify({ ...report, ksimVersion: context.version }));
     return exitCodeOf(report.verdict);
   }
   for (const line of formatFaultPlan(report.faultPlan)) terminal.line(line);

@@ -35,6 +35,10 @@ export interface SeedPoolOptions {
   readonly scenario: Scenario;
   readonly firstSeed: number;
   readonly seedCount: number;
+  /** The distance between two seeds the pool runs (a shard's stride); default 1. */
+  readonly seedStride?: number;
+  /** Asked before each seed is handed out: once true, no new seed starts, and the running ones finish. */
+  readonly stopRequested?: () => boolean;
   readonly workers: number;
   readonly checkDeterminism: boolean;
   /** Each seed's report, in seed order. */
@@ -69,10 +73,10 @@ class Pool {
   private readonly workers: Worker[] = [];
   /** Workers running a seed; the others wait for the reorder window to open. */
   private readonly busy = new Set<Worker>();
+  /** Reports that arrived early, by position (the n-th seed of the pool, 0-based). */
   private readonly buffered = new Map<number, RunReport>();
-  private readonly lastSeed: number;
-  private nextSeedToAssign: number;
-  private nextSeedToDeliver: number;
+  private nextToAssign = 0;
+  private nextToDeliver = 0;
   private settled = false;
 
   constructor(
@@ -82,9 +86,10 @@ class Pool {
     private readonly reject: (error: Error) => void,
   ) {
     if (!(options.workers >= 1) || !(options.seedCount >= 1)) throw new Error('a seed pool needs at least one worker and one seed');
-    this.nextSeedToAssign = options.firstSeed;
-    this.nextSeedToDeliver = options.firstSeed;
-    this.lastSeed = options.firstSeed + options.seedCount - 1;
+  }
+
+  private seedAt(position: number): number {
+    return this.options.firstSeed + position * (this.options.seedStride ?? 1);
   }
 
   start(): void {
@@ -100,12 +105,16 @@ class Pool {
       this.workers.push(worker);
       this.assign(worker);
     }
+    // Stopped before the first seed (a budget already spent): nothing will ever report.
+    if (this.busy.size === 0) this.finish();
   }
 
   private assign(worker: Worker): void {
-    const windowEnd = this.nextSeedToDeliver + REORDER_WINDOW_PER_WORKER * this.workers.length;
-    if (this.nextSeedToAssign > this.lastSeed || this.nextSeedToAssign >= windowEnd) return;
-    const request: SeedRequest = { kind: 'run', seed: this.nextSeedToAssign++ };
+    const windowEnd = this.nextToDeliver + REORDER_WINDOW_PER_WORKER * this.workers.length;
+    if (this.nextToAssign >= this.options.seedCount || this.nextToAssign >= windowEnd) return;
+    if (this.options.stopRequested?.() === true) return;
+    const request: SeedRequest = { kind: 'run', seed: this.seedAt(this.nextToAssign), position: this.nextToAssign };
+    this.nextToAssign++;
     worker.postMessage(request);
     this.busy.add(worker);
   }
@@ -115,7 +124,7 @@ class Pool {
     switch (result.kind) {
       case 'report':
         this.options.onSeedDone?.(result.report);
-        this.buffered.set(result.seed, result.report);
+        this.buffered.set(result.position, result.report);
         break;
       case 'failed':
         return this.fail(new SeedWorkerError(result.seed, result.message, result.stack));
@@ -131,16 +140,17 @@ class Pool {
       // The caller's handler threw (a bug, or an I/O failure writing a run folder): stop there.
       return this.fail(error instanceof Error ? error : new Error(String(error)));
     }
-    if (this.nextSeedToDeliver > this.lastSeed) return this.finish();
     for (const waiting of this.workers) if (!this.busy.has(waiting)) this.assign(waiting);
+    // Done when every seed handed out was delivered and no more will be (all ran, or a stop).
+    if (this.busy.size === 0 && this.nextToDeliver === this.nextToAssign) this.finish();
   }
 
   private deliver(): void {
     for (;;) {
-      const report = this.buffered.get(this.nextSeedToDeliver);
+      const report = this.buffered.get(this.nextToDeliver);
       if (report === undefined) return;
-      this.buffered.delete(this.nextSeedToDeliver);
-      this.nextSeedToDeliver++;
+      this.buffered.delete(this.nextToDeliver);
+      this.nextToDeliver++;
       this.options.onReport(report);
     }
   }
@@ -160,6 +170,21 @@ class Pool {
 
   private stopWorkers(): void {
     for (const worker of this.workers) void worker.terminate();
+  }
+}
+
+/**
+ * The same seeds in this thread (`--workers 1`), one per turn of the event loop, so that a signal
+ * (Ctrl-C) is handled between two seeds: a synchronous loop would hold the thread until the last
+ * one. Each seed still runs synchronously, start to end.
+ */
+export async function runSeedsInThisThread(options: Omit<SeedPoolOptions, 'workers' | 'scenario' | 'checkDeterminism'>, runSeed: (seed: number) => RunReport): Promise<void> {
+  for (let position = 0; position < options.seedCount; position++) {
+    if (options.stopRequested?.() === true) return;
+    const report = runSeed(options.firstSeed + position * (options.seedStride ?? 1));
+    options.onSeedDone?.(report);
+    options.onReport(report);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 

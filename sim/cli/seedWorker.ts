@@ -21,16 +21,16 @@ export interface SeedWorkerData {
 }
 
 /** Parent → worker. */
-export type SeedRequest = { readonly kind: 'run'; readonly seed: number };
+export type SeedRequest = { readonly kind: 'run'; readonly seed: number; readonly position: number };
 
 /** Worker → parent. */
 export type SeedResult =
-  | { readonly kind: 'report'; readonly seed: number; readonly report: RunReport }
+  | { readonly kind: 'report'; readonly seed: number; readonly position: number; readonly report: RunReport }
   | { readonly kind: 'failed'; readonly seed: number; readonly message: string; readonly stack: string };
 
-function resultOf(data: SeedWorkerData, seed: number): SeedResult {
+function resultOf(data: SeedWorkerData, seed: number, position: number): SeedResult {
   try {
-    return { kind: 'report', seed, report: executeSeed(data.scenario, seed, { checkDeterminism: data.checkDeterminism }) };
+    return { kind: 'report', seed, position, report: executeSeed(data.scenario, seed, { checkDeterminism: data.checkDeterminism }) };
   } catch (error) {
     const thrown = error instanceof Error ? error : new Error(String(error));
     return { kind: 'failed', seed, message: thrown.message, stack: thrown.stack ?? thrown.message };
@@ -41,5 +41,5 @@ const port = parentPort;
 if (port === null) throw new Error('seedWorker.js runs only as a worker thread of ksim explore');
 const data = workerData as SeedWorkerData;
 port.on('message', (request: SeedRequest) => {
-  port.postMessage(resultOf(data, request.seed));
+  port.postMessage(resultOf(data, request.seed, request.position));
 });

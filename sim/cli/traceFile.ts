@@ -2,11 +2,11 @@
  * `--trace FILE`: the run's JSON-lines trace, written synchronously. Lines are buffered and
  * appended in chunks, so a long run neither holds its whole trace in memory nor makes a system
  * call per event. The file is created (emptied) before the run, so a path that cannot be written
- * is reported as bad input before any time is spent running.
+ * is reported (exit 74) before any time is spent running.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from './errors.js';
+import { writingFile } from './errors.js';
 
 /** Buffered characters before a chunk is appended to the file. */
 const TRACE_CHUNK_CHARS_MAX = 1 << 20;
@@ -17,13 +17,9 @@ export class TraceFile {
   private chunkChars = 0;
   lines = 0;
 
-  constructor(cwd: string, readonly path: string, verb: string) {
+  constructor(cwd: string, readonly path: string) {
     this.absolutePath = resolve(cwd, path);
-    try {
-      writeFileSync(this.absolutePath, '');
-    } catch (error) {
-      throw new UsageError(`cannot write the trace file ${path}: ${(error as Error).message}.`, verb);
-    }
+    writingFile('the trace file', path, () => writeFileSync(this.absolutePath, ''));
   }
 
   /** The sink to pass as runScenario's traceSink. */
@@ -36,7 +32,7 @@ export class TraceFile {
 
   flush(): void {
     if (this.chunk.length === 0) return;
-    appendFileSync(this.absolutePath, `${this.chunk.join('\n')}\n`);
+    writingFile('the trace file', this.path, () => appendFileSync(this.absolutePath, `${this.chunk.join('\n')}\n`));
     this.chunk = [];
     this.chunkChars = 0;
   }

@@ -1,12 +1,15 @@
 /**
  * The replay file: everything needed to run a failing seed again, exactly, in one JSON file.
  *
- *   { "ksimReplay": 1, "ksimVersion": "0.1.0",
+ *   { "ksimReplay": 2, "ksimVersion": "0.1.0",
  *     "scenario": { "name", "source": { "kind", "path" }, "sha256", "content" },
- *     "seed", "options", "faultPlan", "traceHash", "verdict", "firstViolation" }
+ *     "seed", "options", "faultPlan", "traceHash", "verdict", "firstViolation", "digest" }
  *
  * The scenario is embedded (`content`, the loaded Scenario with every default filled in), so a
- * replay does not depend on a file that may have moved or changed. `sha256` is the hash of the
+ * replay does not depend on a file that may have moved or changed. `digest` is the sha256 of the
+ * canonical JSON of every other field: a file whose seed, fault plan, options or recorded hash was
+ * edited by hand is refused as changed, instead of replaying something else or blaming ksim's
+ * determinism for a hash it never recorded. `sha256` is the hash of the
  * canonical JSON of `content` (canonical.ts) — of the content, not of the file's text, so that
  * reformatting or commenting a scenario file does not count as a change — and it lets `ksim
  * replay` tell that an embedded scenario was edited by hand. `faultPlan` is the plan as realized
@@ -26,8 +29,8 @@ import type { LoadedScenario, Scenario, Verdict } from '../scenario/types.js';
 import { canonicalSha256 } from './canonical.js';
 import type { RunReport } from './runReport.js';
 
-/** The replay file format's version; bumped when its shape changes. */
-export const REPLAY_FORMAT = 1;
+/** The replay file format's version; bumped when its shape changes (2: the digest). */
+export const REPLAY_FORMAT = 2;
 
 /**
  * How the run was asked for. Nothing here changes the run — the scenario and the seed decide it
@@ -53,6 +56,8 @@ export interface ReplayFile {
   traceHash: string;
   verdict: Verdict;
   firstViolation: Violation | null;
+  /** sha256 of the canonical JSON of every other field (replayDigest). */
+  digest: string;
 }
 
 /** A replay file that cannot be replayed: the user's input is at fault, so exit 64, no stack. */
@@ -61,7 +66,7 @@ export class ReplayError extends Error {
 }
 
 export function buildReplay(loaded: LoadedScenario, report: RunReport, version: string, options: ReplayOptions): ReplayFile {
-  return {
+  return withDigest({
     ksimReplay: REPLAY_FORMAT,
     ksimVersion: version,
     scenario: {
@@ -76,7 +81,17 @@ export function buildReplay(loaded: LoadedScenario, report: RunReport, version: 
     traceHash: report.traceHash,
     verdict: report.verdict,
     firstViolation: report.violations[0] ?? null,
-  };
+  });
+}
+
+/** The digest a replay file must carry: the sha256 of the canonical JSON of every field but itself. */
+export function replayDigest(replay: Omit<ReplayFile, 'digest'> & { digest?: string }): string {
+  return canonicalSha256({ ...replay, digest: undefined });
+}
+
+/** The replay with its digest (re)computed: for ksim's own writers (run folders, shrink) only. */
+export function withDigest(replay: Omit<ReplayFile, 'digest'> & { digest?: string }): ReplayFile {
+  return { ...replay, digest: replayDigest(replay) };
 }
 
 export function scenarioContentSha256(scenario: Scenario): string {
@@ -116,8 +131,9 @@ export const REPLAY_SCHEMA = {
     traceHash: { type: 'string', minLength: 1 },
     verdict: { enum: ['pass', 'violation', 'liveness', 'nondeterministic'] },
     firstViolation: { type: ['object', 'null'] },
+    digest: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'a sha256 in hex (64 characters 0-9a-f)' },
   },
-  required: ['ksimReplay', 'ksimVersion', 'scenario', 'seed', 'options', 'faultPlan', 'traceHash', 'verdict', 'firstViolation'],
+  required: ['ksimReplay', 'ksimVersion', 'scenario', 'seed', 'options', 'faultPlan', 'traceHash', 'verdict', 'firstViolation', 'digest'],
 } as const;
 
 /**
@@ -168,6 +184,13 @@ export function parseReplayText(text: string, shown: string, ourVersion: string)
     throw new ReplayError(`replay file ${shown} is damaged: ${list}.`);
   }
   const replay = parsed as unknown as ReplayFile;
+  if (replayDigest(replay) !== replay.digest) {
+    throw new ReplayError(
+      `replay file ${shown} was changed after it was recorded: its digest no longer matches its content (a seed, fault plan, scenario, ` +
+        'option or recorded hash was edited), so it does not describe a run ksim recorded. Restore the file as it was written; to run another ' +
+        'seed or a changed scenario, use `ksim run <scenario|file> --seed N`, which records a replay file of its own.',
+    );
+  }
   if (scenarioContentSha256(replay.scenario.content) !== replay.scenario.sha256) {
     throw new ReplayError(
       `the scenario embedded in replay file ${shown} was modified after it was recorded (its sha256 no longer matches scenario.sha256), ` +

@@ -30,6 +30,6 @@ export function writeRunFolder(cwd: string, replay: ReplayFile, report: RunRepor
   const absolute = join(cwd, ...folder.split('/'));
   mkdirSync(absolute, { recursive: true });
   writeFileSync(join(absolute, 'replay.json'), `${JSON.stringify(replay, null, 2)}\n`);
-  writeFileSync(join(absolute, 'verdict.json'), `${JSON.stringify({ ...report, replayFile }, null, 2)}\n`);
+  writeFileSync(join(absolute, 'verdict.json'), `${JSON.stringify({ ...report, ksimVersion: replay.ksimVersion, replayFile }, null, 2)}\n`);
   return { folder, replayFile };
 }

@@ -17,6 +17,7 @@ import { SYSTEMS } from '../systems/index.js';
 import type { SystemDefinition } from '../systems/system.js';
 import { ScenarioError, type ScenarioIssue } from './errors.js';
 import { issuesFromAjv, joinPath, nearestName } from './issues.js';
+import { overlappingFaultIssues } from './faultOverlaps.js';
 import { describeJsonError } from './jsonText.js';
 import { builtinScenariosDir, packageRoot } from './paths.js';
 import { FAULT_NODE_FIELDS, scenarioValidator } from './schema.js';
@@ -204,6 +205,12 @@ export function validateScenario(raw: unknown, name: string, file: string): Scen
   if (scenario.foundAtSeed !== undefined && !('swarm' in scenario.faults && scenario.expect === 'violation')) {
     issues.push({ path: 'foundAtSeed', message: 'is only for a swarm scenario that expects a violation (faults.swarm and expect: violation): it names the seed where exploring found it' });
   }
+  if (system.livenessMsMin !== undefined && scenario.livenessMs < system.livenessMsMin.ms) {
+    issues.push({
+      path: 'livenessMs',
+      message: `is ${scenario.livenessMs}, too short for the ${system.name} system to converge after the heal: it must be at least ${system.livenessMsMin.ms} (${system.livenessMsMin.why})`,
+    });
+  }
   issues.push(...(system.check?.(scenario, raw as Record<string, unknown>) ?? []));
   issues.push(...checkFaultsAgainstSystem(scenario, system));
   if (issues.length > 0) throw ScenarioError.invalid(file, issues);
@@ -298,6 +305,7 @@ function checkFaultsAgainstSystem(scenario: Scenario, system: SystemDefinition):
     });
   }
   if (!('plan' in faults)) return issues;
+  issues.push(...overlappingFaultIssues(faults.plan));
   const nodeIds = system.build(scenario, 1).nodes.map((node) => node.id);
   faults.plan.forEach((fault, index) => {
     const path = `faults.plan[${index}]`;

@@ -70,6 +70,11 @@ export interface SystemDefinition {
   check?(scenario: Scenario, raw: Readonly<Record<string, unknown>>): ScenarioIssue[];
   /** Narration for `ksim run --narrate`; systems without one narrate faults and phases only. */
   narrator?(): Narrator;
+  /**
+   * The shortest liveness phase in which this system can converge after the heal, and why: a
+   * shorter `livenessMs` can only end in a liveness failure, so it is refused as bad input.
+   */
+  livenessMsMin?: { readonly ms: number; readonly why: string };
 }
 
 /**

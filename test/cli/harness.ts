@@ -12,6 +12,9 @@ import { main } from '../../sim/cli/main.js';
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The seed an in-process explore without --from draws (the bin shim draws one from the OS). */
+export const RANDOM_SEED = 4242;
+
 export interface CliOutcome {
   code: number;
   stdout: string;
@@ -38,7 +41,7 @@ export function tempDir(): string {
 export function ksim(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; stdoutTty?: boolean; stderrTty?: boolean }): CliOutcome {
   const stdout = captureStream(options.stdoutTty ?? false);
   const stderr = captureStream(options.stderrTty ?? false);
-  const code = main(args, { stdout: stdout.stream, stderr: stderr.stream, env: options.env ?? { NO_COLOR: '1' }, cwd: options.cwd });
+  const code = main(args, { stdout: stdout.stream, stderr: stderr.stream, env: options.env ?? { NO_COLOR: '1' }, cwd: options.cwd, randomSeed: () => RANDOM_SEED });
   // Explore on worker threads finishes later; in-process tests run explore with --workers 1, and
   // the worker threads are tested through the built CLI (explore-workers.test.ts).
   if (typeof code !== 'number') throw new Error(`ksim ${args.join(' ')} did not finish synchronously: pass --workers 1`);

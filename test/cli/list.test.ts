@@ -26,8 +26,8 @@ describe('ksim list', () => {
     const outcome = ksim(['list', '--json'], { cwd: tempDir(), env: { NO_COLOR: '1', KSIM_SCENARIOS_DIR: scenariosDir } });
     expect(outcome.code).toBe(0);
     expect(JSON.parse(outcome.stdout)).toEqual([
-      { name: 'lost-ack', description: expect.stringContaining('acknowledges before'), system: 'counter', expect: 'violation' },
-      { name: 'quiet', description: expect.any(String), system: 'counter', expect: 'pass' },
+      { name: 'lost-ack', description: expect.stringContaining('acknowledges before'), system: 'counter', expect: 'violation', ksimVersion: expect.any(String) },
+      { name: 'quiet', description: expect.any(String), system: 'counter', expect: 'pass', ksimVersion: expect.any(String) },
     ]);
   });
 

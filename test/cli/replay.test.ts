@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { withDigest } from '../../sim/report/replay.js';
 import { ksim, scenariosDirWith, tempDir } from './harness.js';
 import { FIXTURES } from './harness.js';
 
@@ -66,7 +67,9 @@ describe('bad replay files exit 64', () => {
   test('a replay whose embedded scenario was modified', () => {
     const scenario = replay['scenario'] as { content: Record<string, unknown> };
     const edited = { ...replay, scenario: { ...scenario, content: { ...scenario.content, durationMs: 7000 } } };
-    expectRefused(cwd, ['replay', writeReplay(cwd, edited)], 'the scenario embedded in replay file edited.json was modified after it was recorded');
+    expectRefused(cwd, ['replay', writeReplay(cwd, edited)], 'replay file edited.json was changed after it was recorded');
+    // Signed again (as if the digest were forged), the scenario's own hash still refuses it.
+    expectRefused(cwd, ['replay', writeReplay(cwd, withDigest(edited as never))], 'the scenario embedded in replay file edited.json was modified after it was recorded');
   });
 
   test('a missing replay file', () => {
@@ -77,7 +80,8 @@ describe('bad replay files exit 64', () => {
 describe('replaying', () => {
   test('a recorded hash that this run does not reproduce is non-determinism: exit 3, both hashes printed', () => {
     const { cwd, replay } = recordedRun();
-    const outcome = ksim(['replay', writeReplay(cwd, { ...replay, traceHash: '0123456789abcdef' })], { cwd });
+    // Signed as ksim would have: a recording that differs from this run, not an edited file.
+    const outcome = ksim(['replay', writeReplay(cwd, withDigest({ ...replay, traceHash: '0123456789abcdef' } as never))], { cwd });
     expect(outcome.code).toBe(3);
     expect(outcome.stdout).toContain('NOT REPRODUCED');
     expect(outcome.stdout).toContain('recorded: trace hash 0123456789abcdef');

@@ -89,7 +89,7 @@ describe('a failing run', () => {
 
     const folder = join(cwd, 'reports', 'runs', 'lost-ack-seed3');
     const replay = JSON.parse(readFileSync(join(folder, 'replay.json'), 'utf8')) as Record<string, unknown>;
-    expect(replay).toMatchObject({ ksimReplay: 1, seed: 3, verdict: 'violation', scenario: { name: 'lost-ack', source: { kind: 'file' } } });
+    expect(replay).toMatchObject({ ksimReplay: 2, seed: 3, verdict: 'violation', scenario: { name: 'lost-ack', source: { kind: 'file' } } });
     expect(replay['faultPlan']).toEqual([{ atMs: 3000, action: { type: 'crash', node: 'r1', mode: 'power', restartAfterMs: 500 } }]);
     expect((replay['firstViolation'] as { invariant: string }).invariant).toMatch(/lost-ack/);
     const verdict = JSON.parse(readFileSync(join(folder, 'verdict.json'), 'utf8')) as Record<string, unknown>;

@@ -62,6 +62,7 @@ export const counterSystem: SystemDefinition = {
       },
     },
   },
+  livenessMsMin: { ms: 1_000, why: 'a client request times out after workload.requestTimeoutMs, 1 s by default, before it is retried against the healed cluster' },
   build(scenario: Scenario) {
     const { schemas } = counterSystem;
     const cluster = withSchemaDefaults<CounterCluster>(schemas.cluster, scenario.cluster);

@@ -21,10 +21,11 @@ import { parseProducerConfig } from '../../../src/client/config.js';
 import { createProducerNode } from './producerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
-import { LOG_CONFIG_KEYS, NEVER } from '../../../src/log/config.js';
+import { LOG_CONFIG_KEYS, NEVER, parseLogConfig } from '../../../src/log/config.js';
 import { RAFT_CONFIG_KEYS, parseRaftConfig } from '../../../src/raft/config.js';
 import { isRaftMessage, raftMessageSizeBytes } from '../../../src/raft/messages.js';
 import { FAULT_FAMILIES } from '../../faults/plan.js';
+import { type ConfigParser, configSectionIssues, resultParser, throwingParser } from '../../scenario/configIssues.js';
 import type { ScenarioIssue } from '../../scenario/errors.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { NodeSpec, World } from '../../world.js';
@@ -137,28 +138,9 @@ export const kafkaSystem: SystemDefinition = {
       },
     },
   },
+  livenessMsMin: { ms: 10_000, why: 'a broker that stopped heartbeating is fenced only after broker.session.timeout.ms, 9 s by default, and clients stop halfway through the phase' },
   check(scenario: Scenario, raw: Readonly<Record<string, unknown>>): ScenarioIssue[] {
-    const workload = kafkaWorkload(scenario);
-    if (workload.assignments === null) return [];
-    const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
-    const brokers = nodeIds('b', cluster.brokers);
-    const issues: ScenarioIssue[] = [];
-    const written = (raw['workload'] ?? {}) as Record<string, unknown>;
-    const replicationFactor = workload.assignments[0]!.length;
-    if (written['partitions'] !== undefined && written['partitions'] !== workload.assignments.length) {
-      issues.push({ path: 'workload.partitions', message: `is ${String(written['partitions'])} but workload.assignments places ${workload.assignments.length} partition(s); remove partitions (assignments decides it) or make them agree` });
-    }
-    if (written['replicationFactor'] !== undefined && written['replicationFactor'] !== replicationFactor) {
-      issues.push({ path: 'workload.replicationFactor', message: `is ${String(written['replicationFactor'])} but workload.assignments gives partition 0 ${replicationFactor} replica(s); remove replicationFactor or make them agree` });
-    }
-    workload.assignments.forEach((replicas, index) => {
-      const path = `workload.assignments[${index}]`;
-      if (replicas.length !== replicationFactor) issues.push({ path, message: `has ${replicas.length} replica(s) but partition 0 has ${replicationFactor}; Kafka requires the same number for every partition` });
-      if (new Set(replicas).size !== replicas.length) issues.push({ path, message: `names a broker twice (${replicas.join(', ')}); each replica must be on a different broker` });
-      const unknown = replicas.filter((id) => !brokers.includes(id));
-      if (unknown.length > 0) issues.push({ path, message: `names ${unknown.join(', ')}, which is not a broker of this cluster; its brokers are ${brokers.join(', ')}` });
-    });
-    return issues;
+    return [...configIssues(scenario.config as Partial<KafkaConfig>), ...workloadIssues(scenario, raw)];
   },
   build(scenario: Scenario) {
     const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
@@ -261,6 +243,50 @@ export const kafkaSystem: SystemDefinition = {
     };
   },
 };
+
+
+/** Each config section checked by the parsers of the components that read it (configIssues.ts). */
+function configIssues(config: Partial<KafkaConfig>): ScenarioIssue[] {
+  const parsers: Record<keyof KafkaConfig, readonly ConfigParser[]> = {
+    broker: [throwingParser(parseBrokerConfig)],
+    topic: [resultParser(parseLogConfig)],
+    producer: [resultParser(parseProducerConfig)],
+    controller: [throwingParser(parseControllerConfig)],
+    raft: [throwingParser(parseRaftConfig)],
+  };
+  return (Object.keys(parsers) as Array<keyof KafkaConfig>).flatMap((section) => configSectionIssues(`config.${section}`, config[section] ?? {}, parsers[section]));
+}
+
+/** The workload against the cluster: a replication factor the brokers can hold, a manual assignment that agrees with itself. */
+function workloadIssues(scenario: Scenario, raw: Readonly<Record<string, unknown>>): ScenarioIssue[] {
+  const workload = kafkaWorkload(scenario);
+  const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
+  const brokers = nodeIds('b', cluster.brokers);
+  const issues: ScenarioIssue[] = [];
+  const written = (raw['workload'] ?? {}) as Record<string, unknown>;
+  if (workload.assignments === null) {
+    if (workload.replicationFactor > cluster.brokers) {
+      // Kafka's CreateTopics answers INVALID_REPLICATION_FACTOR; the run would only end in a liveness failure.
+      issues.push({ path: 'workload.replicationFactor', message: `is ${workload.replicationFactor}, more than the ${cluster.brokers} broker(s) of cluster.brokers; each replica needs its own broker, so it must be at most ${cluster.brokers}` });
+    }
+    return issues;
+  }
+  const replicationFactor = workload.assignments[0]!.length;
+  if (written['partitions'] !== undefined && written['partitions'] !== workload.assignments.length) {
+    issues.push({ path: 'workload.partitions', message: `is ${String(written['partitions'])} but workload.assignments places ${workload.assignments.length} partition(s); remove partitions (assignments decides it) or make them agree` });
+  }
+  if (written['replicationFactor'] !== undefined && written['replicationFactor'] !== replicationFactor) {
+    issues.push({ path: 'workload.replicationFactor', message: `is ${String(written['replicationFactor'])} but workload.assignments gives partition 0 ${replicationFactor} replica(s); remove replicationFactor or make them agree` });
+  }
+  workload.assignments.forEach((replicas, index) => {
+    const path = `workload.assignments[${index}]`;
+    if (replicas.length !== replicationFactor) issues.push({ path, message: `has ${replicas.length} replica(s) but partition 0 has ${replicationFactor}; Kafka requires the same number for every partition` });
+    if (new Set(replicas).size !== replicas.length) issues.push({ path, message: `names a broker twice (${replicas.join(', ')}); each replica must be on a different broker` });
+    const unknown = replicas.filter((id) => !brokers.includes(id));
+    if (unknown.length > 0) issues.push({ path, message: `names ${unknown.join(', ')}, which is not a broker of this cluster; its brokers are ${brokers.join(', ')}` });
+  });
+  return issues;
+}
 
 function pick(section: Section, keys: readonly string[]): Section {
   return Object.fromEntries(keys.filter((key) => key in section).map((key) => [key, section[key]]));

@@ -16,6 +16,7 @@ import type { Scenario } from '../../scenario/types.js';
 import type { NodeSpec, World } from '../../world.js';
 import { type SystemDefinition, withSchemaDefaults } from '../system.js';
 import { RaftChecker } from './checker.js';
+import { configSectionIssues, throwingParser } from '../../scenario/configIssues.js';
 import { RaftNarrator } from './narrator.js';
 
 interface RaftCluster {
@@ -58,6 +59,8 @@ export const raftSystem: SystemDefinition = {
       properties: { proposalIntervalMs: { type: 'integer', minimum: 1, default: 100 } },
     },
   },
+  livenessMsMin: { ms: 4_000, why: 'a voter that lost its leader starts an election only after controller.quorum.fetch.timeout.ms, 2 s by default, and the election itself takes up to controller.quorum.election.timeout.ms more' },
+  check: (scenario: Scenario) => configSectionIssues('config', scenario.config, [throwingParser(parseRaftConfig)]),
   build(scenario: Scenario) {
     const cluster = withSchemaDefaults<RaftCluster>(raftSystem.schemas.cluster, scenario.cluster);
     const workload = withSchemaDefaults<RaftWorkload>(raftSystem.schemas.workload, scenario.workload);
