@@ -10,3 +10,8 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** An output file that could not be written after the run (exit 74, EX_IOERR). */
+export class OutputError extends Error {
+  override readonly name = 'OutputError';
+}

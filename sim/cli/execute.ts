@@ -3,6 +3,7 @@
  * the optional second run for --check-determinism, the run folder with its replay file, and the
  * one FAIL line that comes first, carrying the seed, the first problem and the replay command.
  */
+import type { RunRecorder } from '../report/html/recorder.js';
 import { buildReplay, type ReplayOptions } from '../report/replay.js';
 import { writeRunFolder } from '../report/runFolder.js';
 import { firstProblem, type RunReport } from '../report/runReport.js';
@@ -16,13 +17,16 @@ export interface SeedOptions {
   traceSink?: (line: string) => void;
   /** Watches the first run as it happens (narration). */
   observer?: RunObserver;
+  /** Records the first run for the HTML report and the exports. */
+  recorder?: RunRecorder;
 }
 
-/** Runs one seed (twice with checkDeterminism, tracing only the first run). */
+/** Runs one seed (twice with checkDeterminism, tracing and recording only the first run). */
 export function executeSeed(scenario: Scenario, seed: number, options: SeedOptions): RunReport {
+  const observer = options.recorder !== undefined ? options.recorder.observer(options.observer) : options.observer;
   const first = runScenario(scenario, seed, {
     ...(options.traceSink !== undefined ? { traceSink: options.traceSink } : {}),
-    ...(options.observer !== undefined ? { observer: options.observer } : {}),
+    ...(observer !== undefined ? { observer } : {}),
   });
   if (!options.checkDeterminism) return first;
   const second = runScenario(scenario, seed);

@@ -14,6 +14,8 @@ export const EXIT_NONDETERMINISTIC = 3;
 export const EXIT_USAGE = 64;
 /** A bug in ksim (sysexits.h EX_SOFTWARE). */
 export const EXIT_INTERNAL = 70;
+/** An output file (--html, --history-edn, ...) could not be written after the run (EX_IOERR). */
+export const EXIT_IO = 74;
 
 const EXIT_CODE_OF: Record<Verdict, number> = {
   pass: EXIT_PASS,
@@ -46,6 +48,7 @@ export const EXIT_CODES_HELP = [
   '  3   non-determinism (the same seed gave two different traces)',
   '  64  bad usage or bad input (flag, seed, scenario file, replay file)',
   '  70  internal error (a bug in ksim)',
+  '  74  an output file could not be written after the run',
   'With many seeds, the worst verdict decides: 3, then 1, then 2, then 0.',
   'The code reports the verdict, not whether it matched the scenario\'s `expect`.',
 ].join('\n');

@@ -20,8 +20,9 @@ import { ksimVersion } from '../scenario/paths.js';
 import { parseCount, parseSeed, SEED_MAX } from './arguments.js';
 import { benchVerb } from './bench.js';
 import { guaranteesVerb } from './guarantees.js';
-import { UsageError } from './errors.js';
-import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_USAGE } from './exitCodes.js';
+import { OutputError, UsageError } from './errors.js';
+import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_IO, EXIT_USAGE } from './exitCodes.js';
+import type { OutputRequests } from './outputFiles.js';
 import { exploreVerb } from './explore.js';
 import { type CliIo, Terminal } from './io.js';
 import { listVerb } from './list.js';
@@ -44,9 +45,9 @@ const GUARANTEES_SEEDS_MAX = 1_000;
 /** Usage of each verb, for help and for usage errors. */
 const VERB_USAGE: Record<string, string> = {
   list: 'ksim list [--json]',
-  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate]',
+  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
   explore: 'ksim explore <scenario|file> --seeds N [--from S] [--workers W] [--json] [--check-determinism]',
-  replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE]',
+  replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
   bench: 'ksim bench [--json] [--quick]',
   guarantees: 'ksim guarantees [--seeds N] [--out FILE]',
 };
@@ -55,9 +56,9 @@ const VERBS = Object.keys(VERB_USAGE);
 /** The options of each verb, for "did you mean" on an unknown option. */
 const VERB_OPTIONS: Record<string, readonly string[]> = {
   list: ['json'],
-  run: ['seed', 'json', 'trace', 'check-determinism', 'narrate'],
+  run: ['seed', 'json', 'trace', 'check-determinism', 'narrate', 'html', 'history-edn', 'history-json', 'shiviz'],
   explore: ['seeds', 'from', 'workers', 'json', 'check-determinism'],
-  replay: ['use-recorded', 'json', 'trace'],
+  replay: ['use-recorded', 'json', 'trace', 'html', 'history-edn', 'history-json', 'shiviz'],
   bench: ['json', 'quick'],
   guarantees: ['seeds', 'out'],
 };
@@ -92,6 +93,10 @@ function exitCodeOfError(error: unknown, terminal: Terminal): number {
         : 'usage: ksim <list|run|explore|replay|bench|guarantees> ... (see `ksim --help`)',
     );
     return EXIT_USAGE;
+  }
+  if (error instanceof OutputError) {
+    terminal.errorLine(`ksim: ${error.message}`);
+    return EXIT_IO;
   }
   if (error instanceof ScenarioError || error instanceof ReplayError) {
     terminal.errorLine(`ksim: ${error.message}`);
@@ -142,6 +147,7 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
         trace: optionalString(args['trace'], '--trace', 'run'),
         checkDeterminism: args['checkDeterminism'] === true,
         narrate: args['narrate'] === true,
+        outputs: outputRequests(args, 'run'),
       }, context);
     case 'explore':
       return exploreVerb(terminal, {
@@ -158,6 +164,7 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
         useRecorded: args['useRecorded'] === true,
         json: args['json'] === true,
         trace: optionalString(args['trace'], '--trace', 'replay'),
+        outputs: outputRequests(args, 'replay'),
       }, context);
     case 'bench':
       return benchVerb(terminal, { json: args['json'] === true, quick: args['quick'] === true }, context);
@@ -181,6 +188,12 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
     describe: 'Run each seed twice and compare trace hashes (a difference exits 3)',
   } as const;
   const trace = { type: 'string', requiresArg: true, describe: 'Write the trace as JSON lines to FILE' } as const;
+  const outputs = (y: Argv): Argv =>
+    y
+      .option('html', { type: 'string', requiresArg: true, describe: 'Write a self-contained HTML report of the run to FILE (open it in any browser)' })
+      .option('history-edn', { type: 'string', requiresArg: true, describe: "Write the client history as Jepsen's Kafka workload reads it (EDN, one operation per line) to FILE" })
+      .option('history-json', { type: 'string', requiresArg: true, describe: 'Write the same history as JSON lines to FILE' })
+      .option('shiviz', { type: 'string', requiresArg: true, describe: 'Write the messages as a ShiViz log (vector clocks) to FILE' });
   return yargs()
     .scriptName('ksim')
     .usage(
@@ -196,7 +209,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
       (parsed) => select('list', parsed),
     )
     .command('run <scenario>', 'Run one scenario with one seed', (y) =>
-      y
+      outputs(y)
         .usage(
           helpText(
             VERB_USAGE['run'] ?? '',
@@ -217,7 +230,8 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .example('ksim run counter-basic --seed 7', 'run a built-in scenario')
         .example('ksim run raft-leader-crash --seed 3 --narrate', 'follow an election, line by line')
         .example('ksim run kafka-legacy-isr-join-without-epoch-start --narrate', 'watch a historical Kafka bug lose committed data')
-        .example('ksim run ./my-scenario.yaml --seed 3 --json', 'run a file, machine-readable'),
+        .example('ksim run ./my-scenario.yaml --seed 3 --json', 'run a file, machine-readable')
+        .example('ksim run kafka-legacy-truncate-to-hw --html report.html', 'see the run as a picture: timeline, replicas, verdict'),
       (parsed) => select('run', parsed),
     )
     .command('explore <scenario>', 'Run one scenario over many seeds', (y) =>
@@ -248,7 +262,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
       (parsed) => select('explore', parsed),
     )
     .command('replay <file>', 'Replay a failing run from its replay file', (y) =>
-      y
+      outputs(y)
         .usage(
           helpText(
             VERB_USAGE['replay'] ?? '',
@@ -381,6 +395,15 @@ function wrapWords(paragraph: string, width: number): string {
   }
   if (line !== '') lines.push(line);
   return lines.join('\n');
+}
+
+function outputRequests(args: Record<string, unknown>, verb: string): OutputRequests {
+  return {
+    html: optionalString(args['html'], '--html', verb),
+    historyEdn: optionalString(args['historyEdn'], '--history-edn', verb),
+    historyJson: optionalString(args['historyJson'], '--history-json', verb),
+    shiviz: optionalString(args['shiviz'], '--shiviz', verb),
+  };
 }
 
 function optionalString(value: unknown, flag: string, verb: string): string | undefined {
