@@ -7,8 +7,8 @@
  * keeps everything in memory during the run and decides what to keep only at the end, once it
  * knows where the first violation happened: everything inside the detail window (the seconds
  * before the first violation, or a passing run's first seconds), and outside it
- * appends and high-watermark moves merged per MERGE_BUCKET_MS, without record values, and at most
- * MESSAGES_MAX messages, the nearest to the window first.
+ * appends and high-watermark moves merged per MERGE_BUCKET_MS, without record values (in long
+ * runs), and a bounded number of messages, the nearest to the window first (RecorderLimits).
  *
  * Left out: timers, disk completions and page-cache flushes (they are not between nodes, and the
  * trace file has them).
@@ -32,10 +32,15 @@ const FOCUS_BEFORE_MS = 12_000;
 const FOCUS_AFTER_MS = 2_000;
 /** Outside the detail window, appends and high-watermark moves are merged over this long. */
 const MERGE_BUCKET_MS = 250;
-/** The most messages a report holds (about 15 bytes each). */
-const MESSAGES_MAX = 60_000;
-/** Runs with at most this many record values keep them all; larger ones only inside the detail window. */
-const VALUES_ALL_MAX = 20_000;
+/** How much a report keeps outside its detail window; tests make them small to see the cut. */
+export interface RecorderLimits {
+  /** The most messages a report holds (about 15 bytes each), the nearest to the window first. */
+  messagesMax: number;
+  /** Runs with at most this many record values keep them all; larger ones only inside the detail window. */
+  valuesAllMax: number;
+}
+
+export const DEFAULT_RECORDER_LIMITS: RecorderLimits = { messagesMax: 60_000, valuesAllMax: 20_000 };
 
 export interface HeardMessage {
   sentAtMs: number;
@@ -70,8 +75,8 @@ export interface HeardRun {
 }
 
 /** Runs a scenario with one seed, recording it for the HTML report and the exports. */
-export function recordRun(scenario: Scenario, seed: number, replayCommand: string, observer?: RunObserver): RecordedRunResult {
-  const recorder = new RunRecorder(scenario);
+export function recordRun(scenario: Scenario, seed: number, replayCommand: string, observer?: RunObserver, limits?: RecorderLimits): RecordedRunResult {
+  const recorder = new RunRecorder(scenario, limits);
   const result = runScenario(scenario, seed, { observer: recorder.observer(observer) });
   return { result, recording: recorder.finish(result, replayCommand), heard: recorder.heard() };
 }
@@ -88,7 +93,10 @@ export class RunRecorder {
   private readonly traces: TraceRecord[] = [];
   private readonly history = new History();
 
-  constructor(private readonly scenario: Scenario) {}
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly limits: RecorderLimits = DEFAULT_RECORDER_LIMITS,
+  ) {}
 
   /** The runner's observer; `also` (e.g. the terminal's narration) hears everything too. */
   observer(also?: RunObserver): RunObserver {
@@ -185,7 +193,7 @@ export class RunRecorder {
       return index;
     };
     const valuesHeard = this.traces.reduce((count, record) => count + (record.event.type === 'partition.append' ? ((record.event['values'] as unknown[] | undefined)?.length ?? 0) : 0), 0);
-    const keepValues = (atMs: number) => valuesHeard <= VALUES_ALL_MAX || inside(atMs, detail);
+    const keepValues = (atMs: number) => valuesHeard <= this.limits.valuesAllMax || inside(atMs, detail);
     const scenario = this.scenario;
     return {
       format: RECORDED_RUN_FORMAT,
@@ -206,7 +214,7 @@ export class RunRecorder {
       nodes: this.nodes.slice(),
       roles: this.roles.slice(),
       focus: { ...focus, violationAtMs },
-      messages: encodeMessages(this.messages, indexOf, detail),
+      messages: encodeMessages(this.messages, indexOf, detail, this.limits.messagesMax),
       faults: this.faults.flatMap((fault) => recordedFault(fault, scenario.durationMs, endMs, nodeIndex)),
       narration: this.narration.slice(),
       partitions: partitionEvents(this.traces, indexOf, (atMs) => !inside(atMs, detail), keepValues),
@@ -257,13 +265,13 @@ function distance(atMs: number, window: Window): number {
   return atMs < window.fromMs ? window.fromMs - atMs : atMs > window.toMs ? atMs - window.toMs : 0;
 }
 
-function encodeMessages(heard: readonly HeardMessage[], indexOf: (node: NodeId) => number, focus: Window): RecordedMessages {
+function encodeMessages(heard: readonly HeardMessage[], indexOf: (node: NodeId) => number, focus: Window, messagesMax: number): RecordedMessages {
   let kept = heard.slice();
-  if (kept.length > MESSAGES_MAX) {
+  if (kept.length > messagesMax) {
     kept = kept
       .map((message, order) => ({ message, order, distance: distance(message.sentAtMs, focus) }))
       .sort((a, b) => a.distance - b.distance || a.order - b.order)
-      .slice(0, MESSAGES_MAX)
+      .slice(0, messagesMax)
       .sort((a, b) => a.order - b.order)
       .map((entry) => entry.message);
   }
