@@ -3,12 +3,15 @@
  * the optional second run for --check-determinism, the run folder with its replay file, and the
  * one FAIL line that comes first, carrying the seed, the first problem and the replay command.
  */
-import type { RunRecorder } from '../report/html/recorder.js';
+import { join } from 'node:path';
+import { writeHtmlReport } from '../report/html/document.js';
+import { recordRun, type RunRecorder } from '../report/html/recorder.js';
 import { buildReplay, type ReplayOptions } from '../report/replay.js';
 import { writeRunFolder } from '../report/runFolder.js';
 import { firstProblem, type RunReport } from '../report/runReport.js';
 import { type RunObserver, runScenario } from '../runner.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
+import { OutputError } from './errors.js';
 import { shortMessage } from './format.js';
 import type { Terminal } from './io.js';
 
@@ -45,6 +48,8 @@ export interface FailureContext {
   /** In --json mode the FAIL line goes to stderr, so stdout holds only JSON. */
   json: boolean;
   replayOptions: ReplayOptions;
+  /** The recorder of the failing run, if it was recorded; otherwise the seed is run again to record it. */
+  recorder?: RunRecorder;
 }
 
 /**
@@ -54,7 +59,8 @@ export interface FailureContext {
 export function recordFailure(context: FailureContext, report: RunReport): RunReport {
   if (report.verdict === 'pass') throw new Error('recordFailure called for a passing run');
   const replay = buildReplay(context.loaded, report, context.version, context.replayOptions);
-  const { replayFile } = writeRunFolder(context.terminal.io.cwd, replay, report);
+  const { folder, replayFile } = writeRunFolder(context.terminal.io.cwd, replay, report);
+  writeFailureReport(context, report, join(context.terminal.io.cwd, ...folder.split('/'), 'report.html'), `npx ksim replay ${replayFile}`);
   const recorded: RunReport = { ...report, replayFile };
   if (context.json) {
     context.terminal.errorLine(failLine(recorded, replayFile, context.terminal.colourStderr.red.bold('FAIL')));
@@ -62,6 +68,22 @@ export function recordFailure(context: FailureContext, report: RunReport): RunRe
     context.terminal.line(failLine(recorded, replayFile, context.terminal.colour.red.bold('FAIL')));
   }
   return recorded;
+}
+
+/**
+ * The run folder's report.html: the failing run as a page (sim/report/html/). A run recorded as it
+ * happened is written from its recording; otherwise the seed is run again with a recorder, which
+ * gives the same run (the same seed gives the same trace).
+ */
+function writeFailureReport(context: FailureContext, report: RunReport, path: string, replayCommand: string): void {
+  const recording = context.recorder !== undefined
+    ? context.recorder.finish(report, replayCommand)
+    : recordRun(context.loaded.scenario, report.seed, replayCommand).recording;
+  try {
+    writeHtmlReport(recording, path);
+  } catch (error) {
+    throw new OutputError(`cannot write the HTML report ${path}: ${(error as Error).message}.`);
+  }
 }
 
 /** `FAIL seed=<N> <verdict> <first invariant>: <message> — replay: npx ksim replay <file>` */

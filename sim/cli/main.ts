@@ -215,7 +215,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
             VERB_USAGE['run'] ?? '',
             'Runs one scenario (a built-in name from `ksim list`, or the path of a .yaml/.yml/.json file) with one seed: ' +
             'a safety phase with faults, then a liveness phase after everything heals. Every option is printed first. ' +
-            'A failing run writes reports/runs/<scenario>-seed<N>/ (replay.json, verdict.json) and prints one FAIL line with the replay command.',
+            'A failing run writes reports/runs/<scenario>-seed<N>/ (replay.json, verdict.json, report.html) and prints one FAIL line with the replay command.',
           ),
         )
         .positional('scenario', { type: 'string', describe: 'A built-in scenario name, or a scenario file path' })

@@ -69,7 +69,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
 
   if (report.verdict !== 'pass') {
     report = recordFailure(
-      { terminal, loaded, version: context.version, json: args.json, replayOptions: { command: context.command, checkDeterminism: args.checkDeterminism } },
+      { terminal, loaded, version: context.version, json: args.json, replayOptions: { command: context.command, checkDeterminism: args.checkDeterminism }, ...(recorder !== undefined ? { recorder } : {}) },
       report,
     );
   }
@@ -83,7 +83,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
   for (const line of formatRunReport(colour, report)) terminal.line(line);
   if (traceFile !== undefined) terminal.line(`trace: ${traceFile.lines} lines written to ${args.trace}`);
   for (const line of written) terminal.line(line);
-  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json)`);
+  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json, report.html)`);
   if (scenario.lesson !== undefined) {
     terminal.line('');
     terminal.line(colour.bold('lesson:'));

@@ -71,7 +71,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     // The record the verdict names is marked where a replica lacks it.
     await expect(page.locator('[data-partition="events-0"] tr[data-replica="b3"] .record.missing').count()).resolves.toBe(1);
     await expect(page.getByTestId('time').textContent()).resolves.toBe(`${(run.focus.violationAtMs! / 1000).toFixed(3)} s`);
-    const readyMs = await page.evaluate(() => (window as unknown as { ksimReadyMs: number }).ksimReadyMs);
+    const readyMs = await page.evaluate(() => (globalThis as unknown as { ksimReadyMs: number }).ksimReadyMs);
     writeFileSync(join(OUTPUT, 'timings.json'), `${JSON.stringify({ report: LESSON, readyMs }, null, 2)}\n`);
     console.log(`the ${LESSON} report was ready ${readyMs} ms after navigation began`);
     await page.screenshot({ path: join(OUTPUT, 'lesson.png') });
@@ -81,7 +81,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     const facts = page.locator('[data-partition="events-0"] [data-testid="isr"]');
     const highWatermarks = page.locator('[data-partition="events-0"] [data-testid="hw"]');
     const atViolation = { isr: await facts.textContent(), hw: await highWatermarks.allTextContents() };
-    await page.getByTestId('slider').evaluate((slider: HTMLInputElement) => {
+    await page.getByTestId('slider').evaluate((slider: { value: string; dispatchEvent(event: Event): boolean }) => {
       slider.value = '6000';
       slider.dispatchEvent(new Event('input', { bubbles: true }));
     });
@@ -110,7 +110,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       for (const event of partition.events) if (event[2] === 'a' && Array.isArray(event[6])) event[6] = (event[6] as string[]).map(() => HOSTILE);
     }
     const hostilePage = await open(hostile, 'hostile');
-    await expect(hostilePage.evaluate(() => (window as unknown as { pwned?: number }).pwned)).resolves.toBeUndefined();
+    await expect(hostilePage.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).resolves.toBeUndefined();
     await expect(hostilePage.locator('img').count()).resolves.toBe(0);
     await expect(hostilePage.getByTestId('violation').first().textContent()).resolves.toContain(HOSTILE);
     await hostilePage.close();

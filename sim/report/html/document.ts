@@ -38,8 +38,8 @@ export function renderHtmlReport(run: RecordedRun): string {
   ].join('\n');
 }
 
-/** Writes the report; an I/O failure is the caller's to report (exit 74 at the CLI). */
-export function writeHtmlFile(path: string, run: RecordedRun): number {
+/** Writes the report to `path`; returns its size in bytes. An I/O failure throws (exit 74 at the CLI). */
+export function writeHtmlReport(run: RecordedRun, path: string): number {
   const html = renderHtmlReport(run);
   writeFileSync(path, html);
   return Buffer.byteLength(html);
