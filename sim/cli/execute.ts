@@ -88,9 +88,14 @@ function writeFailureReport(context: FailureContext, report: RunReport, path: st
 
 /** `FAIL seed=<N> <verdict> <first invariant>: <message> — replay: npx ksim replay <file>` */
 export function failLine(report: RunReport, replayFile: string, failLabel = 'FAIL'): string {
+  return failLineWith(report, `npx ksim replay ${replayFile}`, failLabel);
+}
+
+/** The FAIL line with any command that reproduces the run (the library's, for a run without a folder). */
+export function failLineWith(report: RunReport, replayCommand: string, failLabel = 'FAIL'): string {
   const problem = firstProblem(report);
   const what = problem === undefined ? '' : ` ${problem.invariant}: ${shortMessage(problem.message)}`;
-  return `${failLabel} seed=${report.seed} ${report.verdict}${what} — replay: npx ksim replay ${replayFile}`;
+  return `${failLabel} seed=${report.seed} ${report.verdict}${what} — replay: ${replayCommand}`;
 }
 
 /** The command that re-runs a scenario with a seed, for messages. */
