@@ -6,9 +6,10 @@
  * map one to one to topic-partitions). The final reader's reads become one `:poll` per partition,
  * `[[:poll {key [[offset value] ...]}]]`, so Jepsen's lost-write analysis sees what survived.
  *
- * Left out: operations other than sends (the counter's adds have no Kafka shape), and the offset of
- * a send that completed without one (offset -1 at acks=0), which is written as nil as Jepsen does
- * for unknown offsets. Processes are numbered by client in the order the run lists them.
+ * An offset not known (a send that timed out, or offset -1 at acks=0) is nil, as Jepsen writes it; a
+ * key not known (a send never acknowledged, whose partition the producer never reported) is nil too.
+ * Left out: operations other than sends (the counter's adds have no Kafka shape). Processes are
+ * numbered by node in the order the run lists them.
  */
 import type { HeardRun } from '../html/recorder.js';
 
@@ -36,7 +37,8 @@ export function jepsenOperations(heard: HeardRun): JepsenOperation[] {
     const offset = typeof operation.fields['offset'] === 'number' && operation.fields['offset'] >= 0 ? operation.fields['offset'] : null;
     timed.push({ order: order++, time: operation.invokedAtMs * NANOS_PER_MS, type: 'invoke', process, f: 'send', value: [['send', partition, value]] });
     if (operation.completedAtMs === null) continue;
-    const completion = operation.outcome === 'ok' ? [['send', partition, [offset, value]]] : [['send', partition, value]];
+    // Jepsen writes a send whose outcome is unknown with a nil offset, and a failed one as invoked.
+    const completion = operation.outcome === 'fail' ? [['send', partition, value]] : [['send', partition, [offset, value]]];
     timed.push({ order: order++, time: operation.completedAtMs * NANOS_PER_MS, type: operation.outcome === 'open' ? 'info' : operation.outcome, process, f: 'send', value: completion });
   }
   for (const read of heard.finalReads) {
