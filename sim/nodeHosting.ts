@@ -21,7 +21,7 @@
 import type { Host, NodeFactory, NodeId, ProtocolNode, TimerId, TraceEvent, TrafficClass } from '../src/host.js';
 import { type DiskConfig, SimDisk } from './disk.js';
 import type { InputEvent, Kernel, WorldEvent } from './events.js';
-import type { SimNetwork } from './network.js';
+import type { Delivery, SimNetwork } from './network.js';
 import type { RandomRoot, SeededRandom } from './random.js';
 import type { TraceRecorder } from './traceRecorder.js';
 
@@ -68,6 +68,8 @@ export interface ProcessStats {
 
 /** Hears a message a node sends, when it sends it (a test hook; see World.onSend). */
 export type SendListener = (from: NodeId, to: NodeId, message: unknown, trafficClass: TrafficClass) => void;
+/** Hears a message that reached its destination's machine (the same object its SendListener heard). */
+export type DeliverListener = (delivery: Delivery) => void;
 
 /** What the hosting needs besides the kernel: the parts a process touches. */
 export interface HostingParts {
@@ -100,6 +102,7 @@ export class NodeHosting {
   private readonly nodeOrder: NodeId[] = [];
   private readonly errors: NodeError[] = [];
   private readonly sendListeners: SendListener[] = [];
+  private readonly deliverListeners: DeliverListener[] = [];
   private nodeErrorJudge: ((error: Omit<NodeError, 'excusedBecause'>) => string | null) | null = null;
   private nextTimerId = 1;
 
@@ -183,6 +186,10 @@ export class NodeHosting {
     this.sendListeners.push(listener);
   }
 
+  onDeliver(listener: DeliverListener): void {
+    this.deliverListeners.push(listener);
+  }
+
   // ---- Process faults ----
 
   crash(node: NodeId, mode: CrashMode): void {
@@ -245,6 +252,7 @@ export class NodeHosting {
       case 'deliver': {
         const record = this.record(event.to);
         if (this.parts.network.arrive(event) !== 'deliver') return;
+        for (const listener of this.deliverListeners) listener(event);
         if (record.instance === null) {
           // No process listens on a machine that is up: its OS refuses the connection, and the
           // sender hears of it at once (a machine without power answers nothing).

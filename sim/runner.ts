@@ -8,6 +8,7 @@ import { type FaultPlan, describeFault } from './faults/plan.js';
 import { generateSwarmPlan } from './faults/swarm.js';
 import type { Scenario, Verdict } from './scenario/types.js';
 import { getSystem } from './systems/index.js';
+import type { SystemChecker } from './systems/system.js';
 import { wallClockMs } from './wallclock.js';
 import { World } from './world.js';
 
@@ -22,6 +23,12 @@ export interface RunObserver {
   onFault?(atMs: number, description: string, note: string): void;
   onTrace?(atMs: number, node: string, event: { type: string; [field: string]: unknown }): void;
   onPhase?(atMs: number, phase: 'safety' | 'liveness' | 'end'): void;
+  /**
+   * Called once the world is built and the checker attached, before anything runs: a recorder
+   * (the HTML report) subscribes to the world here and reads the checker's contract. It must
+   * only listen: the run's trace hash does not depend on it.
+   */
+  onAttached?(world: World, checker: SystemChecker): void;
 }
 
 export interface RunStats {
@@ -103,6 +110,7 @@ export function runScenario(scenario: Scenario, seed: number, options: RunOption
   }
   for (const node of built.nodes) world.addNode(node);
   const checker = built.attach(world);
+  observer?.onAttached?.(world, checker);
   const faultPlan = realizeFaultPlan(scenario, seed);
   for (const fault of faultPlan) {
     // The loader refuses such plans with a clear message; a plan built in code must obey too.

@@ -17,11 +17,11 @@ import type { Kernel, WorldEvent } from './events.js';
 import { type FaultListener, FaultInjector } from './faults/injector.js';
 import type { FaultAction } from './faults/plan.js';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig, SimNetwork } from './network.js';
-import { type NodeError, NodeHosting, type NodeRole, type NodeSpec, type SendListener } from './nodeHosting.js';
+import { type DeliverListener, type NodeError, NodeHosting, type NodeRole, type NodeSpec, type SendListener } from './nodeHosting.js';
 import { RandomRoot } from './random.js';
 import { type TraceRecord, TraceRecorder } from './traceRecorder.js';
 
-export { type NodeError, type NodeRole, type NodeSpec, type SendListener, SUPERVISOR_RESTART_DELAY_MS } from './nodeHosting.js';
+export { type DeliverListener, type NodeError, type NodeRole, type NodeSpec, type SendListener, SUPERVISOR_RESTART_DELAY_MS } from './nodeHosting.js';
 export type { TraceRecord } from './traceRecorder.js';
 
 export interface WorldOptions {
@@ -90,11 +90,21 @@ export class World implements Kernel {
 
   /**
    * Hears every message a live node sends, at the moment it sends it, before the network has it.
-   * For tests only: one that checks what a node had made durable when it sent a Fetch, or that
-   * collects a node's responses. Checkers see nodes through their trace events instead.
+   * For tests (one that checks what a node had made durable when it sent a Fetch, or that collects
+   * a node's responses) and the HTML report's space-time diagram. Checkers see nodes through their
+   * trace events instead.
    */
   onSend(listener: SendListener): void {
     this.nodes.onSend(listener);
+  }
+
+  /**
+   * Hears every message that reaches its destination's machine, when it arrives (not one dropped
+   * by a cut or a reset). With onSend, the HTML report pairs each send with its arrival to draw
+   * the arrow; like onSend, it never feeds the run.
+   */
+  onDeliver(listener: DeliverListener): void {
+    this.nodes.onDeliver(listener);
   }
 
   /**

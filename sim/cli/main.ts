@@ -25,6 +25,7 @@ import { EXIT_CODES_HELP, EXIT_INTERNAL, EXIT_IO_ERROR, EXIT_USAGE } from './exi
 import { EXPLORE_SEEDS_MAX, exploreVerb } from './explore.js';
 import { mergeVerb } from './merge.js';
 import type { SweepOutputs } from './sweepOutput.js';
+import type { OutputRequests } from './outputFiles.js';
 import { type CliIo, Terminal } from './io.js';
 import { listVerb } from './list.js';
 import { replayVerb } from './replay.js';
@@ -49,10 +50,10 @@ const GUARANTEES_SEEDS_MAX = 1_000;
 /** Usage of each verb, for help and for usage errors. */
 const VERB_USAGE: Record<string, string> = {
   list: 'ksim list [--json]',
-  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate]',
+  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
   explore: 'ksim explore <scenario|file> [--seeds N] [--from S] [--shard i/n] [--time-budget D] [--workers W] [--json] [--check-determinism] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   merge: 'ksim merge <summary.json>... [--json] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
-  replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE]',
+  replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
   bench: 'ksim bench [--json] [--quick]',
   guarantees: 'ksim guarantees [--seeds N] [--out FILE]',
 };
@@ -61,10 +62,10 @@ const VERBS = Object.keys(VERB_USAGE);
 /** The options of each verb, for "did you mean" on an unknown option. */
 const VERB_OPTIONS: Record<string, readonly string[]> = {
   list: ['json'],
-  run: ['seed', 'json', 'trace', 'check-determinism', 'narrate'],
+  run: ['seed', 'json', 'trace', 'check-determinism', 'narrate', 'html', 'history-edn', 'history-json', 'shiviz'],
   explore: ['seeds', 'from', 'shard', 'time-budget', 'workers', 'json', 'check-determinism', 'summary-json', 'junit', 'summary-md'],
   merge: ['json', 'summary-json', 'junit', 'summary-md'],
-  replay: ['use-recorded', 'json', 'trace'],
+  replay: ['use-recorded', 'json', 'trace', 'html', 'history-edn', 'history-json', 'shiviz'],
   bench: ['json', 'quick'],
   guarantees: ['seeds', 'out'],
 };
@@ -153,6 +154,7 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
         trace: optionalString(args['trace'], '--trace', 'run'),
         checkDeterminism: args['checkDeterminism'] === true,
         narrate: args['narrate'] === true,
+        outputs: outputRequests(args, 'run'),
       }, context);
     case 'explore':
       return exploreVerb(terminal, {
@@ -178,6 +180,7 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
         useRecorded: args['useRecorded'] === true,
         json: args['json'] === true,
         trace: optionalString(args['trace'], '--trace', 'replay'),
+        outputs: outputRequests(args, 'replay'),
       }, context);
     case 'bench':
       return benchVerb(terminal, { json: args['json'] === true, quick: args['quick'] === true }, context);
@@ -202,6 +205,12 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
   } as const;
   const trace = { type: 'string', requiresArg: true, describe: 'Write the trace as JSON lines to FILE' } as const;
   const sweepFile = (what: string) => ({ type: 'string', requiresArg: true, describe: `Write ${what} to FILE` }) as const;
+  const outputs = (y: Argv): Argv =>
+    y
+      .option('html', { type: 'string', requiresArg: true, describe: 'Write a self-contained HTML report of the run to FILE (open it in any browser)' })
+      .option('history-edn', { type: 'string', requiresArg: true, describe: "Write the client history as Jepsen's Kafka workload reads it (EDN, one operation per line) to FILE" })
+      .option('history-json', { type: 'string', requiresArg: true, describe: 'Write the same history as JSON lines to FILE' })
+      .option('shiviz', { type: 'string', requiresArg: true, describe: 'Write the messages as a ShiViz log (vector clocks) to FILE' });
   return yargs()
     .scriptName('ksim')
     .usage(
@@ -217,13 +226,13 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
       (parsed) => select('list', parsed),
     )
     .command('run <scenario>', 'Run one scenario with one seed', (y) =>
-      y
+      outputs(y)
         .usage(
           helpText(
             VERB_USAGE['run'] ?? '',
             'Runs one scenario (a built-in name from `ksim list`, or the path of a .yaml/.yml/.json file) with one seed: ' +
             'a safety phase with faults, then a liveness phase after everything heals. Every option is printed first. ' +
-            'A failing run writes reports/runs/<scenario>-seed<N>/ (replay.json, verdict.json) and prints one FAIL line with the replay command.',
+            'A failing run writes reports/runs/<scenario>-seed<N>/ (replay.json, verdict.json, report.html) and prints one FAIL line with the replay command.',
           ),
         )
         .positional('scenario', { type: 'string', describe: 'A built-in scenario name, or a scenario file path' })
@@ -238,7 +247,8 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .example('ksim run counter-basic --seed 7', 'run a built-in scenario')
         .example('ksim run raft-leader-crash --seed 3 --narrate', 'follow an election, line by line')
         .example('ksim run kafka-legacy-isr-join-without-epoch-start --narrate', 'watch a historical Kafka bug lose committed data')
-        .example('ksim run ./my-scenario.yaml --seed 3 --json', 'run a file, machine-readable'),
+        .example('ksim run ./my-scenario.yaml --seed 3 --json', 'run a file, machine-readable')
+        .example('ksim run kafka-legacy-truncate-to-hw --html report.html', 'see the run as a picture: timeline, replicas, verdict'),
       (parsed) => select('run', parsed),
     )
     .command('explore <scenario>', 'Run one scenario over many seeds', (y) =>
@@ -294,7 +304,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
       (parsed) => select('merge', parsed),
     )
     .command('replay <file>', 'Replay a failing run from its replay file', (y) =>
-      y
+      outputs(y)
         .usage(
           helpText(
             VERB_USAGE['replay'] ?? '',
@@ -452,6 +462,15 @@ function sweepOutputsOf(args: Record<string, unknown>, verb: string): SweepOutpu
     summaryJson: optionalString(args['summaryJson'], '--summary-json', verb),
     junit: optionalString(args['junit'], '--junit', verb),
     summaryMd: optionalString(args['summaryMd'], '--summary-md', verb),
+  };
+}
+
+function outputRequests(args: Record<string, unknown>, verb: string): OutputRequests {
+  return {
+    html: optionalString(args['html'], '--html', verb),
+    historyEdn: optionalString(args['historyEdn'], '--history-edn', verb),
+    historyJson: optionalString(args['historyJson'], '--history-json', verb),
+    shiviz: optionalString(args['shiviz'], '--shiviz', verb),
   };
 }
 

@@ -5,6 +5,7 @@
  * the verdict; colour follows the terminal's rules (NO_COLOR, non-TTY).
  */
 import type { ChalkInstance } from 'chalk';
+import { phaseNarration } from '../report/html/phaseNarration.js';
 import type { RunObserver } from '../runner.js';
 import { getSystem } from '../systems/index.js';
 import type { Narration } from '../systems/system.js';
@@ -40,11 +41,7 @@ export function narrationObserver(terminal: Terminal, systemName: string): RunOb
     terminal.line(`${colour.dim(stamp(atMs))}  ${paint(colour, tone)(text)}`);
   return {
     onFault: (atMs, description, note) => say(atMs, 'fault', `FAULT ${description}${note !== '' && !description.includes(note) ? ` (${note})` : ''}`),
-    onPhase: (atMs, phase) => {
-      if (phase === 'safety') say(atMs, 'phase', '── safety phase: faults as planned ──');
-      if (phase === 'liveness') say(atMs, 'phase', '── everything heals: liveness phase, convergence demanded ──');
-      if (phase === 'end') say(atMs, 'phase', '── end of run ──');
-    },
+    onPhase: (atMs, phase) => say(atMs, 'phase', phaseNarration(phase)),
     onTrace: (atMs, node, event) => {
       const narration = narrator?.onTrace(atMs, node, event) ?? null;
       if (narration !== null) say(atMs, narration.tone, narration.text);

@@ -16,7 +16,10 @@ import { ScenarioError } from '../scenario/errors.js';
 import { loadScenario } from '../scenario/load.js';
 import type { ReplayFile } from '../report/replay.js';
 import { EXIT_NONDETERMINISTIC, exitCodeOf } from './exitCodes.js';
+import { RunRecorder } from '../report/html/recorder.js';
 import { executeSeed } from './execute.js';
+import { NO_OUTPUTS, type OutputRequests, OutputFiles } from './outputFiles.js';
+import { recordedResult } from './run.js';
 import { faultSource, formatFaultPlan, formatRunReport, optionsHeader } from './format.js';
 import type { Terminal } from './io.js';
 import type { VerbContext } from './run.js';
@@ -27,6 +30,8 @@ export interface ReplayArguments {
   useRecorded: boolean;
   json: boolean;
   trace: string | undefined;
+  /** --html, --history-edn, --history-json, --shiviz. */
+  outputs?: OutputRequests;
 }
 
 export function replayVerb(terminal: Terminal, args: ReplayArguments, context: VerbContext): number {
@@ -34,6 +39,8 @@ export function replayVerb(terminal: Terminal, args: ReplayArguments, context: V
   const builtinNote = checkBuiltinUnchanged(terminal, replay, args, context);
   const scenario = replay.scenario.content;
   const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace) : undefined;
+  const outputFiles = new OutputFiles(terminal.io.cwd, args.outputs ?? NO_OUTPUTS, 'replay');
+  const recorder = outputFiles.wanted ? new RunRecorder(scenario) : undefined;
   const colour = terminal.colour;
   if (!args.json) {
     terminal.line(
@@ -55,6 +62,7 @@ export function replayVerb(terminal: Terminal, args: ReplayArguments, context: V
   const run = executeSeed(scenario, replay.seed, {
     checkDeterminism: false,
     ...(traceFile !== undefined ? { traceSink: traceFile.sink } : {}),
+    ...(recorder !== undefined ? { recorder } : {}),
   });
   traceFile?.flush();
   terminal.activity = undefined;
@@ -67,7 +75,9 @@ export function replayVerb(terminal: Terminal, args: ReplayArguments, context: V
     ? run
     : { ...run, verdict: 'nondeterministic', determinism: { traceHashes: [replay.traceHash, run.traceHash], deterministic: false } };
 
+  const written = recorder !== undefined ? outputFiles.write(recordedResult(recorder, report, `npx ksim replay ${args.file}`)) : [];
   if (args.json) {
+    for (const line of written) terminal.errorLine(line);
     terminal.line(JSON.stringify({ ...report, ksimVersion: context.version, replay: { file: args.file, reproduced, recordedTraceHash: replay.traceHash, recordedVerdict: replay.verdict } }));
     return reproduced ? exitCodeOf(report.verdict) : EXIT_NONDETERMINISTIC;
   }
@@ -82,6 +92,7 @@ export function replayVerb(terminal: Terminal, args: ReplayArguments, context: V
   for (const line of formatFaultPlan(run.faultPlan)) terminal.line(line);
   for (const line of formatRunReport(colour, { ...run, verdict: run.verdict })) terminal.line(line);
   if (traceFile !== undefined) terminal.line(`trace: ${traceFile.lines} lines written to ${args.trace}`);
+  for (const line of written) terminal.line(line);
   return reproduced ? exitCodeOf(run.verdict) : EXIT_NONDETERMINISTIC;
 }
 

@@ -6,7 +6,10 @@
  */
 import { loadScenario, type ScenarioLookup } from '../scenario/load.js';
 import { exitCodeOf } from './exitCodes.js';
-import { executeSeed, recordFailure } from './execute.js';
+import { RunRecorder, type RecordedRunResult } from '../report/html/recorder.js';
+import type { RunReport } from '../report/runReport.js';
+import { executeSeed, recordFailure, runCommandOf } from './execute.js';
+import { NO_OUTPUTS, type OutputRequests, OutputFiles } from './outputFiles.js';
 import { faultSource, formatFaultPlan, formatRunReport, optionsHeader } from './format.js';
 import type { Terminal } from './io.js';
 import { narrationObserver } from './narrate.js';
@@ -19,6 +22,8 @@ export interface RunArguments {
   trace: string | undefined;
   checkDeterminism: boolean;
   narrate?: boolean;
+  /** --html, --history-edn, --history-json, --shiviz. */
+  outputs?: OutputRequests;
 }
 
 export interface VerbContext {
@@ -32,6 +37,8 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
   const loaded = loadScenario(args.scenario, terminal.io.cwd, context.lookup);
   const scenario = loaded.scenario;
   const traceFile = args.trace !== undefined ? new TraceFile(terminal.io.cwd, args.trace) : undefined;
+  const outputFiles = new OutputFiles(terminal.io.cwd, args.outputs ?? NO_OUTPUTS, 'run');
+  const recorder = outputFiles.wanted ? new RunRecorder(scenario) : undefined;
   const colour = terminal.colour;
   if (!args.json) {
     terminal.line(
@@ -44,6 +51,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
         ['faults', faultSource(scenario)],
         ['check-determinism', args.checkDeterminism ? 'on' : 'off'],
         ['trace', args.trace ?? 'off'],
+        ...(args.outputs?.html !== undefined ? [['html', args.outputs.html] as [string, string]] : []),
       ]),
     );
   }
@@ -54,28 +62,37 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
     checkDeterminism: args.checkDeterminism,
     ...(traceFile !== undefined ? { traceSink: traceFile.sink } : {}),
     ...(observer !== undefined ? { observer } : {}),
+    ...(recorder !== undefined ? { recorder } : {}),
   });
   traceFile?.flush();
   terminal.activity = undefined;
 
   if (report.verdict !== 'pass') {
     report = recordFailure(
-      { terminal, loaded, version: context.version, json: args.json, replayOptions: { command: context.command, checkDeterminism: args.checkDeterminism } },
+      { terminal, loaded, version: context.version, json: args.json, replayOptions: { command: context.command, checkDeterminism: args.checkDeterminism }, ...(recorder !== undefined ? { recorder } : {}) },
       report,
     );
   }
+  const written = recorder !== undefined ? outputFiles.write(recordedResult(recorder, report, report.replayFile !== undefined ? `npx ksim replay ${report.replayFile}` : runCommandOf(loaded, args.seed))) : [];
   if (args.json) {
+    for (const line of written) terminal.errorLine(line);
     terminal.line(JSON.stringify({ ...report, ksimVersion: context.version }));
     return exitCodeOf(report.verdict);
   }
   for (const line of formatFaultPlan(report.faultPlan)) terminal.line(line);
   for (const line of formatRunReport(colour, report)) terminal.line(line);
   if (traceFile !== undefined) terminal.line(`trace: ${traceFile.lines} lines written to ${args.trace}`);
-  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json)`);
+  for (const line of written) terminal.line(line);
+  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json, report.html)`);
   if (scenario.lesson !== undefined) {
     terminal.line('');
     terminal.line(colour.bold('lesson:'));
     for (const line of scenario.lesson.trimEnd().split('\n')) terminal.line(`  ${line}`);
   }
   return exitCodeOf(report.verdict);
+}
+
+/** The recorded run behind a report, for the output files. */
+export function recordedResult(recorder: RunRecorder, report: RunReport, replayCommand: string): RecordedRunResult<RunReport> {
+  return { result: report, recording: recorder.finish(report, replayCommand), heard: recorder.heard() };
 }

@@ -27,6 +27,18 @@ export interface SystemChecker {
   onHeal(world: World): void;
   /** Called at the end of the run: history checks and the liveness demand. */
   finish(world: World): { violations: Violation[]; anomalies: AllowedAnomaly[]; summary: Record<string, unknown> };
+  /**
+   * The configuration's contract, one row per anomaly: allowed or not, and why (for reports).
+   * Systems whose checks are all invariants of every run have none.
+   */
+  contractTable?(): ContractRow[];
+}
+
+/** One row of a system's contract table (sim/systems/kafka/contract.ts for Kafka). */
+export interface ContractRow {
+  anomaly: string;
+  allowed: boolean;
+  reason: string;
 }
 
 export interface BuiltSystem {

@@ -33,7 +33,7 @@ import { type SystemDefinition, withSchemaDefaults } from '../system.js';
 import { RaftChecker } from '../raft/checker.js';
 import { KafkaChecker } from './checker.js';
 import { KafkaNarrator } from './narrator.js';
-import type { ContractInputs } from './contract.js';
+import { type ContractInputs, contractTable } from './contract.js';
 import { AdminNode, FinalReaderNode } from './workload.js';
 
 interface KafkaCluster {
@@ -233,6 +233,7 @@ export const kafkaSystem: SystemDefinition = {
         return {
           violations: () => [...quorumChecker.violations(), ...checker.violations()],
           onHeal: (w: World) => checker.onHeal(w),
+          contractTable: () => contractTable(contract),
           finish: (w: World) => {
             const quorum = quorumChecker.finishSafety(w.nowMs);
             const result = checker.finish(w);
