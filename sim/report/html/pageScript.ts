@@ -23,6 +23,8 @@ export const PAGE_SCRIPT = String.raw`
   var OPS_MAX = 4000;
   var TAIL_OFFSETS = 10;
 
+  // The browser's clock, read by the page in the reader's browser to time its own rendering (the
+  // browser test reads these figures); it never reaches a simulation, so determinism is untouched.
   var timings = { start: Math.round(performance.now()) };
   var run = JSON.parse(document.getElementById('ksim-data').textContent);
   timings.parsed = Math.round(performance.now());
