@@ -1,8 +1,8 @@
 /**
  * KIP-903: a follower's Fetch carries its broker epoch, so a fetch state left by a replica's
  * previous incarnation cannot take the replica into the ISR; the legacy switch
- * (ksim.legacy.fetch.without.broker.epoch) sends -1, as Fetch did before it, which the leader and
- * the controller take as any epoch.
+ * (ksim.legacy.fetch.without.broker.epoch) sends -1, as Fetch did before it: the leader then checks
+ * the follower's registration alone, and the controller takes -1 as any epoch.
  */
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_LEGACY_SWITCHES } from '../../src/broker/config.js';
@@ -27,13 +27,15 @@ describe('KIP-903: the broker epoch in Fetch', () => {
     expect(followerFetch(true).replicaEpoch).toBe(-1);
   });
 
-  test('the leader takes a replica into the ISR only with the epoch it is registered with; -1 (a pre-KIP-903 Fetch) passes', () => {
+  test('the leader takes a replica into the ISR only with the epoch it is registered with; a pre-KIP-903 Fetch (no epoch) is checked by its registration alone', () => {
     const cache = new KRaftMetadataCache();
     cache.setImage(decodeImage(imageSnapshot(10, { t: [partitionOn('t', 0, 'b1', 0)] })));
     // brokerParts registers b1..b3 with broker epoch 5: epoch 4 is a previous incarnation's.
     expect(cache.isReplicaIsrEligible('b3', 5)).toBe(true);
     expect(cache.isReplicaIsrEligible('b3', 4)).toBe(false);
-    expect(cache.isReplicaIsrEligible('b3', -1)).toBe(true);
-    expect(cache.isReplicaIsrEligible('b4', -1)).toBe(false);
+    // -1 is a broker between registrations: not eligible (Kafka's brokers always send their epoch).
+    expect(cache.isReplicaIsrEligible('b3', -1)).toBe(false);
+    expect(cache.isReplicaIsrEligible('b3', null)).toBe(true);
+    expect(cache.isReplicaIsrEligible('b4', null)).toBe(false);
   });
 });
