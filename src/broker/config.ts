@@ -70,6 +70,13 @@ export interface LegacySwitches {
    * controller may commit into the ISR a replica below the high watermark.
    */
   readonly highWatermarkOverCommittedIsr: boolean;
+  /**
+   * ksim.legacy.fetch.without.broker.epoch: a follower's Fetch carries no broker epoch (-1), as
+   * before KIP-903, so neither the leader nor the controller can tell a fetch state left by the
+   * replica's previous incarnation: a replica that restarted with an empty disk can be taken into
+   * the ISR on the strength of what its old self had fetched.
+   */
+  readonly fetchWithoutBrokerEpoch: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -79,6 +86,7 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   isrJoinWithoutEpochStartOffset: false,
   highWatermarkAdvancesBelowMinIsr: false,
   highWatermarkOverCommittedIsr: false,
+  fetchWithoutBrokerEpoch: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -111,6 +119,7 @@ export const LEGACY_SWITCH_KEYS = {
   isrJoinWithoutEpochStartOffset: 'ksim.legacy.isr.join.without.epoch.start.offset',
   highWatermarkAdvancesBelowMinIsr: 'ksim.legacy.hw.advances.below.min.isr',
   highWatermarkOverCommittedIsr: 'ksim.legacy.hw.over.committed.isr',
+  fetchWithoutBrokerEpoch: 'ksim.legacy.fetch.without.broker.epoch',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**

@@ -46,11 +46,13 @@ export class KRaftMetadataCache {
 
   /**
    * KIP-903: may this replica, fetching with this broker epoch, join an ISR? It must be registered
-   * with that very epoch, unfenced and not shutting down.
+   * with that very epoch, unfenced and not shutting down. `null` is a Fetch older than KIP-903,
+   * which carried no broker epoch: only the registration is checked (KIP-841).
    */
-  isReplicaIsrEligible(brokerId: NodeId, brokerEpoch: number): boolean {
+  isReplicaIsrEligible(brokerId: NodeId, brokerEpoch: number | null): boolean {
     const registration = this.image.brokers.get(brokerId);
-    return registration !== undefined && !registration.fenced && !registration.inControlledShutdown && registration.brokerEpoch === brokerEpoch;
+    if (registration === undefined || registration.fenced || registration.inControlledShutdown) return false;
+    return brokerEpoch === null || registration.brokerEpoch === brokerEpoch;
   }
 
   /** The Metadata API: live brokers, and each asked topic's partitions with leader, replicas, ISR. */

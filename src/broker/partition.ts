@@ -112,9 +112,10 @@ export interface PartitionHost {
   /**
    * KIP-903: may this replica, fetching with this broker epoch, join the ISR? It must be registered
    * with that very epoch, unfenced and not shutting down — checked against the local metadata image
-   * before asking the controller, which checks again.
+   * before asking the controller, which checks again. `null`: the Fetch carried no broker epoch
+   * (before KIP-903), so only the registration is checked.
    */
-  isReplicaIsrEligible(brokerId: NodeId, brokerEpoch: number): boolean;
+  isReplicaIsrEligible(brokerId: NodeId, brokerEpoch: number | null): boolean;
   /**
    * The log failed (a corrupt batch read back, a write the disk refused): Kafka takes the log
    * directory offline, and a broker with its only directory offline shuts down. Nothing after this
@@ -502,8 +503,16 @@ export class Partition {
     // KAFKA-7128: below the epoch's start offset the follower may still hold a divergent tail.
     const reachedEpochStart = this.settings.legacy.isrJoinWithoutEpochStartOffset || remote.logEndOffset >= this.leaderEpochStartOffset;
     if (!reachedHighWatermark || !reachedEpochStart) return;
-    if (!this.host.isReplicaIsrEligible(replicaId, remote.brokerEpoch)) return;
+    if (!this.isIsrEligible(replicaId, remote)) return;
     this.proposeIsr([...this.isr, replicaId], `${replicaId} reached offset ${remote.logEndOffset}: high watermark ${this.log.highWatermark}, epoch start ${this.leaderEpochStartOffset}`);
+  }
+
+  /**
+   * Kafka's isReplicaIsrEligible: the follower's registration, and the broker epoch of its fetches
+   * (KIP-903) — which a pre-KIP-903 Fetch, under the legacy switch, does not carry.
+   */
+  private isIsrEligible(replicaId: NodeId, remote: RemoteReplicaState): boolean {
+    return this.host.isReplicaIsrEligible(replicaId, this.settings.legacy.fetchWithoutBrokerEpoch ? null : remote.brokerEpoch);
   }
 
   /**
@@ -601,7 +610,7 @@ export class Partition {
     for (const [id, remote] of this.remotes) {
       // KAFKA-4485: wait for a caught-up follower outside the ISR too, else the high watermark, set
       // by the leader's own log end, keeps running ahead of it and it never reaches it to join.
-      const mayJoin = !legacyCommittedIsrOnly && this.isCaughtUp(remote, nowMs) && this.host.isReplicaIsrEligible(id, remote.brokerEpoch);
+      const mayJoin = !legacyCommittedIsrOnly && this.isCaughtUp(remote, nowMs) && this.isIsrEligible(id, remote);
       if (waitedForIsr.includes(id) || mayJoin) candidate = Math.min(candidate, remote.logEndOffset);
     }
     if (candidate <= this.log.highWatermark) return false;

@@ -150,7 +150,8 @@ export class ReplicaFetcherManager {
       api: 'Fetch',
       correlationId,
       replicaId: this.host.localBrokerId,
-      replicaEpoch: this.host.brokerEpoch(),
+      // Before KIP-903 (the legacy switch) a Fetch carried no broker epoch.
+      replicaEpoch: this.config.legacy.fetchWithoutBrokerEpoch ? -1 : this.host.brokerEpoch(),
       maxWaitMs: this.config.replicaFetchWaitMaxMs,
       minBytes: 1,
       maxBytes: this.config.replicaFetchMaxBytes,

@@ -172,3 +172,31 @@ describe('IsrJoinCaughtUp', () => {
     expect(names(feed(checker(), [...start, ['b2', follower(2)], ['b1', proposeIsr(['b1', 'b2'])]]))).toEqual([]);
   });
 });
+
+describe('IsrJoinCurrentRegistration (KIP-903)', () => {
+  const registered = (brokerId: string, brokerEpoch: number, offset: number): TraceEvent => ({ type: 'metadata.broker', offset, brokerId, brokerEpoch, fenced: false, inControlledShutdown: false });
+  const committed = (offset: number, isr: string[]): TraceEvent => ({ type: 'metadata.partition', ...p, offset, leader: 'b1', leaderEpoch: 0, partitionEpoch: offset, isr });
+  // b2 registered with broker epoch 2, caught up, and was proposed for b1's ISR.
+  const proposed: Step[] = [
+    ['c1', registered('b2', 2, 2)],
+    ['c1', committed(3, ['b1'])],
+    ['b1', leader(0, ['b1'])],
+    ['b1', append(0, ['a'])],
+    ['b2', follower(0)],
+    ['b2', append(0, ['a'], 'follower')],
+    ['b1', proposeIsr(['b1', 'b2'])],
+  ];
+
+  test('a replica that registered again after the fetch that earned its place is committed into the ISR', () => {
+    expect(names(feed(checker(), [...proposed, ['c1', registered('b2', 7, 7)], ['c1', committed(8, ['b1', 'b2'])]]))).toEqual(['IsrJoinCurrentRegistration/isr-join-early']);
+  });
+
+  test('committed before it registered again, or not taken in at all: nothing to judge', () => {
+    expect(names(feed(checker(), [...proposed, ['c1', committed(4, ['b1', 'b2'])], ['c1', registered('b2', 7, 7)]]))).toEqual([]);
+    // A controller's own change of another leader epoch (an election) is not the proposal.
+    expect(names(feed(checker(), [...proposed, ['c1', registered('b2', 7, 7)], ['c1', { ...committed(8, ['b1', 'b2']), leaderEpoch: 1 }]]))).toEqual([]);
+    // Fetching again in its new registration, it is proposed again: that proposal is judged.
+    const again: Step[] = [...proposed, ['c1', registered('b2', 7, 7)], ['b1', proposeIsr(['b1', 'b2'])], ['c1', committed(8, ['b1', 'b2'])]];
+    expect(names(feed(checker(), again))).toEqual([]);
+  });
+});

@@ -15,7 +15,8 @@
  * - ReadBelowHighWatermark: no consumer is handed a record at or above the high watermark.
  * - The replication invariants of invariants.ts: HighWatermarkWithinMaximalIsr,
  *   EpochOffsetNamesOneRecord (KAFKA-10527), ClientHighWatermarkMonotonic, ListedOffsetMonotonic
- *   (KIP-207), EpochCacheRises, IsrJoinCaughtUp (KAFKA-7128, KIP-320).
+ *   (KIP-207), EpochCacheRises, IsrJoinCaughtUp (KAFKA-7128, KIP-320), IsrJoinCurrentRegistration
+ *   (KIP-903).
  * History checks, at the end, over the producers' history and a full read of every partition:
  * lost-write, inconsistent-offsets, duplicate, nonmonotonic-send, phantom-write; writes whose
  * outcome was unknown and never appear are counted as `unseen`.
@@ -40,6 +41,7 @@ import {
   forgetListedOffsetsFrom,
   highWatermarkWithinMaximalIsr,
   isrJoinCaughtUp,
+  isrJoinCurrentRegistration,
   listedOffsetMonotonic,
 } from './invariants.js';
 import { PartitionModel, type ReplicaModel } from './model.js';
@@ -75,6 +77,8 @@ export class KafkaChecker implements SystemChecker {
   private readonly copies = new CopyLedger();
   /** Controllers' lost disks and flipped bits: what can roll the metadata log back (pre-KIP-853). */
   private readonly controllerStorageLosses: FaultCitation[] = [];
+  /** Broker → the broker epoch of its registration last committed to the metadata log. */
+  private readonly brokerEpochs = new Map<NodeId, number>();
   private healAtMs: number | null = null;
   private metadataRolledBack = false;
 
@@ -173,7 +177,10 @@ export class KafkaChecker implements SystemChecker {
       case 'partition.epochs':
         return this.reportFinding(epochCacheRises(key, record.node, event['entries'] as Array<[number, number]>), record.atMs);
       case 'metadata.partition':
-        return this.onMetadataPartition(key, record, num('offset'), num('leaderEpoch'), num('partitionEpoch'));
+        return this.onMetadataPartition(key, record, num('offset'), num('leaderEpoch'), num('partitionEpoch'), event['isr'] as NodeId[]);
+      case 'metadata.broker':
+        this.brokerEpochs.set(String(event['brokerId']), num('brokerEpoch'));
+        return;
       case 'kafka.final-read': {
         const records = event['records'] as ReadonlyArray<readonly [number, string | null]>;
         this.finalReads.set(key, { topic: String(event['topic']), partition: num('partition'), records });
@@ -265,6 +272,8 @@ export class KafkaChecker implements SystemChecker {
     const leaderHighWatermark = this.replica(key, record).highWatermark;
     this.reportFinding(isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, proposed), record.atMs);
     leadership.pendingIsr = proposed;
+    const registeredBrokerEpochs = new Map(proposed.flatMap((member) => (this.brokerEpochs.has(member) ? [[member, this.brokerEpochs.get(member)!] as const] : [])));
+    partition.lastProposal = { leader: record.node, leaderEpoch: leadership.leaderEpoch, isr: proposed, registeredBrokerEpochs };
   }
 
   private onIsrChanged(key: string, record: TraceRecord, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
@@ -324,7 +333,7 @@ export class KafkaChecker implements SystemChecker {
    * at an offset already seen means the metadata log was rewritten, and lower epochs than the last
    * mean it went back. Either is a metadata rollback.
    */
-  private onMetadataPartition(key: string, record: TraceRecord, offset: number, leaderEpoch: number, partitionEpoch: number): void {
+  private onMetadataPartition(key: string, record: TraceRecord, offset: number, leaderEpoch: number, partitionEpoch: number, isr: readonly NodeId[]): void {
     const partition = this.partition(key);
     const epochs = `${leaderEpoch}/${partitionEpoch}`;
     const seen = partition.metadataAt.get(offset);
@@ -337,6 +346,11 @@ export class KafkaChecker implements SystemChecker {
       const what = rewritten ? `its change at metadata offset ${offset} was rewritten from epochs ${seen} to ${epochs}` : `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${epochs}`;
       this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${what}`, { partition: key, offset });
     }
+    if (partition.lastProposal !== null) {
+      const committed = { offset, leaderEpoch, isr, previousIsr: partition.metadataIsr };
+      this.reportFinding(isrJoinCurrentRegistration(key, partition.lastProposal, committed, this.brokerEpochs), record.atMs);
+    }
+    partition.metadataIsr = isr;
     partition.metadataOffset = Math.max(partition.metadataOffset, offset);
     partition.leaderEpoch = Math.max(partition.leaderEpoch, leaderEpoch);
     partition.partitionEpoch = Math.max(partition.partitionEpoch, partitionEpoch);

@@ -105,7 +105,7 @@ const NEVER_ALLOWED = {
   'epoch-offset-conflict': 'a (leader epoch, offset) pair names one record on every replica that holds it (KAFKA-10527): one leader writes each epoch',
   'client-offset-regressed': 'the high watermark a client is handed never goes back within a leader epoch, and the latest offset ListOffsets lists never goes back at all (KIP-207)',
   'epoch-cache-out-of-order': 'a leader-epoch cache holds epochs whose start offsets rise with the epoch (KIP-101)',
-  'isr-join-early': 'a replica joins the ISR only once it reached the high watermark and the start of the leader\'s epoch, following that epoch (KAFKA-7128, KIP-320)',
+  'isr-join-early': 'a replica joins the ISR only once it reached the high watermark and the start of the leader\'s epoch, following that epoch (KAFKA-7128, KIP-320), in its current registration (KIP-903)',
 } as const satisfies Partial<Record<KafkaAnomaly, string>>;
 
 type NeverAllowed = keyof typeof NEVER_ALLOWED;

@@ -18,10 +18,13 @@
  *   with the epoch (KIP-101's LeaderEpochFileCache invariant).
  * - IsrJoinCaughtUp: a replica joins the ISR only once it reached the leader's high watermark and
  *   the start offset of the leader's epoch (KAFKA-7128), while following that epoch (KIP-320).
+ * - IsrJoinCurrentRegistration: the controller commits a replica into the ISR only on the fetches
+ *   of its current registration (KIP-903): never once it registered again, restarted, perhaps
+ *   with an empty disk, after the fetch that earned it its place.
  */
 import type { NodeId } from '../../../src/host.js';
 import type { KafkaAnomaly } from './contract.js';
-import { type LeadershipModel, type PartitionModel, type RecordModel, maximalIsr } from './model.js';
+import { type IsrProposalModel, type LeadershipModel, type PartitionModel, type RecordModel, maximalIsr } from './model.js';
 
 export interface InvariantFinding {
   readonly anomaly: KafkaAnomaly;
@@ -166,4 +169,40 @@ export function isrJoinCaughtUp(
     };
   }
   return null;
+}
+
+/**
+ * When the metadata log commits a leader's ISR proposal (the same leader epoch and members): each
+ * replica it adds is still registered with the broker epoch it had when the leader proposed it. A
+ * later registration means the replica restarted after the fetch that earned its place; KIP-903's
+ * broker epoch in Fetch and AlterPartition lets the controller refuse such a proposal
+ * (INELIGIBLE_REPLICA), and its own re-registration takes it out of any ISR committed before.
+ */
+export function isrJoinCurrentRegistration(
+  key: string,
+  proposal: IsrProposalModel,
+  committed: { readonly offset: number; readonly leaderEpoch: number; readonly isr: readonly NodeId[]; readonly previousIsr: readonly NodeId[] },
+  registeredBrokerEpochs: ReadonlyMap<NodeId, number>,
+): InvariantFinding | null {
+  const sameChange = committed.leaderEpoch === proposal.leaderEpoch && sameMembers(committed.isr, proposal.isr);
+  if (!sameChange) return null;
+  for (const joiner of committed.isr.filter((member) => !committed.previousIsr.includes(member))) {
+    const proposedWith = proposal.registeredBrokerEpochs.get(joiner);
+    const now = registeredBrokerEpochs.get(joiner);
+    if (proposedWith === undefined || now === undefined || now === proposedWith) continue;
+    return {
+      anomaly: 'isr-join-early',
+      invariant: 'IsrJoinCurrentRegistration',
+      message:
+        `the ISR of ${key} took in ${joiner} at metadata offset ${committed.offset}, on ${proposal.leader}'s proposal in epoch ${proposal.leaderEpoch} ` +
+        `made while ${joiner} was registered with broker epoch ${proposedWith}; ${joiner} has since registered again (broker epoch ${now}) ` +
+        'and has not fetched in that registration what earned its place (KIP-903)',
+      details: { partition: key, joiner, leader: proposal.leader, leaderEpoch: proposal.leaderEpoch, metadataOffset: committed.offset, proposedWithBrokerEpoch: proposedWith, brokerEpoch: now },
+    };
+  }
+  return null;
+}
+
+function sameMembers(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((member) => b.includes(member));
 }

@@ -65,6 +65,15 @@ export interface LeadershipModel {
   readonly logEndReached: Map<NodeId, number>;
 }
 
+/** An AlterPartition proposal as the checker saw it made. */
+export interface IsrProposalModel {
+  readonly leader: NodeId;
+  readonly leaderEpoch: number;
+  readonly isr: readonly NodeId[];
+  /** Member → the broker epoch of its registration committed last before the proposal. */
+  readonly registeredBrokerEpochs: ReadonlyMap<NodeId, number>;
+}
+
 export class PartitionModel {
   readonly replicas = new Map<NodeId, ReplicaModel>();
   /** Offset → the value committed there. */
@@ -89,6 +98,13 @@ export class PartitionModel {
   readonly metadataAt = new Map<number, string>();
   /** When this partition's metadata was seen going back. */
   readonly metadataRollbacksAtMs: number[] = [];
+  /** The ISR of the last change committed to the metadata log. */
+  metadataIsr: readonly NodeId[] = [];
+  /**
+   * The last ISR a leader proposed, in its leader epoch, with the broker epoch each member was last
+   * registered with when it was proposed (KIP-903): the registration whose fetches earned it.
+   */
+  lastProposal: IsrProposalModel | null = null;
 
   /** A replica seen for the first time (or again after its disk was lost): it holds nothing yet. */
   addReplica(node: NodeId, incarnation: number): ReplicaModel {
