@@ -15,6 +15,9 @@
  * - `explore`: `ksim explore kafka-swarm --workers 2`, run as a child process of the built CLI.
  * - `startup`: a child `ksim run kafka-basic --json`, its wall time less the run's own: what the
  *   process spends before its first event (and the little after its last).
+ * - `html-report-kafka-swarm-<N>min`: `ksim run kafka-swarm --seed 3 --html` with its safety phase
+ *   stretched to N simulated minutes: the recorded run and its page, and the page's size (the
+ *   target is under 5 MB; how fast it opens is measured in the browser test, test/browser/).
  *
  * The targets beside these figures are judged in benchTargets.ts.
  */
@@ -24,6 +27,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DiskCompletion, Host, NodeId, ProtocolNode } from '../src/host.js';
 import { judgeTargets, type TargetInputs, type TargetVerdict } from './benchTargets.js';
+import { renderHtmlReport } from './report/html/document.js';
+import { recordRun } from './report/html/recorder.js';
 import { runScenario } from './runner.js';
 import { loadScenario } from './scenario/load.js';
 import { packageRoot } from './scenario/paths.js';
@@ -41,6 +46,8 @@ export interface BenchFigure {
   peakRssBytes?: number;
   /** Whole seeds per wall minute (explore only). */
   seedsPerMinute?: number;
+  /** The HTML report's size (html-report only). */
+  reportBytes?: number;
   note: string;
 }
 
@@ -237,6 +244,21 @@ function measureStartup(samples: number): BenchFigure {
   };
 }
 
+/** A long kafka-swarm run recorded and written as an HTML report: the time both take, and the page's size. */
+function measureHtmlReport(minutes: number): BenchFigure {
+  const { scenario } = loadScenario('kafka-swarm', packageRoot());
+  const seed = 3;
+  const startMs = wallClockMs();
+  const recorded = recordRun({ ...scenario, durationMs: minutes * 60_000 }, seed, `npx ksim run kafka-swarm --seed ${seed}`);
+  const reportBytes = Buffer.byteLength(renderHtmlReport(recorded.recording));
+  const measured = figure(`html-report-kafka-swarm-${minutes}min`, '', recorded.result.stats.events, wallClockMs() - startMs, recorded.result.stats.simTimeMs);
+  return {
+    ...measured,
+    reportBytes,
+    note: `ksim run kafka-swarm --seed ${seed} --html, safety phase ${minutes} simulated min: run, recording and page; the page is ${(reportBytes / 1_000_000).toFixed(1)} MB (target: under 5 MB)`,
+  };
+}
+
 export function runBench(options: BenchOptions = {}): BenchResult {
   const quick = options.quick === true;
   // The long run comes first: peak RSS is a high-water mark of the whole process.
@@ -248,7 +270,7 @@ export function runBench(options: BenchOptions = {}): BenchResult {
   figures.push(basic, shortRun, longRun);
   const explore = measureExplore(quick ? 4 : 40, 2);
   const startup = measureStartup(quick ? 1 : 3);
-  figures.push(explore, startup);
+  figures.push(explore, startup, measureHtmlReport(quick ? 1 : 10));
   const named = (name: string) => figures.find((candidate) => candidate.name === name);
   const inputs: TargetInputs = {
     eventLoopEventsPerSecond: named('event-loop')?.eventsPerSecond,

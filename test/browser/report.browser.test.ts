@@ -116,6 +116,19 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     await hostilePage.close();
   });
 
+  // Minutes of simulation: run on demand (KSIM_BROWSER_LARGE=1), for the figures in docs/decisions.md.
+  test.skipIf(process.env['KSIM_BROWSER_LARGE'] !== '1')('a 10-minute kafka-swarm report stays under 5 MB, and its opening time is recorded', async () => {
+    const scenario = loadScenario('kafka-swarm', process.cwd()).scenario;
+    const large = recordRun({ ...scenario, durationMs: 600_000 }, 3, 'npx ksim run kafka-swarm --seed 3').recording;
+    const bytes = Buffer.byteLength(renderHtmlReport(large));
+    const largePage = await open(large, 'kafka-swarm-10min');
+    const readyMs = await largePage.evaluate(() => (globalThis as unknown as { ksimReadyMs: number }).ksimReadyMs);
+    writeFileSync(join(OUTPUT, 'timings-kafka-swarm-10min.json'), `${JSON.stringify({ report: 'kafka-swarm 10 min, seed 3', bytes, readyMs }, null, 2)}\n`);
+    console.log(`the 10-minute kafka-swarm report is ${(bytes / 1_000_000).toFixed(2)} MB, ready ${readyMs} ms after navigation began`);
+    expect(bytes).toBeLessThan(5_000_000);
+    await largePage.close();
+  });
+
   test('logs no console error or warning, and asks for nothing over the network', () => {
     expect(errors).toEqual([]);
   });
