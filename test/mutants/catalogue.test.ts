@@ -91,9 +91,9 @@ describe('classifying explore results', () => {
     const notApplied: MutationOutcome = { kind: 'not-applied', problems: [{ file: 'src/x.ts', search: 'y', problem: 'gone' }] };
     const [first, second] = [MUTATIONS[0]!, MUTATIONS[1]!];
     expect(allCaught(new Map([[first.id, caught]]))).toBe(true);
-    expect(allCaught(new Map([[first.id, caught], [second.id, missed]]))).toBe(false);
+    expect(allCaught(new Map<string, MutationOutcome>([[first.id, caught], [second.id, missed]]))).toBe(false);
     expect(allCaught(new Map([[first.id, notApplied]]))).toBe(false);
-    const report = markdownReport([first, second], new Map([[first.id, caught], [second.id, missed]]), { commit: 'abc', seedsMax: 500, workers: 1 });
+    const report = markdownReport([first, second], new Map<string, MutationOutcome>([[first.id, caught], [second.id, missed]]), { commit: 'abc', seedsMax: 500, workers: 1 });
     expect(report).toContain('**1 of 2 mutations caught.**');
     expect(report).toContain(`| \`${first.id}\` |`);
     expect(report).toContain('| raft-swarm 2 | 2 |');
