@@ -9,7 +9,11 @@
  * unit test checks it); where a mutation is not caught, the checker or the swarm's fault mix is
  * what changes, never the mutation.
  * Left out: mutations of the clients, the group coordinator and transactions, whose checkers are
- * still to come; mutations that only cost liveness (the checker judges safety here).
+ * still to come; mutations that only cost liveness (the checker judges safety here); a consumer
+ * Fetch served above the high watermark (no consumer reads during the faults yet, only the final
+ * reader after the heal); an AlterPartition accepted from an older leader epoch (an equivalent
+ * mutant: the deposed leader's proposal is refused all the same by the leader and partition-epoch
+ * checks that follow, as in Kafka).
  */
 import type { SourceEdit } from './patch.js';
 
@@ -26,6 +30,8 @@ export interface Mutation {
 const PARTITION = 'src/broker/partition.ts';
 const KAFKA_SWARMS = ['kafka-swarm-stable-storage', 'kafka-swarm'] as const;
 const RAFT_SWARMS = ['raft-swarm', 'raft-swarm-stable-storage'] as const;
+/** For the rules that durability rests on: the lesson where every voter loses power at once first. */
+const RAFT_DURABILITY = ['raft-power-loss-all', 'raft-swarm'] as const;
 
 export const MUTATIONS: readonly Mutation[] = [
   {
@@ -56,6 +62,16 @@ export const MUTATIONS: readonly Mutation[] = [
       file: PARTITION,
       search: "this.truncateTo(Math.min(response.divergingEpoch.endOffset, ownEnd, this.log.logEndOffset), 'diverging epoch');",
       replace: 'this.followerLogChecked = Number.isInteger(ownEnd);',
+    }],
+  },
+  {
+    id: 'fetch-without-last-fetched-epoch',
+    rule: "a follower's Fetch names the epoch of its last record, so the leader can tell it where its log diverges (KIP-595's Fetch for KRaft, KAFKA-10554 for partitions)",
+    scenarios: KAFKA_SWARMS,
+    edits: [{
+      file: PARTITION,
+      search: 'lastFetchedEpoch: this.settings.legacy.truncateToHighWatermark || this.followerLogChecked ? -1 : this.log.latestEpoch(),',
+      replace: 'lastFetchedEpoch: -1,',
     }],
   },
   {
@@ -132,26 +148,6 @@ export const MUTATIONS: readonly Mutation[] = [
     }],
   },
   {
-    id: 'alter-partition-stale-leader-epoch',
-    rule: 'the controller refuses an AlterPartition from an older leader epoch with FENCED_LEADER_EPOCH (KIP-497)',
-    scenarios: KAFKA_SWARMS,
-    edits: [{
-      file: 'src/controller/replicationControl.ts',
-      search: "if (data.leaderEpoch < partition.leaderEpoch) return 'FENCED_LEADER_EPOCH';",
-      replace: '// An older leader epoch is not refused.',
-    }],
-  },
-  {
-    id: 'consumer-reads-above-hw',
-    rule: 'a consumer Fetch is served only below the high watermark (FetchIsolation.HIGH_WATERMARK)',
-    scenarios: KAFKA_SWARMS,
-    edits: [{
-      file: PARTITION,
-      search: 'const read = this.log.read(request.fetchOffset, maxBytes, readCommitted ? lastStableOffset : highWatermark);',
-      replace: 'const read = this.log.read(request.fetchOffset, maxBytes, readCommitted ? lastStableOffset : this.log.logEndOffset);',
-    }],
-  },
-  {
     id: 'vote-without-log-check',
     rule: "a vote is granted only to a candidate whose log is at least as up to date as the voter's (Raft §5.4.1, KIP-595)",
     scenarios: RAFT_SWARMS,
@@ -184,7 +180,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     id: 'raft-fetch-offset-unflushed',
     rule: "a voter's Fetch offset promises its log is durable up to it, so the leader counts only flushed entries in the majority (KIP-595)",
-    scenarios: RAFT_SWARMS,
+    scenarios: RAFT_DURABILITY,
     edits: [{
       file: 'src/raft/kafkaRaftClient.ts',
       search: 'if (this.log.lastFlushedOffset < this.log.logEndOffset) {\n      if (!this.fetchFlushPending) {',
@@ -194,7 +190,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     id: 'raft-leader-counts-unflushed',
     rule: 'the KRaft leader counts its own log in the majority only up to its flushed offset (KIP-595)',
-    scenarios: RAFT_SWARMS,
+    scenarios: RAFT_DURABILITY,
     edits: [{
       file: 'src/raft/kafkaRaftClient.ts',
       search: '      if (!this.timers.has(TIMER.appendLinger)) this.setTimer(TIMER.appendLinger, this.options.config.appendLingerMs);\n      result =',
@@ -206,7 +202,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     id: 'quorum-state-not-durable',
     rule: 'a voter acts on its election state (grants a vote, campaigns) only once the quorum-state file is fsynced (KIP-595)',
-    scenarios: RAFT_SWARMS,
+    scenarios: RAFT_DURABILITY,
     edits: [{
       file: 'src/raft/quorumState.ts',
       search: '    const generation = ++this.requestedGeneration;\n',
