@@ -31,7 +31,7 @@ const PARTITION = 'src/broker/partition.ts';
 const KAFKA_SWARMS = ['kafka-swarm-stable-storage', 'kafka-swarm'] as const;
 const RAFT_SWARMS = ['raft-swarm', 'raft-swarm-stable-storage'] as const;
 /** For the rules that durability rests on: the lesson where every voter loses power at once first. */
-const RAFT_DURABILITY = ['raft-power-loss-all', 'raft-swarm'] as const;
+const RAFT_DURABILITY = ['raft-power-loss-all', 'raft-swarm-power-loss', 'raft-swarm'] as const;
 
 export const MUTATIONS: readonly Mutation[] = [
   {
@@ -71,13 +71,13 @@ export const MUTATIONS: readonly Mutation[] = [
     edits: [{
       file: PARTITION,
       search: 'lastFetchedEpoch: this.settings.legacy.truncateToHighWatermark || this.followerLogChecked ? -1 : this.log.latestEpoch(),',
-      replace: 'lastFetchedEpoch: -1,',
+      replace: 'lastFetchedEpoch: Math.min(-1, this.settings.legacy.truncateToHighWatermark || this.followerLogChecked ? -1 : this.log.latestEpoch()),',
     }],
   },
   {
     id: 'follower-hw-not-capped',
     rule: "a follower's high watermark is capped at its own log end offset (UnifiedLog.updateHighWatermark)",
-    scenarios: KAFKA_SWARMS,
+    scenarios: ['kafka-swarm-small-fetches', ...KAFKA_SWARMS],
     edits: [
       {
         file: PARTITION,
