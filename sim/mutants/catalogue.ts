@@ -30,8 +30,8 @@ export interface Mutation {
 const PARTITION = 'src/broker/partition.ts';
 const KAFKA_SWARMS = ['kafka-swarm-stable-storage', 'kafka-swarm'] as const;
 const RAFT_SWARMS = ['raft-swarm', 'raft-swarm-stable-storage'] as const;
-/** For the rules that durability rests on: the lesson where every voter loses power at once first. */
-const RAFT_DURABILITY = ['raft-power-loss-all', 'raft-swarm-power-loss', 'raft-swarm'] as const;
+/** For the rules that durability rests on: the swarm of power losses over slow fsyncs first. */
+const RAFT_DURABILITY = ['raft-swarm-power-loss', 'raft-power-loss-all', 'raft-swarm'] as const;
 
 export const MUTATIONS: readonly Mutation[] = [
   {
