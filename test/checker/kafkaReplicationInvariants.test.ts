@@ -46,6 +46,20 @@ describe('HighWatermarkWithinMaximalIsr', () => {
   });
 });
 
+describe('HighWatermarkWithinLogEnd', () => {
+  test('a follower that takes the leader\'s high watermark above its own log end offset', () => {
+    const start: Step[] = [['b1', leader(0, ['b1', 'b2'])], ['b1', append(0, ['a', 'b'])], ['b2', follower(0)], ['b2', append(0, ['a'], 'follower')]];
+    expect(names(feed(checker(), [...start, ['b2', hw(1, 'follower')]]))).toEqual([]);
+    expect(names(feed(checker(), [...start, ['b2', hw(2, 'follower')]]))).toEqual(['HighWatermarkWithinLogEnd/high-watermark-above-log-end']);
+  });
+
+  test('a follower that truncated below its high watermark\'s old value is judged by its new log end', () => {
+    const truncate: TraceEvent = { type: 'partition.truncate', ...p, offset: 1, reason: 'test' };
+    const steps: Step[] = [['b1', leader(0, ['b1'])], ['b1', append(0, ['a', 'b'])], ['b1', truncate], ['b1', hw(2)]];
+    expect(names(feed(checker(), steps))).toContain('HighWatermarkWithinLogEnd/high-watermark-above-log-end');
+  });
+});
+
 describe('EpochOffsetNamesOneRecord (KAFKA-10527)', () => {
   test('two replicas hold different records at one (leader epoch, offset)', () => {
     const base: Step[] = [['b1', leader(0)], ['b1', append(0, ['a'])]];

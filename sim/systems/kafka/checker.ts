@@ -39,6 +39,7 @@ import {
   epochCacheRises,
   epochOffsetNamesOneRecord,
   forgetListedOffsetsFrom,
+  highWatermarkWithinLogEnd,
   highWatermarkWithinMaximalIsr,
   isrJoinCaughtUp,
   isrJoinCurrentRegistration,
@@ -287,6 +288,7 @@ export class KafkaChecker implements SystemChecker {
   private onHighWatermark(key: string, record: TraceRecord, role: string, highWatermark: number): void {
     const partition = this.partition(key);
     const replica = this.replica(key, record);
+    this.reportFinding(highWatermarkWithinLogEnd(key, record.node, role, highWatermark, replica.logEndOffset), record.atMs);
     const from = Math.max(replica.logStartOffset, role === 'leader' ? partition.committedEnd : replica.highWatermark);
     // A follower only compares what it holds with what was committed; a leader also commits what it holds.
     const offsets = role === 'leader' ? range(from, highWatermark) : partition.conflictsIn(replica, from, highWatermark);

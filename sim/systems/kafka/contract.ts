@@ -34,6 +34,7 @@ export type KafkaAnomaly =
   | 'committed-data-lost'
   | 'read-above-high-watermark'
   | 'high-watermark-above-isr'
+  | 'high-watermark-above-log-end'
   | 'epoch-offset-conflict'
   | 'client-offset-regressed'
   | 'epoch-cache-out-of-order'
@@ -49,6 +50,7 @@ export const KAFKA_ANOMALIES: readonly KafkaAnomaly[] = [
   'committed-data-lost',
   'read-above-high-watermark',
   'high-watermark-above-isr',
+  'high-watermark-above-log-end',
   'epoch-offset-conflict',
   'client-offset-regressed',
   'epoch-cache-out-of-order',
@@ -102,6 +104,7 @@ const NEVER_ALLOWED = {
   'phantom-write': 'a value no producer sent can never appear: that would be corruption',
   'read-above-high-watermark': 'consumers read only below the high watermark, so they never see a write that could still be lost',
   'high-watermark-above-isr': 'the high watermark is the smallest log end offset of the maximal ISR: no replica that could lead lacks a committed record',
+  'high-watermark-above-log-end': "a replica's high watermark never exceeds its own log end offset (UnifiedLog.updateHighWatermark): a follower takes the leader's capped at what it holds",
   'epoch-offset-conflict': 'a (leader epoch, offset) pair names one record on every replica that holds it (KAFKA-10527): one leader writes each epoch',
   'client-offset-regressed': 'the high watermark a client is handed never goes back within a leader epoch, and the latest offset ListOffsets lists never goes back at all (KIP-207)',
   'epoch-cache-out-of-order': 'a leader-epoch cache holds epochs whose start offsets rise with the epoch (KIP-101)',

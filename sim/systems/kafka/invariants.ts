@@ -8,6 +8,9 @@
  * - HighWatermarkWithinMaximalIsr: a leader's high watermark never exceeds the log end offset of
  *   any member of its maximal ISR (the committed ISR plus the members an in-flight AlterPartition
  *   adds, KIP-497): every replica that could be elected holds everything committed.
+ * - HighWatermarkWithinLogEnd: a replica's high watermark never exceeds its own log end offset
+ *   (Kafka's UnifiedLog.updateHighWatermark caps it there): a follower that took the leader's high
+ *   watermark uncapped and then led would count records it never held as committed.
  * - EpochOffsetNamesOneRecord: a (leader epoch, offset) pair names one record on every replica that
  *   holds it (KAFKA-10527): only one leader writes an epoch, and it never writes an offset twice.
  * - ClientHighWatermarkMonotonic: within one leader epoch, the high watermark handed to clients
@@ -53,6 +56,17 @@ export function highWatermarkWithinMaximalIsr(key: string, leadership: Leadershi
     invariant: 'HighWatermarkWithinMaximalIsr',
     message: `${what}, but ISR member(s) ${below.join(', ')} never reached it (log end offsets ${JSON.stringify(reached)}, maximal ISR ${members.join(',')})`,
     details: { partition: key, leader: leadership.leader, highWatermark, maximalIsr: members, logEndReached: reached, moment },
+  };
+}
+
+/** When a replica's high watermark moves: it is not above the replica's own log end offset. */
+export function highWatermarkWithinLogEnd(key: string, replica: NodeId, role: string, highWatermark: number, logEndOffset: number): InvariantFinding | null {
+  if (highWatermark <= logEndOffset) return null;
+  return {
+    anomaly: 'high-watermark-above-log-end',
+    invariant: 'HighWatermarkWithinLogEnd',
+    message: `${replica} (${role}) moved ${key}'s high watermark to ${highWatermark}, above its own log end offset ${logEndOffset}`,
+    details: { partition: key, replica, role, highWatermark, logEndOffset },
   };
 }
 
