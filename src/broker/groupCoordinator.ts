@@ -104,7 +104,7 @@ export class GroupCoordinator implements PartitionLeadershipListener {
           const log = partition(index)?.log;
           if (log === undefined) return null;
           const records: Array<{ offset: number; record: { key: string | null; value: string | null; timestampMs: number } }> = [];
-          const read = log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
+          const read = log.readBatches(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
           for (const batch of read.batches) batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record }));
           return { records, sizeInBytes: log.sizeInBytes };
         },
