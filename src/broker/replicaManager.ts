@@ -341,8 +341,9 @@ export class ReplicaManager {
     this.wakeProduces(key);
     for (const operation of this.purgatory.watching(key)) {
       if (operation.kind !== 'fetch' || !this.canCompleteFetch(operation.request)) continue;
+      // Completed at most once: a callback run earlier in this loop may have completed it already.
+      if (this.purgatory.remove(operation.id) === undefined) continue;
       // The log is read once, now that the fetch completes (Kafka's DelayedFetch.onComplete).
-      this.purgatory.remove(operation.id);
       this.timers.cancel(operation.timer);
       this.sendFetchResponse(operation.from, operation.request, this.readForFetch(operation.request));
       if (operation.request.replicaId !== CONSUMER_REPLICA_ID) this.wakeProduces(key);
