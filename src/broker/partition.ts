@@ -46,8 +46,12 @@
  *   is told the transactions aborted in what it read so it can drop their records; markers come
  *   from the transaction coordinator (WriteTxnMarkers) with acks=all, like a produce.
  *
- * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392),
- * and the delayed-fetch purgatory's byte accounting.
+ * - A leader answers fetches with its stored batches as they are (Kafka's FileRecords slice); a
+ *   follower checks each batch's CRC when it arrives and stores the bytes it was sent. A held
+ *   consumer fetch is judged by the bytes between its offset and the high watermark (or the last
+ *   stable offset), from positions alone, as Kafka's DelayedFetch does.
+ *
+ * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392).
  */
 import type { NodeId, TraceEvent } from '../host.js';
 import { isLogError, type ProducerAppendInfo, type UnifiedLog } from '../log/unifiedLog.js';

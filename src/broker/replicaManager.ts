@@ -9,9 +9,11 @@
  *   watermark covers the write (DelayedProduce), or its timeout. Internal topics refuse clients
  *   (INVALID_TOPIC_EXCEPTION); a coordinator writes its own with appendRecordsAsCoordinator, the
  *   same acks=all path answered by callback.
- * - Fetch (fetchMessages): followers and consumers read from the leader; a fetch with fewer than
- *   its minBytes to return waits in the purgatory up to its max wait (DelayedFetch): a consumer's
- *   fetch.min.bytes and fetch.max.wait.ms. A consumer reads below the high watermark whatever its
+ * - Fetch (fetchMessages): followers and consumers read from the leader, which sends the batches
+ *   as stored, undecoded; a fetch with fewer than its minBytes to return waits in the purgatory up
+ *   to its max wait (DelayedFetch): a consumer's fetch.min.bytes and fetch.max.wait.ms. Whether a
+ *   held fetch can complete is decided from offsets and positions, and the log is read once, when
+ *   it does (DelayedFetch.tryComplete and onComplete). A consumer reads below the high watermark whatever its
  *   isolation.level: without transactions the last stable offset is the high watermark, so
  *   read_committed reads the same (transactions will make them differ).
  * - ListOffsets (fetchOffsetForTimestamp): earliest, latest, by time and the largest timestamp, from

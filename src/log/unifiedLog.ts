@@ -19,9 +19,16 @@
  * and when the owner calls `flush`. Nothing is acknowledged from here: the owner decides what must be
  * durable before it answers (DESIGN.md §3).
  *
+ * Reads (`read`, Kafka's LocalLog.read) return the stored batches as bytes (MemoryRecords), picked
+ * by their header fields and never decoded; `readBatches` decodes them for the owners that
+ * interpret their own records. A follower's append stores the bytes it received.
+ *
  * Recovery (`load`, Kafka's LogLoader): every segment is recovered — not only those above a
  * recovery-point checkpoint, which ksim does not keep — so a torn tail from a power loss and a
- * flipped bit anywhere are both found. As in Kafka, the first segment with an invalid tail is
+ * flipped bit anywhere are both found. (Kafka skips recovery after a clean shutdown, which ksim's
+ * brokers never have: every stop is a fault or a halt; and after an unclean one it recovers from
+ * the recovery point, which with Kafka's default flush policy and segment.bytes stays below the
+ * only, active segment of these runs: the whole segment is recovered there too.) As in Kafka, the first segment with an invalid tail is
  * truncated there and every later segment is deleted. The epoch cache is loaded from its checkpoint,
  * re-assigned from every recovered batch and truncated to the log; producer state is rebuilt by
  * replaying every batch. The indexes are rebuilt in memory. After load the recovery point is the log
