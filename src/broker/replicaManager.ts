@@ -13,9 +13,9 @@
  *   as stored, undecoded; a fetch with fewer than its minBytes to return waits in the purgatory up
  *   to its max wait (DelayedFetch): a consumer's fetch.min.bytes and fetch.max.wait.ms. Whether a
  *   held fetch can complete is decided from offsets and positions, and the log is read once, when
- *   it does (DelayedFetch.tryComplete and onComplete). A consumer reads below the high watermark whatever its
- *   isolation.level: without transactions the last stable offset is the high watermark, so
- *   read_committed reads the same (transactions will make them differ).
+ *   it does (DelayedFetch.tryComplete and onComplete). A consumer reads below the high watermark
+ *   whatever its isolation.level: without transactions the last stable offset is the high
+ *   watermark, so read_committed reads the same (transactions will make them differ).
  * - ListOffsets (fetchOffsetForTimestamp): earliest, latest, by time and the largest timestamp, from
  *   the leader unless the caller is a debugging tool; OFFSET_NOT_AVAILABLE while a new leader's high
  *   watermark lags its epoch (KIP-207).

@@ -72,7 +72,7 @@ export interface SegmentRead {
   /** Each batch's stored bytes (a view of them), CRC-checked but not decoded. */
   readonly batches: Uint8Array[];
   readonly sizeInBytes: number;
-  /** 'limit' when maxBytes or maxOffset stopped the read; 'corrupt' when a batch failed to decode. */
+  /** 'limit' when maxBytes or maxOffset stopped the read; 'corrupt' when a batch failed its length or CRC check. */
   readonly stop: 'end' | 'limit' | 'corrupt';
 }
 
