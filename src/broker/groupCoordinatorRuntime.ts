@@ -145,7 +145,7 @@ export function runtimeHostForTopic(
       const log = partition(index)?.log;
       if (log === undefined) return null;
       const records: Array<{ offset: number; record: SimpleRecord }> = [];
-      const read = log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
+      const read = log.readBatches(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
       for (const batch of read.batches) if (!batch.isControl) batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record }));
       return { records, sizeInBytes: log.sizeInBytes };
     },

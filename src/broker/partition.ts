@@ -46,13 +46,17 @@
  *   is told the transactions aborted in what it read so it can drop their records; markers come
  *   from the transaction coordinator (WriteTxnMarkers) with acks=all, like a produce.
  *
- * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392),
- * and the delayed-fetch purgatory's byte accounting.
+ * - A leader answers fetches with its stored batches as they are (Kafka's FileRecords slice); a
+ *   follower checks each batch's CRC when it arrives and stores the bytes it was sent. A held
+ *   consumer fetch is judged by the bytes between its offset and the high watermark (or the last
+ *   stable offset), from positions alone, as Kafka's DelayedFetch does.
+ *
+ * Left out: reassignment (adding/removing replicas), follower fetching for consumers (KIP-392).
  */
 import type { NodeId, TraceEvent } from '../host.js';
 import { isLogError, type ProducerAppendInfo, type UnifiedLog } from '../log/unifiedLog.js';
 import { endTransactionMarkerRecord, readEndTransactionMarker, type TransactionResult } from '../log/controlRecord.js';
-import { lastOffset, NO_SEQUENCE, type RecordBatch, type SimpleRecord } from '../log/recordBatch.js';
+import { decodeReceivedRecords, EMPTY_RECORDS, type EncodedBatch, lastOffset, NO_SEQUENCE, type RecordBatch, type SimpleRecord, storedLastOffset } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
 import {
   EARLIEST_TIMESTAMP,
@@ -452,7 +456,7 @@ export class Partition {
     this.updateFollowerFetchState(replicaId, remote, request.fetchOffset, request.logStartOffset, brokerEpoch, nowMs);
     const read = this.log.read(request.fetchOffset, maxBytes, this.log.logEndOffset);
     if (read.error !== undefined) return this.readFailed(read.error);
-    return { ...this.emptyResponse(), records: read.batches };
+    return { ...this.emptyResponse(), records: read.records };
   }
 
   /**
@@ -470,14 +474,31 @@ export class Partition {
     const read = this.log.read(request.fetchOffset, maxBytes, readCommitted ? lastStableOffset : highWatermark);
     if (read.error !== undefined) return this.readFailed(read.error);
     // Every answer a consumer gets hands it a high watermark: the checker holds it to Kafka's promise.
-    const endOffset = read.batches.length > 0 ? lastOffset(read.batches[read.batches.length - 1]!) + 1 : request.fetchOffset;
+    const batches = read.records.batches;
+    const endOffset = batches.length > 0 ? storedLastOffset(batches[batches.length - 1]!) + 1 : request.fetchOffset;
     if (!readCommitted) {
       this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark });
-      return { ...this.emptyResponse(), records: read.batches };
+      return { ...this.emptyResponse(), records: read.records };
     }
     const abortedTransactions = endOffset > request.fetchOffset ? this.log.collectAbortedTransactions(request.fetchOffset, endOffset) : [];
     this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark, isolationLevel: 'read_committed', lastStableOffset });
-    return { ...this.emptyResponse(), records: read.batches, abortedTransactions };
+    return { ...this.emptyResponse(), records: read.records, abortedTransactions };
+  }
+
+  /**
+   * Kafka's DelayedFetch.tryComplete for one partition of a consumer's held fetch, from offsets and
+   * positions alone, nothing read: 'complete' when the fetch now has an error to report (the checks
+   * fetchAsLeaderForConsumer makes first), else the bytes it could return now — those between its
+   * fetch offset and the last offset it may read (the high watermark, or the last stable offset
+   * under read_committed), at most `maxBytes`.
+   */
+  consumerFetchBytesAvailable(request: FetchPartition, maxBytes: number, isolationLevel: IsolationLevel): 'complete' | number {
+    if (this.checkLocalLog(request.currentLeaderEpoch, true) !== 'NONE') return 'complete';
+    const highWatermark = this.log.highWatermark;
+    if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return 'complete';
+    const endOffset = isolationLevel === READ_COMMITTED ? this.log.lastStableOffset : highWatermark;
+    if (request.fetchOffset >= endOffset) return 0;
+    return Math.min(this.log.sizeInBytesBetween(request.fetchOffset, endOffset), maxBytes);
   }
 
   private updateFollowerFetchState(replicaId: NodeId, remote: RemoteReplicaState, fetchOffset: number, logStartOffset: number, brokerEpoch: number, nowMs: number): void {
@@ -722,13 +743,20 @@ export class Partition {
       this.truncateTo(Math.min(response.divergingEpoch.endOffset, ownEnd, this.log.logEndOffset), 'diverging epoch');
       return 'truncated';
     }
-    if (response.records.length > 0) {
-      const appended = this.log.appendAsFollower(response.records, nowMs);
+    if (response.records.batches.length > 0) {
+      // Kafka's follower checks every batch it is sent (ensureValid) before it appends: a corrupt
+      // one fails the partition's fetch, which is tried again after the fetch backoff.
+      const received = decodeReceivedRecords(response.records);
+      if (received === null) {
+        this.trace('partition.corrupt-fetch', { leaderEpoch: this.leaderEpoch, fetchOffset: this.log.logEndOffset });
+        return { error: 'CORRUPT_MESSAGE' };
+      }
+      const appended = this.log.appendAsFollower(received, nowMs);
       if (isLogError(appended)) {
         if (appended.error === 'KAFKA_STORAGE_ERROR') this.host.onStorageError(`append to ${this.topic}-${this.partitionId} failed`);
         return { error: appended.error };
       }
-      this.traceFollowerAppend(response.records);
+      this.traceFollowerAppend(received);
       this.maybeTraceEpochCache();
     }
     const highWatermark = Math.min(response.highWatermark, this.log.logEndOffset);
@@ -739,8 +767,8 @@ export class Partition {
     return 'ok';
   }
 
-  private traceFollowerAppend(batches: readonly RecordBatch[]): void {
-    for (const batch of batches) {
+  private traceFollowerAppend(batches: readonly EncodedBatch[]): void {
+    for (const { batch } of batches) {
       this.trace('partition.append', {
         role: 'follower',
         baseOffset: batch.baseOffset,
@@ -776,7 +804,7 @@ export class Partition {
       logStartOffset: this.log.logStartOffset,
       divergingEpoch: null,
       currentLeader: { leaderId: this.leaderId, leaderEpoch: this.leaderEpoch },
-      records: [],
+      records: EMPTY_RECORDS,
     };
   }
 

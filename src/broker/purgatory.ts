@@ -44,9 +44,13 @@ export interface DelayedFetch<R> {
 
 export type DelayedOperation<R> = DelayedProduce | DelayedFetch<R>;
 
-/** Watches delayed operations by partition key; completion is the owner's, this only finds them. */
+/**
+ * Watches delayed operations by partition key; completion is the owner's, this only finds them.
+ * Invariant: an operation's id is in the watcher set of exactly the keys it was added with, for as
+ * long as it waits; ids only grow, so each set iterates oldest first.
+ */
 export class Purgatory<R> {
-  private readonly operations = new Map<number, DelayedOperation<R>>();
+  private readonly operations = new Map<number, { readonly operation: DelayedOperation<R>; readonly keys: readonly string[] }>();
   private readonly byPartition = new Map<string, Set<number>>();
   private nextId = 1;
 
@@ -55,7 +59,8 @@ export class Purgatory<R> {
   }
 
   add(operation: DelayedOperation<R>, partitionKeys: readonly string[]): void {
-    this.operations.set(operation.id, operation);
+    if (operation.id >= this.nextId || this.operations.has(operation.id)) throw new Error(`Purgatory.add: id ${operation.id} was not handed out, or is waiting already`);
+    this.operations.set(operation.id, { operation, keys: partitionKeys });
     for (const key of partitionKeys) {
       let watchers = this.byPartition.get(key);
       if (watchers === undefined) {
@@ -67,22 +72,29 @@ export class Purgatory<R> {
   }
 
   get(id: number): DelayedOperation<R> | undefined {
-    return this.operations.get(id);
+    return this.operations.get(id)?.operation;
   }
 
   /** Removes an operation (completed or expired); returns it if it was still waiting. */
   remove(id: number): DelayedOperation<R> | undefined {
-    const operation = this.operations.get(id);
-    if (operation === undefined) return undefined;
+    const waiting = this.operations.get(id);
+    if (waiting === undefined) return undefined;
     this.operations.delete(id);
-    for (const watchers of this.byPartition.values()) watchers.delete(id);
-    return operation;
+    for (const key of waiting.keys) {
+      const watchers = this.byPartition.get(key)!;
+      watchers.delete(id);
+      if (watchers.size === 0) this.byPartition.delete(key);
+    }
+    return waiting.operation;
   }
 
-  /** The operations watching a partition, oldest first. */
+  /** The operations watching a partition, oldest first (a snapshot: completing one does not disturb it). */
   watching(partitionKey: string): DelayedOperation<R>[] {
-    const ids = [...(this.byPartition.get(partitionKey) ?? [])].sort((a, b) => a - b);
-    return ids.map((id) => this.operations.get(id)).filter((op): op is DelayedOperation<R> => op !== undefined);
+    const watchers = this.byPartition.get(partitionKey);
+    if (watchers === undefined) return [];
+    const found: DelayedOperation<R>[] = [];
+    for (const id of watchers) found.push(this.operations.get(id)!.operation);
+    return found;
   }
 
   get size(): number {

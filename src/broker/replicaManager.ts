@@ -9,11 +9,13 @@
  *   watermark covers the write (DelayedProduce), or its timeout. Internal topics refuse clients
  *   (INVALID_TOPIC_EXCEPTION); a coordinator writes its own with appendRecordsAsCoordinator, the
  *   same acks=all path answered by callback.
- * - Fetch (fetchMessages): followers and consumers read from the leader; a fetch with fewer than
- *   its minBytes to return waits in the purgatory up to its max wait (DelayedFetch): a consumer's
- *   fetch.min.bytes and fetch.max.wait.ms. A consumer reads below the high watermark whatever its
- *   isolation.level: without transactions the last stable offset is the high watermark, so
- *   read_committed reads the same (transactions will make them differ).
+ * - Fetch (fetchMessages): followers and consumers read from the leader, which sends the batches
+ *   as stored, undecoded; a fetch with fewer than its minBytes to return waits in the purgatory up
+ *   to its max wait (DelayedFetch): a consumer's fetch.min.bytes and fetch.max.wait.ms. Whether a
+ *   held fetch can complete is decided from offsets and positions, and the log is read once, when
+ *   it does (DelayedFetch.tryComplete and onComplete). A consumer reads below the high watermark
+ *   whatever its isolation.level: without transactions the last stable offset is the high
+ *   watermark, so read_committed reads the same (transactions will make them differ).
  * - ListOffsets (fetchOffsetForTimestamp): earliest, latest, by time and the largest timestamp, from
  *   the leader unless the caller is a debugging tool; OFFSET_NOT_AVAILABLE while a new leader's high
  *   watermark lags its epoch (KIP-207).
@@ -36,7 +38,7 @@
  * for consumers (KIP-392), fetch sessions (KIP-227), and per-partition maxBytes (the request's maxBytes bounds each partition's read).
  */
 import type { Host, NodeId, TrafficClass } from '../host.js';
-import { batchSizeInBytes, NO_PRODUCER_ID, type SimpleRecord } from '../log/recordBatch.js';
+import { EMPTY_RECORDS, NO_PRODUCER_ID, type SimpleRecord } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
 import {
   CONSUMER_REPLICA_ID,
@@ -444,19 +446,35 @@ export class ReplicaManager {
     const key = `${partition.topic}-${partition.partitionId}`;
     this.wakeProduces(key);
     for (const operation of this.purgatory.watching(key)) {
-      if (operation.kind !== 'fetch') continue;
-      // A held fetch goes out once there is something to say: fetch.min.bytes of data, an error, a
-      // divergence — or, to a follower of this leader, news of the partition (a new high
-      // watermark to follow).
-      const responses = this.readForFetch(operation.request);
-      const ready = isFetchSatisfied(operation.request, responses);
-      const newsForFollower = partition.role === 'leader' && operation.request.replicaId !== CONSUMER_REPLICA_ID;
-      if (!ready && !newsForFollower) continue;
-      this.purgatory.remove(operation.id);
+      if (operation.kind !== 'fetch' || !this.canCompleteFetch(operation.request)) continue;
+      // Completed at most once: a callback run earlier in this loop may have completed it already.
+      if (this.purgatory.remove(operation.id) === undefined) continue;
+      // The log is read once, now that the fetch completes (Kafka's DelayedFetch.onComplete).
       this.timers.cancel(operation.timer);
-      this.sendFetchResponse(operation.from, operation.request, responses);
+      this.sendFetchResponse(operation.from, operation.request, this.readForFetch(operation.request));
       if (operation.request.replicaId !== CONSUMER_REPLICA_ID) this.wakeProduces(key);
     }
+  }
+
+  /**
+   * Kafka's DelayedFetch.tryComplete, for a held fetch one of whose partitions changed: decided
+   * from offsets and positions, without reading the log. A follower's fetch goes out at any change:
+   * from this leader it is news of the partition (a new high watermark to follow, or records), and
+   * a partition no longer led here answers it with an error. A consumer's goes out once its
+   * partitions hold fetch.min.bytes it may read, or one of them has an error to report.
+   */
+  private canCompleteFetch(request: FetchRequest): boolean {
+    if (request.replicaId !== CONSUMER_REPLICA_ID) return true;
+    let bytesAvailable = 0;
+    for (const topic of request.topics) {
+      for (const data of topic.partitions) {
+        const partition = this.getPartition(topic.topic, data.partition);
+        const available = partition === undefined ? 'complete' : partition.consumerFetchBytesAvailable(data, request.maxBytes, request.isolationLevel);
+        if (available === 'complete') return true;
+        bytesAvailable += available;
+      }
+    }
+    return bytesAvailable >= request.minBytes;
   }
 
   /**
@@ -560,7 +578,7 @@ function isFetchSatisfied(request: FetchRequest, responses: FetchResponse['respo
   for (const topic of responses) {
     for (const partition of topic.partitions) {
       if (partition.errorCode !== 'NONE' || partition.divergingEpoch !== null) return true;
-      for (const batch of partition.records) bytes += batchSizeInBytes(batch);
+      bytes += partition.records.sizeInBytes;
     }
   }
   return bytes >= request.minBytes;
@@ -589,6 +607,6 @@ function unknownPartition(partitionIndex: number, errorCode: KafkaErrorCode): Fe
     logStartOffset: -1,
     divergingEpoch: null,
     currentLeader: { leaderId: null, leaderEpoch: -1 },
-    records: [],
+    records: EMPTY_RECORDS,
   };
 }

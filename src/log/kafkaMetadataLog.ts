@@ -35,7 +35,7 @@ import { CheckpointFile } from './checkpointFile.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './config.js';
 import { KafkaStorageException } from './errors.js';
 import { UNDEFINED_EPOCH } from './leaderEpochCache.js';
-import type { RecordBatch, SimpleRecord } from './recordBatch.js';
+import { encodedBatch, type RecordBatch, type SimpleRecord } from './recordBatch.js';
 import { segmentFileName } from './segment.js';
 import {
   decodeSnapshot,
@@ -163,12 +163,12 @@ export class KafkaMetadataLog implements ReplicatedLog {
       if (batch.partitionLeaderEpoch < previousEpoch) throw new Error(`${this.dir}: appendAsFollower: epoch ${batch.partitionLeaderEpoch} after ${previousEpoch}`);
       previousEpoch = batch.partitionLeaderEpoch;
     }
-    return this.appended(this.log.appendAsFollower(batches, this.nowMs()), 'appendAsFollower');
+    return this.appended(this.log.appendAsFollower(batches.map(encodedBatch), this.nowMs()), 'appendAsFollower');
   }
 
   read(startOffset: number, isolation: Isolation): RecordBatch[] {
     const maxOffset = isolation === 'committed' ? this.log.highWatermark : this.logEndOffset;
-    const result = this.log.read(startOffset, MAX_FETCH_SIZE_BYTES, maxOffset);
+    const result = this.log.readBatches(startOffset, MAX_FETCH_SIZE_BYTES, maxOffset);
     if (result.error === 'CORRUPT_MESSAGE') throw new KafkaStorageException(`${this.dir}: a batch at or after ${startOffset} fails its CRC`);
     if (result.error !== undefined) throw new Error(`${this.dir}: read(${startOffset}): ${result.error}`);
     return result.batches;
@@ -256,7 +256,7 @@ export class KafkaMetadataLog implements ReplicatedLog {
 
   /** The batch that holds `offset` (which lies in [logStartOffset, logEndOffset)). */
   private batchHolding(offset: number): RecordBatch {
-    const result = this.log.read(offset, 1, this.logEndOffset);
+    const result = this.log.readBatches(offset, 1, this.logEndOffset);
     if (result.error === 'CORRUPT_MESSAGE') throw new KafkaStorageException(`${this.dir}: the batch holding ${offset} fails its CRC`);
     const batch = result.batches[0];
     if (batch === undefined) throw new Error(`${this.dir}: no batch holds ${offset} in [${this.logStartOffset}, ${this.logEndOffset})`);

@@ -15,8 +15,8 @@
  * - The CRC-32C covers the whole batch except the crc field itself. Kafka's covers only
  *   attributes..end, leaving baseOffset, batchLength, partitionLeaderEpoch and magic out so a leader
  *   can rewrite them in place without recomputing it; a flipped bit there then goes unnoticed until an
- *   offset check trips. We encode every batch afresh, so we can afford to cover them, and the
- *   simulated disk's bit flips are then always caught.
+ *   offset check trips. The leader encodes each batch once, with its final offsets and epoch, so the CRC
+ *   can cover them, and the simulated disk's bit flips are then always caught.
  * - Record fields use fixed-width integers instead of varints, and headers are left out.
  * - No compression, and no compaction: a batch always holds lastOffsetDelta + 1 records.
  * - The timestamp type bit is not stored: with LogAppendTime the log overwrites the records'
@@ -25,6 +25,13 @@
  * Decoding stops cleanly at the first batch that is short (a torn write: "torn") or fails its CRC or
  * structure checks ("corrupt"), and says where the valid prefix ends. A length field flipped to a
  * larger value is indistinguishable from a torn write; both end the valid prefix all the same.
+ *
+ * A batch is encoded once, by the leader that assigns its offsets, and travels as those bytes from
+ * then on (`MemoryRecords`, Kafka's records on the wire): the leader's reads pick batches by their
+ * header fields (`storedBaseOffset`, `storedLastOffset`) without decoding them, and a follower stores
+ * the bytes it received as they are. Whoever receives records checks each batch's CRC before
+ * trusting it (`decodeReceivedRecords`, Kafka's `RecordBatch.ensureValid` in the follower's append
+ * and the consumer's `check.crcs`).
  */
 
 import { ByteReader, ByteWriter } from '../util/bytes.js';
@@ -44,6 +51,9 @@ const BATCH_LENGTH_MIN = RECORD_BATCH_OVERHEAD - LOG_OVERHEAD;
 /** Where the crc field sits and how long it is. */
 const CRC_OFFSET = 17;
 const CRC_LENGTH = 4;
+/** Where lastOffsetDelta and recordCount sit in the header. */
+const LAST_OFFSET_DELTA_OFFSET = 23;
+const RECORDS_COUNT_OFFSET = 57;
 
 const ATTRIBUTE_TRANSACTIONAL = 1 << 4;
 const ATTRIBUTE_CONTROL = 1 << 5;
@@ -121,7 +131,7 @@ export function encodeBatch(batch: RecordBatch): Uint8Array {
 }
 
 /** Each record's fixed bytes in encodeBatch's layout: attributes, timestamp delta, offset delta, two lengths, header count. */
-const RECORD_FIXED_BYTES = 1 + 8 + 4 + 4 + 4 + 4;
+export const RECORD_FIXED_BYTES = 1 + 8 + 4 + 4 + 4 + 4;
 
 /** The batch's size as encodeBatch lays it out (on disk and on the wire), without encoding it. */
 export function batchSizeInBytes(batch: RecordBatch): number {
@@ -146,6 +156,93 @@ function int32At(bytes: Uint8Array, position: number): number {
   return (bytes[position]! << 24) | (bytes[position + 1]! << 16) | (bytes[position + 2]! << 8) | bytes[position + 3]!;
 }
 
+/** The baseOffset field of the batch at `position`, read from its header (Kafka's FileChannelRecordBatch.baseOffset). */
+export function storedBaseOffset(bytes: Uint8Array, position = 0): number {
+  // A big-endian int64 written as two 32-bit halves (offsets are safe integers).
+  return int32At(bytes, position) * 0x1_0000_0000 + (int32At(bytes, position + 4) >>> 0);
+}
+
+/** The last offset of the batch at `position`, from its header: baseOffset + lastOffsetDelta. */
+export function storedLastOffset(bytes: Uint8Array, position = 0): number {
+  return storedBaseOffset(bytes, position) + int32At(bytes, position + LAST_OFFSET_DELTA_OFFSET);
+}
+
+/** How many header bytes `storedLastOffset` needs. */
+export const STORED_LAST_OFFSET_BYTES = LAST_OFFSET_DELTA_OFFSET + 4;
+
+/** The recordCount field of the whole batch `bytes`. */
+export function storedRecordCount(bytes: Uint8Array): number {
+  return int32At(bytes, RECORDS_COUNT_OFFSET);
+}
+
+/**
+ * Is the batch at [start, end) whole and intact: a legal length that spans exactly [start, end), and
+ * a CRC that matches (Kafka's DefaultRecordBatch.isValid)? Its records are not parsed.
+ */
+export function isBatchValid(bytes: Uint8Array, start: number, end: number): boolean {
+  const sizeInBytes = batchSizeAt(bytes, start);
+  if (sizeInBytes === null || sizeInBytes - LOG_OVERHEAD < BATCH_LENGTH_MIN || start + sizeInBytes !== end) return false;
+  return int32At(bytes, start + CRC_OFFSET) >>> 0 === batchCrc(bytes, start, end);
+}
+
+/**
+ * Kafka's MemoryRecords as a fetch response carries it: whole v2 batches in offset order, each the
+ * bytes the leader stored (a view of them, never a copy), none of them decoded by the leader.
+ * Invariant: sizeInBytes is the sum of the batches' lengths.
+ */
+export interface MemoryRecords {
+  readonly batches: readonly Uint8Array[];
+  readonly sizeInBytes: number;
+}
+
+export const EMPTY_RECORDS: MemoryRecords = { batches: [], sizeInBytes: 0 };
+
+/** Stored batches as MemoryRecords. */
+export function memoryRecords(batches: readonly Uint8Array[]): MemoryRecords {
+  let sizeInBytes = 0;
+  for (const batch of batches) sizeInBytes += batch.length;
+  return { batches, sizeInBytes };
+}
+
+/** A batch as decoded, with the exact bytes it was decoded from, so that it is stored as it came. */
+export interface EncodedBatch {
+  readonly batch: RecordBatch;
+  readonly bytes: Uint8Array;
+}
+
+/** Encodes a batch for a log append (the one encoding a batch gets). */
+export function encodedBatch(batch: RecordBatch): EncodedBatch {
+  return { batch, bytes: encodeBatch(batch) };
+}
+
+/**
+ * What a follower or a consumer does with records it received: checks every batch's CRC and
+ * structure, then decodes it (Kafka's ensureValid on receipt). Null when any batch is corrupt: the
+ * receiver refuses the whole response, as Kafka's fetcher fails the partition with
+ * CorruptRecordException and its consumer refuses to return the records.
+ */
+export function decodeReceivedRecords(records: MemoryRecords): EncodedBatch[] | null {
+  const decoded: EncodedBatch[] = [];
+  for (const bytes of records.batches) {
+    const result = decodeBatchAt(bytes, 0);
+    if (result.kind !== 'batch' || result.sizeInBytes !== bytes.length) return null;
+    decoded.push({ batch: result.batch, bytes });
+  }
+  return decoded;
+}
+
+/**
+ * Decodes batches that this process just read from its own log, whose CRCs the read checked:
+ * parsing only. Throws on a batch that does not parse, which only a CRC collision could let through.
+ */
+export function decodeVerifiedRecords(records: MemoryRecords): RecordBatch[] {
+  return records.batches.map((bytes) => {
+    const batch = parseBatchOrNull(bytes);
+    if (batch === null) throw new Error(`decodeVerifiedRecords: a CRC-valid batch at offset ${storedBaseOffset(bytes)} does not parse`);
+    return batch;
+  });
+}
+
 export type DecodeStop = 'end' | 'torn' | 'corrupt';
 
 export type DecodedBatch =
@@ -163,13 +260,17 @@ export function decodeBatchAt(bytes: Uint8Array, position: number): DecodedBatch
   const end = position + sizeInBytes;
   const storedCrc = int32At(bytes, position + CRC_OFFSET) >>> 0;
   if (storedCrc !== batchCrc(bytes, position, end)) return { kind: 'corrupt' };
+  // A CRC-valid batch that does not parse is a CRC collision or a bug in encodeBatch. Either way the
+  // bytes cannot be trusted, so they end the valid prefix like any other corruption.
+  const batch = parseBatchOrNull(bytes.subarray(position, end));
+  return batch === null ? { kind: 'corrupt' } : { kind: 'batch', batch, sizeInBytes };
+}
+
+function parseBatchOrNull(data: Uint8Array): RecordBatch | null {
   try {
-    const batch = parseBatch(bytes.subarray(position, end));
-    return batch === null ? { kind: 'corrupt' } : { kind: 'batch', batch, sizeInBytes };
+    return parseBatch(data);
   } catch {
-    // A CRC-valid batch that does not parse: a CRC collision or a bug in encodeBatch. Either way the
-    // bytes cannot be trusted, so they end the valid prefix like any other corruption.
-    return { kind: 'corrupt' };
+    return null;
   }
 }
 

@@ -26,16 +26,16 @@ import {
   type DecodeStop,
   LOG_OVERHEAD,
   type RecordBatch,
+  STORED_LAST_OFFSET_BYTES,
   batchSizeAt,
-  decodeBatchAt,
   decodeBatches,
+  isBatchValid,
   lastOffset,
   nextOffset,
+  storedLastOffset,
 } from './recordBatch.js';
 
 const BASE_OFFSET_DIGITS = 20;
-/** How much a read takes from the file at once; a batch larger than this is read whole. */
-const READ_AHEAD_BYTES = 4096;
 const SEGMENT_SUFFIX = '.log';
 /** No timestamp yet (Kafka's RecordBatch.NO_TIMESTAMP). */
 export const NO_TIMESTAMP = -1;
@@ -69,9 +69,10 @@ export interface TimestampAndOffset {
 }
 
 export interface SegmentRead {
-  readonly batches: RecordBatch[];
+  /** Each batch's stored bytes (a view of them), CRC-checked but not decoded. */
+  readonly batches: Uint8Array[];
   readonly sizeInBytes: number;
-  /** 'limit' when maxBytes or maxOffset stopped the read; 'corrupt' when a batch failed to decode. */
+  /** 'limit' when maxBytes or maxOffset stopped the read; 'corrupt' when a batch failed its length or CRC check. */
   readonly stop: 'end' | 'limit' | 'corrupt';
 }
 
@@ -159,39 +160,52 @@ export class LogSegment {
   /**
    * Reads whole batches that hold offsets ≥ `startOffset` and lie entirely below `maxOffset`,
    * up to `maxBytes` — except that with `minOneBatch` the first batch is returned whatever its size,
-   * so a consumer always makes progress (KIP-74).
+   * so a consumer always makes progress (KIP-74). Batches are chosen by their header fields and
+   * returned as the bytes stored (Kafka's FileRecords.slice): nothing is decoded. Each batch's CRC is
+   * checked, so a flipped bit read back is a storage error here rather than data sent on.
    */
   read(startOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead {
     this.assertReady();
-    const batches: RecordBatch[] = [];
+    const batches: Uint8Array[] = [];
     let sizeInBytes = 0;
     let position = this.index.lookup(startOffset);
-    // Bytes read ahead from the file, so that small batches cost one disk read between them.
-    let window: Uint8Array = new Uint8Array(0);
-    let windowStart = position;
     while (position < this.sizeBytes) {
-      if (position + LOG_OVERHEAD > windowStart + window.length) {
-        window = this.readAt(position, Math.min(READ_AHEAD_BYTES, this.sizeBytes - position));
-        windowStart = position;
-      }
-      const batchSize = batchSizeAt(window, position - windowStart);
-      if (batchSize === null || batchSize <= 0 || position + batchSize > this.sizeBytes) return { batches, sizeInBytes, stop: 'corrupt' };
-      if (position + batchSize > windowStart + window.length) {
-        window = this.readAt(position, Math.max(batchSize, Math.min(READ_AHEAD_BYTES, this.sizeBytes - position)));
-        windowStart = position;
-      }
-      const decoded = decodeBatchAt(window.subarray(0, position - windowStart + batchSize), position - windowStart);
-      if (decoded.kind !== 'batch') return { batches, sizeInBytes, stop: 'corrupt' };
-      position += batchSize;
-      const batch = decoded.batch;
-      if (lastOffset(batch) < startOffset) continue;
-      if (nextOffset(batch) > maxOffset) return { batches, sizeInBytes, stop: 'limit' };
+      const bytes = this.batchAt(position);
+      if (bytes === null || !isBatchValid(bytes, 0, bytes.length)) return { batches, sizeInBytes, stop: 'corrupt' };
+      position += bytes.length;
+      if (storedLastOffset(bytes) < startOffset) continue;
+      if (storedLastOffset(bytes) + 1 > maxOffset) return { batches, sizeInBytes, stop: 'limit' };
       const first = batches.length === 0 && minOneBatch;
-      if (sizeInBytes + batchSize > maxBytes && !first) return { batches, sizeInBytes, stop: 'limit' };
-      batches.push(batch);
-      sizeInBytes += batchSize;
+      if (sizeInBytes + bytes.length > maxBytes && !first) return { batches, sizeInBytes, stop: 'limit' };
+      batches.push(bytes);
+      sizeInBytes += bytes.length;
     }
     return { batches, sizeInBytes, stop: 'end' };
+  }
+
+  /**
+   * The start position of the batch holding `offset` (Kafka's translateOffset: the index entry at or
+   * below it, then a walk over batch headers), or the segment's size for an offset at or past its
+   * end. A header that cannot be read ends the walk there: the read that follows reports it.
+   */
+  positionOf(offset: number): number {
+    this.assertReady();
+    if (offset >= this.nextOffsetValue) return this.sizeBytes;
+    let position = this.index.lookup(offset);
+    while (position + STORED_LAST_OFFSET_BYTES <= this.sizeBytes) {
+      const header = this.readAt(position, STORED_LAST_OFFSET_BYTES);
+      const batchSize = batchSizeAt(header, 0);
+      if (batchSize === null || batchSize <= 0 || storedLastOffset(header) >= offset) return position;
+      position += batchSize;
+    }
+    return Math.min(position, this.sizeBytes);
+  }
+
+  /** The stored bytes of the batch at `position` (a view of them), or null when its length field is impossible. */
+  private batchAt(position: number): Uint8Array | null {
+    const batchSize = batchSizeAt(this.readAt(position, Math.min(LOG_OVERHEAD, this.sizeBytes - position)), 0);
+    if (batchSize === null || batchSize <= 0 || position + batchSize > this.sizeBytes) return null;
+    return this.readAt(position, batchSize);
   }
 
   private readAt(position: number, length: number): Uint8Array {

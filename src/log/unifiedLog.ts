@@ -19,9 +19,16 @@
  * and when the owner calls `flush`. Nothing is acknowledged from here: the owner decides what must be
  * durable before it answers (DESIGN.md §3).
  *
+ * Reads (`read`, Kafka's LocalLog.read) return the stored batches as bytes (MemoryRecords), picked
+ * by their header fields and never decoded; `readBatches` decodes them for the owners that
+ * interpret their own records. A follower's append stores the bytes it received.
+ *
  * Recovery (`load`, Kafka's LogLoader): every segment is recovered — not only those above a
  * recovery-point checkpoint, which ksim does not keep — so a torn tail from a power loss and a
- * flipped bit anywhere are both found. As in Kafka, the first segment with an invalid tail is
+ * flipped bit anywhere are both found. (Kafka skips recovery after a clean shutdown, which ksim's
+ * brokers never have: every stop is a fault or a halt; and after an unclean one it recovers from
+ * the recovery point, which with Kafka's default flush policy and segment.bytes stays below the
+ * only, active segment of these runs: the whole segment is recovered there too.) As in Kafka, the first segment with an invalid tail is
  * truncated there and every later segment is deleted. The epoch cache is loaded from its checkpoint,
  * re-assigned from every recovered batch and truncated to the log; producer state is rebuilt by
  * replaying every batch. The indexes are rebuilt in memory. After load the recovery point is the log
@@ -55,11 +62,15 @@ import { PendingFlushes } from './pendingFlushes.js';
 import { type CompletedTxn, type ProducerStateEntry, ProducerStateManager } from './producerState.js';
 import {
   type DecodeStop,
+  EMPTY_RECORDS,
+  type EncodedBatch,
+  type MemoryRecords,
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
   NO_SEQUENCE,
   type RecordBatch,
   type SimpleRecord,
+  decodeVerifiedRecords,
   encodeBatch,
   lastOffset,
   nextOffset,
@@ -82,7 +93,14 @@ export type LeaderAppendResult =
 
 export type FollowerAppendResult = { readonly firstOffset: number; readonly lastOffset: number } | LogError;
 
+/** A read of the log (Kafka's FetchDataInfo): the stored batches, undecoded. */
 export interface LogReadResult {
+  readonly records: MemoryRecords;
+  readonly error?: 'OFFSET_OUT_OF_RANGE' | 'CORRUPT_MESSAGE';
+}
+
+/** A read of the log, decoded, for the owners that interpret their own records (the metadata log, a coordinator loading). */
+export interface LogBatchesResult {
   readonly batches: RecordBatch[];
   readonly error?: 'OFFSET_OUT_OF_RANGE' | 'CORRUPT_MESSAGE';
 }
@@ -272,23 +290,24 @@ export class UnifiedLog {
   }
 
   /**
-   * Appends batches fetched from the leader, offsets and epochs as the leader assigned them. They
-   * must start at this log's LEO and be contiguous, else UNEXPECTED_APPEND_OFFSET and nothing is
-   * written. Producer state is updated without checks (the leader checked). On a storage error the
-   * batches before the failing one stay appended.
+   * Appends batches fetched from the leader, offsets and epochs as the leader assigned them, and
+   * stores each as the bytes it came in (the receiver checked their CRCs). They must start at this
+   * log's LEO and be contiguous, else UNEXPECTED_APPEND_OFFSET and nothing is written. Producer
+   * state is updated without checks (the leader checked). On a storage error the batches before the
+   * failing one stay appended.
    */
-  appendAsFollower(batches: readonly RecordBatch[], nowMs: number): FollowerAppendResult {
+  appendAsFollower(batches: readonly EncodedBatch[], nowMs: number): FollowerAppendResult {
     const firstOffset = this.logEndOffset;
     let expected = firstOffset;
-    for (const batch of batches) {
+    for (const { batch } of batches) {
       if (batch.baseOffset !== expected || batch.lastOffsetDelta !== batch.records.length - 1 || batch.records.length === 0) {
         return { error: 'UNEXPECTED_APPEND_OFFSET' };
       }
       expected = nextOffset(batch);
     }
     const error = this.epochCache.withDeferredCheckpoint(() => {
-      for (const batch of batches) {
-        const failed = this.appendBatch(batch, encodeBatch(batch), nowMs);
+      for (const { batch, bytes } of batches) {
+        const failed = this.appendBatch(batch, bytes, nowMs);
         if (failed !== null) return failed;
       }
       return null;
@@ -337,21 +356,43 @@ export class UnifiedLog {
    * `startOffset`; the reader skips its earlier records, as Kafka's consumers do.
    */
   read(startOffset: number, maxBytes: number, maxOffset: number): LogReadResult {
-    if (startOffset < this.logStartOffset || startOffset > this.logEndOffset) return { batches: [], error: 'OFFSET_OUT_OF_RANGE' };
+    if (startOffset < this.logStartOffset || startOffset > this.logEndOffset) return { records: EMPTY_RECORDS, error: 'OFFSET_OUT_OF_RANGE' };
     const limit = Math.min(maxOffset, this.logEndOffset);
-    const batches: RecordBatch[] = [];
-    if (startOffset >= limit) return { batches };
+    if (startOffset >= limit) return { records: EMPTY_RECORDS };
+    const batches: Uint8Array[] = [];
     let sizeInBytes = 0;
     for (let i = this.segmentIndexFor(startOffset); i < this.segments.length; i++) {
       const segment = this.segments[i]!;
       if (segment.baseOffset >= limit) break;
       const read = segment.read(startOffset, maxBytes - sizeInBytes, limit, batches.length === 0);
-      batches.push(...read.batches);
+      for (const batch of read.batches) batches.push(batch);
       sizeInBytes += read.sizeInBytes;
-      if (read.stop === 'corrupt') return batches.length === 0 ? { batches, error: 'CORRUPT_MESSAGE' } : { batches };
+      if (read.stop === 'corrupt') return batches.length === 0 ? { records: EMPTY_RECORDS, error: 'CORRUPT_MESSAGE' } : { records: { batches, sizeInBytes } };
       if (read.stop === 'limit') break;
     }
-    return { batches };
+    return { records: { batches, sizeInBytes } };
+  }
+
+  /** `read`, decoded: for the owners that interpret the records they store (the metadata log, a coordinator loading its state). */
+  readBatches(startOffset: number, maxBytes: number, maxOffset: number): LogBatchesResult {
+    const read = this.read(startOffset, maxBytes, maxOffset);
+    const batches = decodeVerifiedRecords(read.records);
+    return read.error === undefined ? { batches } : { batches, error: read.error };
+  }
+
+  /**
+   * The bytes a read of [startOffset, endOffset) would cover, from the batches' positions alone,
+   * nothing read (Kafka's LogOffsetMetadata.positionDiff, which DelayedFetch sums): from the start of
+   * the batch holding `startOffset` to the start of the one holding `endOffset`.
+   */
+  sizeInBytesBetween(startOffset: number, endOffset: number): number {
+    let total = 0;
+    for (let i = this.segmentIndexFor(startOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      if (segment.baseOffset >= endOffset) break;
+      total += segment.positionOf(endOffset) - segment.positionOf(Math.max(startOffset, segment.baseOffset));
+    }
+    return total;
   }
 
   // ---- Lookups by timestamp (ListOffsets) ----

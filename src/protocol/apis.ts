@@ -33,7 +33,7 @@
  * transactional offsets).
  */
 import type { NodeId } from '../host.js';
-import type { RecordBatch } from '../log/recordBatch.js';
+import type { MemoryRecords, RecordBatch } from '../log/recordBatch.js';
 import type { AbortedTransaction } from '../log/transactionIndex.js';
 import type { KafkaErrorCode } from './errors.js';
 
@@ -162,7 +162,8 @@ export interface FetchResponsePartition {
   /** Set when the fetcher's log diverged from the leader's: truncate to endOffset. */
   readonly divergingEpoch: { readonly epoch: number; readonly endOffset: number } | null;
   readonly currentLeader: { readonly leaderId: NodeId | null; readonly leaderEpoch: number };
-  readonly records: readonly RecordBatch[];
+  /** The leader's stored batches as they are on its disk, undecoded; the receiver checks their CRCs. */
+  readonly records: MemoryRecords;
   /**
    * read_committed only: the transactions aborted in the range returned, each a producer and the
    * first offset of its aborted transaction; the consumer drops their records up to the marker.

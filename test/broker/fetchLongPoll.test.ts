@@ -5,7 +5,7 @@
  * isolation.level read_committed reads what read_uncommitted reads while there are no transactions.
  */
 import { describe, expect, test } from 'vitest';
-import { batchSizeInBytes, encodeBatch } from '../../src/log/recordBatch.js';
+import { batchSizeInBytes, decodeReceivedRecords, encodeBatch } from '../../src/log/recordBatch.js';
 import type { FetchRequest, FetchResponse } from '../../src/protocol/apis.js';
 import { CoordinatorParts } from './groupCoordinatorParts.js';
 
@@ -57,7 +57,7 @@ describe('fetch long-poll for consumers', () => {
     expect(fetchAnswers(parts)).toEqual([]);
     produce(parts, ['b'.repeat(100)]);
     const [answer] = fetchAnswers(parts);
-    expect(answer!.responses[0]!.partitions[0]!.records.map((batch) => batch.records.map((record) => record.value))).toEqual([['a'], ['b'.repeat(100)]]);
+    expect(decodeReceivedRecords(answer!.responses[0]!.partitions[0]!.records)!.map(({ batch }) => batch.records.map((record) => record.value))).toEqual([['a'], ['b'.repeat(100)]]);
   });
 
   test('answered at fetch.max.wait.ms with what there is, even below fetch.min.bytes', () => {
@@ -68,7 +68,29 @@ describe('fetch long-poll for consumers', () => {
     expect(fetchAnswers(parts)).toEqual([]);
     parts.advance(1);
     const [answer] = fetchAnswers(parts);
-    expect(answer!.responses[0]!.partitions[0]!.records).toHaveLength(1);
+    expect(answer!.responses[0]!.partitions[0]!.records.batches).toHaveLength(1);
+  });
+
+  test('a held fetch completes exactly when the bytes between its offset and the high watermark reach fetch.min.bytes, and reads the log once then', () => {
+    const parts = leading();
+    const partition = parts.replicaManager.getPartition('orders', 0)!;
+    const log = partition.log;
+    let reads = 0;
+    const read = log.read.bind(log);
+    log.read = (...args) => {
+      reads++;
+      return read(...args);
+    };
+    const first = encodeBatch({ baseOffset: 0, lastOffsetDelta: 0, partitionLeaderEpoch: 1, producerId: -1, producerEpoch: -1, baseSequence: -1, isTransactional: false, isControl: false, maxTimestampMs: 0, records: [{ key: null, value: 'a', timestampMs: 0 }] }).length;
+    parts.replicaManager.handleFetchRequest('c1', consumerFetch(2 * first, 500));
+    reads = 0;
+    produce(parts, ['a']);
+    expect(fetchAnswers(parts)).toEqual([]);
+    produce(parts, ['b']);
+    // Two one-record batches of `first` bytes each: exactly fetch.min.bytes, and one read to answer.
+    const [answer] = fetchAnswers(parts);
+    expect(answer!.responses[0]!.partitions[0]!.records.sizeInBytes).toBe(2 * first);
+    expect(reads).toBe(1);
   });
 
   test('fetch.min.bytes already available (or 0) is answered at once', () => {

@@ -8,6 +8,7 @@ import { DEFAULT_LEGACY_SWITCHES, type LegacySwitches } from '../../src/broker/c
 import { Partition } from '../../src/broker/partition.js';
 import { DEFAULT_LOG_CONFIG } from '../../src/log/config.js';
 import { UnifiedLog } from '../../src/log/unifiedLog.js';
+import { decodeReceivedRecords, EMPTY_RECORDS, encodeBatch, memoryRecords } from '../../src/log/recordBatch.js';
 import type { PartitionRegistration } from '../../src/metadata/types.js';
 import type { FetchPartition } from '../../src/protocol/apis.js';
 import { TestDisk } from '../support/testDisk.js';
@@ -199,9 +200,9 @@ describe('Partition as leader', () => {
     const { partition } = rig('b1', { minIsr: 1 });
     partition.applyRegistration(registration('b1', 0, ['b1', 'b2']));
     partition.appendRecordsToLeader(records('a', 'b'), null, 1, 0);
-    expect(partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 1 << 20).records).toEqual([]);
+    expect(partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 1 << 20).records.batches).toEqual([]);
     partition.fetchAsLeaderForFollower('b2', 1, fetchAt(2, 0), 1 << 20, 1);
-    expect(partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 1 << 20).records.flatMap((b) => b.records.map((r) => r.value))).toEqual(['a', 'b']);
+    expect(decodeReceivedRecords(partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 1 << 20).records)!.flatMap(({ batch }) => batch.records.map((r) => r.value))).toEqual(['a', 'b']);
   });
 
   test('the leader answers a follower whose last epoch diverged with the diverging epoch, and no records', () => {
@@ -210,11 +211,32 @@ describe('Partition as leader', () => {
     partition.appendRecordsToLeader(records('a', 'b'), null, 1, 0);
     const response = partition.fetchAsLeaderForFollower('b2', 1, fetchAt(5, 2, 1), 1 << 20, 0);
     expect(response.divergingEpoch).not.toBeNull();
-    expect(response.records).toEqual([]);
+    expect(response.records.batches).toEqual([]);
   });
 });
 
 describe('Partition as follower', () => {
+  test('stores the leader’s batches as the bytes it was sent, and refuses a batch whose CRC fails on receipt', () => {
+    const leader = rig('b1').partition;
+    leader.applyRegistration(registration('b1', 1, ['b1', 'b2']));
+    leader.appendRecordsToLeader(records('x', 'y'), null, 1, 0);
+    leader.appendRecordsToLeader(records('z'), null, 1, 0);
+    const sent = leader.fetchAsLeaderForFollower('b2', 1, fetchAt(0, 1), 1 << 20, 0);
+    const follower = rig('b2');
+    follower.partition.applyRegistration(registration('b1', 1, ['b1', 'b2']));
+
+    // One bit flipped in the second batch on the way: the follower appends nothing, and says why.
+    const flipped = sent.records.batches[1]!.slice();
+    flipped[flipped.length - 3] = flipped[flipped.length - 3]! ^ 0x10;
+    const corrupt = { ...sent, records: memoryRecords([sent.records.batches[0]!, flipped]) };
+    expect(follower.partition.onFollowerFetchResponse(corrupt, 0)).toEqual({ error: 'CORRUPT_MESSAGE' });
+    expect(follower.partition.log.logEndOffset).toBe(0);
+    expect(follower.traces.map((event) => event.type)).toContain('partition.corrupt-fetch');
+
+    expect(follower.partition.onFollowerFetchResponse(sent, 0)).toBe('ok');
+    expect(follower.partition.log.read(0, 1 << 20, 3).records.batches).toEqual(sent.records.batches);
+  });
+
   test('truncates where the leader says its log diverged, then appends what it fetches', () => {
     const leader = rig('b1').partition;
     leader.applyRegistration(registration('b1', 3, ['b1', 'b2']));
@@ -222,7 +244,7 @@ describe('Partition as follower', () => {
     const follower = rig('b2');
     // The follower holds two records of an older epoch the leader never had.
     follower.partition.applyRegistration(registration('b3', 1, ['b2', 'b3']));
-    follower.partition.onFollowerFetchResponse({ ...leader.fetchAsLeaderForConsumer(fetchAt(0, 3), 0), records: [{ ...leader.log.read(0, 1 << 20, 2).batches[0]!, partitionLeaderEpoch: 1 }] }, 0);
+    follower.partition.onFollowerFetchResponse({ ...leader.fetchAsLeaderForConsumer(fetchAt(0, 3), 0), records: memoryRecords([encodeBatch({ ...leader.log.readBatches(0, 1 << 20, 2).batches[0]!, partitionLeaderEpoch: 1 })]) }, 0);
     expect(follower.partition.log.logEndOffset).toBe(2);
     follower.partition.applyRegistration(registration('b1', 3, ['b1', 'b2'], 4));
     const answer = leader.fetchAsLeaderForFollower('b2', 1, follower.partition.followerFetchRequest(), 1 << 20, 1);
@@ -250,7 +272,7 @@ describe('Partition as follower', () => {
       logStartOffset: 0,
       divergingEpoch: { epoch: -1, endOffset: -1 },
       currentLeader: { leaderId: 'b1', leaderEpoch: 1 },
-      records: [],
+      records: EMPTY_RECORDS,
     }, 1);
     expect(outcome).toBe('truncated');
     expect(partition.log.logEndOffset).toBe(2);
@@ -279,7 +301,7 @@ describe('Partition as follower', () => {
     leader.partition.applyRegistration(registration('b3', 2, ['b3'], 2));
     const follower = rig('b2', { legacy });
     follower.partition.applyRegistration(registration('b1', 0, ['b1', 'b2', 'b3']));
-    follower.partition.onFollowerFetchResponse({ ...epoch0.partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 0), records: epoch0.partition.log.read(0, 1, 1).batches }, 0);
+    follower.partition.onFollowerFetchResponse({ ...epoch0.partition.fetchAsLeaderForConsumer(fetchAt(0, 0), 0), records: epoch0.partition.log.read(0, 1, 1).records }, 0);
     follower.partition.applyRegistration(registration('b2', 1, ['b2', 'b3'], 1));
     follower.partition.appendRecordsToLeader(records('X', 'Y'), null, 1, 0);
     follower.partition.applyRegistration(registration('b3', 2, ['b3'], 2));

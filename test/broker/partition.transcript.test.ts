@@ -33,6 +33,7 @@ import { DEFAULT_LEGACY_SWITCHES } from '../../src/broker/config.js';
 import { type AlterPartitionProposal, Partition } from '../../src/broker/partition.js';
 import { DEFAULT_LOG_CONFIG } from '../../src/log/config.js';
 import { UnifiedLog } from '../../src/log/unifiedLog.js';
+import { decodeReceivedRecords, storedBaseOffset, storedLastOffset } from '../../src/log/recordBatch.js';
 import type { PartitionRegistration } from '../../src/metadata/types.js';
 import type { KafkaErrorCode } from '../../src/protocol/errors.js';
 import { DEFAULT_DISK_CONFIG, SimDisk } from '../../sim/disk.js';
@@ -168,7 +169,7 @@ class PartitionDriver {
       isolationLevel,
     );
     if (response.errorCode !== 'NONE') return [`error: ${response.errorCode}`];
-    const batches = response.records.map((batch) => {
+    const batches = decodeReceivedRecords(response.records)!.map(({ batch }) => {
       const range = `${batch.baseOffset}..${batch.baseOffset + batch.lastOffsetDelta}`;
       if (batch.isControl) return `${range} marker of producer ${batch.producerId}`;
       return `${range}${batch.isTransactional ? ` txn of producer ${batch.producerId}` : ''}`;
@@ -187,9 +188,10 @@ class PartitionDriver {
     );
     if (response.errorCode !== 'NONE') return [`error: ${response.errorCode}`];
     if (response.divergingEpoch !== null) return [`diverging: epoch ${response.divergingEpoch.epoch} ends at offset ${response.divergingEpoch.endOffset}`];
-    const last = response.records.at(-1);
+    const batches = response.records.batches;
+    const last = batches.at(-1);
     if (last === undefined) return [`no records; leader's HW ${response.highWatermark}`];
-    return [`records ${response.records[0]!.baseOffset}..${last.baseOffset + last.lastOffsetDelta}; leader's HW ${response.highWatermark}`];
+    return [`records ${storedBaseOffset(batches[0]!)}..${storedLastOffset(last)}; leader's HW ${response.highWatermark}`];
   }
 
   private alterPartitionResponse(errorCode: KafkaErrorCode): string[] {

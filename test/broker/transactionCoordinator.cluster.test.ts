@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import { partitionForTransactionalId } from '../../src/broker/transactionCoordinator.js';
 import type { NodeId } from '../../src/host.js';
-import type { RecordBatch } from '../../src/log/recordBatch.js';
+import { decodeReceivedRecords, type RecordBatch } from '../../src/log/recordBatch.js';
 import type { FetchResponsePartition } from '../../src/protocol/apis.js';
 import { TestCluster } from '../support/cluster.js';
 import { kafkaScenario } from '../support/scenarios.js';
@@ -129,7 +129,7 @@ describe('the transaction coordinator in a cluster (transaction.version 1)', () 
     expect(added.results[0]!.topicResults[0]!.results.map((r) => r.partitionErrorCode)).toEqual(['NONE', 'NONE']);
     expect(produce(cluster, 'tx-a', 0, batch(producerId, 0, 0, ['a0', 'a1']))).toBe('NONE');
     // Open: a read_committed consumer sees nothing of it yet.
-    expect(readCommitted(cluster, 0).records).toEqual([]);
+    expect(readCommitted(cluster, 0).records.batches).toEqual([]);
     const ended = call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-a', producerId, producerEpoch: 0, committed: true });
     expect(ended).toMatchObject({ errorCode: 'NONE', producerId, producerEpoch: 0 });
     cluster.runUntil(() => stateOf(cluster, 'tx-a') === 'CompleteCommit', 10_000);
@@ -137,7 +137,7 @@ describe('the transaction coordinator in a cluster (transaction.version 1)', () 
     expect(markersIn(cluster, 1)).toEqual([{ marker: 'COMMIT', producerEpoch: 0 }]);
     cluster.runUntil(() => readCommitted(cluster, 0).lastStableOffset === 3, 10_000);
     const read = readCommitted(cluster, 0);
-    expect(read.records.flatMap((b) => (b.isControl ? [] : b.records.map((r) => r.value)))).toEqual(['a0', 'a1']);
+    expect((decodeReceivedRecords(read.records) ?? []).flatMap(({ batch }) => (batch.isControl ? [] : batch.records.map((r) => r.value)))).toEqual(['a0', 'a1']);
     expect(read.abortedTransactions).toEqual([]);
     expect(cluster.violations()).toEqual([]);
   });

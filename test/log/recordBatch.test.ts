@@ -5,12 +5,18 @@ import {
   type RecordBatch,
   decodeBatchAt,
   decodeBatches,
+  decodeReceivedRecords,
   encodeBatch,
   incrementSequence,
+  isBatchValid,
   lastOffset,
   lastSequence,
+  memoryRecords,
   nextOffset,
   recordCount,
+  storedBaseOffset,
+  storedLastOffset,
+  storedRecordCount,
 } from '../../src/log/recordBatch.js';
 import { concatBytes } from '../../src/util/bytes.js';
 
@@ -183,5 +189,49 @@ describe('decodeBatches', () => {
     expect(decoded.positions).toEqual([first.length]);
     expect(decoded.validBytes).toBe(second.length);
     expect(decoded.batches.map((b) => b.baseOffset)).toEqual([1]);
+  });
+});
+
+describe('stored batches on the wire (MemoryRecords)', () => {
+  test('header fields read from the bytes match the decoded batch', () => {
+    fc.assert(
+      fc.property(logArb, (batches) => {
+        for (const b of batches) {
+          const bytes = encodeBatch(b);
+          expect(storedBaseOffset(bytes)).toBe(b.baseOffset);
+          expect(storedLastOffset(bytes)).toBe(lastOffset(b));
+          expect(storedRecordCount(bytes)).toBe(b.records.length);
+          expect(isBatchValid(bytes, 0, bytes.length)).toBe(true);
+        }
+      }),
+    );
+  });
+
+  test('a receiver decodes intact records and keeps the very bytes it was sent', () => {
+    fc.assert(
+      fc.property(logArb, (batches) => {
+        const encoded = batches.map(encodeBatch);
+        const records = memoryRecords(encoded);
+        expect(records.sizeInBytes).toBe(encoded.reduce((total, bytes) => total + bytes.length, 0));
+        const received = decodeReceivedRecords(records)!;
+        expect(received.map(({ batch: b }) => b)).toEqual(batches);
+        received.forEach(({ bytes }, i) => expect(bytes).toBe(encoded[i]));
+      }),
+    );
+  });
+
+  test('a receiver refuses records in which any one bit flipped on the way (Kafka ensureValid)', () => {
+    fc.assert(
+      fc.property(logArb, fc.nat(), fc.integer({ min: 0, max: 7 }), (batches, at, bit) => {
+        const encoded = batches.map(encodeBatch);
+        const victim = at % encoded.length;
+        const flipped = encoded[victim]!.slice();
+        const position = Math.floor(at / encoded.length) % flipped.length;
+        flipped[position] = flipped[position]! ^ (1 << bit);
+        const sent = encoded.map((bytes, i) => (i === victim ? flipped : bytes));
+        expect(decodeReceivedRecords(memoryRecords(sent))).toBeNull();
+        expect(isBatchValid(flipped, 0, flipped.length)).toBe(false);
+      }),
+    );
   });
 });

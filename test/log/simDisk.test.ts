@@ -20,7 +20,7 @@ function world(seed: string): { disk: SimDisk; pending: PendingFsync[] } {
 }
 
 function everything(log: UnifiedLog): RecordBatch[] {
-  return log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset).batches;
+  return log.readBatches(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset).batches;
 }
 
 describe('UnifiedLog on SimDisk', () => {

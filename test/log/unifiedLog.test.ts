@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../src/log/config.js';
-import { type RecordBatch, type SimpleRecord, encodeBatch, nextOffset } from '../../src/log/recordBatch.js';
+import { type RecordBatch, type SimpleRecord, EMPTY_RECORDS, encodeBatch, encodedBatch, nextOffset } from '../../src/log/recordBatch.js';
 import { PendingFlushes } from '../../src/log/pendingFlushes.js';
 import { segmentFileName } from '../../src/log/segment.js';
 import { type LeaderAppendResult, UnifiedLog, isLogError } from '../../src/log/unifiedLog.js';
@@ -28,7 +28,7 @@ function ok(result: LeaderAppendResult): { firstOffset: number; lastOffset: numb
 }
 
 function allBatches(log: UnifiedLog): RecordBatch[] {
-  const read = log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
+  const read = log.readBatches(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
   expect(read.error).toBeUndefined();
   return read.batches;
 }
@@ -137,31 +137,31 @@ describe('UnifiedLog.read', () => {
 
   test('OFFSET_OUT_OF_RANGE below the log start offset or above the LEO; empty at the LEO', () => {
     const log = threeBatches();
-    expect(log.read(10, 1 << 20, 9)).toEqual({ batches: [], error: 'OFFSET_OUT_OF_RANGE' });
-    expect(log.read(9, 1 << 20, 9)).toEqual({ batches: [] });
+    expect(log.readBatches(10, 1 << 20, 9)).toEqual({ batches: [], error: 'OFFSET_OUT_OF_RANGE' });
+    expect(log.readBatches(9, 1 << 20, 9)).toEqual({ batches: [] });
     log.updateHighWatermark(9);
     log.deleteOldSegments(0);
     const truncated = setup().log;
     truncated.truncateFullyAndStartAt(5);
-    expect(truncated.read(4, 1 << 20, 5)).toEqual({ batches: [], error: 'OFFSET_OUT_OF_RANGE' });
+    expect(truncated.readBatches(4, 1 << 20, 5)).toEqual({ batches: [], error: 'OFFSET_OUT_OF_RANGE' });
   });
 
   test('never returns a batch that reaches maxOffset (the high watermark for consumers)', () => {
     const log = threeBatches();
-    expect(log.read(0, 1 << 20, 6).batches.map((b) => b.baseOffset)).toEqual([0, 3]);
+    expect(log.readBatches(0, 1 << 20, 6).batches.map((b) => b.baseOffset)).toEqual([0, 3]);
     // A high watermark inside a batch excludes that whole batch.
-    expect(log.read(0, 1 << 20, 5).batches.map((b) => b.baseOffset)).toEqual([0]);
-    expect(log.read(3, 1 << 20, 3)).toEqual({ batches: [] });
-    expect(log.read(0, 1 << 20, 100).batches).toHaveLength(3);
+    expect(log.readBatches(0, 1 << 20, 5).batches.map((b) => b.baseOffset)).toEqual([0]);
+    expect(log.read(3, 1 << 20, 3)).toEqual({ records: EMPTY_RECORDS });
+    expect(log.readBatches(0, 1 << 20, 100).batches).toHaveLength(3);
   });
 
   test('returns whole batches: from mid-batch, and at least one batch beyond maxBytes (KIP-74)', () => {
     const log = threeBatches();
-    expect(log.read(4, 1 << 20, 9).batches.map((b) => b.baseOffset)).toEqual([3, 6]);
-    expect(log.read(0, 1, 9).batches.map((b) => b.baseOffset)).toEqual([0]);
+    expect(log.readBatches(4, 1 << 20, 9).batches.map((b) => b.baseOffset)).toEqual([3, 6]);
+    expect(log.readBatches(0, 1, 9).batches.map((b) => b.baseOffset)).toEqual([0]);
     const size = encodeBatch(allBatches(log)[0]!).length;
-    expect(log.read(0, 2 * size, 9).batches).toHaveLength(2);
-    expect(log.read(0, 2 * size - 1, 9).batches).toHaveLength(1);
+    expect(log.readBatches(0, 2 * size, 9).batches).toHaveLength(2);
+    expect(log.readBatches(0, 2 * size - 1, 9).batches).toHaveLength(1);
   });
 
   test('reads across segments and uses the offset index to start near the offset', () => {
@@ -169,10 +169,25 @@ describe('UnifiedLog.read', () => {
     for (let i = 0; i < 20; i++) log.appendAsLeader(records(2), 0, null, 0);
     expect(log.segmentBaseOffsets().length).toBeGreaterThan(3);
     for (let start = 0; start < 40; start += 3) {
-      const read = log.read(start, 1 << 20, 40);
+      const read = log.readBatches(start, 1 << 20, 40);
       expect(read.batches[0]!.baseOffset).toBe(start - (start % 2));
       expect(read.batches.map((b) => b.baseOffset)).toEqual(Array.from({ length: 20 - Math.floor(start / 2) }, (_, i) => start - (start % 2) + 2 * i));
     }
+  });
+});
+
+describe('UnifiedLog.sizeInBytesBetween (what a held fetch is judged by)', () => {
+  test('equals the bytes a read of the same range returns, across segments, from positions alone', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 25 }), fc.nat(), fc.nat(), (sizes, a, b) => {
+        const { log } = setup({ segmentBytes: 300, indexIntervalBytes: 60 });
+        sizes.forEach((count, i) => log.appendAsLeader(records(count, 1000, `b${i}-`), 0, null, 0));
+        const end = log.logEndOffset;
+        const startOffset = a % end;
+        const endOffset = startOffset + (b % (end - startOffset + 1));
+        expect(log.sizeInBytesBetween(startOffset, endOffset)).toBe(log.read(startOffset, Number.MAX_SAFE_INTEGER, endOffset).records.sizeInBytes);
+      }),
+    );
   });
 });
 
@@ -252,7 +267,7 @@ describe('UnifiedLog.appendAsFollower', () => {
   test('appends the leader’s batches as they are, with its epochs and producer state', () => {
     const { log } = setup();
     const batches = leaderBatches();
-    expect(log.appendAsFollower(batches, 0)).toEqual({ firstOffset: 0, lastOffset: 3 });
+    expect(log.appendAsFollower(batches.map(encodedBatch), 0)).toEqual({ firstOffset: 0, lastOffset: 3 });
     expect(allBatches(log)).toEqual(batches);
     expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }, { epoch: 4, startOffset: 2 }]);
     expect(log.producerStateEntry(3)!.batches.map((b) => b.firstOffset)).toEqual([0, 2]);
@@ -262,22 +277,22 @@ describe('UnifiedLog.appendAsFollower', () => {
   test('batches that do not start at the LEO or are not contiguous are refused whole', () => {
     const { log } = setup();
     const [first, second] = leaderBatches();
-    expect(log.appendAsFollower([second!], 0)).toEqual({ error: 'UNEXPECTED_APPEND_OFFSET' });
-    expect(log.appendAsFollower([first!, first!], 0)).toEqual({ error: 'UNEXPECTED_APPEND_OFFSET' });
+    expect(log.appendAsFollower([encodedBatch(second!)], 0)).toEqual({ error: 'UNEXPECTED_APPEND_OFFSET' });
+    expect(log.appendAsFollower([encodedBatch(first!), encodedBatch(first!)], 0)).toEqual({ error: 'UNEXPECTED_APPEND_OFFSET' });
     expect(log.logEndOffset).toBe(0);
   });
 
   test('a follower’s diverging suffix is replaced after truncating at the epoch boundary (KIP-101)', () => {
     const { log } = setup();
     const [first] = leaderBatches();
-    log.appendAsFollower([first!], 0);
+    log.appendAsFollower([encodedBatch(first!)], 0);
     log.appendAsLeader(records(3), 2, null, 0); // written while this replica led in epoch 2
     const leaderEnd = { epoch: 1, endOffset: 2 }; // the new leader's answer for epoch 2 (KIP-279: largest ≤ 2)
     expect(log.endOffsetForEpoch(2)).toEqual({ epoch: 2, endOffset: 5 });
     log.truncateTo(leaderEnd.endOffset);
     expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }]);
     const [, second] = leaderBatches();
-    expect(log.appendAsFollower([second!], 0)).toEqual({ firstOffset: 2, lastOffset: 3 });
+    expect(log.appendAsFollower([encodedBatch(second!)], 0)).toEqual({ firstOffset: 2, lastOffset: 3 });
     expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }, { epoch: 4, startOffset: 2 }]);
   });
 });

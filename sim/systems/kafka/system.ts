@@ -22,6 +22,7 @@ import { createProducerNode } from './producerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
 import { LOG_CONFIG_KEYS, NEVER, parseLogConfig } from '../../../src/log/config.js';
+import { type MemoryRecords, RECORD_BATCH_OVERHEAD, RECORD_FIXED_BYTES, storedRecordCount } from '../../../src/log/recordBatch.js';
 import { RAFT_CONFIG_KEYS, parseRaftConfig } from '../../../src/raft/config.js';
 import { isRaftMessage, raftMessageSizeBytes } from '../../../src/raft/messages.js';
 import { FAULT_FAMILIES } from '../../faults/plan.js';
@@ -328,8 +329,14 @@ export function kafkaMessageSizeBytes(message: unknown): number {
   const addBatch = (batch: { records: ReadonlyArray<{ key: string | null; value: string | null }> }) => {
     for (const record of batch.records) bytes += RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
   };
-  const m = message as { api?: string; topicData?: Array<{ partitionData: Array<{ records: Parameters<typeof addBatch>[0] }> }>; responses?: Array<{ partitions?: Array<{ records?: Array<Parameters<typeof addBatch>[0]> }> }> };
+  // A fetch response carries stored batches: their records' keys and values are what is left of
+  // each batch once its header and the records' fixed fields are taken away.
+  const addStoredBatch = (batch: Uint8Array) => {
+    const count = storedRecordCount(batch);
+    bytes += RECORD_OVERHEAD_BYTES * count + batch.length - RECORD_BATCH_OVERHEAD - RECORD_FIXED_BYTES * count;
+  };
+  const m = message as { api?: string; topicData?: Array<{ partitionData: Array<{ records: Parameters<typeof addBatch>[0] }> }>; responses?: Array<{ partitions?: Array<{ records?: MemoryRecords }> }> };
   if (m.api === 'Produce') for (const topic of m.topicData ?? []) for (const data of topic.partitionData) addBatch(data.records);
-  if (m.api === 'FetchResponse') for (const topic of m.responses ?? []) for (const data of topic.partitions ?? []) for (const batch of data.records ?? []) addBatch(batch);
+  if (m.api === 'FetchResponse') for (const topic of m.responses ?? []) for (const data of topic.partitions ?? []) for (const batch of data.records?.batches ?? []) addStoredBatch(batch);
   return bytes;
 }

@@ -9,6 +9,7 @@
  */
 import type { DiskCompletion, Host, NodeId, ProtocolNode, TimerId } from '../../../src/host.js';
 import type { FetchResponse, KafkaResponse, MetadataResponse } from '../../../src/protocol/apis.js';
+import { decodeReceivedRecords } from '../../../src/log/recordBatch.js';
 
 const RETRY_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 2_000;
@@ -175,19 +176,21 @@ export class FinalReaderNode implements ProtocolNode<unknown> {
   private onFetch(partition: number, response: FetchResponse): void {
     const read = this.reads.get(partition)!;
     const data = response.responses[0]?.partitions[0];
-    if (data === undefined || data.errorCode !== 'NONE') {
-      // A leader change or a leader that is not ready: find the leader again, a little later.
+    // The reader checks what it receives, as Kafka's consumer does (check.crcs).
+    const received = data === undefined || data.errorCode !== 'NONE' ? null : decodeReceivedRecords(data.records);
+    if (data === undefined || received === null) {
+      // A leader change, a leader that is not ready, or a corrupt batch: ask again, a little later.
       this.host.setTimer(RETRY_MS, 'reader.retry');
       return;
     }
-    for (const batch of data.records) {
+    for (const { batch } of received) {
       batch.records.forEach((record, i) => {
         const offset = batch.baseOffset + i;
         if (offset >= read.fetchOffset) read.records.push([offset, record.value]);
       });
       read.fetchOffset = Math.max(read.fetchOffset, batch.baseOffset + batch.lastOffsetDelta + 1);
     }
-    if (data.records.length === 0 && read.fetchOffset >= data.highWatermark) {
+    if (received.length === 0 && read.fetchOffset >= data.highWatermark) {
       read.done = true;
       this.host.trace({ type: 'kafka.final-read', topic: this.topic, partition, highWatermark: data.highWatermark, records: read.records });
       return;
