@@ -4,13 +4,15 @@
  * one FAIL line that comes first, carrying the seed, the first problem and the replay command.
  */
 import { buildReplay, type ReplayOptions } from '../report/replay.js';
-import { runFolderOf, writeRunFolder } from '../report/runFolder.js';
+import { JepsenHistory } from '../report/history.js';
+import { makeRunFolder, runFolderOf, TRACE_FILE, writeRunFolder } from '../report/runFolder.js';
 import type { RunReport } from '../report/runReport.js';
 import { type RunObserver, runScenario } from '../runner.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { writingFile } from './errors.js';
 import { failingSeedOf } from './sweep.js';
 import { failLineOf } from './sweepOutput.js';
+import { TraceFile } from './traceFile.js';
 import type { Terminal } from './io.js';
 
 export interface SeedOptions {
@@ -52,7 +54,17 @@ export interface FailureContext {
 export function recordFailure(context: FailureContext, report: RunReport): RunReport {
   if (report.verdict === 'pass') throw new Error('recordFailure called for a passing run');
   const replay = buildReplay(context.loaded, report, context.version, context.replayOptions);
-  const { replayFile } = writingFile('the run folder', runFolderOf(replay.scenario.name, replay.seed), () => writeRunFolder(context.terminal.io.cwd, replay, report));
+  const cwd = context.terminal.io.cwd;
+  const { replayFile } = writingFile('the run folder', runFolderOf(replay.scenario.name, replay.seed), () => {
+    // The run is not kept in memory: run the seed once more (it gives the same run) with the trace
+    // going into the folder and the client history collected.
+    const folder = makeRunFolder(cwd, replay.scenario.name, replay.seed);
+    const trace = new TraceFile(folder, TRACE_FILE);
+    const history = new JepsenHistory();
+    runScenario(context.loaded.scenario, report.seed, { traceSink: trace.sink, observer: history.observer });
+    trace.flush();
+    return writeRunFolder(cwd, replay, report, history.jsonLines());
+  });
   const recorded: RunReport = { ...report, replayFile };
   if (context.json) {
     context.terminal.errorLine(failLine(recorded, replayFile, context.terminal.colourStderr.red.bold('FAIL')));

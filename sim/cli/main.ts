@@ -223,7 +223,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
             VERB_USAGE['run'] ?? '',
             'Runs one scenario (a built-in name from `ksim list`, or the path of a .yaml/.yml/.json file) with one seed: ' +
             'a safety phase with faults, then a liveness phase after everything heals. Every option is printed first. ' +
-            'A failing run writes reports/runs/<scenario>-seed<N>/ (replay.json, verdict.json) and prints one FAIL line with the replay command.',
+            'A failing run writes reports/<scenario>-<seed>/ (replay.json, verdict.json, history.jsonl, trace.jsonl) and prints one FAIL line with the replay command.',
           ),
         )
         .positional('scenario', { type: 'string', describe: 'A built-in scenario name, or a scenario file path' })
@@ -298,7 +298,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .usage(
           helpText(
             VERB_USAGE['replay'] ?? '',
-            'Runs the scenario embedded in a replay file (reports/runs/<scenario>-seed<N>/replay.json) with its seed, and checks that ' +
+            'Runs the scenario embedded in a replay file (reports/<scenario>-<seed>/replay.json) with its seed, and checks that ' +
             'the trace hash matches the recording: exit 3 if it does not, else the verdict\'s exit code. Replays are exact only within ' +
             'the version of ksim that recorded them.',
           ),

@@ -71,7 +71,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
   for (const line of formatFaultPlan(report.faultPlan)) terminal.line(line);
   for (const line of formatRunReport(colour, report)) terminal.line(line);
   if (traceFile !== undefined) terminal.line(`trace: ${traceFile.lines} lines written to ${args.trace}`);
-  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json)`);
+  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json, history.jsonl, trace.jsonl)`);
   if (scenario.lesson !== undefined) {
     terminal.line('');
     terminal.line(colour.bold('lesson:'));
