@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { ReplayError } from '../report/replay.js';
 import { ScenarioError } from '../scenario/errors.js';
+import { ShrinkError } from '../shrink/shrinkRun.js';
 import { nearestName } from '../scenario/issues.js';
 import { ksimVersion } from '../scenario/paths.js';
 import { parseCount, parseDuration, parseSeed, parseShard, SEED_MAX } from './arguments.js';
@@ -28,6 +29,7 @@ import type { SweepOutputs } from './sweepOutput.js';
 import { type CliIo, Terminal } from './io.js';
 import { listVerb } from './list.js';
 import { replayVerb } from './replay.js';
+import { shrinkVerb } from './shrink.js';
 import { runVerb, type VerbContext } from './run.js';
 import { type PendingExitCode, SeedWorkerError } from './seedPool.js';
 
@@ -37,6 +39,8 @@ export { exitCodeOfOutputError } from './io.js';
 /** The environment variable that points scenario names at another folder than the built-ins. */
 export const SCENARIOS_DIR_ENV = 'KSIM_SCENARIOS_DIR';
 
+/** The most runs one shrink may make. */
+const SHRINK_RUNS_MAX = 100_000;
 /** The most shards one sweep may be cut into. */
 const EXPLORE_SHARDS_MAX = 100_000;
 /** The longest time budget: a week of wall time. */
@@ -53,6 +57,7 @@ const VERB_USAGE: Record<string, string> = {
   explore: 'ksim explore <scenario|file> [--seeds N] [--from S] [--shard i/n] [--time-budget D] [--workers W] [--json] [--check-determinism] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   merge: 'ksim merge <summary.json>... [--json] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE]',
+  shrink: 'ksim shrink <replay-file> [--max-runs N] [--json]',
   bench: 'ksim bench [--json] [--quick]',
   guarantees: 'ksim guarantees [--seeds N] [--out FILE]',
 };
@@ -65,11 +70,12 @@ const VERB_OPTIONS: Record<string, readonly string[]> = {
   explore: ['seeds', 'from', 'shard', 'time-budget', 'workers', 'json', 'check-determinism', 'summary-json', 'junit', 'summary-md'],
   merge: ['json', 'summary-json', 'junit', 'summary-md'],
   replay: ['use-recorded', 'json', 'trace'],
+  shrink: ['max-runs', 'json'],
   bench: ['json', 'quick'],
   guarantees: ['seeds', 'out'],
 };
 
-type Verb = 'list' | 'run' | 'explore' | 'merge' | 'replay' | 'bench' | 'guarantees';
+type Verb = 'list' | 'run' | 'explore' | 'merge' | 'replay' | 'shrink' | 'bench' | 'guarantees';
 
 /** The verb yargs matched, with its parsed arguments. */
 interface Selected {
@@ -104,7 +110,7 @@ function exitCodeOfError(error: unknown, terminal: Terminal): number {
     terminal.errorLine(`ksim: ${error.message}`);
     return EXIT_IO_ERROR;
   }
-  if (error instanceof ScenarioError || error instanceof ReplayError || error instanceof InputError) {
+  if (error instanceof ScenarioError || error instanceof ReplayError || error instanceof InputError || error instanceof ShrinkError) {
     terminal.errorLine(`ksim: ${error.message}`);
     return EXIT_USAGE;
   }
@@ -178,6 +184,12 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
         useRecorded: args['useRecorded'] === true,
         json: args['json'] === true,
         trace: optionalString(args['trace'], '--trace', 'replay'),
+      }, context);
+    case 'shrink':
+      return shrinkVerb(terminal, {
+        file: String(args['file']),
+        maxRuns: parseCount(args['maxRuns'], '--max-runs', 'shrink', SHRINK_RUNS_MAX),
+        json: args['json'] === true,
       }, context);
     case 'bench':
       return benchVerb(terminal, { json: args['json'] === true, quick: args['quick'] === true }, context);
@@ -313,6 +325,23 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .option('trace', trace),
       (parsed) => select('replay', parsed),
     )
+    .command('shrink <file>', 'Shrink a failing run to a minimal one that fails the same way', (y) =>
+      y
+        .usage(
+          helpText(
+            VERB_USAGE['shrink'] ?? '',
+            'Reduces the run of a replay file, with its seed, to a smaller one that fails the same way (the same verdict and first ' +
+            'invariant): fewer faults (delta debugging over the realized fault plan), shorter fault windows, fewer records, fewer ' +
+            'brokers where the scenario allows. Prints the shrunk plan and saves shrunk-replay.json beside the file; exits with the ' +
+            'shrunk run\'s verdict, as replay does.',
+          ),
+        )
+        .positional('file', { type: 'string', describe: 'The replay.json of a failing run' })
+        .option('max-runs', { type: 'string', default: '300', requiresArg: true, describe: `The most runs shrinking may make, 1 to ${SHRINK_RUNS_MAX}` })
+        .option('json', { ...json, describe: 'Print one JSON object: the shrunk plan, the cuts kept, the runs made' })
+        .example('ksim shrink reports/kafka-legacy-truncate-to-hw-swarm-2/replay.json', 'the fewest faults that still lose the committed write'),
+      (parsed) => select('shrink', parsed),
+    )
     .command('bench', "Measure the simulator's speed", (y) =>
       y
         .usage(helpText(VERB_USAGE['bench'] ?? '', 'Measures events per second, simulated seconds per wall second, the default cluster over 10 and 60 simulated minutes (and its peak RSS), explore on 2 workers and startup, and prints beside them the speed targets, met or not. It exits 0 whatever they say.'))
@@ -379,7 +408,7 @@ function friendlyUsageError(message: string, argv: readonly string[]): UsageErro
   }
   if (message.startsWith('Not enough non-option arguments')) {
     if (verb === undefined) return new UsageError(`choose a verb: ${VERBS.join(', ')}.`);
-    return new UsageError(`missing the ${verb === 'replay' ? 'replay file' : verb === 'merge' ? 'summary files (the --summary-json of each shard job)' : 'scenario (a name from `ksim list`, or a file path)'}.`, verb);
+    return new UsageError(`missing the ${verb === 'replay' || verb === 'shrink' ? 'replay file' : verb === 'merge' ? 'summary files (the --summary-json of each shard job)' : 'scenario (a name from `ksim list`, or a file path)'}.`, verb);
   }
   if (message === 'choose a verb') return new UsageError(`choose a verb: ${VERBS.join(', ')}.`);
   const missing = /^Missing required argument: (.*)$/.exec(message);
