@@ -369,6 +369,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
       `${EXIT_CODES_HELP}\n\n` +
         'Environment:\n' +
         `  NO_COLOR            no colour (colour is also off when output is not a terminal)\n` +
+        `  FORCE_COLOR         colour even when output is not a terminal (0: none); NO_COLOR wins\n` +
         `  ${SCENARIOS_DIR_ENV}  look scenario names up in this folder instead of the built-in scenarios/`,
     )
     .version(version)

@@ -47,7 +47,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
       ]),
     );
   }
-  const observer = args.narrate === true && !args.json ? narrationObserver(terminal, scenario.system) : undefined;
+  const observer = args.narrate === true ? narrationObserver(terminal, scenario.system, args.json) : undefined;
 
   terminal.activity = `running ${scenario.name} with seed ${args.seed}`;
   let report = executeSeed(scenario, args.seed, {

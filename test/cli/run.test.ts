@@ -119,3 +119,11 @@ describe('a failing run', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ traceHash: run.traceHash, verdict: 'violation', replay: { reproduced: true } });
   });
 });
+
+test('--json --narrate keeps the narration, on stderr, and stdout holds the one JSON object', () => {
+  const outcome = ksim(['run', join(FIXTURES, 'lost-ack.yaml'), '--seed', '3', '--json', '--narrate'], { cwd: tempDir() });
+  expect(outcome.code).toBe(1);
+  expect(() => JSON.parse(outcome.stdout) as unknown).not.toThrow();
+  expect(outcome.stderr).toContain('── safety phase: faults as planned ──');
+  expect(outcome.stderr).toContain('FAULT ');
+});
