@@ -12,12 +12,9 @@
  * one after the other), and the CLI's printing.
  */
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { failLineWith } from './cli/execute.js';
-import { writeHtmlReport } from './report/html/document.js';
-import { recordRun } from './report/html/recorder.js';
+import { resolve } from 'node:path';
+import { failLineWith, writeFailingRunFolder } from './cli/execute.js';
 import { buildReplay, readReplayFile, type ReplayFile } from './report/replay.js';
-import { writeRunFolder } from './report/runFolder.js';
 import type { RunReport } from './report/runReport.js';
 import { type RunResult, runScenario } from './runner.js';
 import { loadScenario, validateScenario } from './scenario/load.js';
@@ -95,8 +92,8 @@ export interface ExploreOptions extends ScenarioOptions {
   /** The first seed (default 1). */
   from?: number;
   /**
-   * Write each failing seed's run folder (reports/runs/<scenario>-seed<N>/ under cwd: replay.json,
-   * verdict.json, report.html), as `ksim explore` does. Default false.
+   * Write each failing seed's run folder (reports/<scenario>-<seed>/ under cwd: replay.json,
+   * verdict.json, history.jsonl, trace.jsonl, report.html), as `ksim explore` does. Default false.
    */
   runFolders?: boolean;
   /** Stop at the first failing seed (default false). */
@@ -166,9 +163,8 @@ function describeFailure(loaded: LoadedScenario, result: RunResult, cwd: string,
   let replayCommand: string;
   if (writeFolder) {
     const replayContent = buildReplay(loaded, report, ksimVersion(), { command: `ksim (library) explore ${loaded.scenario.name}`, checkDeterminism: false });
-    const { folder, replayFile } = writeRunFolder(cwd, replayContent, report);
+    const { replayFile } = writeFailingRunFolder(cwd, loaded.scenario, replayContent, report);
     replayCommand = `npx ksim replay ${replayFile}`;
-    writeHtmlReport(recordRun(loaded.scenario, result.seed, replayCommand).recording, join(cwd, ...folder.split('/'), 'report.html'));
   } else if (loaded.source.path.startsWith(OBJECT_SOURCE_PREFIX)) {
     replayCommand = `(a scenario given as an object has no file to run: explore with runFolders: true for a replay file) seed ${result.seed}`;
   } else {

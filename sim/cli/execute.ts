@@ -5,9 +5,10 @@
  */
 import { join } from 'node:path';
 import { writeHtmlReport } from '../report/html/document.js';
-import { recordRun, type RunRecorder } from '../report/html/recorder.js';
-import { buildReplay, type ReplayOptions } from '../report/replay.js';
-import { runFolderOf, writeRunFolder } from '../report/runFolder.js';
+import { RunRecorder } from '../report/html/recorder.js';
+import { buildReplay, type ReplayFile, type ReplayOptions } from '../report/replay.js';
+import { JepsenHistory } from '../report/history.js';
+import { makeRunFolder, runFolderOf, TRACE_FILE, type WrittenRunFolder, writeRunFolder } from '../report/runFolder.js';
 import { firstProblem, type RunReport } from '../report/runReport.js';
 import { type RunObserver, runScenario } from '../runner.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
@@ -15,6 +16,7 @@ import { writingFile } from './errors.js';
 import { failingSeedOf } from './sweep.js';
 import { failLineOf } from './sweepOutput.js';
 import { shortMessage } from './format.js';
+import { TraceFile } from './traceFile.js';
 import type { Terminal } from './io.js';
 
 export interface SeedOptions {
@@ -61,8 +63,7 @@ export interface FailureContext {
 export function recordFailure(context: FailureContext, report: RunReport): RunReport {
   if (report.verdict === 'pass') throw new Error('recordFailure called for a passing run');
   const replay = buildReplay(context.loaded, report, context.version, context.replayOptions);
-  const { folder, replayFile } = writingFile('the run folder', runFolderOf(replay.scenario.name, replay.seed), () => writeRunFolder(context.terminal.io.cwd, replay, report));
-  writeFailureReport(context, report, join(context.terminal.io.cwd, ...folder.split('/'), 'report.html'), `npx ksim replay ${replayFile}`);
+  const { replayFile } = writeFailingRunFolder(context.terminal.io.cwd, context.loaded.scenario, replay, report, context.recorder);
   const recorded: RunReport = { ...report, replayFile };
   if (context.json) {
     context.terminal.errorLine(failLine(recorded, replayFile, context.terminal.colourStderr.red.bold('FAIL')));
@@ -73,15 +74,24 @@ export function recordFailure(context: FailureContext, report: RunReport): RunRe
 }
 
 /**
- * The run folder's report.html: the failing run as a page (sim/report/html/). A run recorded as it
- * happened is written from its recording; otherwise the seed is run again with a recorder, which
- * gives the same run (the same seed gives the same trace).
+ * Writes a failing run's folder (sim/report/runFolder.ts) with its trace, its client history and
+ * report.html. The run is not kept in memory: the seed is run once more (it gives the same run) with
+ * the trace going into the folder, the history collected and — unless `recorder` recorded the run as
+ * it happened — a recorder for the page.
  */
-function writeFailureReport(context: FailureContext, report: RunReport, path: string, replayCommand: string): void {
-  const recording = context.recorder !== undefined
-    ? context.recorder.finish(report, replayCommand)
-    : recordRun(context.loaded.scenario, report.seed, replayCommand).recording;
-  writingFile('the HTML report', path, () => writeHtmlReport(recording, path));
+export function writeFailingRunFolder(cwd: string, scenario: Scenario, replay: ReplayFile, report: RunReport, recorded?: RunRecorder): WrittenRunFolder {
+  const recorder = recorded ?? new RunRecorder(scenario);
+  const written = writingFile('the run folder', runFolderOf(replay.scenario.name, replay.seed), () => {
+    const absoluteFolder = makeRunFolder(cwd, replay.scenario.name, replay.seed);
+    const trace = new TraceFile(absoluteFolder, TRACE_FILE);
+    const history = new JepsenHistory();
+    runScenario(scenario, report.seed, { traceSink: trace.sink, observer: recorded !== undefined ? history.observer : recorder.observer(history.observer) });
+    trace.flush();
+    return writeRunFolder(cwd, replay, report, history.jsonLines());
+  });
+  const reportPath = join(cwd, ...written.folder.split('/'), 'report.html');
+  writingFile('the HTML report', reportPath, () => writeHtmlReport(recorder.finish(report, `npx ksim replay ${written.replayFile}`), reportPath));
+  return { ...written, files: [...written.files, 'report.html'] };
 }
 
 /** `FAIL seed=<N> <verdict> <first invariant>: <message> — replay: npx ksim replay <file>` */

@@ -146,7 +146,7 @@ function headerFields(loaded: LoadedScenario, options: SweepOptions, shard: Shar
   return [
     ['scenario', `${scenario.name} (${loaded.source.path})`],
     ['system', scenario.system],
-    ['seeds', `${options.from}..${lastSeed} (${options.seeds})`],
+    ['seeds', args.seeds === undefined ? `${options.from}.. (until the time budget is spent)` : `${options.from}..${lastSeed} (${options.seeds})`],
     ...(shard.count > 1 ? [['shard', `${shard.index}/${shard.count} (${seedCount} seeds)`] as [string, string]] : []),
     ...(options.timeBudgetMs !== null ? [['time-budget', formatDuration(options.timeBudgetMs)] as [string, string]] : []),
     ['durationMs', String(scenario.durationMs)],

@@ -1,6 +1,6 @@
 /**
  * The CLI's streams, environment and working directory, passed in rather than read from `process`
- * so that tests run the CLI in-process and capture everything. Colour honours NO_COLOR
+ * so that tests run the CLI in-process and capture everything. Colour honours FORCE_COLOR, NO_COLOR
  * (https://no-color.org: present and not empty) and is off whenever a stream is not a terminal,
  * so piped and captured output is plain text.
  */
@@ -71,13 +71,21 @@ export class Terminal {
 }
 
 /**
- * No colour with NO_COLOR (present and not empty), on a dumb terminal, or when the stream is not a
- * terminal. On a terminal, chalk's detection picks the depth; at least basic colours, because
- * chalk detects for the real process streams, which are not always the ones we were given.
+ * NO_COLOR (present and not empty, https://no-color.org) turns colour off, whatever else is set.
+ * Otherwise FORCE_COLOR, when set and not empty (https://force-color.org), decides: `0` or `false`
+ * no colour, `2` or `3` that depth, anything else basic colours, terminal or not (a CI log that
+ * renders them). Otherwise no colour on a dumb terminal or when the stream is not a terminal. On a
+ * terminal, chalk's detection picks the depth; at least basic colours, because chalk detects for
+ * the real process streams, which are not always ours.
  */
 function colourLevel(io: CliIo, stream: Writable, detected: typeof supportsColor): ColorSupportLevel {
-  const noColour = io.env['NO_COLOR'] !== undefined && io.env['NO_COLOR'] !== '';
-  if (noColour || io.env['TERM'] === 'dumb' || !isTty(stream)) return 0;
+  if (io.env['NO_COLOR'] !== undefined && io.env['NO_COLOR'] !== '') return 0;
+  const forced = io.env['FORCE_COLOR'];
+  if (forced !== undefined && forced !== '') {
+    if (forced === '0' || forced === 'false') return 0;
+    return forced === '2' || forced === '3' ? (Number(forced) as ColorSupportLevel) : 1;
+  }
+  if (io.env['TERM'] === 'dumb' || !isTty(stream)) return 0;
   return detected === false ? 1 : (Math.max(1, detected.level) as ColorSupportLevel);
 }
 

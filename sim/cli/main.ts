@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { ReplayError } from '../report/replay.js';
 import { ScenarioError } from '../scenario/errors.js';
+import { ShrinkError } from '../shrink/shrinkRun.js';
 import { nearestName } from '../scenario/issues.js';
 import { ksimVersion } from '../scenario/paths.js';
 import { parseCount, parseDuration, parseSeed, parseShard, SEED_MAX } from './arguments.js';
@@ -29,6 +30,7 @@ import type { OutputRequests } from './outputFiles.js';
 import { type CliIo, Terminal } from './io.js';
 import { listVerb } from './list.js';
 import { replayVerb } from './replay.js';
+import { shrinkVerb } from './shrink.js';
 import { runVerb, type VerbContext } from './run.js';
 import { type PendingExitCode, SeedWorkerError } from './seedPool.js';
 
@@ -38,6 +40,8 @@ export { exitCodeOfOutputError } from './io.js';
 /** The environment variable that points scenario names at another folder than the built-ins. */
 export const SCENARIOS_DIR_ENV = 'KSIM_SCENARIOS_DIR';
 
+/** The most runs one shrink may make. */
+const SHRINK_RUNS_MAX = 100_000;
 /** The most shards one sweep may be cut into. */
 const EXPLORE_SHARDS_MAX = 100_000;
 /** The longest time budget: a week of wall time. */
@@ -54,6 +58,7 @@ const VERB_USAGE: Record<string, string> = {
   explore: 'ksim explore <scenario|file> [--seeds N] [--from S] [--shard i/n] [--time-budget D] [--workers W] [--json] [--check-determinism] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   merge: 'ksim merge <summary.json>... [--json] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
+  shrink: 'ksim shrink <replay-file> [--max-runs N] [--json]',
   bench: 'ksim bench [--json] [--quick]',
   guarantees: 'ksim guarantees [--seeds N] [--out FILE]',
 };
@@ -66,11 +71,12 @@ const VERB_OPTIONS: Record<string, readonly string[]> = {
   explore: ['seeds', 'from', 'shard', 'time-budget', 'workers', 'json', 'check-determinism', 'summary-json', 'junit', 'summary-md'],
   merge: ['json', 'summary-json', 'junit', 'summary-md'],
   replay: ['use-recorded', 'json', 'trace', 'html', 'history-edn', 'history-json', 'shiviz'],
+  shrink: ['max-runs', 'json'],
   bench: ['json', 'quick'],
   guarantees: ['seeds', 'out'],
 };
 
-type Verb = 'list' | 'run' | 'explore' | 'merge' | 'replay' | 'bench' | 'guarantees';
+type Verb = 'list' | 'run' | 'explore' | 'merge' | 'replay' | 'shrink' | 'bench' | 'guarantees';
 
 /** The verb yargs matched, with its parsed arguments. */
 interface Selected {
@@ -105,7 +111,7 @@ function exitCodeOfError(error: unknown, terminal: Terminal): number {
     terminal.errorLine(`ksim: ${error.message}`);
     return EXIT_IO_ERROR;
   }
-  if (error instanceof ScenarioError || error instanceof ReplayError || error instanceof InputError) {
+  if (error instanceof ScenarioError || error instanceof ReplayError || error instanceof InputError || error instanceof ShrinkError) {
     terminal.errorLine(`ksim: ${error.message}`);
     return EXIT_USAGE;
   }
@@ -182,6 +188,12 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
         trace: optionalString(args['trace'], '--trace', 'replay'),
         outputs: outputRequests(args, 'replay'),
       }, context);
+    case 'shrink':
+      return shrinkVerb(terminal, {
+        file: String(args['file']),
+        maxRuns: parseCount(args['maxRuns'], '--max-runs', 'shrink', SHRINK_RUNS_MAX),
+        json: args['json'] === true,
+      }, context);
     case 'bench':
       return benchVerb(terminal, { json: args['json'] === true, quick: args['quick'] === true }, context);
     case 'guarantees':
@@ -232,7 +244,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
             VERB_USAGE['run'] ?? '',
             'Runs one scenario (a built-in name from `ksim list`, or the path of a .yaml/.yml/.json file) with one seed: ' +
             'a safety phase with faults, then a liveness phase after everything heals. Every option is printed first. ' +
-            'A failing run writes reports/runs/<scenario>-seed<N>/ (replay.json, verdict.json, report.html) and prints one FAIL line with the replay command.',
+            'A failing run writes reports/<scenario>-<seed>/ (replay.json, verdict.json, history.jsonl, trace.jsonl, report.html) and prints one FAIL line with the replay command.',
           ),
         )
         .positional('scenario', { type: 'string', describe: 'A built-in scenario name, or a scenario file path' })
@@ -308,7 +320,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .usage(
           helpText(
             VERB_USAGE['replay'] ?? '',
-            'Runs the scenario embedded in a replay file (reports/runs/<scenario>-seed<N>/replay.json) with its seed, and checks that ' +
+            'Runs the scenario embedded in a replay file (reports/<scenario>-<seed>/replay.json) with its seed, and checks that ' +
             'the trace hash matches the recording: exit 3 if it does not, else the verdict\'s exit code. Replays are exact only within ' +
             'the version of ksim that recorded them.',
           ),
@@ -322,6 +334,23 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .option('json', { ...json, describe: 'Print exactly one JSON object (the run report, with a "replay" field)' })
         .option('trace', trace),
       (parsed) => select('replay', parsed),
+    )
+    .command('shrink <file>', 'Shrink a failing run to a minimal one that fails the same way', (y) =>
+      y
+        .usage(
+          helpText(
+            VERB_USAGE['shrink'] ?? '',
+            'Reduces the run of a replay file, with its seed, to a smaller one that fails the same way (the same verdict and first ' +
+            'invariant): fewer faults (delta debugging over the realized fault plan), shorter fault windows, fewer records, fewer ' +
+            'brokers where the scenario allows. Prints the shrunk plan and saves shrunk-replay.json beside the file; exits with the ' +
+            'shrunk run\'s verdict, as replay does.',
+          ),
+        )
+        .positional('file', { type: 'string', describe: 'The replay.json of a failing run' })
+        .option('max-runs', { type: 'string', default: '300', requiresArg: true, describe: `The most runs shrinking may make, 1 to ${SHRINK_RUNS_MAX}` })
+        .option('json', { ...json, describe: 'Print one JSON object: the shrunk plan, the cuts kept, the runs made' })
+        .example('ksim shrink reports/kafka-legacy-truncate-to-hw-swarm-2/replay.json', 'the fewest faults that still lose the committed write'),
+      (parsed) => select('shrink', parsed),
     )
     .command('bench', "Measure the simulator's speed", (y) =>
       y
@@ -350,6 +379,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
       `${EXIT_CODES_HELP}\n\n` +
         'Environment:\n' +
         `  NO_COLOR            no colour (colour is also off when output is not a terminal)\n` +
+        `  FORCE_COLOR         colour even when output is not a terminal (0: none); NO_COLOR wins\n` +
         `  ${SCENARIOS_DIR_ENV}  look scenario names up in this folder instead of the built-in scenarios/`,
     )
     .version(version)
@@ -389,7 +419,7 @@ function friendlyUsageError(message: string, argv: readonly string[]): UsageErro
   }
   if (message.startsWith('Not enough non-option arguments')) {
     if (verb === undefined) return new UsageError(`choose a verb: ${VERBS.join(', ')}.`);
-    return new UsageError(`missing the ${verb === 'replay' ? 'replay file' : verb === 'merge' ? 'summary files (the --summary-json of each shard job)' : 'scenario (a name from `ksim list`, or a file path)'}.`, verb);
+    return new UsageError(`missing the ${verb === 'replay' || verb === 'shrink' ? 'replay file' : verb === 'merge' ? 'summary files (the --summary-json of each shard job)' : 'scenario (a name from `ksim list`, or a file path)'}.`, verb);
   }
   if (message === 'choose a verb') return new UsageError(`choose a verb: ${VERBS.join(', ')}.`);
   const missing = /^Missing required argument: (.*)$/.exec(message);

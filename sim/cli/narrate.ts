@@ -2,7 +2,8 @@
  * `ksim run --narrate`: tells the run as it happens, one coloured line per fault, phase, and
  * whatever the system's narrator picks out of its trace (for KRaft: each election step, epoch and
  * leadership change, truncation, restart and commit). Lines go to stdout as they happen, before
- * the verdict; colour follows the terminal's rules (NO_COLOR, non-TTY).
+ * the verdict (to stderr under --json, so stdout stays one JSON object); colour follows the
+ * terminal's rules (NO_COLOR, FORCE_COLOR, non-TTY).
  */
 import type { ChalkInstance } from 'chalk';
 import { phaseNarration } from '../report/html/phaseNarration.js';
@@ -34,11 +35,15 @@ function stamp(atMs: number): string {
   return `${(atMs / 1000).toFixed(3).padStart(9)}s`;
 }
 
-export function narrationObserver(terminal: Terminal, systemName: string): RunObserver {
-  const colour = terminal.colour;
+/** With `toStderr` (under --json, whose stdout holds only JSON) the narration goes to stderr. */
+export function narrationObserver(terminal: Terminal, systemName: string, toStderr = false): RunObserver {
+  const colour = toStderr ? terminal.colourStderr : terminal.colour;
   const narrator = getSystem(systemName).narrator?.();
-  const say = (atMs: number, tone: Narration['tone'] | 'phase', text: string) =>
-    terminal.line(`${colour.dim(stamp(atMs))}  ${paint(colour, tone)(text)}`);
+  const say = (atMs: number, tone: Narration['tone'] | 'phase', text: string) => {
+    const line = `${colour.dim(stamp(atMs))}  ${paint(colour, tone)(text)}`;
+    if (toStderr) terminal.errorLine(line);
+    else terminal.line(line);
+  };
   return {
     onFault: (atMs, description, note) => say(atMs, 'fault', `FAULT ${description}${note !== '' && !description.includes(note) ? ` (${note})` : ''}`),
     onPhase: (atMs, phase) => say(atMs, 'phase', phaseNarration(phase)),

@@ -55,7 +55,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
       ]),
     );
   }
-  const observer = args.narrate === true && !args.json ? narrationObserver(terminal, scenario.system) : undefined;
+  const observer = args.narrate === true ? narrationObserver(terminal, scenario.system, args.json) : undefined;
 
   terminal.activity = `running ${scenario.name} with seed ${args.seed}`;
   let report = executeSeed(scenario, args.seed, {
@@ -83,7 +83,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
   for (const line of formatRunReport(colour, report)) terminal.line(line);
   if (traceFile !== undefined) terminal.line(`trace: ${traceFile.lines} lines written to ${args.trace}`);
   for (const line of written) terminal.line(line);
-  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json, report.html)`);
+  if (report.replayFile !== undefined) terminal.line(`run folder: ${report.replayFile.replace(/\/replay\.json$/, '/')} (replay.json, verdict.json, history.jsonl, trace.jsonl, report.html)`);
   if (scenario.lesson !== undefined) {
     terminal.line('');
     terminal.line(colour.bold('lesson:'));

@@ -158,12 +158,12 @@ export function parseReplayText(text: string, shown: string, ourVersion: string)
     parsed = JSON.parse(text);
   } catch (error) {
     throw new ReplayError(
-      `replay file ${shown} is not JSON (${describeJsonError(text, error)}); a replay file is the replay.json that a failing \`ksim run\` or \`ksim explore\` writes under reports/runs/.`,
+      `replay file ${shown} is not JSON (${describeJsonError(text, error)}); a replay file is the replay.json that a failing \`ksim run\` or \`ksim explore\` writes in its folder under reports/.`,
     );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !('ksimReplay' in parsed)) {
     throw new ReplayError(
-      `${shown} is JSON but not a ksim replay file: it has no "ksimReplay" field. A replay file is the replay.json that a failing \`ksim run\` or \`ksim explore\` writes under reports/runs/.`,
+      `${shown} is JSON but not a ksim replay file: it has no "ksimReplay" field. A replay file is the replay.json that a failing \`ksim run\` or \`ksim explore\` writes in its folder under reports/.`,
     );
   }
   const record = parsed as Record<string, unknown>;

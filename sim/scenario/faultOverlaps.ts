@@ -60,6 +60,16 @@ export function overlappingFaultIssues(plan: readonly TimedFault[]): ScenarioIss
   return issues.sort((a, b) => indexOf(a.path) - indexOf(b.path));
 }
 
+/**
+ * The plan without the faults the injector would skip, in order: what the run really does. A
+ * swarm's realized plan may hold such faults (a crash drawn while its node was down), which a
+ * written plan may not.
+ */
+export function withoutSkippedFaults(plan: readonly TimedFault[]): TimedFault[] {
+  const skipped = new Set(overlappingFaultIssues(plan).map((issue) => indexOf(issue.path)));
+  return plan.filter((_, index) => !skipped.has(index));
+}
+
 function stillHolding(holding: Holding | undefined, atMs: number): Holding | undefined {
   if (holding === undefined) return undefined;
   return holding.untilMs === null || atMs < holding.untilMs ? holding : undefined;

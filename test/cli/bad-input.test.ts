@@ -128,7 +128,7 @@ describe('a replay file edited by hand is refused as changed (exit 64)', () => {
 });
 
 function readdirReplay(cwd: string): string {
-  const candidates = ['reports/lost-ack-2/replay.json', 'reports/runs/lost-ack-seed2/replay.json'];
+  const candidates = ['reports/lost-ack-2/replay.json', 'reports/lost-ack-2/replay.json'];
   const found = candidates.find((candidate) => existsSync(join(cwd, candidate)));
   if (found === undefined) throw new Error('no replay file was written');
   return found;

@@ -29,7 +29,7 @@ function explore(workers: number, extra: string[] = []): Sweep {
     env: { ...process.env, NO_COLOR: '1' },
     encoding: 'utf8',
   });
-  const runs = join(cwd, 'reports', 'runs');
+  const runs = join(cwd, 'reports');
   const names = readdirSync(runs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const runFolders = Object.fromEntries(names.map((name) => [name, readFileSync(join(runs, name, 'replay.json'), 'utf8').replace(/ --workers \d+/, '').replace(/"digest": "[0-9a-f]+"/, '"digest": "D"')]));
   return { status: child.status, stdout: child.stdout, stderr: child.stderr, runFolders };

@@ -43,14 +43,14 @@ describe('ksim explore', () => {
     expect(outcome.code).toBe(1);
     const lines = linesOf(outcome.stdout);
     expect(lines[0]).toMatch(/^ksim \S+ explore .*seeds=1\.\.2 \(2\)/);
-    expect(lines[1]).toMatch(/^FAIL seed=1 violation \S*lost-ack: .* — replay: npx ksim replay reports\/runs\/lost-ack-seed1\/replay\.json$/);
+    expect(lines[1]).toMatch(/^FAIL seed=1 violation \S*lost-ack: .* — replay: npx ksim replay reports\/lost-ack-1\/replay\.json$/);
     expect(lines[2]).toMatch(/^FAIL seed=2 violation /);
     expect(outcome.stdout).toMatch(/violation\s+2\n/);
     expect(outcome.stdout).toMatch(/violations found: \S*lost-ack in 2 seeds/);
     expect(outcome.stdout).toContain('failing seeds (2):');
-    expect(outcome.stdout).toMatch(/seed 2 +violation +\S*lost-ack +npx ksim replay reports\/runs\/lost-ack-seed2\/replay\.json/);
-    expect(existsSync(join(cwd, 'reports/runs/lost-ack-seed1/replay.json'))).toBe(true);
-    expect(existsSync(join(cwd, 'reports/runs/lost-ack-seed2/verdict.json'))).toBe(true);
+    expect(outcome.stdout).toMatch(/seed 2 +violation +\S*lost-ack +npx ksim replay reports\/lost-ack-2\/replay\.json/);
+    expect(existsSync(join(cwd, 'reports/lost-ack-1/replay.json'))).toBe(true);
+    expect(existsSync(join(cwd, 'reports/lost-ack-2/verdict.json'))).toBe(true);
   });
 
   test('with --json, failing seeds\' FAIL lines go to stderr and the summary lists them', () => {
@@ -59,7 +59,7 @@ describe('ksim explore', () => {
     expect(linesOf(outcome.stderr).map((line) => line.slice(0, 11))).toEqual(['FAIL seed=5', 'FAIL seed=6']);
     const lines = linesOf(outcome.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatchObject({ verdict: 'violation', replayFile: 'reports/runs/lost-ack-seed5/replay.json' });
+    expect(lines[0]).toMatchObject({ verdict: 'violation', replayFile: 'reports/lost-ack-5/replay.json' });
     expect(lines[2]).toMatchObject({ summary: true, violation: 2, pass: 0, failingSeeds: [5, 6] });
   });
 

@@ -49,3 +49,10 @@ describe('ksim list', () => {
     expect(child.stdout).toMatch(/^name +system +expect +description\n/);
   });
 });
+
+test('FORCE_COLOR colours output that is not a terminal; NO_COLOR still wins; FORCE_COLOR=0 turns it off', () => {
+  const cwd = tempDir();
+  expect(ksim(['list'], { cwd, env: { FORCE_COLOR: '1' }, stdoutTty: false }).stdout).toMatch(/\x1b\[/);
+  expect(ksim(['list'], { cwd, env: { FORCE_COLOR: '1', NO_COLOR: '1' }, stdoutTty: false }).stdout).not.toMatch(/\x1b\[/);
+  expect(ksim(['list'], { cwd, env: { FORCE_COLOR: '0' }, stdoutTty: true }).stdout).not.toMatch(/\x1b\[/);
+});

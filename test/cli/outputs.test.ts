@@ -16,7 +16,7 @@ describe('output files', () => {
     const cwd = tempDir();
     const outcome = ksim(['explore', LOST_ACK, '--seeds', '1', '--from', '1', '--workers', '1'], { cwd });
     expect(outcome.code).toBe(1);
-    expect(readFileSync(join(cwd, 'reports/runs/lost-ack-seed1/report.html'), 'utf8')).toContain('"verdict":"violation"');
+    expect(readFileSync(join(cwd, 'reports/lost-ack-1/report.html'), 'utf8')).toContain('"verdict":"violation"');
   });
 
   test('--html writes one self-contained page, and the run says where', () => {
@@ -44,11 +44,11 @@ describe('output files', () => {
     const cwd = tempDir();
     const failing = ksim(['run', LOST_ACK, '--seed', '1', '--html', 'failing.html'], { cwd });
     expect(failing.code).toBe(1);
-    expect(readFileSync(join(cwd, 'failing.html'), 'utf8')).toContain('npx ksim replay reports/runs/lost-ack-seed1/replay.json');
+    expect(readFileSync(join(cwd, 'failing.html'), 'utf8')).toContain('npx ksim replay reports/lost-ack-1/replay.json');
     // The run folder holds the same page, written from the same recording.
-    expect(readFileSync(join(cwd, 'reports/runs/lost-ack-seed1/report.html'), 'utf8')).toBe(readFileSync(join(cwd, 'failing.html'), 'utf8'));
-    expect(failing.stdout).toContain('(replay.json, verdict.json, report.html)');
-    const replayed = ksim(['replay', 'reports/runs/lost-ack-seed1/replay.json', '--html', 'replayed.html'], { cwd });
+    expect(readFileSync(join(cwd, 'reports/lost-ack-1/report.html'), 'utf8')).toBe(readFileSync(join(cwd, 'failing.html'), 'utf8'));
+    expect(failing.stdout).toContain('(replay.json, verdict.json, history.jsonl, trace.jsonl, report.html)');
+    const replayed = ksim(['replay', 'reports/lost-ack-1/replay.json', '--html', 'replayed.html'], { cwd });
     expect(replayed.code).toBe(1);
     expect(readFileSync(join(cwd, 'replayed.html'), 'utf8')).toContain('"verdict":"violation"');
   });

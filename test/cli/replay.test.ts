@@ -11,7 +11,7 @@ import { withDigest } from '../../sim/report/replay.js';
 import { ksim, scenariosDirWith, tempDir } from './harness.js';
 import { FIXTURES } from './harness.js';
 
-const REPLAY = 'reports/runs/lost-ack-seed2/replay.json';
+const REPLAY = 'reports/lost-ack-2/replay.json';
 
 /** A working directory holding the replay file of a failing run of the lost-ack fixture. */
 function recordedRun(): { cwd: string; replay: Record<string, unknown> } {
@@ -42,7 +42,7 @@ describe('bad replay files exit 64', () => {
   });
 
   test('a file that is not JSON', () => {
-    expectRefused(cwd, ['replay', writeReplay(cwd, 'seed=2\n')], 'replay file edited.json is not JSON', 'reports/runs/');
+    expectRefused(cwd, ['replay', writeReplay(cwd, 'seed=2\n')], 'replay file edited.json is not JSON', 'under reports/');
   });
 
   test('JSON that is not a replay file', () => {

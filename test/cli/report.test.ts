@@ -28,8 +28,8 @@ function report(overrides: Partial<RunReport>): RunReport {
 
 describe('the FAIL line', () => {
   test('names the seed, the verdict, the first invariant and its message, and the replay command', () => {
-    expect(failLine(report({}), 'reports/runs/s-seed9/replay.json')).toBe(
-      'FAIL seed=9 violation lost-ack: primary r1 serves 0 after acknowledging 12 — replay: npx ksim replay reports/runs/s-seed9/replay.json',
+    expect(failLine(report({}), 'reports/s-9/replay.json')).toBe(
+      'FAIL seed=9 violation lost-ack: primary r1 serves 0 after acknowledging 12 — replay: npx ksim replay reports/s-9/replay.json',
     );
   });
 
@@ -61,6 +61,6 @@ describe('canonical JSON', () => {
 });
 
 test('run folder names are portable whatever the scenario is called', () => {
-  expect(runFolderOf('lost-ack', 3)).toBe('reports/runs/lost-ack-seed3');
-  expect(runFolderOf('my scenario:v2', 0)).toBe('reports/runs/my_scenario_v2-seed0');
+  expect(runFolderOf('lost-ack', 3)).toBe('reports/lost-ack-3');
+  expect(runFolderOf('my scenario:v2', 0)).toBe('reports/my_scenario_v2-0');
 });

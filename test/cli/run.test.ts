@@ -82,18 +82,18 @@ describe('a failing run', () => {
     // Line 0 is the options header, printed before the run starts; the FAIL line is the first result.
     expect(lines[0]).toMatch(/^ksim \S+ run .*seed=3/);
     expect(lines[1]).toMatch(
-      /^FAIL seed=3 violation \S*lost-ack: .+ — replay: npx ksim replay reports\/runs\/lost-ack-seed3\/replay\.json$/,
+      /^FAIL seed=3 violation \S*lost-ack: .+ — replay: npx ksim replay reports\/lost-ack-3\/replay\.json$/,
     );
     expect(outcome.stdout).toContain('expected: violation ✓');
     expect(outcome.stdout).toContain('lesson:');
 
-    const folder = join(cwd, 'reports', 'runs', 'lost-ack-seed3');
+    const folder = join(cwd, 'reports', 'lost-ack-3');
     const replay = JSON.parse(readFileSync(join(folder, 'replay.json'), 'utf8')) as Record<string, unknown>;
     expect(replay).toMatchObject({ ksimReplay: 2, seed: 3, verdict: 'violation', scenario: { name: 'lost-ack', source: { kind: 'file' } } });
     expect(replay['faultPlan']).toEqual([{ atMs: 3000, action: { type: 'crash', node: 'r1', mode: 'power', restartAfterMs: 500 } }]);
     expect((replay['firstViolation'] as { invariant: string }).invariant).toMatch(/lost-ack/);
     const verdict = JSON.parse(readFileSync(join(folder, 'verdict.json'), 'utf8')) as Record<string, unknown>;
-    expect(verdict).toMatchObject({ verdict: 'violation', traceHash: replay['traceHash'], replayFile: 'reports/runs/lost-ack-seed3/replay.json' });
+    expect(verdict).toMatchObject({ verdict: 'violation', traceHash: replay['traceHash'], replayFile: 'reports/lost-ack-3/replay.json' });
   });
 
   test('with --json, the FAIL line goes to stderr and stdout holds one JSON object', () => {
@@ -105,17 +105,25 @@ describe('a failing run', () => {
     const report = JSON.parse(outcome.stdout) as { verdict: string; violations: Array<{ invariant: string; atMs: number; kind: string }>; replayFile: string };
     expect(report.verdict).toBe('violation');
     expect(report.violations[0]).toMatchObject({ kind: 'safety', atMs: expect.any(Number) });
-    expect(report.replayFile).toBe('reports/runs/lost-ack-seed3/replay.json');
+    expect(report.replayFile).toBe('reports/lost-ack-3/replay.json');
   });
 
   test('`ksim replay` of its replay file reproduces the same hash and exits with the verdict\'s code', () => {
     const cwd = tempDir();
     const run = JSON.parse(ksim(['run', LOST_ACK, '--seed', '4', '--json'], { cwd }).stdout) as { traceHash: string };
-    const outcome = ksim(['replay', 'reports/runs/lost-ack-seed4/replay.json'], { cwd });
+    const outcome = ksim(['replay', 'reports/lost-ack-4/replay.json'], { cwd });
     expect(outcome.code).toBe(1);
     expect(outcome.stdout).toContain(`reproduced: trace hash ${run.traceHash} matches the recording, verdict violation`);
-    const json = ksim(['replay', 'reports/runs/lost-ack-seed4/replay.json', '--json'], { cwd });
+    const json = ksim(['replay', 'reports/lost-ack-4/replay.json', '--json'], { cwd });
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ traceHash: run.traceHash, verdict: 'violation', replay: { reproduced: true } });
   });
+});
+
+test('--json --narrate keeps the narration, on stderr, and stdout holds the one JSON object', () => {
+  const outcome = ksim(['run', join(FIXTURES, 'lost-ack.yaml'), '--seed', '3', '--json', '--narrate'], { cwd: tempDir() });
+  expect(outcome.code).toBe(1);
+  expect(() => JSON.parse(outcome.stdout) as unknown).not.toThrow();
+  expect(outcome.stderr).toContain('── safety phase: faults as planned ──');
+  expect(outcome.stderr).toContain('FAULT ');
 });

@@ -57,8 +57,8 @@ describe('a project that depends on ksim', () => {
   test('expectScenario fails with the seed, the anomaly and the replay command first', () => {
     expect(usage.failure?.seed).toBe(1);
     const [first] = (usage.failure?.message ?? '').split('\n');
-    expect(first).toMatch(/^FAIL seed=1 violation AckedValueRetained\/lost-ack: .* — replay: npx ksim replay reports\/runs\/lost-ack-seed1\/replay\.json$/);
-    expect(existsSync(join(project, 'reports', 'runs', 'lost-ack-seed1', 'report.html'))).toBe(true);
+    expect(first).toMatch(/^FAIL seed=1 violation AckedValueRetained\/lost-ack: .* — replay: npx ksim replay reports\/lost-ack-1\/replay\.json$/);
+    expect(existsSync(join(project, 'reports', 'lost-ack-1', 'report.html'))).toBe(true);
   });
 
   test('explores and replays a failure, and refuses a bad scenario by its field', () => {
