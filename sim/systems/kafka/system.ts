@@ -15,7 +15,7 @@
 import type { Host, NodeId } from '../../../src/host.js';
 import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../../../src/broker/config.js';
 import { createBrokerNode } from '../../../src/broker/brokerNode.js';
-import { parseProducerConfig } from '../../../src/client/config.js';
+import { PRODUCER_CONFIG_NAMES, parseProducerConfig } from '../../../src/client/config.js';
 import { createProducerNode } from './producerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
@@ -70,23 +70,6 @@ function kafkaWorkload(scenario: Scenario): KafkaWorkload {
   return { ...workload, partitions: workload.assignments.length, replicationFactor: workload.assignments[0]!.length };
 }
 
-/** The producer's configs ksim models (ProducerConfig names). */
-const PRODUCER_CONFIG_KEYS = [
-  'acks',
-  'enable.idempotence',
-  'max.in.flight.requests.per.connection',
-  'retries',
-  'delivery.timeout.ms',
-  'request.timeout.ms',
-  'linger.ms',
-  'batch.size',
-  'retry.backoff.ms',
-  'retry.backoff.max.ms',
-  'metadata.max.age.ms',
-  'max.block.ms',
-  'partitioner.ignore.keys',
-];
-
 const SCALAR = { type: ['string', 'number', 'integer', 'boolean'] };
 
 function sectionSchema(keys: readonly string[]): object {
@@ -117,7 +100,7 @@ export const kafkaSystem: SystemDefinition = {
       properties: {
         broker: sectionSchema(BROKER_KEYS),
         topic: sectionSchema(LOG_CONFIG_KEYS),
-        producer: sectionSchema(PRODUCER_CONFIG_KEYS),
+        producer: sectionSchema(PRODUCER_CONFIG_NAMES),
         controller: sectionSchema(Object.values(CONTROLLER_CONFIG_KEYS)),
         raft: sectionSchema(Object.values(RAFT_CONFIG_KEYS)),
       },
