@@ -7,12 +7,12 @@
  * image sees one consistent cluster.
  *
  * Left out: listener names and endpoints (a broker is its node id), racks in Metadata responses,
- * and topic ids in requests.
+ * and topic ids in Metadata requests (responses carry them, for ConsumerGroupHeartbeat).
  */
 import type { NodeId } from '../host.js';
 import { emptyImage, liveBrokers, partitionsReplicatedOn } from '../metadata/image.js';
 import type { MetadataImage, PartitionRegistration } from '../metadata/types.js';
-import type { MetadataRequest, MetadataResponse } from '../protocol/apis.js';
+import { type MetadataRequest, type MetadataResponse, ZERO_TOPIC_ID } from '../protocol/apis.js';
 
 export class KRaftMetadataCache {
   private image: MetadataImage = emptyImage();
@@ -62,9 +62,10 @@ export class KRaftMetadataCache {
       brokers: liveBrokers(this.image),
       topics: names.map((name) => {
         const topic = this.image.topics.get(name);
-        if (topic === undefined) return { name, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' as const, partitions: [] };
+        if (topic === undefined) return { name, topicId: ZERO_TOPIC_ID, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' as const, partitions: [] };
         return {
           name,
+          topicId: topic.topicId,
           errorCode: 'NONE' as const,
           partitions: topic.partitions.map((p) => ({
             partitionIndex: p.partitionId,

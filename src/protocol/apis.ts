@@ -4,8 +4,27 @@
  * names. Each request carries a `correlationId` that its response echoes, as on the wire. KRaft's
  * own APIs (Vote, BeginQuorumEpoch, Fetch of the metadata log, ...) are in src/raft/messages.ts.
  *
- * Left out for now: transactions and consumer groups (later issues add their APIs here), and the
- * many fields that do not change behaviour in the simulation (client ids, tagged fields, ...).
+ * Consumer groups (issue 12) follow Kafka 4.0's newest versions of each API:
+ *
+ * | API                    | key | version | what that version brings                                      |
+ * |------------------------|-----|---------|---------------------------------------------------------------|
+ * | FindCoordinator        | 10  | v6      | batched CoordinatorKeys (KIP-699, v4+); KeyType GROUP only here |
+ * | JoinGroup              | 11  | v9      | MEMBER_ID_REQUIRED (KIP-394, v4+), GroupInstanceId (KIP-345, v5+), Reason (v8+), SkipAssignment (KIP-814, v9) |
+ * | SyncGroup              | 14  | v5      | GroupInstanceId (v3+), ProtocolType and ProtocolName (v5)      |
+ * | Heartbeat              | 12  | v4      | GroupInstanceId (v3+)                                          |
+ * | LeaveGroup             | 13  | v5      | batched Members with GroupInstanceId (KIP-345, v3+), Reason (v5) |
+ * | OffsetCommit           | 8   | v9      | GroupInstanceId (v7+), GenerationIdOrMemberEpoch (KIP-848, v9) |
+ * | OffsetFetch            | 9   | v9      | batched Groups (KIP-709, v8+), MemberId and MemberEpoch (KIP-848, v9), RequireStable (KIP-447) |
+ * | ConsumerGroupHeartbeat | 68  | v1      | KIP-848; the member generates its own MemberId (KIP-1082, v1)  |
+ *
+ * The JoinGroup metadata and SyncGroup assignment are bytes on the wire, which Kafka's consumer
+ * fills with ConsumerProtocolSubscription and ConsumerProtocolAssignment; only consumers join
+ * groups here, so ksim carries those structures decoded. Topics in ConsumerGroupHeartbeat are
+ * named by topic id, as in Kafka; Metadata answers each topic's id so a consumer can map them.
+ *
+ * Left out: the many fields that do not change behaviour in the simulation (client ids, tagged
+ * fields, throttle times, host and port, racks), SubscribedTopicRegex and ClientAssignors of
+ * ConsumerGroupHeartbeat, and transactions (a later issue adds their APIs here).
  */
 import type { NodeId } from '../host.js';
 import type { RecordBatch } from '../log/recordBatch.js';
@@ -47,8 +66,17 @@ export interface MetadataResponse {
   readonly correlationId: number;
   /** The live (unfenced) brokers. */
   readonly brokers: readonly NodeId[];
-  readonly topics: ReadonlyArray<{ readonly name: string; readonly errorCode: KafkaErrorCode; readonly partitions: readonly MetadataResponsePartition[] }>;
+  readonly topics: ReadonlyArray<{
+    readonly name: string;
+    /** The topic's id (Metadata v10+), or ZERO_TOPIC_ID when the topic is unknown. */
+    readonly topicId: string;
+    readonly errorCode: KafkaErrorCode;
+    readonly partitions: readonly MetadataResponsePartition[];
+  }>;
 }
+
+/** Kafka's Uuid.ZERO_UUID, for a topic without an id. */
+export const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 // ---- Produce ----
 
@@ -195,6 +223,287 @@ export interface InitProducerIdResponse {
   readonly producerEpoch: number;
 }
 
+// ---- Consumer groups: the embedded consumer protocol ----
+
+/** Partitions of one topic, by name (the classic protocol and offsets name topics). */
+export interface TopicPartitions {
+  readonly topic: string;
+  readonly partitions: readonly number[];
+}
+
+/**
+ * ConsumerProtocolSubscription (v3): what a classic consumer puts in JoinGroup's protocol
+ * metadata. `ownedPartitions` (KIP-429) lets cooperative assignors keep partitions in place;
+ * `generationId` (KIP-792) lets the sticky assignor tell stale ownership from current.
+ */
+export interface ConsumerProtocolSubscription {
+  readonly topics: readonly string[];
+  readonly userData: string | null;
+  readonly ownedPartitions: readonly TopicPartitions[];
+  /** The generation of `ownedPartitions`, or -1. */
+  readonly generationId: number;
+  readonly rackId: string | null;
+}
+
+/** ConsumerProtocolAssignment (v3): what the leader hands each member through SyncGroup. */
+export interface ConsumerProtocolAssignment {
+  readonly assignedPartitions: readonly TopicPartitions[];
+  readonly userData: string | null;
+}
+
+// ---- FindCoordinator (v6; batched keys since v4, KIP-699) ----
+
+/** FindCoordinator's KeyType: 0 a group, 1 a transactional id, 2 a share group. ksim serves GROUP. */
+export const COORDINATOR_KEY_TYPE_GROUP = 0;
+export const COORDINATOR_KEY_TYPE_TRANSACTION = 1;
+export type CoordinatorKeyType = typeof COORDINATOR_KEY_TYPE_GROUP | typeof COORDINATOR_KEY_TYPE_TRANSACTION;
+
+export interface FindCoordinatorRequest {
+  readonly api: 'FindCoordinator';
+  readonly correlationId: number;
+  readonly keyType: CoordinatorKeyType;
+  /** The group ids (or transactional ids) to find coordinators for. */
+  readonly coordinatorKeys: readonly string[];
+}
+
+export interface FindCoordinatorResponse {
+  readonly api: 'FindCoordinatorResponse';
+  readonly correlationId: number;
+  readonly coordinators: ReadonlyArray<{
+    readonly key: string;
+    /** The coordinator's broker, or -1 with an error. */
+    readonly nodeId: NodeId | -1;
+    readonly errorCode: KafkaErrorCode;
+    readonly errorMessage: string | null;
+  }>;
+}
+
+// ---- JoinGroup (v9) ----
+
+/** The member id a new member sends before it has one (KIP-394: the coordinator then answers MEMBER_ID_REQUIRED with one). */
+export const UNKNOWN_MEMBER_ID = '';
+/** The generation of a group that has none yet, and of a member outside any generation. */
+export const NO_GENERATION = -1;
+
+export interface JoinGroupRequest {
+  readonly api: 'JoinGroup';
+  readonly correlationId: number;
+  readonly groupId: string;
+  /** session.timeout.ms: no heartbeat for this long and the coordinator removes the member. */
+  readonly sessionTimeoutMs: number;
+  /** max.poll.interval.ms for consumers: how long the coordinator waits for each member to rejoin. */
+  readonly rebalanceTimeoutMs: number;
+  /** UNKNOWN_MEMBER_ID ('') on a first join. */
+  readonly memberId: string;
+  /** group.instance.id (KIP-345), or null for a dynamic member. */
+  readonly groupInstanceId: string | null;
+  /** 'consumer' for consumers. */
+  readonly protocolType: string;
+  /** The assignors the member supports, in its order of preference, each with its subscription. */
+  readonly protocols: ReadonlyArray<{ readonly name: string; readonly metadata: ConsumerProtocolSubscription }>;
+  readonly reason: string | null;
+}
+
+export interface JoinGroupResponse {
+  readonly api: 'JoinGroupResponse';
+  readonly correlationId: number;
+  readonly errorCode: KafkaErrorCode;
+  readonly generationId: number;
+  readonly protocolType: string | null;
+  /** The assignor the coordinator chose: one every member supports, by vote. */
+  readonly protocolName: string | null;
+  /** The leader's member id: it computes the assignment. */
+  readonly leader: string;
+  /** True when the leader must not assign (a static leader rejoining a stable group, KIP-814). */
+  readonly skipAssignment: boolean;
+  /** The member's id: the new one with MEMBER_ID_REQUIRED, else the one it joined with. */
+  readonly memberId: string;
+  /** Every member with its subscription, for the leader only; empty for the others. */
+  readonly members: ReadonlyArray<{ readonly memberId: string; readonly groupInstanceId: string | null; readonly metadata: ConsumerProtocolSubscription }>;
+}
+
+// ---- SyncGroup (v5) ----
+
+export interface SyncGroupRequest {
+  readonly api: 'SyncGroup';
+  readonly correlationId: number;
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly protocolType: string | null;
+  readonly protocolName: string | null;
+  /** The leader's assignment for every member; empty from the others. */
+  readonly assignments: ReadonlyArray<{ readonly memberId: string; readonly assignment: ConsumerProtocolAssignment }>;
+}
+
+export interface SyncGroupResponse {
+  readonly api: 'SyncGroupResponse';
+  readonly correlationId: number;
+  readonly errorCode: KafkaErrorCode;
+  readonly protocolType: string | null;
+  readonly protocolName: string | null;
+  /** This member's assignment; empty with an error. */
+  readonly assignment: ConsumerProtocolAssignment;
+}
+
+// ---- Heartbeat (v4) ----
+
+export interface HeartbeatRequest {
+  readonly api: 'Heartbeat';
+  readonly correlationId: number;
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+}
+
+export interface HeartbeatResponse {
+  readonly api: 'HeartbeatResponse';
+  readonly correlationId: number;
+  /** REBALANCE_IN_PROGRESS tells a member of the current generation to rejoin. */
+  readonly errorCode: KafkaErrorCode;
+}
+
+// ---- LeaveGroup (v5; batched members, KIP-345) ----
+
+export interface LeaveGroupRequest {
+  readonly api: 'LeaveGroup';
+  readonly correlationId: number;
+  readonly groupId: string;
+  /** A dynamic member names itself by memberId; a static one by groupInstanceId (memberId may be UNKNOWN_MEMBER_ID). */
+  readonly members: ReadonlyArray<{ readonly memberId: string; readonly groupInstanceId: string | null; readonly reason: string | null }>;
+}
+
+export interface LeaveGroupResponse {
+  readonly api: 'LeaveGroupResponse';
+  readonly correlationId: number;
+  readonly errorCode: KafkaErrorCode;
+  readonly members: ReadonlyArray<{ readonly memberId: string; readonly groupInstanceId: string | null; readonly errorCode: KafkaErrorCode }>;
+}
+
+// ---- OffsetCommit (v9) ----
+
+export interface OffsetCommitRequest {
+  readonly api: 'OffsetCommit';
+  readonly correlationId: number;
+  readonly groupId: string;
+  /**
+   * The generation (classic protocol) or the member epoch (consumer protocol, KIP-848); -1 with
+   * memberId '' for a commit from outside the group (a consumer using assign()).
+   */
+  readonly generationIdOrMemberEpoch: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly topics: ReadonlyArray<{
+    readonly name: string;
+    readonly partitions: ReadonlyArray<{
+      readonly partitionIndex: number;
+      /** The next offset to consume: one past the last record processed. */
+      readonly committedOffset: number;
+      /** The leader epoch of the last record consumed (KIP-320), or -1. */
+      readonly committedLeaderEpoch: number;
+      readonly committedMetadata: string | null;
+    }>;
+  }>;
+}
+
+export interface OffsetCommitResponse {
+  readonly api: 'OffsetCommitResponse';
+  readonly correlationId: number;
+  readonly topics: ReadonlyArray<{
+    readonly name: string;
+    readonly partitions: ReadonlyArray<{ readonly partitionIndex: number; readonly errorCode: KafkaErrorCode }>;
+  }>;
+}
+
+// ---- OffsetFetch (v9; batched groups since v8, KIP-709) ----
+
+/** OffsetFetch's answer for a partition without a committed offset. */
+export const NO_COMMITTED_OFFSET = -1;
+
+export interface OffsetFetchRequest {
+  readonly api: 'OffsetFetch';
+  readonly correlationId: number;
+  readonly groups: ReadonlyArray<{
+    readonly groupId: string;
+    /** The member asking (consumer protocol, KIP-848), or null; with memberEpoch -1 no member check is made. */
+    readonly memberId: string | null;
+    readonly memberEpoch: number;
+    /** null: every partition the group committed. */
+    readonly topics: ReadonlyArray<{ readonly name: string; readonly partitionIndexes: readonly number[] }> | null;
+  }>;
+  /** KIP-447: wait out pending transactional commits (UNSTABLE_OFFSET_COMMIT). Accepted; transactions come later. */
+  readonly requireStable: boolean;
+}
+
+export interface OffsetFetchResponse {
+  readonly api: 'OffsetFetchResponse';
+  readonly correlationId: number;
+  readonly groups: ReadonlyArray<{
+    readonly groupId: string;
+    readonly topics: ReadonlyArray<{
+      readonly name: string;
+      readonly partitions: ReadonlyArray<{
+        readonly partitionIndex: number;
+        /** NO_COMMITTED_OFFSET (-1) when the group has none. */
+        readonly committedOffset: number;
+        readonly committedLeaderEpoch: number;
+        readonly metadata: string | null;
+        readonly errorCode: KafkaErrorCode;
+      }>;
+    }>;
+    readonly errorCode: KafkaErrorCode;
+  }>;
+}
+
+// ---- ConsumerGroupHeartbeat (v1; KIP-848) ----
+
+/** Partitions of one topic, by topic id, as ConsumerGroupHeartbeat names them. */
+export interface TopicIdPartitions {
+  readonly topicId: string;
+  readonly partitions: readonly number[];
+}
+
+/** memberEpoch values with a meaning of their own (ConsumerGroupHeartbeatRequest.json). */
+export const JOIN_GROUP_MEMBER_EPOCH = 0;
+export const LEAVE_GROUP_MEMBER_EPOCH = -1;
+export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
+
+export interface ConsumerGroupHeartbeatRequest {
+  readonly api: 'ConsumerGroupHeartbeat';
+  readonly correlationId: number;
+  readonly groupId: string;
+  /** Generated by the member and kept for its whole life (KIP-1082, v1). */
+  readonly memberId: string;
+  /** 0 to join; -1 to leave; -2 for a static member that will rejoin; else the current epoch. */
+  readonly memberEpoch: number;
+  /** group.instance.id, or null if none or unchanged since the last heartbeat. */
+  readonly instanceId: string | null;
+  readonly rackId: string | null;
+  /** max.poll.interval.ms, or -1 if unchanged: how long the member may take to revoke. */
+  readonly rebalanceTimeoutMs: number;
+  /** null if unchanged since the last heartbeat. */
+  readonly subscribedTopicNames: readonly string[] | null;
+  /** group.remote.assignor ('uniform', 'range'), or null for the group's default or unchanged. */
+  readonly serverAssignor: string | null;
+  /** The partitions the member owns now, or null if unchanged since the last heartbeat. */
+  readonly topicPartitions: readonly TopicIdPartitions[] | null;
+}
+
+export interface ConsumerGroupHeartbeatResponse {
+  readonly api: 'ConsumerGroupHeartbeatResponse';
+  readonly correlationId: number;
+  readonly errorCode: KafkaErrorCode;
+  readonly errorMessage: string | null;
+  readonly memberId: string | null;
+  readonly memberEpoch: number;
+  /** group.consumer.heartbeat.interval.ms */
+  readonly heartbeatIntervalMs: number;
+  /** The partitions the member may own now, when they changed; null otherwise. */
+  readonly assignment: { readonly topicPartitions: readonly TopicIdPartitions[] } | null;
+}
+
 // ---- Controller APIs (KIP-631, KIP-903) ----
 
 export interface BrokerRegistrationRequest {
@@ -313,6 +622,14 @@ export type KafkaRequest =
   | ListOffsetsRequest
   | OffsetsForLeaderEpochRequest
   | InitProducerIdRequest
+  | FindCoordinatorRequest
+  | JoinGroupRequest
+  | SyncGroupRequest
+  | HeartbeatRequest
+  | LeaveGroupRequest
+  | OffsetCommitRequest
+  | OffsetFetchRequest
+  | ConsumerGroupHeartbeatRequest
   | BrokerRegistrationRequest
   | BrokerHeartbeatRequest
   | AlterPartitionRequest
@@ -326,6 +643,14 @@ export type KafkaResponse =
   | ListOffsetsResponse
   | OffsetsForLeaderEpochResponse
   | InitProducerIdResponse
+  | FindCoordinatorResponse
+  | JoinGroupResponse
+  | SyncGroupResponse
+  | HeartbeatResponse
+  | LeaveGroupResponse
+  | OffsetCommitResponse
+  | OffsetFetchResponse
+  | ConsumerGroupHeartbeatResponse
   | BrokerRegistrationResponse
   | BrokerHeartbeatResponse
   | AlterPartitionResponse

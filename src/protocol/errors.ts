@@ -34,7 +34,32 @@ export type KafkaErrorCode =
   | 'NEW_LEADER_ELECTED'
   | 'INVALID_UPDATE_VERSION'
   | 'COORDINATOR_LOAD_IN_PROGRESS'
-  | 'UNKNOWN_SERVER_ERROR';
+  | 'UNKNOWN_SERVER_ERROR'
+  // Consumer groups: the classic protocol, offsets and KIP-848.
+  | 'OFFSET_METADATA_TOO_LARGE'
+  | 'COORDINATOR_NOT_AVAILABLE'
+  | 'NOT_COORDINATOR'
+  | 'INVALID_TOPIC_EXCEPTION'
+  | 'ILLEGAL_GENERATION'
+  | 'INCONSISTENT_GROUP_PROTOCOL'
+  | 'INVALID_GROUP_ID'
+  | 'UNKNOWN_MEMBER_ID'
+  | 'INVALID_SESSION_TIMEOUT'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'INVALID_COMMIT_OFFSET_SIZE'
+  | 'UNSUPPORTED_VERSION'
+  | 'INVALID_CONFIG'
+  | 'NON_EMPTY_GROUP'
+  | 'GROUP_ID_NOT_FOUND'
+  | 'MEMBER_ID_REQUIRED'
+  | 'GROUP_MAX_SIZE_REACHED'
+  | 'FENCED_INSTANCE_ID'
+  | 'UNSTABLE_OFFSET_COMMIT'
+  | 'UNKNOWN_TOPIC_ID'
+  | 'FENCED_MEMBER_EPOCH'
+  | 'UNRELEASED_INSTANCE_ID'
+  | 'UNSUPPORTED_ASSIGNOR'
+  | 'STALE_MEMBER_EPOCH';
 
 export interface KafkaErrorInfo {
   readonly code: number;
@@ -78,6 +103,31 @@ export const KAFKA_ERRORS: Readonly<Record<KafkaErrorCode, KafkaErrorInfo>> = {
   INVALID_UPDATE_VERSION: { code: 95, retriable: false },
   INELIGIBLE_REPLICA: { code: 107, retriable: false },
   BROKER_ID_NOT_REGISTERED: { code: 102, retriable: false },
+  // Consumer groups. Retriable as Kafka's exception classes are (RetriableException or not).
+  OFFSET_METADATA_TOO_LARGE: { code: 12, retriable: false },
+  COORDINATOR_NOT_AVAILABLE: { code: 15, retriable: true },
+  NOT_COORDINATOR: { code: 16, retriable: true },
+  INVALID_TOPIC_EXCEPTION: { code: 17, retriable: false },
+  ILLEGAL_GENERATION: { code: 22, retriable: false },
+  INCONSISTENT_GROUP_PROTOCOL: { code: 23, retriable: false },
+  INVALID_GROUP_ID: { code: 24, retriable: false },
+  UNKNOWN_MEMBER_ID: { code: 25, retriable: false },
+  INVALID_SESSION_TIMEOUT: { code: 26, retriable: false },
+  REBALANCE_IN_PROGRESS: { code: 27, retriable: false },
+  INVALID_COMMIT_OFFSET_SIZE: { code: 28, retriable: false },
+  UNSUPPORTED_VERSION: { code: 35, retriable: false },
+  INVALID_CONFIG: { code: 40, retriable: false },
+  NON_EMPTY_GROUP: { code: 68, retriable: false },
+  GROUP_ID_NOT_FOUND: { code: 69, retriable: false },
+  MEMBER_ID_REQUIRED: { code: 79, retriable: false },
+  GROUP_MAX_SIZE_REACHED: { code: 81, retriable: false },
+  FENCED_INSTANCE_ID: { code: 82, retriable: false },
+  UNSTABLE_OFFSET_COMMIT: { code: 88, retriable: true },
+  UNKNOWN_TOPIC_ID: { code: 100, retriable: true },
+  FENCED_MEMBER_EPOCH: { code: 110, retriable: false },
+  UNRELEASED_INSTANCE_ID: { code: 111, retriable: false },
+  UNSUPPORTED_ASSIGNOR: { code: 112, retriable: false },
+  STALE_MEMBER_EPOCH: { code: 113, retriable: false },
 };
 
 export function isRetriable(error: KafkaErrorCode): boolean {

@@ -13,13 +13,14 @@ import { producerConfigOrThrow } from '../../src/client/config.js';
 import type { Host, NodeId, ProtocolNode, TimerId } from '../../src/host.js';
 import { ProducerStateManager } from '../../src/log/producerState.js';
 import type { RecordBatch } from '../../src/log/recordBatch.js';
-import type {
-  InitProducerIdRequest,
-  KafkaRequest,
-  KafkaResponse,
-  MetadataRequest,
-  ProducePartitionResponse,
-  ProduceRequest,
+import {
+  type InitProducerIdRequest,
+  type KafkaRequest,
+  type KafkaResponse,
+  type MetadataRequest,
+  type ProducePartitionResponse,
+  type ProduceRequest,
+  ZERO_TOPIC_ID,
 } from '../../src/protocol/apis.js';
 import type { KafkaErrorCode } from '../../src/protocol/errors.js';
 import { type StampedEvent, TestCluster } from '../support/cluster.js';
@@ -182,9 +183,10 @@ export class ProducerTestbed {
       brokers: [...this.options.brokers],
       topics: wanted.map((name) =>
         name !== this.options.topic
-          ? { name, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' as const, partitions: [] }
+          ? { name, topicId: ZERO_TOPIC_ID, errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' as const, partitions: [] }
           : {
               name,
+              topicId: `${name}-id`,
               errorCode: 'NONE' as const,
               partitions: this.partitions.map((state, partitionIndex) => ({
                 partitionIndex,
