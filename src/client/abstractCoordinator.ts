@@ -22,7 +22,9 @@
  *   pile up in the group);
  * - REBALANCE_IN_PROGRESS on a heartbeat of a STABLE member makes it rejoin; ILLEGAL_GENERATION and
  *   UNKNOWN_MEMBER_ID (for the generation it still has) reset it to UNJOINED without a generation,
- *   so its partitions are lost, not revoked; errors about an older generation are ignored;
+ *   so its partitions are lost, not revoked; only UNKNOWN_MEMBER_ID drops the member id too, since
+ *   after ILLEGAL_GENERATION the id is still valid and rejoining with it spares the group a wait for
+ *   the old id to expire (KAFKA-13563); errors about an older generation are ignored;
  * - the session timer expiring makes the member rediscover the coordinator; the poll timer
  *   (max.poll.interval.ms without a poll) makes it leave the group: a dynamic member sends
  *   LeaveGroup, a static one (group.instance.id, KIP-345) never does and is expired by its session;
@@ -180,21 +182,22 @@ export abstract class AbstractCoordinator {
       if (future.status === 'pending') return false;
       this.joinFuture = null;
       if (future.status === 'succeeded') {
-        if (this.generation !== NO_GENERATION_STATE && this.state === 'STABLE') {
+        if (!this.hasGenerationReset() && this.state === 'STABLE') {
           this.onJoinComplete(this.generation, future.assignment, nowMs);
           this.needsJoinPrepare = true;
         } else {
           // The heartbeat side reset the generation before the assignment could be applied.
-          this.resetStateAndRejoin();
+          this.resetStateAndRejoin(true);
         }
         continue;
       }
+      // MEMBER_ID_REQUIRED asked for the rejoin already, with the new member id.
+      if (future.error !== 'MEMBER_ID_REQUIRED') this.requestRejoin();
       if (REJOIN_AT_ONCE.has(future.error)) continue;
       if (!isRetriableJoinFailure(future.error)) {
         this.fatalError = future.error === 'FENCED_INSTANCE_ID' ? { kind: 'FencedInstanceId' } : { kind: 'KafkaException', error: future.error as KafkaErrorCode };
         return false;
       }
-      this.resetStateAndRejoin();
       this.rejoinAllowedAtMs = nowMs + this.rebalanceConfig.retryBackoffMs;
       return false;
     }
@@ -247,7 +250,7 @@ export abstract class AbstractCoordinator {
         this.generation = { generationId: NO_GENERATION, memberId: response.memberId, protocolName: null };
         return this.failJoin(error);
       case 'UNKNOWN_MEMBER_ID':
-        if (this.generationUnchanged(sent)) this.resetStateAndRejoin();
+        if (this.generationUnchanged(sent)) this.resetStateAndRejoin(true);
         return this.failJoin(error);
       case 'COORDINATOR_NOT_AVAILABLE':
       case 'NOT_COORDINATOR':
@@ -301,7 +304,7 @@ export abstract class AbstractCoordinator {
     const error = response.errorCode;
     if (error === 'NONE') {
       if (response.protocolType !== null && response.protocolType !== this.protocolType()) return this.failJoin('INCONSISTENT_GROUP_PROTOCOL');
-      if (this.generation === NO_GENERATION_STATE || this.state !== 'COMPLETING_REBALANCE') return this.failJoin('ILLEGAL_GENERATION');
+      if (this.hasGenerationReset() || this.state !== 'COMPLETING_REBALANCE') return this.failJoin('ILLEGAL_GENERATION');
       if (response.protocolName !== null && response.protocolName !== this.generation.protocolName) return this.failJoin('INCONSISTENT_GROUP_PROTOCOL');
       this.state = 'STABLE';
       this.rejoinNeeded = false;
@@ -309,7 +312,7 @@ export abstract class AbstractCoordinator {
       return;
     }
     this.requestRejoin();
-    if ((error === 'UNKNOWN_MEMBER_ID' || error === 'ILLEGAL_GENERATION') && this.generationUnchanged(sent)) this.resetStateAndRejoin();
+    if ((error === 'UNKNOWN_MEMBER_ID' || error === 'ILLEGAL_GENERATION') && this.generationUnchanged(sent)) this.resetStateAndRejoin(error === 'UNKNOWN_MEMBER_ID');
     if (error === 'COORDINATOR_NOT_AVAILABLE' || error === 'NOT_COORDINATOR') this.lookup.markCoordinatorUnknown(error, false);
     this.failJoin(error);
   }
@@ -373,7 +376,8 @@ export abstract class AbstractCoordinator {
       case 'FENCED_INSTANCE_ID':
         if (!this.generationUnchanged(sent)) return this.heartbeat.receiveHeartbeat(nowMs);
         this.host.trace({ type: 'consumer.fenced', groupId: this.rebalanceConfig.groupId, memberId: sent.memberId, generationId: sent.generationId, error });
-        this.resetStateAndRejoin();
+        // ILLEGAL_GENERATION keeps the member id, which is still valid: the coordinator need not wait for it to expire.
+        this.resetStateAndRejoin(error !== 'ILLEGAL_GENERATION');
         if (error === 'FENCED_INSTANCE_ID') this.fatalError = { kind: 'FencedInstanceId' };
         else this.heartbeat.failHeartbeat(nowMs);
         return;
@@ -405,7 +409,7 @@ export abstract class AbstractCoordinator {
     if (dynamic && coordinator !== null && this.state !== 'UNJOINED' && this.generation.memberId !== UNKNOWN_MEMBER_ID) {
       this.network.send(coordinator, { api: 'LeaveGroup', groupId: this.rebalanceConfig.groupId, members: [{ memberId: this.generation.memberId, groupInstanceId: null, reason }] }, this.rebalanceConfig.requestTimeoutMs, () => {});
     }
-    this.resetStateAndRejoin();
+    this.resetStateAndRejoin(true);
   }
 
   /** Stops the heartbeat thread for good (close). */
@@ -419,10 +423,16 @@ export abstract class AbstractCoordinator {
     this.rejoinNeeded = true;
   }
 
-  protected resetStateAndRejoin(): void {
+  /** The member leaves its generation; it keeps its member id unless told (the id may still be valid, KAFKA-13563). */
+  protected resetStateAndRejoin(shouldResetMemberId: boolean): void {
     this.state = 'UNJOINED';
-    this.generation = NO_GENERATION_STATE;
+    this.generation = shouldResetMemberId ? NO_GENERATION_STATE : { generationId: NO_GENERATION, memberId: this.generation.memberId, protocolName: null };
     this.rejoinNeeded = true;
+    this.needsJoinPrepare = true;
+  }
+
+  protected hasGenerationReset(): boolean {
+    return this.generation.generationId === NO_GENERATION;
   }
 
   protected generationUnchanged(sent: Generation): boolean {

@@ -220,7 +220,7 @@ export class ConsumerCoordinator extends AbstractCoordinator implements GroupMem
     const subscriptions = this.parts.subscriptions;
     const dropped = subscriptions.assignedPartitions();
     if (subscriptions.hasAutoAssignedPartitions() && dropped.length > 0) {
-      const lost = this.generation === NO_GENERATION_STATE || this.rebalanceInProgress();
+      const lost = this.hasGenerationReset() || this.generation.memberId === NO_GENERATION_STATE.memberId || this.rebalanceInProgress();
       if (lost) this.parts.listener().onPartitionsLost(dropped);
       else this.parts.listener().onPartitionsRevoked(dropped);
       subscriptions.assignFromSubscribed([]);
@@ -248,7 +248,7 @@ export class ConsumerCoordinator extends AbstractCoordinator implements GroupMem
       case 'UNKNOWN_MEMBER_ID':
       case 'ILLEGAL_GENERATION':
         if (!this.generationUnchanged(sentGeneration) && this.state === 'PREPARING_REBALANCE') return { kind: 'RebalanceInProgress' };
-        this.resetStateAndRejoin();
+        this.resetStateAndRejoin(error === 'UNKNOWN_MEMBER_ID');
         return { kind: 'CommitFailed', error };
       case 'FENCED_INSTANCE_ID':
         return { kind: 'FencedInstanceId' };

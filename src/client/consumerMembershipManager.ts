@@ -488,12 +488,11 @@ export class ConsumerMembershipManager implements GroupMember {
     return { ok: true, identity: { generationIdOrMemberEpoch: this.memberEpoch, memberId: this.memberId, groupInstanceId: this.config.groupInstanceId } };
   }
 
-  onCommitFencingError(error: KafkaErrorCode, sent: CommitIdentity): ConsumerException {
-    // STALE_MEMBER_EPOCH or UNKNOWN_MEMBER_ID while the member still has an epoch: retry with it.
+  onCommitFencingError(error: KafkaErrorCode, _sent: CommitIdentity): ConsumerException {
+    // STALE_MEMBER_EPOCH or UNKNOWN_MEMBER_ID while the member is still in the group: a sync commit is
+    // retried, and carries whatever epoch the member has by then (CommitRequestManager.maybeRetryOnGroupError).
     const stillInGroup = this.memberEpoch > 0 && this.isInGroup();
-    if ((error === 'STALE_MEMBER_EPOCH' || error === 'UNKNOWN_MEMBER_ID') && stillInGroup && sent.generationIdOrMemberEpoch !== this.memberEpoch) {
-      return { kind: 'RetriableCommitFailed', error };
-    }
+    if ((error === 'STALE_MEMBER_EPOCH' || error === 'UNKNOWN_MEMBER_ID') && stillInGroup) return { kind: 'RetriableCommitFailed', error };
     return { kind: 'CommitFailed', error };
   }
 

@@ -60,7 +60,7 @@ export interface TestbedOptions {
   readonly consumers?: readonly NodeId[];
   readonly coordinator?: NodeId;
   readonly seed?: number;
-  /** The classic coordinator's wait for members to join (group.initial.rebalance.delay.ms). */
+  /** The classic coordinator's wait for the first members to join an empty group (group.initial.rebalance.delay.ms). */
   readonly joinWindowMs?: number;
   /** The classic coordinator's session timeout check, as group members' sessions it enforces. */
   readonly heartbeatIntervalMs848?: number;
@@ -145,6 +145,7 @@ interface ClassicMember {
   readonly groupInstanceId: string | null;
   protocols: JoinGroupRequest['protocols'];
   sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
   lastHeartbeatMs: number;
   pendingJoin: { readonly host: Host<unknown>; readonly correlationId: number } | null;
   pendingSync: { readonly host: Host<unknown>; readonly correlationId: number } | null;
@@ -157,7 +158,9 @@ class ClassicGroup {
   readonly members = new Map<string, ClassicMember>();
   leader: string | null = null;
   protocolName: string | null = null;
-  joinWindowEndsMs: number | null = null;
+  joinWindowEndsMs = 0;
+  /** Bumped by each rebalance, so a stale rebalance-timeout timer does nothing. */
+  rebalanceNumber = 0;
   memberIdNext = 1;
 }
 
@@ -166,6 +169,8 @@ class ClassicGroup {
 interface ConsumerMember {
   readonly memberId: string;
   memberEpoch: number;
+  /** The epoch before the coordinator's last bump, which a heartbeat may still carry (it has not heard yet). */
+  previousEpoch: number;
   subscribed: readonly string[];
   /** What the member reported owning, by partition index. */
   owned: number[];
@@ -403,7 +408,13 @@ export class ConsumerTestbed {
       host.send(held.from, { api: 'FetchResponse', correlationId: held.request.correlationId, errorCode: 'NONE', responses: this.readForFetch(host, held.request).responses }, 'client');
       return;
     }
-    if (tag.startsWith('join.window/')) this.completeJoin(tag.slice('join.window/'.length));
+    if (tag.startsWith('join.window/')) {
+      const [groupId, rebalanceNumber] = tag.slice('join.window/'.length).split('/');
+      const group = this.classicGroup(groupId!);
+      // The rebalance timeout: members that did not rejoin are dropped.
+      if (rebalanceNumber !== undefined && Number(rebalanceNumber) === group.rebalanceNumber) this.completeJoin(groupId!);
+      else this.maybeCompleteJoin(host, groupId!);
+    }
     if (tag === 'session.check') this.expireClassicSessions(host);
   }
 
@@ -535,7 +546,7 @@ export class ConsumerTestbed {
       // KIP-394: a member id first, then the member joins with it.
       const memberId = `${from}-m${group.memberIdNext++}`;
       host.send(from, { api: 'JoinGroupResponse', correlationId: request.correlationId, errorCode: 'MEMBER_ID_REQUIRED', generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] }, 'client');
-      group.members.set(memberId, { memberId, node: from, groupInstanceId: request.groupInstanceId, protocols: request.protocols, sessionTimeoutMs: request.sessionTimeoutMs, lastHeartbeatMs: host.nowMs(), pendingJoin: null, pendingSync: null, assignment: null });
+      group.members.set(memberId, { memberId, node: from, groupInstanceId: request.groupInstanceId, protocols: request.protocols, sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, lastHeartbeatMs: host.nowMs(), pendingJoin: null, pendingSync: null, assignment: null });
       return;
     }
     const member = group.members.get(request.memberId);
@@ -547,16 +558,30 @@ export class ConsumerTestbed {
     member.pendingJoin = { host, correlationId: request.correlationId };
     member.lastHeartbeatMs = host.nowMs();
     this.prepareRebalance(host, request.groupId);
+    this.maybeCompleteJoin(host, request.groupId);
   }
 
+  /**
+   * A rebalance waits for every member to rejoin, up to the longest rebalance timeout; an empty
+   * group also waits joinWindowMs for more members to arrive.
+   */
   private prepareRebalance(host: Host<unknown>, groupId: string): void {
     const group = this.classicGroup(groupId);
-    if (group.state !== 'PreparingRebalance') {
-      group.state = 'PreparingRebalance';
-      group.joinWindowEndsMs = host.nowMs() + this.options.joinWindowMs;
-      host.setTimer(this.options.joinWindowMs, `join.window/${groupId}`);
-      host.setTimer(100, 'session.check');
-    }
+    if (group.state === 'PreparingRebalance') return;
+    const wasEmpty = group.state === 'Empty';
+    group.state = 'PreparingRebalance';
+    group.rebalanceNumber += 1;
+    group.joinWindowEndsMs = host.nowMs() + (wasEmpty ? this.options.joinWindowMs : 0);
+    if (wasEmpty) host.setTimer(this.options.joinWindowMs, `join.window/${groupId}`);
+    const timeoutMs = Math.max(0, ...[...group.members.values()].map((member) => member.rebalanceTimeoutMs));
+    host.setTimer(timeoutMs, `join.window/${groupId}/${group.rebalanceNumber}`);
+    host.setTimer(100, 'session.check');
+  }
+
+  private maybeCompleteJoin(host: Host<unknown>, groupId: string): void {
+    const group = this.classicGroup(groupId);
+    if (group.state !== 'PreparingRebalance' || host.nowMs() < group.joinWindowEndsMs) return;
+    if ([...group.members.values()].every((member) => member.pendingJoin !== null)) this.completeJoin(groupId);
   }
 
   private completeJoin(groupId: string): void {
@@ -625,6 +650,7 @@ export class ConsumerTestbed {
         if (host.nowMs() - member.lastHeartbeatMs > member.sessionTimeoutMs && member.pendingJoin === null) {
           group.members.delete(memberId);
           this.prepareRebalance(host, groupId);
+          this.maybeCompleteJoin(host, groupId);
         }
       }
     }
@@ -656,10 +682,15 @@ export class ConsumerTestbed {
     }
     if (member === undefined) {
       if (request.memberEpoch !== 0) return respond('UNKNOWN_MEMBER_ID', -1, null);
-      member = { memberId: request.memberId, memberEpoch: 0, subscribed: request.subscribedTopicNames ?? [], owned: [], assigned: null, lastHeartbeatMs: host.nowMs() };
+      member = { memberId: request.memberId, memberEpoch: 0, previousEpoch: 0, subscribed: request.subscribedTopicNames ?? [], owned: [], assigned: null, lastHeartbeatMs: host.nowMs() };
       group.members.set(request.memberId, member);
       group.groupEpoch += 1;
-    } else if (request.memberEpoch !== member.memberEpoch && request.memberEpoch !== 0) {
+    } else if (request.memberEpoch === 0) {
+      // A member joining again (after it was fenced) starts over.
+      member.assigned = null;
+      member.owned = [];
+      group.groupEpoch += 1;
+    } else if (request.memberEpoch !== member.memberEpoch && request.memberEpoch !== member.previousEpoch) {
       return respond('FENCED_MEMBER_EPOCH', -1, null);
     }
     member.lastHeartbeatMs = host.nowMs();
@@ -667,8 +698,19 @@ export class ConsumerTestbed {
     const next = this.nextAssignment(group, member);
     const changed = member.assigned === null || next.partitions.join(',') !== member.assigned.join(',');
     member.assigned = next.partitions;
-    member.memberEpoch = next.epoch;
+    if (next.epoch !== member.memberEpoch) member.previousEpoch = member.memberEpoch;
+    member.memberEpoch = Math.max(member.memberEpoch, next.epoch);
     respond('NONE', member.memberEpoch, changed ? [{ topicId: TOPIC_ID, partitions: next.partitions }] : null);
+  }
+
+  /** The coordinator moves a member to a new epoch (as a rebalance elsewhere in the group would); it hears on its next heartbeat. */
+  bumpMemberEpoch(groupId: string, memberId: string): void {
+    const group = this.consumerGroups.get(groupId)!;
+    const member = group.members.get(memberId)!;
+    group.groupEpoch += 1;
+    member.previousEpoch = member.memberEpoch;
+    member.memberEpoch = group.groupEpoch;
+    member.assigned = null;
   }
 
   /** Round-robin target over the members; a partition is handed over only once its old owner no longer reports it. */
