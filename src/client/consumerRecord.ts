@@ -41,6 +41,11 @@ export type ConsumerException =
   | { readonly kind: 'RetriableCommitFailed'; readonly error: KafkaErrorCode | 'NETWORK_EXCEPTION' | 'REQUEST_TIMED_OUT' | 'COORDINATOR_NOT_AVAILABLE' }
   | { readonly kind: 'KafkaException'; readonly error: KafkaErrorCode };
 
+/** The Kafka error code behind an exception, or the exception's name when it has none. */
+export function errorNameOf(exception: ConsumerException): string {
+  return 'error' in exception && exception.error !== null ? exception.error : exception.kind;
+}
+
 export function describeConsumerException(exception: ConsumerException): string {
   switch (exception.kind) {
     case 'NoOffsetForPartition':

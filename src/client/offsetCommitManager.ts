@@ -15,6 +15,10 @@
  *   a retriable failure brings the next attempt forward to retry.backoff.ms;
  * - OffsetFetch of committed offsets, retried on retriable errors.
  *
+ * Trace events (the commits of every mode, auto-commits included, for the checker):
+ *   {type:'consumer.commit-sent', groupId, generationIdOrMemberEpoch, memberId, offsets: {partition: offset}}
+ *   {type:'consumer.commit-done', ...the same, error} with error 'NONE' or what failed it.
+ *
  * Invariant: every commit callback runs exactly once.
  * Left out: metadata strings on commits, offset commit interceptors, and transactional commits.
  */
@@ -24,7 +28,7 @@ import { NO_COMMITTED_OFFSET, type OffsetCommitResponse, type OffsetFetchRespons
 import { type KafkaErrorCode, isRetriable } from '../protocol/errors.js';
 import type { ConsumerConfig } from './consumerConfig.js';
 import type { ConsumerNetworkClient } from './consumerNetworkClient.js';
-import type { ConsumerException } from './consumerRecord.js';
+import { type ConsumerException, errorNameOf } from './consumerRecord.js';
 import type { CoordinatorLookup } from './coordinatorLookup.js';
 import { retryBackoffMs } from './retryBackoff.js';
 import type { OffsetAndMetadata } from './subscriptionState.js';
@@ -199,6 +203,12 @@ export class OffsetCommitManager {
     const byTopic = new Map<string, Array<{ partition: TopicPartition; offset: OffsetAndMetadata }>>();
     for (const entry of offsets.values()) byTopic.set(entry.partition.topic, [...(byTopic.get(entry.partition.topic) ?? []), entry]);
     const sent = identity.identity;
+    const traced = { groupId: this.groupId, generationIdOrMemberEpoch: sent.generationIdOrMemberEpoch, memberId: sent.memberId, offsets: Object.fromEntries([...offsets].map(([key, entry]) => [key, entry.offset.offset])) };
+    this.host.trace({ type: 'consumer.commit-sent', ...traced });
+    const finish = (result: CommitResult): void => {
+      this.host.trace({ type: 'consumer.commit-done', ...traced, error: result.ok ? 'NONE' : errorNameOf(result.exception) });
+      done(result);
+    };
     this.network.send(
       coordinator,
       {
@@ -222,9 +232,9 @@ export class OffsetCommitManager {
         if (!outcome.ok) {
           // The network client has closed the connection already (Kafka's DisconnectException).
           this.lookup.markCoordinatorUnknown(outcome.error, true);
-          return done({ ok: false, exception: { kind: 'RetriableCommitFailed', error: outcome.error } });
+          return finish({ ok: false, exception: { kind: 'RetriableCommitFailed', error: outcome.error } });
         }
-        done(this.commitResult(outcome.response, sent));
+        finish(this.commitResult(outcome.response, sent));
       },
     );
   }

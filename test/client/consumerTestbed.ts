@@ -196,7 +196,7 @@ export class ConsumerTestbed {
   private readonly held: HeldFetch[] = [];
   private readonly options: Required<Omit<TestbedOptions, 'consumers' | 'brokers' | 'coordinator' | 'seed'>>;
 
-  constructor(options: TestbedOptions, consumers: ReadonlyArray<{ readonly id: NodeId; readonly make: (host: Host<unknown>) => Consumer }>) {
+  constructor(options: TestbedOptions, consumers: ReadonlyArray<{ readonly id: NodeId; readonly make: (host: Host<unknown>) => Consumer }>, otherNodes: ReadonlyArray<{ readonly id: NodeId; readonly factory: (host: Host<unknown>) => ProtocolNode<unknown> }> = []) {
     this.brokers = options.brokers ?? ['b1', 'b2', 'b3'];
     this.coordinator = options.coordinator ?? this.brokers[0]!;
     this.options = { partitions: options.partitions ?? 1, joinWindowMs: options.joinWindowMs ?? 50, heartbeatIntervalMs848: options.heartbeatIntervalMs848 ?? 1_000 };
@@ -209,6 +209,7 @@ export class ConsumerTestbed {
       nodes: [
         ...this.brokers.map((id) => ({ id, role: 'server' as const, factory: (host: Host<unknown>) => new ScriptedBroker(host, this) })),
         ...consumers.map(({ id, make }) => ({ id, role: 'client' as const, factory: (host: Host<unknown>) => new TestConsumerNode(host, make) })),
+        ...otherNodes.map(({ id, factory }) => ({ id, role: 'client' as const, factory })),
       ],
     });
     this.cluster.world.onSend((from, to, message) => {
