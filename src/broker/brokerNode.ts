@@ -12,18 +12,20 @@
  * | LogManager                 | partition logs, topic LogConfigs, flush and retention             |
  * | AlterPartitionManager      | ISR proposals to the controller                                   |
  * | RPCProducerIdManager       | producer-id blocks; InitProducerId                                |
+ * | GroupCoordinator           | FindCoordinator, the group APIs, offsets; `__consumer_offsets`    |
  *
  * Requests are routed by API key; timers by handle (timers.ts), each owned by the part that set it;
  * the raft client's timers are its own. Traffic classes: KRaft and controller requests travel as
  * 'controller', follower fetches as 'replication', client requests as 'client', so the world can
  * partition each alone.
  *
- * A coordinator (group, transaction) becomes one more part: built here, given its requests in
+ * A coordinator (group, transaction) is one more part: built here, given its requests in
  * `onMessage`, and registered with `publisher.addPartitionLeadershipListener(<its internal topic>)`
  * so that it loads and unloads with the leadership of that topic's partitions (src/broker/README.md).
+ * The group coordinator is; the transaction coordinator comes with transactions.
  *
  * Left out: controlled shutdown on the broker side, log directory failure handling beyond a halt,
- * consumer groups and transactions (later issues).
+ * transactions (a later issue).
  */
 import type { DiskCompletion, Host, NodeId, ProtocolNode, TimerId, TrafficClass } from '../host.js';
 import type { KafkaRequest, KafkaResponse } from '../protocol/apis.js';
@@ -33,6 +35,8 @@ import { AlterPartitionManager } from './alterPartitionManager.js';
 import { BrokerLifecycleManager } from './brokerLifecycleManager.js';
 import { BrokerMetadataPublisher } from './brokerMetadataPublisher.js';
 import { type BrokerConfig, defaultLogConfig } from './config.js';
+import { GroupCoordinator } from './groupCoordinator.js';
+import { GROUP_METADATA_TOPIC_NAME } from './groupCoordinatorRecords.js';
 import { LogManager } from './logManager.js';
 import { KRaftMetadataCache } from './metadataCache.js';
 import { RPCProducerIdManager } from './producerIdManager.js';
@@ -65,6 +69,7 @@ export class BrokerNode implements ProtocolNode<unknown> {
   private readonly logManager: LogManager;
   private readonly replicaManager: ReplicaManager;
   private readonly publisher: BrokerMetadataPublisher;
+  private readonly groupCoordinator: GroupCoordinator;
   /** One sequence for every request this broker sends, as one NetworkClient would number them. */
   private nextCorrelation = 1;
 
@@ -96,6 +101,11 @@ export class BrokerNode implements ProtocolNode<unknown> {
     this.logManager = new LogManager(host, this.timers, this.metadataCache, defaultLogConfig(options.brokerConfig, options.logDefaults));
     this.replicaManager = new ReplicaManager(host, this.timers, options.brokerConfig, this.metadataCache, this.logManager, this.alterPartitionManager, { nextCorrelationId, brokerEpoch });
     this.publisher = new BrokerMetadataPublisher(this.metadataCache, this.replicaManager, { isCaughtUp: () => this.lifecycle.isCaughtUp });
+    this.groupCoordinator = new GroupCoordinator(host, this.timers, options.brokerConfig.groupCoordinator, this.replicaManager, this.metadataCache, {
+      nextCorrelationId,
+      activeController: () => this.lifecycle.activeController,
+    });
+    this.publisher.addPartitionLeadershipListener(GROUP_METADATA_TOPIC_NAME, this.groupCoordinator);
   }
 
   onStart(): void {
@@ -119,6 +129,24 @@ export class BrokerNode implements ProtocolNode<unknown> {
         return this.host.send(from, this.metadataCache.metadataResponse(kafka), 'client');
       case 'InitProducerId':
         return this.host.send(from, this.producerIdManager.initProducerIdResponse(kafka.correlationId), 'client');
+      case 'FindCoordinator':
+        return this.groupCoordinator.handleFindCoordinator(from, kafka);
+      case 'JoinGroup':
+        return this.groupCoordinator.handleJoinGroup(from, kafka);
+      case 'SyncGroup':
+        return this.groupCoordinator.handleSyncGroup(from, kafka);
+      case 'Heartbeat':
+        return this.groupCoordinator.handleHeartbeat(from, kafka);
+      case 'LeaveGroup':
+        return this.groupCoordinator.handleLeaveGroup(from, kafka);
+      case 'OffsetCommit':
+        return this.groupCoordinator.handleOffsetCommit(from, kafka);
+      case 'OffsetFetch':
+        return this.groupCoordinator.handleOffsetFetch(from, kafka);
+      case 'ConsumerGroupHeartbeat':
+        return this.groupCoordinator.handleConsumerGroupHeartbeat(from, kafka);
+      case 'CreateTopicsResponse':
+        return this.groupCoordinator.handleCreateTopicsResponse(kafka);
       case 'FetchResponse':
         return this.replicaManager.handleFetchResponse(from, kafka);
       case 'BrokerRegistrationResponse':
@@ -152,6 +180,7 @@ export class BrokerNode implements ProtocolNode<unknown> {
   onDisconnect(peer: NodeId): void {
     this.raft.handleDisconnect(peer);
     this.replicaManager.handleDisconnect(peer);
+    this.groupCoordinator.handleDisconnect(peer);
     this.lifecycle.onDisconnect(peer);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_LOG_CONFIG, type LogConfig, resolveLogConfig } from '../log/config.js';
 import { parseConfigFields, parsePositiveInt } from '../util/configValues.js';
+import { DEFAULT_GROUP_COORDINATOR_CONFIG, type GroupCoordinatorConfig, parseGroupCoordinatorConfig } from './groupCoordinatorConfig.js';
 
 
 export interface BrokerConfig {
@@ -24,6 +25,8 @@ export interface BrokerConfig {
   readonly minInsyncReplicas: number;
   /** The legacy switches, all off by default. */
   readonly legacy: LegacySwitches;
+  /** The group coordinator's settings (groupCoordinatorConfig.ts). */
+  readonly groupCoordinator: GroupCoordinatorConfig;
 }
 
 export interface LegacySwitches {
@@ -76,6 +79,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   brokerHeartbeatIntervalMs: 2_000,
   minInsyncReplicas: 1,
   legacy: DEFAULT_LEGACY_SWITCHES,
+  groupCoordinator: DEFAULT_GROUP_COORDINATOR_CONFIG,
 };
 
 export const BROKER_CONFIG_KEYS = {
@@ -86,7 +90,7 @@ export const BROKER_CONFIG_KEYS = {
   replicaSocketTimeoutMs: 'replica.socket.timeout.ms',
   brokerHeartbeatIntervalMs: 'broker.heartbeat.interval.ms',
   minInsyncReplicas: 'min.insync.replicas',
-} as const satisfies Record<Exclude<keyof BrokerConfig, 'legacy'>, string>;
+} as const satisfies Record<Exclude<keyof BrokerConfig, 'legacy' | 'groupCoordinator'>, string>;
 
 export const LEGACY_SWITCH_KEYS = {
   truncateToHighWatermark: 'ksim.legacy.truncate.to.high.watermark',
@@ -106,10 +110,14 @@ export function truncatesOnlyOnBecomingFollower(legacy: LegacySwitches): boolean
 
 /** Parses Kafka-named keys (numbers or numeric strings; booleans or "true"/"false"); unknown keys are left to others. */
 export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>): BrokerConfig {
-  const { legacy: _legacy, ...numberDefaults } = DEFAULT_BROKER_CONFIG;
+  const { legacy: _legacy, groupCoordinator: _groupCoordinator, ...numberDefaults } = DEFAULT_BROKER_CONFIG;
   const numbers = parseConfigFields(numberDefaults, BROKER_CONFIG_KEYS, properties, parsePositiveInt);
   const legacy = parseConfigFields(DEFAULT_LEGACY_SWITCHES, LEGACY_SWITCH_KEYS, properties, parsePositiveInt);
-  return { ...(numbers as Omit<BrokerConfig, 'legacy'>), legacy: legacy as unknown as LegacySwitches };
+  return {
+    ...(numbers as Omit<BrokerConfig, 'legacy' | 'groupCoordinator'>),
+    legacy: legacy as unknown as LegacySwitches,
+    groupCoordinator: parseGroupCoordinatorConfig(properties),
+  };
 }
 
 /**

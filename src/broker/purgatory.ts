@@ -24,10 +24,13 @@ export interface DelayedProducePartition {
 export interface DelayedProduce {
   readonly kind: 'produce';
   readonly id: number;
-  readonly from: NodeId;
-  readonly correlationId: number;
   readonly partitions: DelayedProducePartition[];
   readonly timer: TimerHandle;
+  /**
+   * Kafka's responseCallback: told every partition's outcome once all are known — a
+   * ProduceResponse for a client, a completion for a coordinator's own write.
+   */
+  readonly onComplete: (partitions: readonly DelayedProducePartition[]) => void;
 }
 
 export interface DelayedFetch<R> {

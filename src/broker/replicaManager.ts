@@ -6,9 +6,14 @@
  *   ReplicaFetcherManager. It reports which partitions this broker began or stopped leading, for
  *   the metadata publisher to pass on.
  * - Produce (appendRecords): the leader appends; acks=all waits in the purgatory until the high
- *   watermark covers the write (DelayedProduce), or its timeout.
- * - Fetch (fetchMessages): followers and consumers read from the leader; a fetch with nothing to
- *   return waits in the purgatory up to its max wait (DelayedFetch).
+ *   watermark covers the write (DelayedProduce), or its timeout. Internal topics refuse clients
+ *   (INVALID_TOPIC_EXCEPTION); a coordinator writes its own with appendRecordsAsCoordinator, the
+ *   same acks=all path answered by callback.
+ * - Fetch (fetchMessages): followers and consumers read from the leader; a fetch with fewer than
+ *   its minBytes to return waits in the purgatory up to its max wait (DelayedFetch): a consumer's
+ *   fetch.min.bytes and fetch.max.wait.ms. A consumer reads below the high watermark whatever its
+ *   isolation.level: without transactions the last stable offset is the high watermark, so
+ *   read_committed reads the same (transactions will make them differ).
  * - ListOffsets: the log start offset, or the high watermark once it is current (KIP-207).
  * - ISR expiration: every replica.lag.time.max.ms / 2, each led partition drops its lagging
  *   followers (through the AlterPartitionManager).
@@ -20,10 +25,10 @@
  * the fetchers' own (replicaFetcher.ts).
  *
  * Left out: partitions moving off this broker (reassignment), stray replicas, follower fetching
- * for consumers (KIP-392), fetch sessions (KIP-227), and the purgatory's byte accounting (minBytes).
+ * for consumers (KIP-392), fetch sessions (KIP-227), and per-partition maxBytes (the request's maxBytes bounds each partition's read).
  */
 import type { Host, NodeId, TrafficClass } from '../host.js';
-import { NO_PRODUCER_ID } from '../log/recordBatch.js';
+import { batchSizeInBytes, NO_PRODUCER_ID, type SimpleRecord } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
 import {
   CONSUMER_REPLICA_ID,
@@ -41,7 +46,7 @@ import type { BrokerConfig } from './config.js';
 import type { LogManager } from './logManager.js';
 import type { KRaftMetadataCache } from './metadataCache.js';
 import { Partition, type PartitionSettings } from './partition.js';
-import { type DelayedFetch, type DelayedProduce, Purgatory } from './purgatory.js';
+import { type DelayedFetch, type DelayedProduce, type DelayedProducePartition, Purgatory } from './purgatory.js';
 import { ReplicaFetcherManager } from './replicaFetcher.js';
 import type { TimerHandle, Timers } from './timers.js';
 
@@ -61,11 +66,15 @@ export interface ReplicaManagerContext {
 
 const ISR_EXPIRATION_TIMER = 'broker.isr-expiration';
 
+/** Kafka's Topic.isInternal: topics a client may not produce to. */
+const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state'];
+
 export class ReplicaManager {
   /** Keyed by `<topic>-<partition>`. Partitions are never dropped: one removed from this broker stays with role 'none'. */
   private readonly partitions = new Map<string, Partition>();
   private readonly fetchers: ReplicaFetcherManager;
   private readonly purgatory = new Purgatory<FetchRequest>();
+  private readonly highWatermarkListeners = new Map<string, (partitionIndex: number, highWatermark: number) => void>();
 
   constructor(
     private readonly host: Host<unknown>,
@@ -186,6 +195,11 @@ export class ReplicaManager {
           respond('INVALID_REQUIRED_ACKS', -1, -1);
           continue;
         }
+        if (INTERNAL_TOPICS.includes(topicData.name)) {
+          // Only the coordinators write their topics (appendRecordsAsCoordinator).
+          respond('INVALID_TOPIC_EXCEPTION', -1, -1);
+          continue;
+        }
         const partition = this.getPartition(topicData.name, data.index);
         if (partition === undefined) {
           respond(this.metadataCache.contains(topicData.name) ? 'NOT_LEADER_OR_FOLLOWER' : 'UNKNOWN_TOPIC_OR_PARTITION', -1, -1);
@@ -205,22 +219,42 @@ export class ReplicaManager {
       this.sendProduceResponse(from, request.correlationId, results.map((r) => ({ topic: r.topic, response: r.response })));
       return;
     }
-    const id = this.purgatory.newId();
-    const operation: DelayedProduce = {
-      kind: 'produce',
-      id,
-      from,
-      correlationId: request.correlationId,
-      partitions: results.map((r) => ({
+    this.delayProduce(
+      results.map((r) => ({
         topic: r.topic,
         partition: r.response.index,
         requiredOffset: r.requiredOffset,
         baseOffset: r.response.baseOffset,
         error: r.response.errorCode === 'NONE' ? null : r.response.errorCode,
       })),
-      timer: this.scheduleExpiration(id, request.timeoutMs),
-    };
-    this.purgatory.add(operation, operation.partitions.map((p) => `${p.topic}-${p.partition}`));
+      request.timeoutMs,
+      (partitions) => this.sendProduceResponse(from, request.correlationId, partitions.map(producePartitionResponse)),
+    );
+  }
+
+  /**
+   * A coordinator's own write to its internal topic (Kafka's appendRecords with
+   * internalTopicsAllowed and AppendOrigin.COORDINATOR, acks=-1): the leader's append is answered
+   * at once (its last offset, or the error that stopped it); `onCommitted` hears later, from the
+   * purgatory, whether the high watermark passed the records (NONE) or why not — which may be
+   * before this returns, when the leader alone makes up a sufficient ISR.
+   */
+  appendRecordsAsCoordinator(topic: string, partitionIndex: number, records: readonly SimpleRecord[], timeoutMs: number, onCommitted: (error: KafkaErrorCode) => void): { error: KafkaErrorCode } | { lastOffset: number } {
+    const partition = this.getPartition(topic, partitionIndex);
+    if (partition === undefined) return { error: 'NOT_LEADER_OR_FOLLOWER' };
+    const result = partition.appendRecordsToLeader(records, null, -1, this.host.nowMs());
+    if ('error' in result) return { error: result.error };
+    this.onPartitionChanged(partition);
+    const entry = { topic, partition: partitionIndex, requiredOffset: result.lastOffset + 1, baseOffset: result.firstOffset, error: null };
+    this.delayProduce([entry], timeoutMs, (partitions) => onCommitted(partitions[0]!.error ?? 'REQUEST_TIMED_OUT'));
+    return { lastOffset: result.lastOffset };
+  }
+
+  /** Holds an acks=all write in the purgatory until the high watermark covers it, or `timeoutMs`. */
+  private delayProduce(partitions: DelayedProducePartition[], timeoutMs: number, onComplete: DelayedProduce['onComplete']): void {
+    const id = this.purgatory.newId();
+    const operation: DelayedProduce = { kind: 'produce', id, partitions, timer: this.scheduleExpiration(id, timeoutMs), onComplete };
+    this.purgatory.add(operation, partitions.map((p) => `${p.topic}-${p.partition}`));
     this.tryCompleteProduce(operation);
   }
 
@@ -238,20 +272,7 @@ export class ReplicaManager {
   private completeProduce(operation: DelayedProduce): void {
     if (this.purgatory.remove(operation.id) === undefined) return;
     this.timers.cancel(operation.timer);
-    this.sendProduceResponse(
-      operation.from,
-      operation.correlationId,
-      operation.partitions.map((entry) => ({
-        topic: entry.topic,
-        response: {
-          index: entry.partition,
-          errorCode: entry.error ?? 'REQUEST_TIMED_OUT',
-          baseOffset: entry.error === 'NONE' ? entry.baseOffset : -1,
-          logStartOffset: -1,
-          errorMessage: null,
-        },
-      })),
-    );
+    operation.onComplete(operation.partitions);
   }
 
   private sendProduceResponse(to: NodeId, correlationId: number, results: Array<{ topic: string; response: ProducePartitionResponse }>): void {
@@ -273,12 +294,11 @@ export class ReplicaManager {
     if (request.replicaId !== CONSUMER_REPLICA_ID) {
       for (const topic of request.topics) for (const data of topic.partitions) this.wakeProduces(`${topic.topic}-${data.partition}`);
     }
-    const anyData = responses.some((t) => t.partitions.some((p) => p.records.length > 0 || p.errorCode !== 'NONE' || p.divergingEpoch !== null));
-    if (anyData || request.maxWaitMs <= 0) {
+    if (request.maxWaitMs <= 0 || isFetchSatisfied(request, responses)) {
       this.sendFetchResponse(from, request, responses);
       return;
     }
-    // Nothing to return yet: hold the fetch until data arrives or its max wait passes.
+    // Not enough to return yet: hold the fetch until fetch.min.bytes arrive or its max wait passes.
     const id = this.purgatory.newId();
     const keys = request.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}-${p.partition}`));
     const operation: DelayedFetch<FetchRequest> = { kind: 'fetch', id, from, request, partitionKeys: keys, timer: this.scheduleExpiration(id, request.maxWaitMs) };
@@ -313,10 +333,11 @@ export class ReplicaManager {
     this.wakeProduces(key);
     for (const operation of this.purgatory.watching(key)) {
       if (operation.kind !== 'fetch') continue;
-      // A held fetch goes out once there is something to say: data, an error, a divergence — or,
-      // to a follower of this leader, news of the partition (a new high watermark to follow).
+      // A held fetch goes out once there is something to say: fetch.min.bytes of data, an error, a
+      // divergence — or, to a follower of this leader, news of the partition (a new high
+      // watermark to follow).
       const responses = this.readForFetch(operation.request);
-      const ready = responses.some((t) => t.partitions.some((p) => p.records.length > 0 || p.errorCode !== 'NONE' || p.divergingEpoch !== null));
+      const ready = isFetchSatisfied(operation.request, responses);
       const newsForFollower = partition.role === 'leader' && operation.request.replicaId !== CONSUMER_REPLICA_ID;
       if (!ready && !newsForFollower) continue;
       this.purgatory.remove(operation.id);
@@ -326,8 +347,23 @@ export class ReplicaManager {
     }
   }
 
+  /**
+   * The high watermark may have moved: complete the writes it now covers, and tell the partition's
+   * high-watermark listener (a coordinator waiting for its records to commit).
+   */
   private wakeProduces(key: string): void {
     for (const operation of this.purgatory.watching(key)) if (operation.kind === 'produce') this.tryCompleteProduce(operation);
+    const partition = this.partitions.get(key);
+    if (partition === undefined || partition.role !== 'leader') return;
+    this.highWatermarkListeners.get(partition.topic)?.(partition.partitionId, partition.highWatermark);
+  }
+
+  /**
+   * Kafka's PartitionListener.onHighWatermarkUpdated, for one topic's partitions led here: told
+   * the high watermark whenever it may have moved (a listener ignores what it already knew).
+   */
+  addHighWatermarkListener(topic: string, listener: (partitionIndex: number, highWatermark: number) => void): void {
+    this.highWatermarkListeners.set(topic, listener);
   }
 
   private scheduleExpiration(id: number, delayMs: number): TimerHandle {
@@ -369,6 +405,36 @@ export class ReplicaManager {
       })),
     }, 'client');
   }
+}
+
+/**
+ * Kafka's condition for answering a fetch now (ReplicaManager.fetchMessages, DelayedFetch): at
+ * least minBytes of records across its partitions, or an error or a divergence to report. A fetch
+ * asking for 0 bytes is always satisfied.
+ */
+function isFetchSatisfied(request: FetchRequest, responses: FetchResponse['responses']): boolean {
+  let bytes = 0;
+  for (const topic of responses) {
+    for (const partition of topic.partitions) {
+      if (partition.errorCode !== 'NONE' || partition.divergingEpoch !== null) return true;
+      for (const batch of partition.records) bytes += batchSizeInBytes(batch);
+    }
+  }
+  return bytes >= request.minBytes;
+}
+
+/** A delayed write's outcome as a produce response: no error by now means it timed out. */
+function producePartitionResponse(entry: DelayedProducePartition): { topic: string; response: ProducePartitionResponse } {
+  return {
+    topic: entry.topic,
+    response: {
+      index: entry.partition,
+      errorCode: entry.error ?? 'REQUEST_TIMED_OUT',
+      baseOffset: entry.error === 'NONE' ? entry.baseOffset : -1,
+      logStartOffset: -1,
+      errorMessage: null,
+    },
+  };
 }
 
 function unknownPartition(partitionIndex: number, topicKnown: boolean): FetchResponsePartition {

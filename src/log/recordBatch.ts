@@ -118,6 +118,20 @@ export function encodeBatch(batch: RecordBatch): Uint8Array {
   return writer.finish();
 }
 
+/** Each record's fixed bytes in encodeBatch's layout: attributes, timestamp delta, offset delta, two lengths, header count. */
+const RECORD_FIXED_BYTES = 1 + 8 + 4 + 4 + 4 + 4;
+
+/** The batch's size as encodeBatch lays it out (on disk and on the wire), without encoding it. */
+export function batchSizeInBytes(batch: RecordBatch): number {
+  let size = RECORD_BATCH_OVERHEAD;
+  for (const record of batch.records) size += RECORD_FIXED_BYTES + utf8Length(record.key) + utf8Length(record.value);
+  return size;
+}
+
+function utf8Length(value: string | null): number {
+  return value === null ? 0 : encoder.encode(value).length;
+}
+
 /** The size of the whole batch starting at `position`, from its header, or null if the header is short. */
 export function batchSizeAt(bytes: Uint8Array, position: number): number | null {
   if (bytes.length - position < LOG_OVERHEAD) return null;

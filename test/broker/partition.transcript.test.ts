@@ -18,9 +18,8 @@
  *   alter-partition-response ok|error=CODE   the controller answers the AlterPartition in flight
  *   delayed-produce until=O             would an acks=all write ending before O be answered now?
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { test } from 'vitest';
 import type { NodeId } from '../../src/host.js';
 import { DEFAULT_LEGACY_SWITCHES } from '../../src/broker/config.js';
 import { Partition } from '../../src/broker/partition.js';
@@ -30,9 +29,9 @@ import type { PartitionRegistration } from '../../src/metadata/types.js';
 import type { KafkaErrorCode } from '../../src/protocol/errors.js';
 import { DEFAULT_DISK_CONFIG, SimDisk } from '../../sim/disk.js';
 import { SeededRandom } from '../../sim/random.js';
+import { checkTranscript } from '../support/transcript.js';
 
 const TRANSCRIPT = join(import.meta.dirname, 'partition.transcript.txt');
-const UPDATE = process.env['UPDATE_TRANSCRIPTS'] === '1';
 const TOPIC = 'events';
 /** Each follower fetches with this broker epoch; the transcript does not exercise KIP-903. */
 const FOLLOWER_BROKER_EPOCH = 10;
@@ -190,45 +189,19 @@ function listArg(args: Map<string, string>, name: string): NodeId[] {
 }
 
 /** Runs one command line against the current driver (or makes a new one); returns its output lines. */
-function execute(line: string, current: PartitionDriver | null): { driver: PartitionDriver; output: string[] } {
+function execute(line: string, current: PartitionDriver | null): { state: PartitionDriver; output: string[] } {
   const words = line.trim().split(/\s+/);
   const args = new Map(words.filter((word) => word.includes('=')).map((word) => word.split('=', 2) as [string, string]));
   const command = words[0]!;
   if (command === 'new-partition') {
     const driver = new PartitionDriver(listArg(args, 'replicas'), intArg(args, 'min.insync.replicas'), args.has('replica.lag.time.max.ms') ? intArg(args, 'replica.lag.time.max.ms') : 30_000);
-    return { driver, output: [`${driver.replicas[0]} hosts ${TOPIC}-0, replicas ${driver.replicas.join(',')}, min.insync.replicas=${driver.minInsyncReplicas}, replica.lag.time.max.ms=${driver.replicaLagTimeMaxMs}`] };
+    return { state: driver, output: [`${driver.replicas[0]} hosts ${TOPIC}-0, replicas ${driver.replicas.join(',')}, min.insync.replicas=${driver.minInsyncReplicas}, replica.lag.time.max.ms=${driver.replicaLagTimeMaxMs}`] };
   }
   if (current === null) throw new Error(`transcript: "${line}" before any new-partition`);
   const result = current.run(command, args, words);
-  return { driver: current, output: [...result, ...current.takeSent(), current.state()] };
-}
-
-/** Replays the transcript; returns it with every command's output as this code produces it. */
-function replay(text: string): string {
-  const lines = text.split('\n');
-  const out: string[] = [];
-  let driver: PartitionDriver | null = null;
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
-    out.push(line);
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    if (lines[index + 1] !== '----') throw new Error(`transcript line ${index + 1}: "${line}" must be followed by ----`);
-    const executed = execute(line, driver);
-    driver = executed.driver;
-    out.push('----', ...executed.output);
-    // Skip the expected output: everything up to the next blank line.
-    index += 1;
-    while (index + 1 < lines.length && lines[index + 1]!.trim() !== '') index++;
-  }
-  return out.join('\n');
+  return { state: current, output: [...result, ...current.takeSent(), current.state()] };
 }
 
 test('the partition transcript (ISR, high watermark, min.insync.replicas, leader epochs) replays exactly', () => {
-  const expected = readFileSync(TRANSCRIPT, 'utf8');
-  const actual = replay(expected);
-  if (UPDATE) {
-    writeFileSync(TRANSCRIPT, actual);
-    return;
-  }
-  expect(actual).toBe(expected);
+  checkTranscript(TRANSCRIPT, execute);
 });

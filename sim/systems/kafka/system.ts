@@ -20,6 +20,7 @@
 import type { Host, NodeId } from '../../../src/host.js';
 import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../../../src/broker/config.js';
 import { createBrokerNode } from '../../../src/broker/brokerNode.js';
+import { GROUP_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/groupCoordinatorConfig.js';
 import { PRODUCER_CONFIG_NAMES, parseProducerConfig } from '../../../src/client/config.js';
 import { createProducerNode } from './producerNode.js';
 import { CONSUMER_CONFIG_NAMES, parseConsumerConfig } from '../../../src/client/consumerConfig.js';
@@ -136,7 +137,7 @@ const CONSUMER_GROUP_SCHEMA = {
   },
 } as const;
 
-const BROKER_KEYS = [...Object.values(BROKER_CONFIG_KEYS), ...Object.values(LEGACY_SWITCH_KEYS)];
+const BROKER_KEYS = [...Object.values(BROKER_CONFIG_KEYS), ...Object.values(LEGACY_SWITCH_KEYS), ...GROUP_COORDINATOR_CONFIG_KEYS];
 
 export const kafkaSystem: SystemDefinition = {
   name: 'kafka',
