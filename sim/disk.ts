@@ -18,9 +18,15 @@
  * - A bit flip changes one durable byte in place, so every later read sees the same flipped bit;
  *   the protocol's CRCs must catch it.
  *
- * Storage is a list of immutable chunks per file. Appends only push onto the list and a truncate
- * builds a new list, so a snapshot of a file is just (list, count, size): O(1) per fsync, however
- * long the file. Invariant: for every view, size === sum of the lengths of chunks[0, count).
+ * Storage is a list of immutable chunks per file, with each chunk's end offset beside it. Appends
+ * only push onto the list and a truncate builds a new list, so a snapshot of a file is just (list,
+ * count, size): O(1) per fsync, however long the file. A read finds its first chunk by binary
+ * search over the end offsets, so it costs O(log chunks + bytes read), not O(chunks): a file that
+ * grows for a simulated hour reads as fast as a new one. Chunks are never changed once pushed (a
+ * bit flip replaces its chunk with a flipped copy), so a read within one chunk hands out a view of
+ * it instead of a copy: what `read` returns is the caller's to read, never to write.
+ * Invariants: for every list, ends[i] === sum of the lengths of chunks[0, i]; for every view,
+ * size === ends[count - 1] (or 0 when count is 0).
  */
 import type { Disk, DiskCompletion, DiskError, DiskErrorCode, DiskOpId, DiskResult } from '../src/host.js';
 import type { SeededRandom } from './random.js';
@@ -42,9 +48,19 @@ export const DEFAULT_DISK_CONFIG: DiskConfig = {
   capacityBytes: 1 << 30,
 };
 
-/** A view of a file's content: the first `count` chunks of `chunks`. */
-interface ChunkView {
+/**
+ * A file's chunks in order, and where each ends. Only ever grows by `pushChunk`; views share it
+ * and see only their first `count` entries, so growth never changes what a view holds.
+ */
+interface ChunkList {
   readonly chunks: Uint8Array[];
+  /** ends[i] is the file offset just past chunks[i]. */
+  readonly ends: number[];
+}
+
+/** A view of a file's content: the first `count` chunks of `list`. */
+interface ChunkView {
+  readonly list: ChunkList;
   readonly count: number;
   readonly size: number;
 }
@@ -52,15 +68,42 @@ interface ChunkView {
 interface Inode {
   readonly inodeId: number;
   /** The live content (what reads see); pushed onto by appends, replaced by truncates. */
-  chunks: Uint8Array[];
+  list: ChunkList;
   size: number;
   durable: ChunkView;
 }
 
-const EMPTY_VIEW: ChunkView = { chunks: [], count: 0, size: 0 };
+const EMPTY_VIEW: ChunkView = { list: { chunks: [], ends: [] }, count: 0, size: 0 };
 
 function liveView(inode: Inode): ChunkView {
-  return { chunks: inode.chunks, count: inode.chunks.length, size: inode.size };
+  return { list: inode.list, count: inode.list.chunks.length, size: inode.size };
+}
+
+function emptyList(): ChunkList {
+  return { chunks: [], ends: [] };
+}
+
+function pushChunk(list: ChunkList, chunk: Uint8Array): void {
+  const start = list.ends.length === 0 ? 0 : list.ends[list.ends.length - 1]!;
+  list.chunks.push(chunk);
+  list.ends.push(start + chunk.length);
+}
+
+/** The index of the chunk holding byte `offset`, among the first `count` (count if none does). */
+function chunkIndexAt(list: ChunkList, count: number, offset: number): number {
+  let low = 0;
+  let high = count;
+  // Invariant: every chunk below `low` ends at or before `offset`; the chunk at `high` (if any) ends after it.
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (list.ends[middle]! <= offset) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function chunkStartOf(list: ChunkList, index: number): number {
+  return index === 0 ? 0 : list.ends[index - 1]!;
 }
 
 /** An fsync the disk has accepted and will complete at `completeAtMs` unless power is lost. */
@@ -146,7 +189,7 @@ export class SimDisk implements Disk {
       this.setName(name, inode);
     }
     if (data.length > 0) {
-      inode.chunks.push(data.slice());
+      pushChunk(inode.list, data.slice());
       inode.size += data.length;
       this.stats.bytesWritten += data.length;
     }
@@ -159,7 +202,7 @@ export class SimDisk implements Disk {
     if (!Number.isInteger(size) || size < 0 || size > inode.size) {
       return fail('EINVAL', `truncate of ${name} to ${size} outside [0, ${inode.size}]`);
     }
-    inode.chunks = sliceChunks(inode.chunks, size);
+    inode.list = prefixOf(liveView(inode), size);
     inode.size = size;
     return OK_VOID;
   }
@@ -224,10 +267,10 @@ export class SimDisk implements Disk {
     this.namesSnapshot = null;
     for (const inode of this.names.values()) {
       const tornTail = this.tornTail(inode);
-      inode.chunks = inode.durable.chunks.slice(0, inode.durable.count);
+      inode.list = prefixOf(inode.durable, inode.durable.size);
       inode.size = inode.durable.size;
       if (tornTail !== undefined && tornTail.length > 0) {
-        inode.chunks.push(tornTail);
+        pushChunk(inode.list, tornTail);
         inode.size += tornTail.length;
       }
       inode.durable = liveView(inode);
@@ -264,21 +307,16 @@ export class SimDisk implements Disk {
     const [file, inode] = this.random.pick(candidates);
     const offset = this.random.nextInt(0, inode.durable.size);
     const bit = this.random.nextInt(0, 8);
-    const durableChunks = inode.durable.chunks;
-    let chunkStart = 0;
-    for (let i = 0; i < inode.durable.count; i++) {
-      const chunk = durableChunks[i]!;
-      if (offset < chunkStart + chunk.length) {
-        const flipped = chunk.slice();
-        flipped[offset - chunkStart]! ^= 1 << bit;
-        // The flip is on the platter: every view sharing this block sees it, and the page cache
-        // holds the same block, so the running process reads the flip too.
-        durableChunks[i] = flipped;
-        if (inode.chunks !== durableChunks && inode.chunks[i] === chunk) inode.chunks[i] = flipped;
-        break;
-      }
-      chunkStart += chunk.length;
-    }
+    const durableList = inode.durable.list;
+    const index = chunkIndexAt(durableList, inode.durable.count, offset);
+    const chunk = durableList.chunks[index]!;
+    const flipped = chunk.slice();
+    flipped[offset - chunkStartOf(durableList, index)]! ^= 1 << bit;
+    // The flip is on the platter: every view sharing this block sees it, and the page cache holds
+    // the same block, so the running process reads the flip too. A flip keeps the chunk's length,
+    // so the end offsets stay true.
+    durableList.chunks[index] = flipped;
+    if (inode.list !== durableList && inode.list.chunks[index] === chunk) inode.list.chunks[index] = flipped;
     this.stats.bitFlips++;
     return { file, offset, bit };
   }
@@ -296,7 +334,7 @@ export class SimDisk implements Disk {
   }
 
   private newInode(): Inode {
-    return { inodeId: this.nextInodeId++, chunks: [], size: 0, durable: EMPTY_VIEW };
+    return { inodeId: this.nextInodeId++, list: emptyList(), size: 0, durable: EMPTY_VIEW };
   }
 
   private setName(name: string, inode: Inode): void {
@@ -313,43 +351,46 @@ export class SimDisk implements Disk {
   private tornTail(inode: Inode): Uint8Array | undefined {
     const durable = inode.durable;
     // Same list: nothing was truncated since the durable point, so the live content extends it.
-    if (inode.chunks !== durable.chunks || inode.chunks.length <= durable.count) return undefined;
-    const firstUnsynced = inode.chunks[durable.count]!;
+    if (inode.list !== durable.list || inode.list.chunks.length <= durable.count) return undefined;
+    const firstUnsynced = inode.list.chunks[durable.count]!;
     // Half the time the write is lost whole; otherwise a random prefix of it reached the platter.
     if (this.random.chance(0.5)) return undefined;
     return firstUnsynced.subarray(0, this.random.nextInt(0, firstUnsynced.length));
   }
 }
 
+/**
+ * The bytes [start, end) of a view: O(log chunks + bytes read). A range inside one chunk — a whole
+ * record batch, the common read — is returned as a view of that chunk without copying; chunks are
+ * never changed once written (a bit flip replaces its chunk), so the view keeps what was read.
+ */
 function copyRange(view: ChunkView, start: number, end: number): Uint8Array {
+  const list = view.list;
+  const first = chunkIndexAt(list, view.count, start);
+  if (first < view.count && end <= list.ends[first]!) {
+    const chunkStart = chunkStartOf(list, first);
+    return list.chunks[first]!.subarray(start - chunkStart, end - chunkStart);
+  }
   const out = new Uint8Array(end - start);
-  let chunkStart = 0;
-  for (let i = 0; i < view.count; i++) {
-    const chunk = view.chunks[i]!;
-    const chunkEnd = chunkStart + chunk.length;
-    if (chunkEnd > start && chunkStart < end) {
-      const from = Math.max(start, chunkStart);
-      const to = Math.min(end, chunkEnd);
-      out.set(chunk.subarray(from - chunkStart, to - chunkStart), from - start);
-    }
-    if (chunkEnd >= end) break;
-    chunkStart = chunkEnd;
+  for (let i = first; i < view.count; i++) {
+    const chunkStart = chunkStartOf(list, i);
+    if (chunkStart >= end) break;
+    const chunk = list.chunks[i]!;
+    const from = Math.max(start, chunkStart);
+    const to = Math.min(end, list.ends[i]!);
+    out.set(chunk.subarray(from - chunkStart, to - chunkStart), from - start);
   }
   return out;
 }
 
-function sliceChunks(chunks: readonly Uint8Array[], size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let total = 0;
-  for (const chunk of chunks) {
-    if (total >= size) break;
-    if (total + chunk.length <= size) {
-      out.push(chunk);
-      total += chunk.length;
-    } else {
-      out.push(chunk.subarray(0, size - total));
-      total = size;
-    }
+/** A new list holding the first `size` bytes of a view, the last chunk cut if it straddles `size`. */
+function prefixOf(view: ChunkView, size: number): ChunkList {
+  const list = view.list;
+  // The chunks that end at or before `size` are kept whole.
+  const whole = chunkIndexAt(list, view.count, size);
+  const prefix: ChunkList = { chunks: list.chunks.slice(0, whole), ends: list.ends.slice(0, whole) };
+  if (whole < view.count && chunkStartOf(list, whole) < size) {
+    pushChunk(prefix, list.chunks[whole]!.subarray(0, size - chunkStartOf(list, whole)));
   }
-  return out;
+  return prefix;
 }

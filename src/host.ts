@@ -70,7 +70,10 @@ export interface Disk {
   exists(name: string): boolean;
   /** The size in bytes, or ENOENT. */
   size(name: string): DiskResult<number>;
-  /** Reads `length` bytes from `offset` (default: the whole file from `offset`). */
+  /**
+   * Reads `length` bytes from `offset` (default: the whole file from `offset`). The bytes may be
+   * the disk's own (no copy is made): read them, never write to them.
+   */
   read(name: string, offset?: number, length?: number): DiskResult<Uint8Array>;
   /** Appends to the file, creating it when missing. ENOSPC leaves the file unchanged. */
   append(name: string, data: Uint8Array): DiskResult<void>;

@@ -12,6 +12,14 @@ const ROOT = join(import.meta.dirname, '..');
 /** The one module allowed to read the wall clock; it measures speed and never feeds the run. */
 const WALL_CLOCK_MODULE = 'sim/wallclock.ts';
 /** The CLI's entry point may touch the process (streams, exit codes), never time or randomness. */
+/**
+ * The one module allowed promises: `ksim explore --workers N` waits for worker threads, and a
+ * thread that waits synchronously for others blocks the very callbacks that bring their results.
+ * It orchestrates threads and simulates nothing; every seed still runs synchronously, in one
+ * worker, with the same code as in-process. Only the async bans are lifted for it: time,
+ * randomness and the rest stay banned there too.
+ */
+const THREAD_ORCHESTRATION_MODULE = 'sim/cli/seedPool.ts';
 
 interface Ban {
   pattern: RegExp;
@@ -33,9 +41,13 @@ const BANS: Ban[] = [
   { pattern: /\bsetImmediate\s*\(/, replacement: 'an event on the world queue' },
   { pattern: /\bqueueMicrotask\s*\(/, replacement: 'an event on the world queue' },
   { pattern: /\bprocess\.nextTick\s*\(/, replacement: 'an event on the world queue' },
-  { pattern: /\basync\s+(function\b|\(|[A-Za-z_$][\w$]*\s*(\(|=>))/, replacement: 'a synchronous state machine driven by host inputs' },
-  { pattern: /\bawait\s/, replacement: 'a synchronous state machine driven by host inputs' },
-  { pattern: /\bPromise\b/, replacement: 'a synchronous state machine driven by host inputs' },
+  {
+    pattern: /\basync\s+(function\b|\(|[A-Za-z_$][\w$]*\s*(\(|=>))/,
+    replacement: 'a synchronous state machine driven by host inputs',
+    exempt: [THREAD_ORCHESTRATION_MODULE],
+  },
+  { pattern: /\bawait\s/, replacement: 'a synchronous state machine driven by host inputs', exempt: [THREAD_ORCHESTRATION_MODULE] },
+  { pattern: /\bPromise\b/, replacement: 'a synchronous state machine driven by host inputs', exempt: [THREAD_ORCHESTRATION_MODULE] },
   { pattern: /\bfor\s*\(\s*(const|let|var)\s+[\w$]+\s+in\s/, replacement: 'for...of over Object.keys(...) (insertion order is explicit)' },
   { pattern: /\.sort\(\s*\)/, replacement: '.sort(compareFn): a comparator makes the order explicit' },
 ];
@@ -101,6 +113,11 @@ describe('tidy', () => {
     for (const line of broken) expect(findBanned('sim/example.ts', line), line).not.toEqual([]);
     expect(findBanned('sim/example.ts', "// Date.now() in a comment\nconst s = 'Math.random()';")).toEqual([]);
     expect(findBanned(WALL_CLOCK_MODULE, 'performance.now()')).toEqual([]);
+    // The thread orchestration module may wait on promises, and nothing else; no other module may.
+    expect(findBanned(THREAD_ORCHESTRATION_MODULE, 'return new Promise((resolve) => resolve());')).toEqual([]);
+    expect(findBanned(THREAD_ORCHESTRATION_MODULE, 'const r = Math.random();')).not.toEqual([]);
+    expect(findBanned(THREAD_ORCHESTRATION_MODULE, 'setTimeout(() => 1, 5);')).not.toEqual([]);
+    expect(findBanned('sim/cli/explore.ts', 'return new Promise((resolve) => resolve());')).not.toEqual([]);
   });
 
   test('every source file starts with a header comment saying what it models', () => {

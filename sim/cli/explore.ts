@@ -1,15 +1,18 @@
 /**
- * `ksim explore <scenario|file> --seeds N [--from S]`: seeds S..S+N-1 in this process. Each
- * failing seed writes its run folder and prints its FAIL line as soon as it is found; the summary
- * comes last. Progress is one updating line on stderr, shown only when stderr is a terminal, so
- * logs and pipes stay clean. With `--json`, stdout holds one RunReport per seed (JSON lines) and a
- * final summary object marked `"summary": true`.
+ * `ksim explore <scenario|file> --seeds N [--from S] [--workers W]`: seeds S..S+N-1, on W worker
+ * threads (seedPool.ts; default: the machine's cores) or, with `--workers 1`, in this thread.
+ * Each failing seed writes its run folder and prints its FAIL line in seed order, as soon as every
+ * earlier seed is done; the summary comes last. Everything on stdout and the exit code are the
+ * same whatever W is. Progress is one updating line on stderr — seeds done, seeds per minute,
+ * failures so far — shown only when stderr is a terminal, so logs and pipes stay clean. With
+ * `--json`, stdout holds one RunReport per seed (JSON lines) and a final summary object marked
+ * `"summary": true`.
  *
  * Only tallies are kept across seeds, never the reports, so a long sweep runs in flat memory.
  */
 import type { RunReport } from '../report/runReport.js';
 import { loadScenario } from '../scenario/load.js';
-import type { Verdict } from '../scenario/types.js';
+import type { LoadedScenario, Verdict } from '../scenario/types.js';
 import { wallClockMs } from '../wallclock.js';
 import { SEED_MAX } from './arguments.js';
 import { UsageError } from './errors.js';
@@ -18,6 +21,7 @@ import { executeSeed, recordFailure } from './execute.js';
 import { eventsPerSecond, faultSource, formatInteger, optionsHeader, table, verdictLabel } from './format.js';
 import type { Terminal } from './io.js';
 import type { VerbContext } from './run.js';
+import { type PendingExitCode, runSeedsOnWorkers } from './seedPool.js';
 
 export interface ExploreArguments {
   scenario: string;
@@ -25,6 +29,8 @@ export interface ExploreArguments {
   from: number;
   json: boolean;
   checkDeterminism: boolean;
+  /** Worker threads; 1 runs every seed in this thread. */
+  workers: number;
 }
 
 /** Failing seeds listed in the human summary; their FAIL lines above list them all. */
@@ -45,17 +51,18 @@ interface Tally {
   events: number;
 }
 
-export function exploreVerb(terminal: Terminal, args: ExploreArguments, context: VerbContext): number {
+export function exploreVerb(terminal: Terminal, args: ExploreArguments, context: VerbContext): number | PendingExitCode {
   const lastSeed = args.from + args.seeds - 1;
   if (lastSeed > SEED_MAX) {
     throw new UsageError(`--from ${args.from} with --seeds ${args.seeds} would go past the largest seed, ${SEED_MAX}.`, 'explore');
   }
   const loaded = loadScenario(args.scenario, terminal.io.cwd, context.lookup);
   const scenario = loaded.scenario;
-  const colour = terminal.colour;
+  // More workers than seeds would only start threads that never run one.
+  const workers = Math.min(args.workers, args.seeds);
   if (!args.json) {
     terminal.line(
-      optionsHeader(colour, 'explore', context.version, [
+      optionsHeader(terminal.colour, 'explore', context.version, [
         ['scenario', `${scenario.name} (${loaded.source.path})`],
         ['system', scenario.system],
         ['seeds', `${args.from}..${lastSeed} (${args.seeds})`],
@@ -63,11 +70,41 @@ export function exploreVerb(terminal: Terminal, args: ExploreArguments, context:
         ['livenessMs', String(scenario.livenessMs)],
         ['faults', faultSource(scenario)],
         ['check-determinism', args.checkDeterminism ? 'on' : 'off'],
+        ['workers', String(workers)],
       ]),
     );
   }
+  const exploration = new Exploration(terminal, args, loaded, context);
+  if (workers === 1) {
+    for (let seed = args.from; seed <= lastSeed; seed++) {
+      exploration.showProgress(seed);
+      terminal.activity = `exploring ${scenario.name}, at seed ${seed}`;
+      const report = executeSeed(scenario, seed, { checkDeterminism: args.checkDeterminism });
+      exploration.onSeedDone(report);
+      exploration.onReport(report);
+    }
+    return exploration.finish();
+  }
+  terminal.activity = `exploring ${scenario.name} on ${workers} worker threads`;
+  exploration.showProgress(args.from);
+  return runSeedsOnWorkers({
+    scenario,
+    firstSeed: args.from,
+    seedCount: args.seeds,
+    workers,
+    checkDeterminism: args.checkDeterminism,
+    onSeedDone: (report) => exploration.onSeedDone(report),
+    onReport: (report) => exploration.onReport(report),
+  }).then(() => exploration.finish());
+}
 
-  const tally: Tally = {
+/**
+ * One sweep's state: the tallies (never the reports, so a long sweep runs in flat memory) and the
+ * progress line. Reports must come in seed order; each failing one gets its run folder and FAIL
+ * line here, in that order, whichever thread ran it.
+ */
+class Exploration {
+  private readonly tally: Tally = {
     counts: { pass: 0, violation: 0, liveness: 0, nondeterministic: 0 },
     failing: [],
     anomalies: new Map(),
@@ -75,49 +112,85 @@ export function exploreVerb(terminal: Terminal, args: ExploreArguments, context:
     violations: new Map(),
     events: 0,
   };
-  const startMs = wallClockMs();
-  let progressShownAtMs = -Infinity;
-  for (let seed = args.from; seed <= lastSeed; seed++) {
-    const nowMs = wallClockMs();
-    if (nowMs - progressShownAtMs >= PROGRESS_INTERVAL_MS) {
-      progressShownAtMs = nowMs;
-      terminal.progress(progressLine(seed - args.from, args.seeds, seed, tally, nowMs - startMs));
-    }
-    terminal.activity = `exploring ${scenario.name}, at seed ${seed}`;
-    let report = executeSeed(scenario, seed, { checkDeterminism: args.checkDeterminism });
-    if (report.verdict !== 'pass') {
-      report = recordFailure(
-        { terminal, loaded, version: context.version, json: args.json, replayOptions: { command: context.command, checkDeterminism: args.checkDeterminism } },
+  private readonly startMs = wallClockMs();
+  private progressShownAtMs = -Infinity;
+  /** Seeds finished, in whatever order; with workers, ahead of the seeds reported. */
+  private seedsDone = 0;
+  private failuresDone = 0;
+  private nextSeed: number;
+
+  constructor(
+    private readonly terminal: Terminal,
+    private readonly args: ExploreArguments,
+    private readonly loaded: LoadedScenario,
+    private readonly context: VerbContext,
+  ) {
+    this.nextSeed = args.from;
+  }
+
+  /** A seed finished (with workers, possibly before earlier seeds): progress only. */
+  onSeedDone(report: RunReport): void {
+    this.seedsDone++;
+    if (report.verdict !== 'pass') this.failuresDone++;
+    this.showProgress(this.nextSeed);
+  }
+
+  /** The next seed's report, in seed order. */
+  onReport(report: RunReport): void {
+    this.nextSeed = report.seed + 1;
+    const recorded = report.verdict === 'pass'
+      ? report
+      : recordFailure(
+        {
+          terminal: this.terminal,
+          loaded: this.loaded,
+          version: this.context.version,
+          json: this.args.json,
+          replayOptions: { command: this.context.command, checkDeterminism: this.args.checkDeterminism },
+        },
         report,
       );
-    }
-    addToTally(tally, report);
-    if (args.json) terminal.line(JSON.stringify(report));
+    addToTally(this.tally, recorded);
+    if (this.args.json) this.terminal.line(JSON.stringify(recorded));
   }
-  terminal.activity = undefined;
-  terminal.clearProgress();
-  const wallMs = Math.round(wallClockMs() - startMs);
 
-  if (args.json) {
-    terminal.line(JSON.stringify({
-      summary: true,
-      scenario: scenario.name,
-      system: scenario.system,
-      expected: scenario.expect,
-      seeds: args.seeds,
-      from: args.from,
-      ...tally.counts,
-      failingSeeds: tally.failing.map((failure) => failure.seed),
-      violations: Object.fromEntries(tally.violations),
-      anomalies: Object.fromEntries(tally.anomalies),
-      events: tally.events,
-      wallMs,
-      eventsPerSecond: eventsPerSecond(tally.events, wallMs),
-    }));
-  } else {
-    for (const line of summaryLines(terminal, tally, args, scenario.expect, wallMs)) terminal.line(line);
+  showProgress(nextSeed: number): void {
+    const nowMs = wallClockMs();
+    if (nowMs - this.progressShownAtMs < PROGRESS_INTERVAL_MS) return;
+    this.progressShownAtMs = nowMs;
+    this.terminal.progress(progressLine(this.seedsDone, this.args.seeds, nextSeed, this.failuresDone, this.tally.events, nowMs - this.startMs));
   }
-  return exitCodeOf(worstVerdict(VERDICTS_BY_SEVERITY.filter((verdict) => tally.counts[verdict] > 0)));
+
+  /** Prints the summary; returns the exit code, the worst verdict of any seed. */
+  finish(): number {
+    const terminal = this.terminal;
+    const tally = this.tally;
+    const args = this.args;
+    const scenario = this.loaded.scenario;
+    terminal.activity = undefined;
+    terminal.clearProgress();
+    const wallMs = Math.round(wallClockMs() - this.startMs);
+    if (args.json) {
+      terminal.line(JSON.stringify({
+        summary: true,
+        scenario: scenario.name,
+        system: scenario.system,
+        expected: scenario.expect,
+        seeds: args.seeds,
+        from: args.from,
+        ...tally.counts,
+        failingSeeds: tally.failing.map((failure) => failure.seed),
+        violations: Object.fromEntries(tally.violations),
+        anomalies: Object.fromEntries(tally.anomalies),
+        events: tally.events,
+        wallMs,
+        eventsPerSecond: eventsPerSecond(tally.events, wallMs),
+      }));
+    } else {
+      for (const line of summaryLines(terminal, tally, args, scenario.expect, wallMs)) terminal.line(line);
+    }
+    return exitCodeOf(worstVerdict(VERDICTS_BY_SEVERITY.filter((verdict) => tally.counts[verdict] > 0)));
+  }
 }
 
 function addToTally(tally: Tally, report: RunReport): void {
@@ -147,9 +220,10 @@ function addCount(counts: Map<string, { seeds: number; count: number }>, name: s
   counts.set(name, entry);
 }
 
-function progressLine(done: number, total: number, seed: number, tally: Tally, elapsedMs: number): string {
-  const failing = tally.counts.violation + tally.counts.liveness + tally.counts.nondeterministic;
-  return `[${done}/${total}] seed ${seed}  failing ${failing}  ${formatInteger(eventsPerSecond(tally.events, elapsedMs))} events/s`;
+/** `[12/100] seed 13  640 seeds/min  failing 1  52,000 events/s`: seeds done, the next seed in order, the rate and the failures so far. */
+function progressLine(done: number, total: number, seed: number, failing: number, events: number, elapsedMs: number): string {
+  const seedsPerMinute = elapsedMs > 0 ? Math.round((done * 60_000) / elapsedMs) : 0;
+  return `[${done}/${total}] seed ${seed}  ${formatInteger(seedsPerMinute)} seeds/min  failing ${failing}  ${formatInteger(eventsPerSecond(events, elapsedMs))} events/s`;
 }
 
 function summaryLines(terminal: Terminal, tally: Tally, args: ExploreArguments, expected: Verdict, wallMs: number): string[] {

@@ -1,7 +1,8 @@
 /**
  * The `ksim` command line: parses the arguments with yargs and hands them to one verb (list, run,
  * explore, replay, bench). Synchronous from end to end — the bin shim takes the returned number as
- * the exit code.
+ * the exit code — except `explore` on worker threads, which returns its exit code once the workers
+ * are done (seedPool.ts); its errors are sorted the same way.
  *
  * Errors are sorted into two kinds. The user's mistakes (a bad flag or seed, an unknown or
  * malformed scenario, a bad replay file) print one paragraph and exit 64, never with a stack
@@ -9,6 +10,7 @@
  * exit 70. yargs is told never to exit or print by itself: its failures are thrown to us, and its
  * help and version texts are captured and written to our own stdout.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { ReplayError } from '../report/replay.js';
@@ -25,6 +27,7 @@ import { type CliIo, Terminal } from './io.js';
 import { listVerb } from './list.js';
 import { replayVerb } from './replay.js';
 import { runVerb, type VerbContext } from './run.js';
+import { type PendingExitCode, SeedWorkerError } from './seedPool.js';
 
 export type { CliIo } from './io.js';
 
@@ -33,6 +36,8 @@ export const SCENARIOS_DIR_ENV = 'KSIM_SCENARIOS_DIR';
 
 /** The most seeds one explore may run; a larger sweep belongs in several processes or shards. */
 const EXPLORE_SEEDS_MAX = 100_000_000;
+/** More worker threads than this would only queue for the same cores. */
+const EXPLORE_WORKERS_MAX = 256;
 /** A guarantees cell runs its seeds for every row and column: keep the product sane. */
 const GUARANTEES_SEEDS_MAX = 1_000;
 
@@ -40,7 +45,7 @@ const GUARANTEES_SEEDS_MAX = 1_000;
 const VERB_USAGE: Record<string, string> = {
   list: 'ksim list [--json]',
   run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate]',
-  explore: 'ksim explore <scenario|file> --seeds N [--from S] [--json] [--check-determinism]',
+  explore: 'ksim explore <scenario|file> --seeds N [--from S] [--workers W] [--json] [--check-determinism]',
   replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE]',
   bench: 'ksim bench [--json] [--quick]',
   guarantees: 'ksim guarantees [--seeds N] [--out FILE]',
@@ -51,7 +56,7 @@ const VERBS = Object.keys(VERB_USAGE);
 const VERB_OPTIONS: Record<string, readonly string[]> = {
   list: ['json'],
   run: ['seed', 'json', 'trace', 'check-determinism', 'narrate'],
-  explore: ['seeds', 'from', 'json', 'check-determinism'],
+  explore: ['seeds', 'from', 'workers', 'json', 'check-determinism'],
   replay: ['use-recorded', 'json', 'trace'],
   bench: ['json', 'quick'],
   guarantees: ['seeds', 'out'],
@@ -65,33 +70,45 @@ interface Selected {
   argv: Record<string, unknown>;
 }
 
-export function main(argv: string[], io: CliIo): number {
+export function main(argv: string[], io: CliIo): number | PendingExitCode {
   const terminal = new Terminal(io);
   try {
-    return dispatch(argv, terminal);
+    const outcome = dispatch(argv, terminal);
+    if (typeof outcome === 'number') return outcome;
+    return outcome.then(undefined, (error: unknown) => exitCodeOfError(error, terminal));
   } catch (error) {
-    if (error instanceof UsageError) {
-      const verb = error.verb;
-      terminal.errorLine(`ksim${verb !== undefined ? ` ${verb}` : ''}: ${error.message}`);
-      terminal.errorLine(
-        verb !== undefined && VERB_USAGE[verb] !== undefined
-          ? `usage: ${VERB_USAGE[verb]} (see \`ksim ${verb} --help\`)`
-          : 'usage: ksim <list|run|explore|replay|bench|guarantees> ... (see `ksim --help`)',
-      );
-      return EXIT_USAGE;
-    }
-    if (error instanceof ScenarioError || error instanceof ReplayError) {
-      terminal.errorLine(`ksim: ${error.message}`);
-      return EXIT_USAGE;
-    }
-    terminal.errorLine(`ksim: internal error${terminal.activity !== undefined ? ` while ${terminal.activity}` : ''}`);
-    terminal.errorLine(error instanceof Error ? (error.stack ?? String(error)) : String(error));
-    terminal.errorLine('This is a bug in ksim. Please report it with the command line above and, if one was written, the replay.json of the run.');
-    return EXIT_INTERNAL;
+    return exitCodeOfError(error, terminal);
   }
 }
 
-function dispatch(argv: string[], terminal: Terminal): number {
+/** Prints what went wrong, in the words its kind calls for, and returns the exit code. */
+function exitCodeOfError(error: unknown, terminal: Terminal): number {
+  if (error instanceof UsageError) {
+    const verb = error.verb;
+    terminal.errorLine(`ksim${verb !== undefined ? ` ${verb}` : ''}: ${error.message}`);
+    terminal.errorLine(
+      verb !== undefined && VERB_USAGE[verb] !== undefined
+        ? `usage: ${VERB_USAGE[verb]} (see \`ksim ${verb} --help\`)`
+        : 'usage: ksim <list|run|explore|replay|bench|guarantees> ... (see `ksim --help`)',
+    );
+    return EXIT_USAGE;
+  }
+  if (error instanceof ScenarioError || error instanceof ReplayError) {
+    terminal.errorLine(`ksim: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof SeedWorkerError) {
+    terminal.errorLine(`ksim: internal error${terminal.activity !== undefined ? ` while ${terminal.activity}` : ''}, in the run of seed ${error.seed}`);
+    terminal.errorLine(error.workerStack);
+  } else {
+    terminal.errorLine(`ksim: internal error${terminal.activity !== undefined ? ` while ${terminal.activity}` : ''}`);
+    terminal.errorLine(error instanceof Error ? (error.stack ?? String(error)) : String(error));
+  }
+  terminal.errorLine('This is a bug in ksim. Please report it with the command line above and, if one was written, the replay.json of the run.');
+  return EXIT_INTERNAL;
+}
+
+function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode {
   const version = ksimVersion();
   let selected: Selected | undefined;
   let output = '';
@@ -133,6 +150,7 @@ function dispatch(argv: string[], terminal: Terminal): number {
         from: parseSeed(args['from'], '--from', 'explore'),
         json: args['json'] === true,
         checkDeterminism: args['checkDeterminism'] === true,
+        workers: args['workers'] === undefined ? availableParallelism() : parseCount(args['workers'], '--workers', 'explore', EXPLORE_WORKERS_MAX),
       }, context);
     case 'replay':
       return replayVerb(terminal, {
@@ -207,17 +225,26 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
         .usage(
           helpText(
             VERB_USAGE['explore'] ?? '',
-            'Runs seeds S..S+N-1 of one scenario in this process. Each failing seed writes its run folder and prints a FAIL line ' +
-            'as soon as it is found; a summary follows at the end. Progress shows on stderr when it is a terminal. ' +
+            'Runs seeds S..S+N-1 of one scenario on W worker threads (default: this machine\'s cores; --workers 1 runs them in this ' +
+            'process). Each failing seed writes its run folder and prints a FAIL line in seed order; a summary follows at the end. ' +
+            'What is printed and the exit code are the same whatever W is. Progress (seeds done, seeds per minute, failures so far) ' +
+            'shows on stderr when it is a terminal. ' +
             'The exit code is the worst verdict: nondeterministic (3), then violation (1), then liveness (2), then pass (0).',
           ),
         )
         .positional('scenario', { type: 'string', describe: 'A built-in scenario name, or a scenario file path' })
         .option('seeds', { type: 'string', demandOption: true, requiresArg: true, describe: 'How many seeds to run' })
         .option('from', { type: 'string', default: '1', defaultDescription: '1', requiresArg: true, describe: 'The first seed' })
+        .option('workers', {
+          type: 'string',
+          requiresArg: true,
+          defaultDescription: `this machine's cores (${availableParallelism()})`,
+          describe: `Worker threads running seeds, a whole number from 1 to ${EXPLORE_WORKERS_MAX}; 1 runs them in this process`,
+        })
         .option('json', { ...json, describe: 'Print one run report per line, then a summary object ("summary": true)' })
         .option('check-determinism', checkDeterminism)
-        .example('ksim explore counter-swarm --seeds 1000', 'sweep seeds 1..1000'),
+        .example('ksim explore counter-swarm --seeds 1000', 'sweep seeds 1..1000 on every core')
+        .example('ksim explore kafka-swarm --seeds 200 --from 801 --workers 1', 'sweep seeds 801..1000 in this process'),
       (parsed) => select('explore', parsed),
     )
     .command('replay <file>', 'Replay a failing run from its replay file', (y) =>
@@ -242,7 +269,7 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
     )
     .command('bench', "Measure the simulator's speed", (y) =>
       y
-        .usage(helpText(VERB_USAGE['bench'] ?? '', 'Measures events per second and simulated seconds per wall second. It prints; it judges nothing.'))
+        .usage(helpText(VERB_USAGE['bench'] ?? '', 'Measures events per second, simulated seconds per wall second, the default cluster over 10 and 60 simulated minutes (and its peak RSS), explore on 2 workers and startup, and prints beside them the speed targets, met or not. It exits 0 whatever they say.'))
         .option('json', { ...json, describe: 'Print one JSON object with the figures' })
         .option('quick', { type: 'boolean', default: false, describe: 'Shorter measurements' }),
       (parsed) => select('bench', parsed),

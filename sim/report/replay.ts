@@ -21,7 +21,7 @@ import { issuesFromAjv } from '../scenario/issues.js';
 import { describeJsonError } from '../scenario/jsonText.js';
 import { toScenarioFile, validateScenario } from '../scenario/load.js';
 import { ScenarioError } from '../scenario/errors.js';
-import { createAjv } from '../scenario/schema.js';
+import { validatorFor } from '../scenario/validators.js';
 import type { LoadedScenario, Scenario, Verdict } from '../scenario/types.js';
 import { canonicalSha256 } from './canonical.js';
 import type { RunReport } from './runReport.js';
@@ -91,7 +91,7 @@ export function scenarioRunSha256(scenario: Scenario): string {
   return canonicalSha256({ ...scenario, description: undefined, lesson: undefined });
 }
 
-const REPLAY_SCHEMA = {
+export const REPLAY_SCHEMA = {
   type: 'object',
   properties: {
     ksimReplay: { const: REPLAY_FORMAT },
@@ -119,8 +119,6 @@ const REPLAY_SCHEMA = {
   },
   required: ['ksimReplay', 'ksimVersion', 'scenario', 'seed', 'options', 'faultPlan', 'traceHash', 'verdict', 'firstViolation'],
 } as const;
-
-let replayValidator: ReturnType<ReturnType<typeof createAjv>['compile']> | undefined;
 
 /**
  * Reads a replay file and checks that it can be replayed exactly: it is JSON, it has every field,
@@ -163,7 +161,7 @@ export function parseReplayText(text: string, shown: string, ourVersion: string)
         `re-run the scenario with \`ksim run ${replayScenarioArgument(record)} --seed ${replaySeedText(record)}\`.`,
     );
   }
-  replayValidator ??= createAjv().compile(REPLAY_SCHEMA);
+  const replayValidator = validatorFor('replay', REPLAY_SCHEMA);
   if (!replayValidator(parsed)) {
     const issues = issuesFromAjv(replayValidator.errors ?? [], '');
     const list = issues.slice(0, 4).map((issue) => (issue.path === '' ? issue.message : `${issue.path} ${issue.message}`)).join('; ');

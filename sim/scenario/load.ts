@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, relative, resolve, sep } from 'node:path';
 import type { ValidateFunction } from 'ajv';
-import YAML from 'yaml';
 import type { FaultAction, FaultFamily, TimedFault } from '../faults/plan.js';
 import { SYSTEMS } from '../systems/index.js';
 import type { SystemDefinition } from '../systems/system.js';
@@ -20,8 +19,10 @@ import { ScenarioError, type ScenarioIssue } from './errors.js';
 import { issuesFromAjv, joinPath, nearestName } from './issues.js';
 import { describeJsonError } from './jsonText.js';
 import { builtinScenariosDir, packageRoot } from './paths.js';
-import { FAULT_NODE_FIELDS, createAjv, scenarioValidatorOrCompile } from './schema.js';
+import { FAULT_NODE_FIELDS, scenarioValidator } from './schema.js';
 import type { FaultSpec, LoadedScenario, Scenario, ScenarioSource, SwarmProfile } from './types.js';
+import { sectionValidatorName, validatorFor } from './validators.js';
+import { parseYaml } from './yaml.js';
 
 export const SCENARIO_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json'];
 
@@ -155,25 +156,6 @@ function readScenarioText(absolute: string, shown: string): string {
   }
 }
 
-function parseYaml(text: string, shown: string): unknown {
-  const document = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  const error = document.errors[0];
-  if (error !== undefined) {
-    const position = error.linePos?.[0];
-    const reason = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
-    const lineText = position !== undefined ? text.split(/\r?\n/)[position.line - 1] : undefined;
-    throw new ScenarioError(
-      `scenario file ${shown} is not valid YAML` +
-        (position !== undefined ? ` at line ${position.line}, column ${position.col}` : '') +
-        `: ${reason.replace(/\s+/g, ' ').trim()}` +
-        (lineText !== undefined && lineText.trim() !== '' ? ` (line ${position?.line}: ${JSON.stringify(lineText.trim())})` : '') +
-        '.',
-      shown,
-    );
-  }
-  return document.toJS({ maxAliasCount: 100 });
-}
-
 function parseJson(text: string, shown: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -202,7 +184,7 @@ export function validateScenario(raw: unknown, name: string, file: string): Scen
       message: `is ${JSON.stringify(data['name'])} but the file is named "${name}": a scenario's name is its file's base name, so remove \`name\` or rename the file`,
     });
   }
-  const validate = scenarioValidatorOrCompile();
+  const validate = scenarioValidator();
   if (!validate(data)) issues.push(...issuesFromAjv(validate.errors ?? [], ''));
 
   const system = typeof data['system'] === 'string' ? systemOrIssue(data['system'], issues) : undefined;
@@ -260,20 +242,12 @@ interface SectionValidators {
   workload: ValidateFunction;
 }
 
-const sectionValidatorsBySystem = new Map<SystemDefinition, SectionValidators>();
-
 function sectionValidators(system: SystemDefinition): SectionValidators {
-  let validators = sectionValidatorsBySystem.get(system);
-  if (validators === undefined) {
-    const ajv = createAjv();
-    validators = {
-      cluster: ajv.compile(system.schemas.cluster),
-      config: ajv.compile(system.schemas.config),
-      workload: ajv.compile(system.schemas.workload),
-    };
-    sectionValidatorsBySystem.set(system, validators);
-  }
-  return validators;
+  return {
+    cluster: validatorFor(sectionValidatorName(system.name, 'cluster'), system.schemas.cluster),
+    config: validatorFor(sectionValidatorName(system.name, 'config'), system.schemas.config),
+    workload: validatorFor(sectionValidatorName(system.name, 'workload'), system.schemas.workload),
+  };
 }
 
 /** Builds the Scenario from validated data, in a fixed key order; plan entries become TimedFaults. */

@@ -11,9 +11,10 @@
  *
  * `description` texts double as the explanation in error messages (see issues.ts).
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { FAULT_FAMILIES, type FaultType } from '../faults/plan.js';
 import { FAULT_KINDS } from '../faults/registry.js';
+import { validatorFor } from './validators.js';
 
 /**
  * The longest phase a scenario may ask for: one simulated day. Longer runs are almost always a
@@ -101,23 +102,7 @@ export const SCENARIO_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-/** One ajv instance for the scenario schema and every system's section schemas. */
-export function createAjv(): Ajv {
-  return new Ajv({
-    allErrors: true,
-    strict: true,
-    useDefaults: true,
-    discriminator: true,
-    allowUnionTypes: true,
-    // verbose keeps the failing value and its schema on each error, which the messages quote.
-    verbose: true,
-  });
-}
-
-let scenarioValidator: ValidateFunction | undefined;
-
 /** The compiled scenario validator. It fills in defaults, so give it a copy you may change. */
-export function scenarioValidatorOrCompile(): ValidateFunction {
-  scenarioValidator ??= createAjv().compile(SCENARIO_SCHEMA);
-  return scenarioValidator;
+export function scenarioValidator(): ValidateFunction {
+  return validatorFor('scenario', SCENARIO_SCHEMA);
 }

@@ -39,3 +39,13 @@ export const LOG_ERRORS: Readonly<Record<LogErrorCode, LogErrorInfo>> = {
   INVALID_RECORD: { code: 87, retriable: false },
   UNEXPECTED_APPEND_OFFSET: { code: -1, retriable: false },
 };
+
+/**
+ * Kafka's KafkaStorageException: a write to a log directory failed (the disk is full). Thrown where
+ * the owner cannot go on without the write — the metadata log and its quorum-state and snapshot
+ * files, whose raft client then halts, as Kafka does when its metadata log directory fails.
+ * Partition logs answer KAFKA_STORAGE_ERROR instead and leave the decision to the broker.
+ */
+export class KafkaStorageException extends Error {
+  override readonly name = 'KafkaStorageException';
+}

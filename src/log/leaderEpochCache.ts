@@ -86,6 +86,20 @@ export class LeaderEpochFileCache {
   }
 
   /**
+   * Kafka's epochForOffset: the epoch of the batch holding `offset`, i.e. of the last entry that
+   * starts at or below it; UNDEFINED_EPOCH below the first entry. The caller keeps `offset` below
+   * the log end offset: only the latest entry may start where no batch is yet.
+   */
+  epochForOffset(offset: number): number {
+    let epoch = UNDEFINED_EPOCH;
+    for (const entry of this.entries) {
+      if (entry.startOffset > offset) break;
+      epoch = entry.epoch;
+    }
+    return epoch;
+  }
+
+  /**
    * Kafka's endOffsetFor: the largest epoch ≤ `requestedEpoch` and the offset where it ends (the
    * start of the next known epoch). The latest epoch ends at the log end offset. An epoch below the
    * first known one answers (requestedEpoch, first start offset). UNDEFINED_EPOCH, an empty cache, or

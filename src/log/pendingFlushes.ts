@@ -12,6 +12,11 @@
  * A truncation lowers the recovery point and clamps the offsets that in-flight fsyncs cover: what
  * they make durable above the truncation point is data the log no longer holds.
  *
+ * "Run this once durable": an owner that must wait for durability before it acts (a raft follower
+ * before its next Fetch, a raft leader before it counts its own log) hangs a continuation on the
+ * last fsync issued (`afterIssuedFsyncs`). Since fsyncs complete in issue order, every fsync the log
+ * issued before it has completed by then, and the recovery point covers everything they covered.
+ *
  * Invariants: recoveryPoint ≤ requestedOffset (the highest offset an issued fsync covers); every
  * in-flight fsync covers ≤ requestedOffset.
  */
@@ -21,12 +26,16 @@ import type { DiskCompletion, DiskOpId } from '../host.js';
 interface InFlightFsync {
   readonly file: string;
   coversOffset: number;
+  /** Continuations that run once this fsync (and so every earlier one) has completed. */
+  readonly continuations: Array<() => void>;
 }
 
 export class PendingFlushes {
   private readonly inFlight = new Map<DiskOpId, InFlightFsync>();
   private recoveryPointValue: number;
   private requestedOffsetValue: number;
+  /** The fsync issued last, while it is in flight: the one continuations wait for. */
+  private lastIssued: InFlightFsync | null = null;
 
   constructor(recoveryPoint: number) {
     this.recoveryPointValue = recoveryPoint;
@@ -48,8 +57,19 @@ export class PendingFlushes {
 
   track(opId: DiskOpId, file: string, coversOffset: number): void {
     if (this.inFlight.has(opId)) throw new Error(`fsync op ${opId} tracked twice`);
-    this.inFlight.set(opId, { file, coversOffset });
+    const fsync: InFlightFsync = { file, coversOffset, continuations: [] };
+    this.inFlight.set(opId, fsync);
+    this.lastIssued = fsync;
     this.requestedOffsetValue = Math.max(this.requestedOffsetValue, coversOffset);
+  }
+
+  /**
+   * Runs `action` once every fsync issued so far has completed, so the recovery point has reached
+   * the requested offset; runs it at once when none is in flight (everything requested is durable).
+   */
+  afterIssuedFsyncs(action: () => void): void {
+    if (this.lastIssued === null) action();
+    else this.lastIssued.continuations.push(action);
   }
 
   /** Advances the recovery point if the completion is one of ours; returns false for others' ops. */
@@ -58,7 +78,13 @@ export class PendingFlushes {
     if (fsync === undefined) return false;
     this.inFlight.delete(completion.opId);
     if (fsync.file !== completion.file) throw new Error(`fsync op ${completion.opId}: ${completion.file}, tracked ${fsync.file}`);
+    if (this.lastIssued === fsync) {
+      // Fsyncs complete in issue order, so the last one issued completes last.
+      if (this.inFlight.size > 0) throw new Error(`fsync op ${completion.opId} completed before earlier ones`);
+      this.lastIssued = null;
+    }
     this.recoveryPointValue = Math.max(this.recoveryPointValue, fsync.coversOffset);
+    for (const continuation of fsync.continuations) continuation();
     return true;
   }
 

@@ -28,7 +28,7 @@
  */
 
 import { ByteReader, ByteWriter } from '../util/bytes.js';
-import { crc32c } from '../util/crc32c.js';
+import { CRC32C_INITIAL, crc32cFinish, crc32cUpdate } from '../util/crc32c.js';
 
 export const MAGIC_V2 = 2;
 export const NO_PRODUCER_ID = -1;
@@ -98,7 +98,9 @@ export function lastSequence(batch: RecordBatch): number {
 export function encodeBatch(batch: RecordBatch): Uint8Array {
   assertWellFormed(batch);
   const baseTimestampMs = batch.records[0]!.timestampMs;
-  const writer = new ByteWriter(RECORD_BATCH_OVERHEAD + 32 * batch.records.length);
+  // Sized for ASCII keys and values, so that the common batch is written without growing the buffer.
+  const capacity = batch.records.reduce((total, record) => total + 25 + (record.key?.length ?? 0) + (record.value?.length ?? 0), RECORD_BATCH_OVERHEAD);
+  const writer = new ByteWriter(capacity);
   writer.int64(batch.baseOffset).int32(0 /* batchLength, patched below */).int32(batch.partitionLeaderEpoch);
   writer.int8(MAGIC_V2).uint32(0 /* crc, patched below */);
   int16(writer, (batch.isTransactional ? ATTRIBUTE_TRANSACTIONAL : 0) | (batch.isControl ? ATTRIBUTE_CONTROL : 0));
@@ -114,8 +116,8 @@ export function encodeBatch(batch: RecordBatch): Uint8Array {
   });
   writer.patchUint32(8, writer.size - LOG_OVERHEAD);
   const bytes = writer.finish();
-  writer.patchUint32(CRC_OFFSET, batchCrc(bytes, 0, bytes.length));
-  return writer.finish();
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(CRC_OFFSET, batchCrc(bytes, 0, bytes.length));
+  return bytes;
 }
 
 /** Each record's fixed bytes in encodeBatch's layout: attributes, timestamp delta, offset delta, two lengths, header count. */
@@ -135,7 +137,13 @@ function utf8Length(value: string | null): number {
 /** The size of the whole batch starting at `position`, from its header, or null if the header is short. */
 export function batchSizeAt(bytes: Uint8Array, position: number): number | null {
   if (bytes.length - position < LOG_OVERHEAD) return null;
-  return LOG_OVERHEAD + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(position + 8);
+  // batchLength, a big-endian int32 after the int64 baseOffset.
+  return LOG_OVERHEAD + int32At(bytes, position + 8);
+}
+
+/** The big-endian int32 at `position`, read without a DataView (this runs for every batch read). */
+function int32At(bytes: Uint8Array, position: number): number {
+  return (bytes[position]! << 24) | (bytes[position + 1]! << 16) | (bytes[position + 2]! << 8) | bytes[position + 3]!;
 }
 
 export type DecodeStop = 'end' | 'torn' | 'corrupt';
@@ -153,7 +161,7 @@ export function decodeBatchAt(bytes: Uint8Array, position: number): DecodedBatch
   if (sizeInBytes - LOG_OVERHEAD < BATCH_LENGTH_MIN) return { kind: 'corrupt' };
   if (sizeInBytes > remaining) return { kind: 'torn' };
   const end = position + sizeInBytes;
-  const storedCrc = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(position + CRC_OFFSET);
+  const storedCrc = int32At(bytes, position + CRC_OFFSET) >>> 0;
   if (storedCrc !== batchCrc(bytes, position, end)) return { kind: 'corrupt' };
   try {
     const batch = parseBatch(bytes.subarray(position, end));
@@ -190,10 +198,8 @@ export function decodeBatches(bytes: Uint8Array, startPosition = 0): DecodedBatc
 
 /** CRC-32C of the batch at [start, end) with its crc field left out. */
 function batchCrc(bytes: Uint8Array, start: number, end: number): number {
-  const covered = new Uint8Array(end - start - CRC_LENGTH);
-  covered.set(bytes.subarray(start, start + CRC_OFFSET), 0);
-  covered.set(bytes.subarray(start + CRC_OFFSET + CRC_LENGTH, end), CRC_OFFSET);
-  return crc32c(covered);
+  const beforeCrcField = crc32cUpdate(CRC32C_INITIAL, bytes, start, start + CRC_OFFSET);
+  return crc32cFinish(crc32cUpdate(beforeCrcField, bytes, start + CRC_OFFSET + CRC_LENGTH, end));
 }
 
 /** Parses one whole batch whose CRC already matched; null when its structure is inconsistent. */

@@ -18,6 +18,7 @@ import type { Disk, DiskResult } from '../host.js';
 import { OffsetIndex } from './offsetIndex.js';
 import {
   type DecodeStop,
+  LOG_OVERHEAD,
   type RecordBatch,
   batchSizeAt,
   decodeBatchAt,
@@ -27,6 +28,8 @@ import {
 } from './recordBatch.js';
 
 const BASE_OFFSET_DIGITS = 20;
+/** How much a read takes from the file at once; a batch larger than this is read whole. */
+const READ_AHEAD_BYTES = 4096;
 const SEGMENT_SUFFIX = '.log';
 /** No timestamp yet (Kafka's RecordBatch.NO_TIMESTAMP). */
 export const NO_TIMESTAMP = -1;
@@ -147,11 +150,21 @@ export class LogSegment {
     const batches: RecordBatch[] = [];
     let sizeInBytes = 0;
     let position = this.index.lookup(startOffset);
+    // Bytes read ahead from the file, so that small batches cost one disk read between them.
+    let window: Uint8Array = new Uint8Array(0);
+    let windowStart = position;
     while (position < this.sizeBytes) {
-      const header = checkDisk(this.disk.read(this.file, position, Math.min(12, this.sizeBytes - position)), 'read segment');
-      const batchSize = batchSizeAt(header, 0);
+      if (position + LOG_OVERHEAD > windowStart + window.length) {
+        window = this.readAt(position, Math.min(READ_AHEAD_BYTES, this.sizeBytes - position));
+        windowStart = position;
+      }
+      const batchSize = batchSizeAt(window, position - windowStart);
       if (batchSize === null || batchSize <= 0 || position + batchSize > this.sizeBytes) return { batches, sizeInBytes, stop: 'corrupt' };
-      const decoded = decodeBatchAt(checkDisk(this.disk.read(this.file, position, batchSize), 'read segment'), 0);
+      if (position + batchSize > windowStart + window.length) {
+        window = this.readAt(position, Math.max(batchSize, Math.min(READ_AHEAD_BYTES, this.sizeBytes - position)));
+        windowStart = position;
+      }
+      const decoded = decodeBatchAt(window.subarray(0, position - windowStart + batchSize), position - windowStart);
       if (decoded.kind !== 'batch') return { batches, sizeInBytes, stop: 'corrupt' };
       position += batchSize;
       const batch = decoded.batch;
@@ -163,6 +176,10 @@ export class LogSegment {
       sizeInBytes += batchSize;
     }
     return { batches, sizeInBytes, stop: 'end' };
+  }
+
+  private readAt(position: number, length: number): Uint8Array {
+    return checkDisk(this.disk.read(this.file, position, length), 'read segment');
   }
 
   /** Every batch in the segment (for rebuilding producer state), and whether the read hit corruption. */

@@ -5,7 +5,9 @@
  *
  * Offsets (invariants, checked where they change):
  *   logStartOffset ≤ highWatermark ≤ logEndOffset, and logStartOffset ≤ recoveryPoint ≤ logEndOffset.
- * - logStartOffset: the first offset still held (the first segment's base offset).
+ * - logStartOffset: the first offset readable. For a partition it is the first segment's base
+ *   offset; the metadata log moves it past a snapshot (`maybeIncrementLogStartOffset`, Kafka's
+ *   SnapshotGenerated reason), inside a segment, and then deletes the segments wholly below it.
  * - logEndOffset (LEO): the offset the next batch gets.
  * - highWatermark: set by the owner (the partition) and only clamped here; the log never derives it.
  * - recoveryPoint: everything below it is known fsynced. It advances only when a segment fsync that
@@ -29,18 +31,19 @@
  * KAFKA_STORAGE_ERROR; Kafka would also take the whole log directory offline, which is the owner's
  * call here.
  *
- * Left out: the log-start-offset checkpoint and DeleteRecords (the log start offset is always the
- * first segment's base offset), the recovery-point checkpoint, compaction, the time index and
- * ListOffsets by time, tiered storage, transactions (LSO, aborted-transaction index, control
- * batches: `appendAsLeader` writes neither transactional nor control batches yet), and the delayed
- * asynchronous deletion of segment files (they are deleted at once).
+ * Left out: the log-start-offset checkpoint and DeleteRecords (a loaded log starts at its first
+ * segment's base offset; the metadata log restores its start from its snapshot), the recovery-point
+ * checkpoint, compaction, the time index and ListOffsets by time, tiered storage, transactions (LSO,
+ * aborted-transaction index; `appendAsLeader` writes control batches for the metadata log's
+ * LeaderChange, never transactional ones), and the delayed asynchronous deletion of segment files
+ * (they are deleted at once).
  */
 
 import type { Disk, DiskCompletion } from '../host.js';
 import type { LogConfig } from './config.js';
 import { NEVER } from './config.js';
 import type { LogErrorCode } from './errors.js';
-import { type EpochCheckpointLoad, type EpochEndOffset, type EpochEntry, LeaderEpochFileCache } from './leaderEpochCache.js';
+import { type EpochCheckpointLoad, type EpochEndOffset, type EpochEntry, LeaderEpochFileCache, UNDEFINED_EPOCH } from './leaderEpochCache.js';
 import { PendingFlushes } from './pendingFlushes.js';
 import { type ProducerStateEntry, ProducerStateManager } from './producerState.js';
 import {
@@ -82,6 +85,8 @@ export interface LogLoadSummary {
   /** Bytes cut from the first segment whose tail was torn or corrupt (0 for a clean log). */
   readonly truncatedBytes: number;
   readonly stop: DecodeStop;
+  /** The segment whose tail was cut, and the size it was cut to; null for a clean log. */
+  readonly truncatedAt: { readonly file: string; readonly position: number } | null;
   /** Segment files deleted because they followed a truncated one or did not fit the sequence. */
   readonly deletedSegmentFiles: readonly string[];
   readonly epochCheckpoint: EpochCheckpointLoad;
@@ -150,6 +155,7 @@ export class UnifiedLog {
       segmentCount: segments.length,
       truncatedBytes: recovered.truncatedBytes,
       stop: recovered.stop,
+      truncatedAt: recovered.truncatedAt,
       deletedSegmentFiles: recovered.deletedSegmentFiles,
       epochCheckpoint: checkpoint,
       logStartOffset,
@@ -203,7 +209,10 @@ export class UnifiedLog {
     leaderEpoch: number,
     producer: ProducerAppendInfo | null,
     nowMs: number,
+    options: { readonly isControl?: boolean } = {},
   ): LeaderAppendResult {
+    const isControl = options.isControl ?? false;
+    if (isControl && producer !== null) throw new Error(`${this.dir}: a control batch carries no producer`);
     if (leaderEpoch < 0 || leaderEpoch < this.latestEpoch()) {
       // The partition fences stale leaders before it appends; an older epoch here is a bug there.
       throw new Error(`${this.dir}: appendAsLeader at epoch ${leaderEpoch} below the log's latest ${this.latestEpoch()}`);
@@ -220,7 +229,7 @@ export class UnifiedLog {
       producerEpoch: producer?.producerEpoch ?? NO_PRODUCER_EPOCH,
       baseSequence: producer?.baseSequence ?? NO_SEQUENCE,
       isTransactional: false,
-      isControl: false,
+      isControl,
       maxTimestampMs: stamped.reduce((max, record) => Math.max(max, record.timestampMs), -1),
       records: stamped,
     };
@@ -403,6 +412,12 @@ export class UnifiedLog {
     return this.epochCache.latestEpoch();
   }
 
+  /** The epoch of the batch holding `offset` (Kafka's epochForOffset), or UNDEFINED_EPOCH. */
+  epochForOffset(offset: number): number {
+    if (offset < this.logStartOffset || offset >= this.logEndOffset) return UNDEFINED_EPOCH;
+    return this.epochCache.epochForOffset(offset);
+  }
+
   epochEntries(): readonly EpochEntry[] {
     return this.epochCache.epochEntries();
   }
@@ -442,9 +457,39 @@ export class UnifiedLog {
       deleted++;
     }
     if (deleted > 0) {
-      this.logStartOffsetValue = this.segments[0]!.baseOffset;
+      this.logStartOffsetValue = Math.max(this.logStartOffsetValue, this.segments[0]!.baseOffset);
       this.epochCache.truncateFromStart(this.logStartOffset);
       this.flushes.onLogStartOffsetAdvanced(this.logStartOffset);
+    }
+    return deleted;
+  }
+
+  // ---- The log start offset ----
+
+  /**
+   * Moves the log start offset forward to `offset`, inside a segment if need be (Kafka's
+   * maybeIncrementLogStartOffset): the metadata log does so once a snapshot covering everything
+   * below `offset` is durable. The high watermark is raised to it if lower, since nothing below the
+   * log start can still be uncommitted. Segments are deleted separately
+   * (`deleteLogStartOffsetBreachedSegments`), so the owner decides when that is safe. Returns
+   * whether the start moved.
+   */
+  maybeIncrementLogStartOffset(offset: number): boolean {
+    if (offset <= this.logStartOffset) return false;
+    if (offset > this.logEndOffset) throw new Error(`${this.dir}: log start ${offset} beyond the log end ${this.logEndOffset}`);
+    this.logStartOffsetValue = offset;
+    this.highWatermarkValue = Math.max(this.highWatermarkValue, offset);
+    this.epochCache.truncateFromStart(offset);
+    this.flushes.onLogStartOffsetAdvanced(offset);
+    return true;
+  }
+
+  /** Deletes the segments that hold nothing at or above the log start offset; returns how many. */
+  deleteLogStartOffsetBreachedSegments(): number {
+    let deleted = 0;
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.logStartOffset) {
+      this.segments.shift()!.deleteFile();
+      deleted++;
     }
     return deleted;
   }
@@ -475,14 +520,18 @@ export class UnifiedLog {
   /**
    * Starts fsyncs of every segment holding data below `upToOffset` that no issued fsync covers yet.
    * The recovery point advances as their completions come back through `onFsyncComplete`.
+   * `onDurable`, when given, runs once the recovery point has reached `upToOffset` (or the log end,
+   * if a truncation came in between): at the completion that gets it there, or at once when it is
+   * there already.
    */
-  flush(upToOffset: number): void {
+  flush(upToOffset: number, onDurable?: () => void): void {
     const target = Math.min(upToOffset, this.logEndOffset);
     for (const segment of this.segments) {
       if (segment.baseOffset >= target) break;
       if (segment.isEmpty || segment.nextOffset <= this.flushes.requestedOffset) continue;
       this.flushes.track(this.disk.fsync(segment.file), segment.file, segment.nextOffset);
     }
+    if (onDurable !== undefined) this.flushes.afterIssuedFsyncs(onDurable);
   }
 
   /** Handles a disk completion if it is one of this log's fsyncs; returns false for anyone else's. */
@@ -537,6 +586,7 @@ interface RecoveredSegments {
   batches: RecordBatch[];
   truncatedBytes: number;
   stop: DecodeStop;
+  truncatedAt: { file: string; position: number } | null;
   deletedSegmentFiles: string[];
 }
 
@@ -549,7 +599,7 @@ interface RecoveredSegments {
  * did not reach the disk, so the segments before it go.
  */
 function recoverSegments(disk: Disk, dir: string, config: LogConfig, baseOffsets: readonly number[], nowMs: number): RecoveredSegments {
-  const out: RecoveredSegments = { segments: [], batches: [], truncatedBytes: 0, stop: 'end', deletedSegmentFiles: [] };
+  const out: RecoveredSegments = { segments: [], batches: [], truncatedBytes: 0, stop: 'end', truncatedAt: null, deletedSegmentFiles: [] };
   const deleteFrom = (index: number): void => {
     for (const baseOffset of baseOffsets.slice(index)) {
       const file = segmentFileName(dir, baseOffset);
@@ -579,6 +629,7 @@ function recoverSegments(disk: Disk, dir: string, config: LogConfig, baseOffsets
     if (recovery.truncatedBytes > 0) {
       out.truncatedBytes = recovery.truncatedBytes;
       out.stop = recovery.stop;
+      out.truncatedAt = { file: segment.file, position: segment.size };
       deleteFrom(i + 1);
       break;
     }

@@ -2,8 +2,8 @@
  * The encoding of KRaft metadata records inside the metadata log's entries.
  *
  * What it models: Kafka's ApiMessageAndVersion serialization of metadata records, reduced to JSON.
- * The raft log already frames each entry and checks its CRC, so the payload needs no framing of its
- * own. One raft entry holds one *batch* of records that the controller proposed together; the
+ * The metadata log's record batches already frame each record and check its CRC, so the payload
+ * needs no framing of its own. One raft entry holds one *batch* of records that the controller proposed together; the
  * batch is atomic (all its records commit, or none), as Kafka's atomic record batches are, so that
  * a TopicRecord never commits without its ConfigRecords and PartitionRecords. Every record of a
  * batch replays at the entry's offset.

@@ -14,7 +14,6 @@ export {
   RAFT_LOG_DIR,
   type RaftListener,
 } from './kafkaRaftClient.js';
-export type { LogEntry, LogEntryKind } from './logEntry.js';
 export {
   type RaftApi,
   type RaftErrorCode,
@@ -25,3 +24,4 @@ export {
   raftMessageSizeBytes,
 } from './messages.js';
 export { type QuorumRole, QUORUM_ROLES } from './quorumState.js';
+export type { ReplicatedLog } from './replicatedLog.js';

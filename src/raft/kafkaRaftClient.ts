@@ -20,6 +20,11 @@
  * all start with `raft.`), `handleDiskComplete` and `handleDisconnect`; the last three say whether
  * the input was the client's own. Its files live under `__cluster_metadata-0/`.
  *
+ * Storage is not here: the client talks to its log through ReplicatedLog (replicatedLog.ts) and to
+ * its election state through QuorumStateStore; both are files in `src/log/` (KafkaMetadataLog over
+ * UnifiedLog, FileQuorumStateStore). Records are text (ksim's record values are), so the byte
+ * payloads an owner proposes and snapshots must be UTF-8; they come back as the same bytes.
+ *
  * Left out: dynamic voters (KIP-853), FetchSnapshot chunking, request pipelining (one Fetch in
  * flight), Kafka's batch accumulator (linger delays the leader's fsync instead of the append),
  * and retries of Vote and EndQuorumEpoch requests (an election retries by timing out; a follower
@@ -27,11 +32,14 @@
  */
 
 import type { DiskCompletion, Host, NodeId, TimerId, TraceEvent } from '../host.js';
-import { ByteWriter } from '../util/bytes.js';
+import { type LeaderChangeMessage, controlRecord } from '../log/controlRecord.js';
+import { KafkaStorageException } from '../log/errors.js';
+import { FileQuorumStateStore } from '../log/fileQuorumStateStore.js';
+import { KafkaMetadataLog } from '../log/kafkaMetadataLog.js';
+import { type RecordBatch, type SimpleRecord, nextOffset } from '../log/recordBatch.js';
+import { crc32c } from '../util/crc32c.js';
 import type { RaftConfig } from './config.js';
-import { FsyncTracker, RaftStorageError } from './fsyncTracker.js';
 import { LeaderState } from './leaderState.js';
-import { type LogEntry, recordDigest } from './logEntry.js';
 import {
   type BeginQuorumEpochRequest,
   type BeginQuorumEpochResponse,
@@ -62,16 +70,17 @@ import {
   electionStateOf,
   isLogUpToDate,
 } from './quorumState.js';
-import { type ElectionState, FileQuorumStateStore } from './quorumStateStore.js';
-import { RaftLog } from './raftLog.js';
+import type { ElectionState, QuorumStateStore } from './quorumStateStore.js';
+import { type ReplicatedLog, truncateToEndOffset, validateOffsetAndEpoch } from './replicatedLog.js';
 
 /** The directory of the metadata log, named as Kafka names the `__cluster_metadata` partition's. */
 export const RAFT_LOG_DIR = '__cluster_metadata-0';
 
 /** How long the leader may hold a Fetch that has nothing new (long polling). */
 export const FETCH_MAX_WAIT_MS = 500;
-/** The most entries one FetchResponse carries. */
-export const FETCH_ENTRIES_MAX = 500;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 const TIMER = {
   electionTimeout: 'raft.electionTimeout',
@@ -101,6 +110,11 @@ export interface CommittedEntry {
   readonly offset: number;
   readonly epoch: number;
   readonly record: Uint8Array;
+}
+
+/** A record of the log with its place, as the tests and the listener see it. */
+interface LogRecord extends CommittedEntry {
+  readonly isControl: boolean;
 }
 
 /** The application above the quorum (later the controller's or a broker's metadata image). */
@@ -138,10 +152,9 @@ interface FetchInFlight {
 }
 
 export class KafkaRaftClient {
-  private readonly fsyncs: FsyncTracker;
-  private readonly store: FileQuorumStateStore;
+  private readonly store: QuorumStateStore;
   private readonly localId: NodeId;
-  private log!: RaftLog;
+  private log!: ReplicatedLog;
   private quorum!: QuorumState;
   private started = false;
   private halted = false;
@@ -174,8 +187,7 @@ export class KafkaRaftClient {
       throw new Error(`controller.quorum.voters must be a non-empty set, got ${options.voters.join(',')}`);
     }
     this.localId = host.nodeId;
-    this.fsyncs = new FsyncTracker(host.disk);
-    this.store = new FileQuorumStateStore(host.disk, this.fsyncs, RAFT_LOG_DIR);
+    this.store = new FileQuorumStateStore(host.disk, RAFT_LOG_DIR);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -207,10 +219,10 @@ export class KafkaRaftClient {
 
   /** Runs the continuation of one of the client's fsyncs and returns true; false for others' ops. */
   handleDiskComplete(completion: DiskCompletion): boolean {
-    if (this.halted) return this.fsyncs.discard(completion);
+    if (!this.started) return false;
     let own = false;
     this.guard(() => {
-      own = this.fsyncs.handleDiskComplete(completion);
+      own = this.log.onFsyncComplete(completion) || this.store.onFsyncComplete(completion);
     });
     return own;
   }
@@ -237,17 +249,17 @@ export class KafkaRaftClient {
     const state = this.quorum?.state;
     if (this.halted || state?.role !== 'leader' || this.actedOn !== state) return { error: 'NOT_LEADER_OR_FOLLOWER' };
     let result: ProposeResult = { error: 'NOT_LEADER_OR_FOLLOWER' };
+    const timestampMs = this.host.nowMs();
+    const values = records.map((record): SimpleRecord => ({ key: null, value: recordText(record), timestampMs }));
     this.guard(() => {
-      const entries = this.log.appendAsLeader(
-        records.map((record) => ({ kind: 'data' as const, record })),
-        state.epoch,
-      );
-      for (const entry of entries) {
-        this.traceAppend(entry);
-        this.host.trace({ type: 'raft.propose', offset: entry.offset, epoch: entry.epoch, digest: recordDigest(entry.record) });
-      }
+      const appended = this.log.appendAsLeader(values, state.epoch, false);
+      records.forEach((record, i) => {
+        const offset = appended.firstOffset + i;
+        this.traceAppend(offset, state.epoch, crc32c(record));
+        this.host.trace({ type: 'raft.propose', offset, epoch: state.epoch, digest: crc32c(record) });
+      });
       if (!this.timers.has(TIMER.appendLinger)) this.setTimer(TIMER.appendLinger, this.options.config.appendLingerMs);
-      result = { offset: entries[entries.length - 1]!.offset, epoch: state.epoch };
+      result = { offset: appended.lastOffset, epoch: state.epoch };
     });
     return result;
   }
@@ -288,23 +300,32 @@ export class KafkaRaftClient {
       highWatermark: this.highWatermark,
       logStartOffset: this.log.logStartOffset,
       logEndOffset: this.log.logEndOffset,
-      flushedOffset: this.log.flushedOffset,
+      flushedOffset: this.log.lastFlushedOffset,
       nextOffsetToApply: this.nextOffsetToApply,
       halted: this.halted,
     };
   }
 
-  /** Committed entries still in the log (from the log start up to the high watermark), for tests. */
-  committedEntries(): LogEntry[] {
-    const end = Math.min(this.highWatermark ?? this.log.logStartOffset, this.log.logEndOffset);
-    return this.log.read(this.log.logStartOffset, end - this.log.logStartOffset);
+  /** Committed records still in the log (from the log start up to the high watermark), control ones too, for tests. */
+  committedEntries(): CommittedEntry[] {
+    const entries: LogRecord[] = [];
+    let offset = this.log.logStartOffset;
+    for (;;) {
+      const batches = this.log.read(offset, 'committed');
+      if (batches.length === 0) return entries;
+      entries.push(...recordsOf(batches));
+      offset = nextOffset(batches[batches.length - 1]!);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Start and recovery.
 
   private recoverAndInitialize(): void {
-    const { log, report } = RaftLog.recover(this.host.disk, this.fsyncs, RAFT_LOG_DIR, this.options.config.segmentBytes);
+    // Loading starts fsyncing what it recovered (it came from the page cache, which a power loss
+    // could still roll back); the quorum-state write below is issued after, so the log is durable
+    // before the replica acts, since fsyncs complete in issue order.
+    const log = KafkaMetadataLog.load(this.host.disk, RAFT_LOG_DIR, this.options.config.segmentBytes, () => this.host.nowMs());
     this.log = log;
     this.quorum = new QuorumState(
       { localId: this.localId, voters: this.options.voters, preVote: this.options.config.preVote },
@@ -314,21 +335,18 @@ export class KafkaRaftClient {
     const initial = this.initialState(this.store.readElectionState());
     this.host.trace({
       type: 'raft.recovered',
-      logStartOffset: report.logStartOffset,
-      logEndOffset: report.logEndOffset,
+      logStartOffset: log.recovery.logStartOffset,
+      logEndOffset: log.recovery.logEndOffset,
       epoch: initial.epoch,
       lastFetchedEpoch: log.lastFetchedEpoch(),
-      truncatedAt: report.truncatedAt,
+      truncatedAt: log.recovery.truncatedAt,
     });
-    const snapshot = log.latestSnapshot;
+    const snapshot = log.latestSnapshot();
     if (snapshot !== null) {
-      this.options.listener.handleLoadSnapshot(snapshot.id.endOffset, snapshot.id.epoch, snapshot.data);
+      this.options.listener.handleLoadSnapshot(snapshot.id.endOffset, snapshot.id.epoch, snapshot.payload);
       this.host.trace({ type: 'raft.snapshot', endOffset: snapshot.id.endOffset, epoch: snapshot.id.epoch, source: 'loaded' });
     }
     this.nextOffsetToApply = log.logStartOffset;
-    // The recovered log and state were read from the page cache: both are fsynced (log first) before
-    // the replica acts, since fsyncs complete in issue order.
-    log.flushAfterRecovery(() => {});
     this.quorum.initialize(initial);
     this.armRoleTimers(null, initial);
     if (this.options.config.maxSnapshotIntervalMs > 0) {
@@ -621,8 +639,10 @@ export class KafkaRaftClient {
     }
     // The LeaderChange control record gives the new leader a record of its own epoch to commit;
     // only that commit lets it expose earlier epochs' records (Raft §5.4.2).
-    const [entry] = this.log.appendAsLeader([{ kind: 'leaderChange', record: encodeLeaderChange(this.localId, state.epoch, this.options.voters) }], state.epoch);
-    this.traceAppend(entry!);
+    const message: LeaderChangeMessage = { version: 0, leaderId: this.localId, voters: this.options.voters.map((voterId) => ({ voterId })) };
+    const record = controlRecord('LEADER_CHANGE', message, this.host.nowMs());
+    const appended = this.log.appendAsLeader([record], state.epoch, true);
+    this.traceAppend(appended.firstOffset, state.epoch, valueDigest(record));
     this.flushLeaderLog();
     this.sendBeginQuorumEpoch(state, this.quorum.remoteVoters());
     if (!leaderState.isOnlyVoter()) this.setTimer(TIMER.checkQuorum, this.checkQuorumTimeoutMs());
@@ -746,7 +766,7 @@ export class KafkaRaftClient {
   private tryCompleteFetch(from: NodeId, request: FetchRequest, mayPark: boolean): void {
     const state = this.quorum.state;
     if (state.role !== 'leader') return this.handleFetchRequest(from, request);
-    const validation = this.log.validateOffsetAndEpoch(request.fetchOffset, request.lastFetchedEpoch);
+    const validation = validateOffsetAndEpoch(this.log, request.fetchOffset, request.lastFetchedEpoch);
     switch (validation.kind) {
       case 'diverging':
         return this.sendFetchResponse(from, request, { divergingEpoch: { epoch: validation.offsetAndEpoch.epoch, endOffset: validation.offsetAndEpoch.offset } });
@@ -755,7 +775,7 @@ export class KafkaRaftClient {
       case 'valid': {
         const highWatermarkMoved = state.leaderState.updateReplicaState(from, request.fetchOffset);
         if (highWatermarkMoved) this.onLeaderHighWatermarkChanged(state);
-        const records = this.log.read(request.fetchOffset, FETCH_ENTRIES_MAX);
+        const records = this.log.read(request.fetchOffset, 'uncommitted');
         if (records.length === 0 && mayPark && request.maxWaitMs > 0 && !highWatermarkMoved) {
           return this.parkFetch(from, request);
         }
@@ -823,12 +843,12 @@ export class KafkaRaftClient {
     const error = this.validateLeaderOnlyRequest(request.currentLeaderEpoch);
     if (error !== null) return respond({ errorCode: error });
     this.recordFetchForCheckQuorum(from);
-    const snapshot = this.log.latestSnapshot;
+    const snapshot = this.log.latestSnapshot();
     if (snapshot === null || snapshot.id.endOffset !== request.snapshotId.endOffset || snapshot.id.epoch !== request.snapshotId.epoch) {
       return respond({ errorCode: 'SNAPSHOT_NOT_FOUND' });
     }
     if (request.position !== 0) return respond({ errorCode: 'POSITION_OUT_OF_RANGE' });
-    respond({ size: snapshot.data.length, unalignedRecords: snapshot.data });
+    respond({ size: snapshot.bytes.length, unalignedRecords: snapshot.bytes });
   }
 
   /** Kafka's `validateLeaderOnlyRequest`. */
@@ -854,7 +874,7 @@ export class KafkaRaftClient {
     this.cancelTimer(TIMER.appendLinger);
     this.log.flush(() => {
       if (this.quorum.state !== state) return;
-      if (state.leaderState.updateLocalState(this.log.flushedOffset)) this.onLeaderHighWatermarkChanged(state);
+      if (state.leaderState.updateLocalState(this.log.lastFlushedOffset)) this.onLeaderHighWatermarkChanged(state);
     });
     this.completeParkedFetches();
   }
@@ -881,7 +901,7 @@ export class KafkaRaftClient {
   private sendFetch(): void {
     if (this.fetchInFlight !== null || this.timers.has(TIMER.fetchRetry) || !this.quorum.isDurable) return;
     if (this.log.isSnapshotWriteInProgress) return this.scheduleFetchRetry();
-    if (this.log.flushedOffset < this.log.logEndOffset) {
+    if (this.log.lastFlushedOffset < this.log.logEndOffset) {
       if (!this.fetchFlushPending) {
         this.fetchFlushPending = true;
         this.log.flush(() => {
@@ -950,21 +970,27 @@ export class KafkaRaftClient {
       this.truncateToDivergingEpoch(response.divergingEpoch);
     } else if (response.snapshotId !== null) {
       return this.sendFetchSnapshot(state.leaderId, response.snapshotId);
-    } else if (response.records.length > 0 && response.records[0]!.offset !== this.log.logEndOffset) {
+    } else if (response.records.length > 0 && response.records[0]!.baseOffset !== this.log.logEndOffset) {
       // Only one Fetch is in flight and it asked from our log end, so this cannot happen; refetch.
       return this.scheduleFetchRetry();
     } else {
-      this.log.appendAsFollower(response.records);
-      for (const entry of response.records) this.traceAppend(entry);
+      if (response.records.length > 0) this.appendAsFollower(response.records);
       if (response.highWatermark >= 0) this.updateHighWatermark(Math.min(response.highWatermark, this.log.logEndOffset));
     }
     this.sendFetch();
   }
 
+  private appendAsFollower(batches: readonly RecordBatch[]): void {
+    this.log.appendAsFollower(batches);
+    for (const entry of recordsOf(batches)) this.traceAppend(entry.offset, entry.epoch, crc32c(entry.record));
+  }
+
   /** KIP-595: the leader names where our log diverges; truncate there and fetch again. */
   private truncateToDivergingEpoch(divergingEpoch: { epoch: number; endOffset: number }): void {
     const logEndOffset = this.log.logEndOffset;
-    const truncationOffset = this.log.truncateToEndOffset({ offset: divergingEpoch.endOffset, epoch: divergingEpoch.epoch });
+    truncateToEndOffset(this.log, { offset: divergingEpoch.endOffset, epoch: divergingEpoch.epoch });
+    // A batch that straddles the truncation offset goes whole, so the log may end a little lower.
+    const truncationOffset = this.log.logEndOffset;
     if (truncationOffset >= logEndOffset) return;
     if (truncationOffset < (this.highWatermark ?? 0) || truncationOffset < this.nextOffsetToApply) {
       throw new Error(`truncation to ${truncationOffset} below the high watermark ${this.highWatermark}`);
@@ -985,18 +1011,20 @@ export class KafkaRaftClient {
     if (state === null) return;
     const id = response.snapshotId;
     if (this.log.isSnapshotWriteInProgress || id.endOffset <= this.log.logStartOffset) return this.sendFetch();
-    const logEndOffset = this.log.logEndOffset;
-    const data = response.unalignedRecords.slice();
-    this.log.installSnapshot({ id, data }, () => this.onSnapshotInstalled(id, data, logEndOffset));
+    this.log.storeFetchedSnapshot(id, response.unalignedRecords, () => this.onSnapshotInstalled(id));
   }
 
-  private onSnapshotInstalled(id: SnapshotId, data: Uint8Array, logEndOffsetBefore: number): void {
-    if (logEndOffsetBefore > id.endOffset && this.log.logEndOffset === id.endOffset) {
-      this.host.trace({ type: 'raft.truncate', offset: id.endOffset });
-    }
+  /**
+   * The fetched snapshot is durable: the log keeps what follows it when it holds the snapshot's last
+   * record (only the prefix goes), and is replaced by it otherwise (Kafka's truncateToLatestSnapshot).
+   */
+  private onSnapshotInstalled(id: SnapshotId): void {
+    const logEndOffsetBefore = this.log.logEndOffset;
+    if (!this.log.truncateToLatestSnapshot()) this.log.deleteBeforeSnapshot(id);
+    else if (logEndOffsetBefore > id.endOffset) this.host.trace({ type: 'raft.truncate', offset: id.endOffset });
     this.host.trace({ type: 'raft.snapshot', endOffset: id.endOffset, epoch: id.epoch, source: 'installed' });
     if (this.nextOffsetToApply < id.endOffset) {
-      this.options.listener.handleLoadSnapshot(id.endOffset, id.epoch, data);
+      this.options.listener.handleLoadSnapshot(id.endOffset, id.epoch, this.log.latestSnapshot()!.payload);
       this.nextOffsetToApply = id.endOffset;
       this.resetSnapshotCounters();
     }
@@ -1024,6 +1052,7 @@ export class KafkaRaftClient {
   private updateHighWatermark(highWatermark: number): void {
     if (this.highWatermark !== null && highWatermark <= this.highWatermark) return;
     this.highWatermark = highWatermark;
+    this.log.updateHighWatermark(highWatermark);
     this.host.trace({ type: 'raft.hw', epoch: this.quorum.epoch, highWatermark });
     this.applyCommitted();
   }
@@ -1031,14 +1060,17 @@ export class KafkaRaftClient {
   private applyCommitted(): void {
     const highWatermark = Math.min(this.highWatermark ?? 0, this.log.logEndOffset);
     while (this.nextOffsetToApply < highWatermark) {
-      const entries = this.log.read(this.nextOffsetToApply, highWatermark - this.nextOffsetToApply);
-      const data = entries.filter((entry) => entry.kind === 'data').map(({ offset, epoch, record }) => ({ offset, epoch, record }));
+      const batches = this.log.read(this.nextOffsetToApply, 'committed');
+      if (batches.length === 0 || batches[0]!.baseOffset !== this.nextOffsetToApply) {
+        throw new Error(`applyCommitted: no batch starts at ${this.nextOffsetToApply} below the high watermark ${highWatermark}`);
+      }
+      const entries = recordsOf(batches);
+      const data = entries.filter((entry) => !entry.isControl).map(({ offset, epoch, record }) => ({ offset, epoch, record }));
       if (data.length > 0) this.options.listener.handleCommit(data);
-      const last = entries[entries.length - 1]!;
-      this.nextOffsetToApply = last.offset + 1;
+      this.nextOffsetToApply = nextOffset(batches[batches.length - 1]!);
       this.recordsSinceSnapshot += entries.length;
       this.bytesSinceSnapshot += entries.reduce((total, entry) => total + entry.record.length, 0);
-      this.host.trace({ type: 'raft.commit', offset: last.offset });
+      this.host.trace({ type: 'raft.commit', offset: this.nextOffsetToApply - 1 });
     }
     this.maybeFireLeaderChange();
     this.maybeSnapshot();
@@ -1065,12 +1097,14 @@ export class KafkaRaftClient {
       this.bytesSinceSnapshot >= config.maxRecordBytesBetweenSnapshots ||
       this.snapshotIntervalElapsed;
     if (!due) return;
-    const last = this.log.entryAt(endOffset - 1);
-    if (last === undefined) throw new Error(`maybeSnapshot: entry ${endOffset - 1} is not in the log`);
-    const id = { endOffset, epoch: last.epoch };
+    const id = { endOffset, epoch: this.log.epochForOffset(endOffset - 1) };
     const data = this.options.snapshotProvider();
     this.resetSnapshotCounters();
-    this.log.createSnapshot(id, data, () => this.host.trace({ type: 'raft.snapshot', endOffset: id.endOffset, epoch: id.epoch, source: 'taken' }));
+    // The prefix the snapshot covers leaves the log only once the snapshot is durable.
+    this.log.createSnapshot(id, data, () => {
+      this.log.deleteBeforeSnapshot(id);
+      this.host.trace({ type: 'raft.snapshot', endOffset: id.endOffset, epoch: id.epoch, source: 'taken' });
+    });
   }
 
   private resetSnapshotCounters(): void {
@@ -1121,8 +1155,9 @@ export class KafkaRaftClient {
     this.host.send(outgoing.to, outgoing.message, 'controller');
   }
 
-  private traceAppend(entry: LogEntry): void {
-    this.host.trace({ type: 'raft.append', offset: entry.offset, epoch: entry.epoch, digest: recordDigest(entry.record) });
+  /** `digest` is the CRC-32C of the record's value, so the checker can compare logs without the bytes. */
+  private traceAppend(offset: number, epoch: number, digest: number): void {
+    this.host.trace({ type: 'raft.append', offset, epoch, digest });
   }
 
   private setTimer(tag: string, delayMs: number): void {
@@ -1178,7 +1213,7 @@ export class KafkaRaftClient {
     try {
       action();
     } catch (error) {
-      if (!(error instanceof RaftStorageError)) throw error;
+      if (!(error instanceof KafkaStorageException)) throw error;
       this.halted = true;
       for (const tag of [...this.timers.keys()]) this.cancelTimer(tag);
       this.outbox = [];
@@ -1188,7 +1223,31 @@ export class KafkaRaftClient {
   }
 }
 
-/** The LeaderChange control record: who leads which epoch, and the voters (KIP-595). */
-function encodeLeaderChange(leaderId: NodeId, epoch: number, voters: readonly NodeId[]): Uint8Array {
-  return new ByteWriter().string(JSON.stringify({ leaderId, leaderEpoch: epoch, voters })).finish();
+/** An owner's payload as a record value: ksim's record values are text. */
+function recordText(payload: Uint8Array): string {
+  try {
+    return decoder.decode(payload);
+  } catch {
+    throw new Error('KafkaRaftClient: a metadata record must be UTF-8 text (ksim record values are text)');
+  }
+}
+
+function valueDigest(record: SimpleRecord): number {
+  return crc32c(encoder.encode(record.value ?? ''));
+}
+
+/** Every record of the batches with its offset and epoch, its value as the owner's bytes. */
+function recordsOf(batches: readonly RecordBatch[]): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (const batch of batches) {
+    batch.records.forEach((record, offsetDelta) => {
+      records.push({
+        offset: batch.baseOffset + offsetDelta,
+        epoch: batch.partitionLeaderEpoch,
+        isControl: batch.isControl,
+        record: encoder.encode(record.value ?? ''),
+      });
+    });
+  }
+  return records;
 }

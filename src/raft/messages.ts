@@ -14,7 +14,7 @@
  */
 
 import type { NodeId } from '../host.js';
-import type { LogEntry } from './logEntry.js';
+import { RECORD_BATCH_OVERHEAD, type RecordBatch } from '../log/recordBatch.js';
 
 /** Kafka's error codes that the quorum RPCs use. */
 export type RaftErrorCode =
@@ -127,7 +127,8 @@ export interface FetchResponse {
   readonly divergingEpoch: { readonly epoch: number; readonly endOffset: number } | null;
   /** Set when the fetch offset is below the leader's log start: fetch this snapshot first. */
   readonly snapshotId: SnapshotId | null;
-  readonly records: readonly LogEntry[];
+  /** The leader's record batches from fetchOffset, as stored (one FetchResponse carries them whole). */
+  readonly records: readonly RecordBatch[];
 }
 
 export interface FetchSnapshotRequest {
@@ -148,6 +149,7 @@ export interface FetchSnapshotResponse {
   readonly snapshotId: SnapshotId;
   readonly size: number;
   readonly position: number;
+  /** The snapshot file's bytes from `position`: its record batches, as stored. */
   readonly unalignedRecords: Uint8Array;
 }
 
@@ -189,17 +191,14 @@ export function isRaftMessage(value: unknown): value is RaftMessage {
 
 /** A request/response header in Kafka is a few dozen bytes; ksim charges one flat estimate. */
 const MESSAGE_HEADER_BYTES = 64;
-/** Per-record overhead: offset delta, timestamp delta, lengths and attributes. */
-const RECORD_OVERHEAD_BYTES = 24;
+/** Per-record bytes as encodeBatch lays a record out: attributes, timestamp and offset deltas, key and value lengths, header count. */
+const RECORD_OVERHEAD_BYTES = 1 + 8 + 4 + 4 + 4 + 4;
 
 /** An estimate of the wire size, for the world's bandwidth and latency model. */
 export function raftMessageSizeBytes(message: RaftMessage): number {
   switch (message.api) {
     case 'FetchResponse':
-      return message.records.reduce(
-        (total, entry) => total + RECORD_OVERHEAD_BYTES + entry.record.length,
-        MESSAGE_HEADER_BYTES,
-      );
+      return message.records.reduce((total, batch) => total + batchSizeBytes(batch), MESSAGE_HEADER_BYTES);
     case 'FetchSnapshotResponse':
       return MESSAGE_HEADER_BYTES + message.unalignedRecords.length;
     case 'EndQuorumEpoch':
@@ -215,6 +214,13 @@ export function raftMessageSizeBytes(message: RaftMessage): number {
     default:
       return assertNever(message);
   }
+}
+
+/** A record batch's size as stored, counting one byte per character of its keys and values. */
+function batchSizeBytes(batch: RecordBatch): number {
+  let bytes = RECORD_BATCH_OVERHEAD;
+  for (const record of batch.records) bytes += RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  return bytes;
 }
 
 export function assertNever(value: never): never {

@@ -42,7 +42,7 @@ import type { NodeId } from '../host.js';
 import { EpochElection } from './epochElection.js';
 import type { LeaderState } from './leaderState.js';
 import type { OffsetAndEpoch } from './messages.js';
-import { type ElectionState, FileQuorumStateStore, sameElectionState } from './quorumStateStore.js';
+import { type ElectionState, type QuorumStateStore, sameElectionState } from './quorumStateStore.js';
 
 export type QuorumRole = 'unattached' | 'prospective' | 'candidate' | 'follower' | 'leader' | 'resigned';
 
@@ -275,7 +275,7 @@ export class QuorumState {
 
   constructor(
     readonly context: QuorumContext,
-    private readonly store: FileQuorumStateStore,
+    private readonly store: QuorumStateStore,
     private readonly onDurable: () => void,
   ) {
     this.current = { role: 'unattached', epoch: 0, votedId: null };

@@ -7,6 +7,17 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The parts, one after another, in one new array (record batches written as one file, say). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let position = 0;
+  for (const part of parts) {
+    bytes.set(part, position);
+    position += part.length;
+  }
+  return bytes;
+}
+
 export class ByteWriter {
   private buffer: Uint8Array;
   private view: DataView;

@@ -44,6 +44,24 @@ function findCoordinator(cluster: TestCluster, broker: NodeId): NodeId {
   throw new Error('no coordinator');
 }
 
+/** Whether `broker` has loaded the group's partition. */
+function loadedOn(cluster: TestCluster, broker: NodeId): boolean {
+  return cluster.eventsOf('group.loaded', broker).some((event) => event['partition'] === GROUP_PARTITION);
+}
+
+/** Crashes the coordinator's broker; returns the broker that took the group's partition over, once it has loaded it. */
+function failOver(cluster: TestCluster, coordinator: NodeId): NodeId {
+  cluster.crash(coordinator);
+  const survivor = ['b1', 'b2', 'b3'].find((broker) => broker !== coordinator)!;
+  let successor: NodeId = coordinator;
+  cluster.runUntil(() => {
+    successor = findCoordinator(cluster, survivor);
+    return successor !== coordinator;
+  }, 60_000);
+  cluster.runUntil(() => loadedOn(cluster, successor), 10_000);
+  return successor;
+}
+
 const joinRequest = (memberId: string): Omit<JoinGroupRequest, 'correlationId'> => ({
   api: 'JoinGroup',
   groupId: GROUP,
@@ -64,8 +82,7 @@ describe('the group coordinator in a cluster', () => {
 
     const coordinator = findCoordinator(cluster, 'b1');
     expect(cluster.eventsOf('group.create-offsets-topic').length).toBe(1);
-    const loaded = (broker: NodeId) => cluster.eventsOf('group.loaded', broker).some((event) => event['partition'] === GROUP_PARTITION);
-    cluster.runUntil(() => loaded(coordinator), 10_000);
+    cluster.runUntil(() => loadedOn(cluster, coordinator), 10_000);
 
     // KIP-394: the first JoinGroup only hands out a member id.
     const first = call(cluster, PROBE, coordinator, joinRequest(''));
@@ -107,14 +124,7 @@ describe('the group coordinator in a cluster', () => {
     expect(fetched.groups[0]!.topics[0]!.partitions.map((partition) => partition.committedOffset)).toEqual([42, -1]);
 
     // The coordinator's broker dies; another leads the partition, loads it and serves the group.
-    cluster.crash(coordinator);
-    const survivor = ['b1', 'b2', 'b3'].find((broker) => broker !== coordinator)!;
-    let successor: NodeId = coordinator;
-    cluster.runUntil(() => {
-      successor = findCoordinator(cluster, survivor);
-      return successor !== coordinator;
-    }, 60_000);
-    cluster.runUntil(() => loaded(successor), 10_000);
+    const successor = failOver(cluster, coordinator);
     // OffsetFetch reads committed state: the new leader's high watermark must first catch up with
     // the commit its predecessor acknowledged (its followers' next fetches move it).
     const load = cluster.eventsOf('group.loaded', successor).find((event) => event['partition'] === GROUP_PARTITION)!;
@@ -135,8 +145,7 @@ describe('the group coordinator in a cluster', () => {
     cluster.runUntil(() => cluster.eventsOf('broker.caught-up').length >= 3, 30_000);
     cluster.runFor(2_000);
     const coordinator = findCoordinator(cluster, 'b2');
-    const loaded = (broker: NodeId) => cluster.eventsOf('group.loaded', broker).some((event) => event['partition'] === GROUP_PARTITION);
-    cluster.runUntil(() => loaded(coordinator), 10_000);
+    cluster.runUntil(() => loadedOn(cluster, coordinator), 10_000);
     // ConsumerGroupHeartbeat names topics by id: the consumer learns them from Metadata.
     let ordersId = '';
     cluster.runUntil(() => {
@@ -170,14 +179,7 @@ describe('the group coordinator in a cluster', () => {
     });
     expect(committed.topics[0]!.partitions[0]!.errorCode).toBe('NONE');
 
-    cluster.crash(coordinator);
-    const survivor = ['b1', 'b2', 'b3'].find((broker) => broker !== coordinator)!;
-    let successor: NodeId = coordinator;
-    cluster.runUntil(() => {
-      successor = findCoordinator(cluster, survivor);
-      return successor !== coordinator;
-    }, 60_000);
-    cluster.runUntil(() => loaded(successor), 10_000);
+    const successor = failOver(cluster, coordinator);
     // The member's epoch is still valid at the new coordinator: it was in the log.
     const after = heartbeat(successor, 1, [0, 1]);
     expect(after).toMatchObject({ errorCode: 'NONE', memberEpoch: 1 });

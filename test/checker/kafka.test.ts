@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../src/host.js';
 import { type ContractInputs, allowedReason, contractTable } from '../../sim/systems/kafka/contract.js';
 import { producerContractInputs } from '../../sim/systems/kafka/system.js';
-import { type Step, append, checker, crash, feed, finalRead, finish, hw, invoke, leader, names, ok, p, safe } from './kafkaSupport.js';
+import { type Step, append, checker, crash, feed, finalRead, finish, hw, invoke, leader, names, ok, p, recovered, safe } from './kafkaSupport.js';
 
 describe('KafkaChecker invariants', () => {
   test('a healthy replication passes', () => {
@@ -31,6 +31,20 @@ describe('KafkaChecker invariants', () => {
     const unclean = feed(checker({ uncleanLeaderElection: true }), steps);
     expect(names(unclean)).toEqual([]);
     expect(finish(unclean).anomalies.map((a) => a.anomaly)).toContain('committed-data-lost');
+  });
+
+  test('LeaderHoldsCommitted: committed offsets below a recovered log start are not missing, those at or above it are', () => {
+    // b2's log starts at 1 (records before it were deleted): offset 0 is no longer its to hold.
+    const upTo = (logEndOffset: number): Step[] => [
+      ['b1', leader(0)],
+      ['b1', append(0, ['a', 'b', 'c'])],
+      ['b1', hw(3)],
+      ['b2', recovered(1, 1)],
+      ['b2', append(1, ['b', 'c'].slice(0, logEndOffset - 1), 'follower')],
+      ['b2', leader(1)],
+    ];
+    expect(names(feed(checker(), upTo(3)))).toEqual([]);
+    expect(names(feed(checker(), upTo(2)))).toEqual(['LeaderHoldsCommitted/committed-data-lost']);
   });
 
   test('ReadBelowHighWatermark: a consumer handed data above the high watermark', () => {

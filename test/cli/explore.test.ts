@@ -14,7 +14,7 @@ const LOST_ACK = join(FIXTURES, 'lost-ack.yaml');
 
 describe('ksim explore', () => {
   test('--json prints one report per seed, then one summary object', () => {
-    const outcome = ksim(['explore', QUIET, '--seeds', '3', '--from', '10', '--json'], { cwd: tempDir() });
+    const outcome = ksim(['explore', QUIET, '--seeds', '3', '--workers', '1', '--from', '10', '--json'], { cwd: tempDir() });
     expect(outcome.code).toBe(0);
     const lines = linesOf(outcome.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(4);
@@ -39,7 +39,7 @@ describe('ksim explore', () => {
 
   test('failing seeds: FAIL lines as they are found, then a summary with their replay commands; exit 1', () => {
     const cwd = tempDir();
-    const outcome = ksim(['explore', LOST_ACK, '--seeds', '2'], { cwd });
+    const outcome = ksim(['explore', LOST_ACK, '--seeds', '2', '--workers', '1'], { cwd });
     expect(outcome.code).toBe(1);
     const lines = linesOf(outcome.stdout);
     expect(lines[0]).toMatch(/^ksim \S+ explore .*seeds=1\.\.2 \(2\)/);
@@ -54,7 +54,7 @@ describe('ksim explore', () => {
   });
 
   test('with --json, failing seeds\' FAIL lines go to stderr and the summary lists them', () => {
-    const outcome = ksim(['explore', LOST_ACK, '--seeds', '2', '--from', '5', '--json'], { cwd: tempDir() });
+    const outcome = ksim(['explore', LOST_ACK, '--seeds', '2', '--workers', '1', '--from', '5', '--json'], { cwd: tempDir() });
     expect(outcome.code).toBe(1);
     expect(linesOf(outcome.stderr).map((line) => line.slice(0, 11))).toEqual(['FAIL seed=5', 'FAIL seed=6']);
     const lines = linesOf(outcome.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -64,15 +64,15 @@ describe('ksim explore', () => {
   });
 
   test('progress goes to stderr only when stderr is a terminal', () => {
-    const quiet = ksim(['explore', QUIET, '--seeds', '2'], { cwd: tempDir() });
+    const quiet = ksim(['explore', QUIET, '--seeds', '2', '--workers', '1'], { cwd: tempDir() });
     expect(quiet.stderr).toBe('');
-    const shown = ksim(['explore', QUIET, '--seeds', '2'], { cwd: tempDir(), stderrTty: true });
+    const shown = ksim(['explore', QUIET, '--seeds', '2', '--workers', '1'], { cwd: tempDir(), stderrTty: true });
     expect(shown.stderr).toContain('[0/2] seed 1');
     expect(shown.stderr).not.toContain('\n');
   });
 
   test('--check-determinism runs every seed twice', () => {
-    const outcome = ksim(['explore', QUIET, '--seeds', '2', '--check-determinism', '--json'], { cwd: tempDir() });
+    const outcome = ksim(['explore', QUIET, '--seeds', '2', '--workers', '1', '--check-determinism', '--json'], { cwd: tempDir() });
     expect(outcome.code).toBe(0);
     const reports = linesOf(outcome.stdout).slice(0, 2).map((line) => JSON.parse(line) as { determinism?: { deterministic: boolean } });
     for (const report of reports) expect(report.determinism?.deterministic).toBe(true);

@@ -39,6 +39,9 @@ export function ksim(args: string[], options: { cwd: string; env?: NodeJS.Proces
   const stdout = captureStream(options.stdoutTty ?? false);
   const stderr = captureStream(options.stderrTty ?? false);
   const code = main(args, { stdout: stdout.stream, stderr: stderr.stream, env: options.env ?? { NO_COLOR: '1' }, cwd: options.cwd });
+  // Explore on worker threads finishes later; in-process tests run explore with --workers 1, and
+  // the worker threads are tested through the built CLI (explore-workers.test.ts).
+  if (typeof code !== 'number') throw new Error(`ksim ${args.join(' ')} did not finish synchronously: pass --workers 1`);
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 

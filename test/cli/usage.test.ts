@@ -42,6 +42,15 @@ describe('bad usage exits 64 and says why', () => {
     expectUsageError(['explore', QUIET, '--seeds', '0'], '--seeds must be a whole number from 1 to');
   });
 
+  test('a worker count that is not a whole number of at least 1', () => {
+    expectUsageError(['explore', QUIET, '--seeds', '2', '--workers', '0'], 'ksim explore: --workers must be a whole number from 1 to 256 (got 0)', 'usage: ksim explore');
+    expectUsageError(['explore', QUIET, '--seeds', '2', '--workers', 'two'], '--workers must be a whole number from 1 to 256 (got "two")');
+    expectUsageError(['explore', QUIET, '--seeds', '2', '--workers', '1.5'], '--workers must be a whole number', '(got "1.5")');
+    expectUsageError(['explore', QUIET, '--seeds', '2', '--workers', '-3'], '--workers must not be negative (got -3)');
+    expectUsageError(['explore', QUIET, '--seeds', '2', '--workers', '257'], '--workers must be a whole number from 1 to 256 (got 257)');
+    expectUsageError(['explore', QUIET, '--seeds', '2', '--workers'], '--workers needs a value');
+  });
+
   test('a flag without its value', () => {
     expectUsageError(['run', QUIET, '--seed'], '--seed needs a value');
   });

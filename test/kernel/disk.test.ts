@@ -169,6 +169,44 @@ describe('SimDisk', () => {
     expect(text(disk, 'a')).toEqual(first);
   });
 
+  test('any byte range of a file of many chunks reads what a flat byte array holds, across truncates and flips (property)', () => {
+    type RangeOp = { kind: 'append'; data: number[] } | { kind: 'truncate'; at: number } | { kind: 'flip' } | { kind: 'read'; from: number; length: number };
+    const rangeOpArb: fc.Arbitrary<RangeOp> = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), data: fc.array(fc.nat({ max: 255 }), { minLength: 1, maxLength: 5 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('flip' as const) }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const), from: fc.nat(), length: fc.nat() }) },
+    );
+    fc.assert(
+      fc.property(fc.array(rangeOpArb, { maxLength: 80 }), (ops) => {
+        const { disk, completeAll } = makeDisk(9);
+        let model: number[] = [];
+        disk.append('a', new Uint8Array(0));
+        for (const op of ops) {
+          if (op.kind === 'append') {
+            disk.append('a', new Uint8Array(op.data));
+            model.push(...op.data);
+          } else if (op.kind === 'truncate') {
+            const size = op.at % (model.length + 1);
+            expect(disk.truncate('a', size).ok).toBe(true);
+            model = model.slice(0, size);
+          } else if (op.kind === 'flip') {
+            disk.fsync('a');
+            completeAll();
+            const flip = disk.flipBit();
+            if (flip !== undefined) model[flip.offset]! ^= 1 << flip.bit;
+          } else {
+            const from = op.from % (model.length + 1);
+            const length = op.length % (model.length - from + 1);
+            const read = disk.read('a', from, length);
+            expect(read.ok && [...read.value]).toEqual(model.slice(from, from + length));
+          }
+        }
+        expect(text(disk, 'a')).toEqual(model);
+      }),
+    );
+  });
+
   test('fsyncs of one disk complete in the order issued, slower under a slow-fsync fault', () => {
     const { disk, pending } = makeDisk(5);
     for (let i = 0; i < 20; i++) {

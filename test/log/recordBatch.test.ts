@@ -12,6 +12,7 @@ import {
   nextOffset,
   recordCount,
 } from '../../src/log/recordBatch.js';
+import { concatBytes } from '../../src/util/bytes.js';
 
 function batch(overrides: Partial<RecordBatch> = {}): RecordBatch {
   const records = overrides.records ?? [{ key: 'k', value: 'v', timestampMs: 1000 }];
@@ -67,16 +68,6 @@ const logArb = fc
     });
   });
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 describe('record batch helpers', () => {
   test('offsets and counts follow lastOffsetDelta', () => {
     const b = batch({ baseOffset: 10, records: [1, 2, 3].map((i) => ({ key: null, value: `${i}`, timestampMs: i })) });
@@ -131,7 +122,7 @@ describe('decodeBatches', () => {
     fc.assert(
       fc.property(logArb, (batches) => {
         const encoded = batches.map(encodeBatch);
-        const decoded = decodeBatches(concat(encoded));
+        const decoded = decodeBatches(concatBytes(encoded));
         expect(decoded.stop).toBe('end');
         expect(decoded.batches).toEqual(batches);
         expect(decoded.validBytes).toBe(encoded.reduce((n, e) => n + e.length, 0));
@@ -143,7 +134,7 @@ describe('decodeBatches', () => {
     fc.assert(
       fc.property(logArb, fc.nat(), (batches, cutSeed) => {
         const encoded = batches.map(encodeBatch);
-        const bytes = concat(encoded);
+        const bytes = concatBytes(encoded);
         const cut = cutSeed % (bytes.length + 1);
         const decoded = decodeBatches(bytes.subarray(0, cut));
         let ends = 0;
@@ -160,7 +151,7 @@ describe('decodeBatches', () => {
     fc.assert(
       fc.property(logArb, fc.nat(), fc.integer({ min: 0, max: 7 }), (batches, byteSeed, bit) => {
         const encoded = batches.map(encodeBatch);
-        const bytes = concat(encoded);
+        const bytes = concatBytes(encoded);
         const at = byteSeed % bytes.length;
         bytes[at]! ^= 1 << bit;
         const decoded = decodeBatches(bytes);
@@ -188,7 +179,7 @@ describe('decodeBatches', () => {
   test('decoding from a start position reports bytes relative to it', () => {
     const first = encodeBatch(batch());
     const second = encodeBatch(batch({ baseOffset: 1 }));
-    const decoded = decodeBatches(concat([first, second]), first.length);
+    const decoded = decodeBatches(concatBytes([first, second]), first.length);
     expect(decoded.positions).toEqual([first.length]);
     expect(decoded.validBytes).toBe(second.length);
     expect(decoded.batches.map((b) => b.baseOffset)).toEqual([1]);

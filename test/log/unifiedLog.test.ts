@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../src/log/config.js';
 import { type RecordBatch, type SimpleRecord, encodeBatch, nextOffset } from '../../src/log/recordBatch.js';
+import { PendingFlushes } from '../../src/log/pendingFlushes.js';
 import { segmentFileName } from '../../src/log/segment.js';
 import { type LeaderAppendResult, UnifiedLog, isLogError } from '../../src/log/unifiedLog.js';
 import { TestDisk } from '../support/testDisk.js';
@@ -429,6 +430,119 @@ describe('UnifiedLog flush policy', () => {
   });
 });
 
+describe('UnifiedLog flush continuations (act once durable)', () => {
+  test('a continuation runs at the completion that brings the recovery point to the offset, not before', () => {
+    const { disk, log } = setup();
+    log.appendAsLeader(records(2), 0, null, 0);
+    const seen: number[] = [];
+    log.flush(log.logEndOffset, () => seen.push(log.recoveryPoint));
+    expect(seen).toEqual([]);
+    completeFsyncs(disk, log);
+    expect(seen).toEqual([2]);
+  });
+
+  test('a flush already covered by an fsync in flight waits for it instead of issuing another', () => {
+    const { disk, log } = setup();
+    log.appendAsLeader(records(2), 0, null, 0);
+    log.flush(log.logEndOffset);
+    const seen: string[] = [];
+    log.flush(log.logEndOffset, () => seen.push('durable'));
+    expect(log.pendingFsyncCount).toBe(1);
+    completeFsyncs(disk, log);
+    expect(seen).toEqual(['durable']);
+  });
+
+  test('PendingFlushes refuses completions out of issue order, which would break its continuations', () => {
+    const flushes = new PendingFlushes(0);
+    flushes.track(1, 'a', 5);
+    flushes.track(2, 'a', 9);
+    expect(() => flushes.onComplete({ opId: 2, kind: 'fsync', file: 'a' })).toThrow(/before earlier ones/);
+  });
+
+  test('with nothing left to flush the continuation runs at once', () => {
+    const { log } = setup();
+    let ran = false;
+    log.flush(log.logEndOffset, () => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+  });
+
+  test('across a segment roll the continuation waits for the newest segment’s fsync', () => {
+    const { disk, log } = setup({ segmentBytes: 300 });
+    for (let i = 0; i < 6; i++) log.appendAsLeader(records(2), 0, null, 0);
+    let at = -1;
+    log.flush(log.logEndOffset, () => {
+      at = log.recoveryPoint;
+    });
+    while (at < 0) log.onFsyncComplete(disk.completeNext());
+    expect(at).toBe(log.logEndOffset);
+    expect(log.pendingFsyncCount).toBe(0);
+  });
+});
+
+describe('UnifiedLog: a log start offset inside a segment (the metadata log after a snapshot)', () => {
+  function threeSegments() {
+    const env = setup({ segmentBytes: 300 });
+    for (let i = 0; i < 9; i++) env.log.appendAsLeader(records(2), i < 4 ? 1 : 2, null, 0);
+    env.log.updateHighWatermark(env.log.logEndOffset);
+    return env;
+  }
+
+  test('maybeIncrementLogStartOffset moves the start, trims the epoch cache, and deletes nothing', () => {
+    const { log } = threeSegments();
+    const bases = log.segmentBaseOffsets();
+    const start = bases[1]! + 1;
+    expect(log.maybeIncrementLogStartOffset(start)).toBe(true);
+    expect(log.maybeIncrementLogStartOffset(start - 1)).toBe(false);
+    expect(log.logStartOffset).toBe(start);
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect(log.epochEntries()[0]!.startOffset).toBe(start);
+    expect(log.read(start - 1, 1 << 20, log.logEndOffset).error).toBe('OFFSET_OUT_OF_RANGE');
+    expect(() => log.maybeIncrementLogStartOffset(log.logEndOffset + 1)).toThrow(/beyond the log end/);
+  });
+
+  test('deleteLogStartOffsetBreachedSegments deletes only segments wholly below the start', () => {
+    const { disk, log } = threeSegments();
+    const bases = log.segmentBaseOffsets();
+    log.maybeIncrementLogStartOffset(bases[2]! - 1);
+    expect(log.deleteLogStartOffsetBreachedSegments()).toBe(1);
+    expect(log.segmentBaseOffsets()).toEqual(bases.slice(1));
+    expect(disk.exists(segmentFileName(DIR, bases[0]!))).toBe(false);
+    log.maybeIncrementLogStartOffset(bases[2]!);
+    expect(log.deleteLogStartOffsetBreachedSegments()).toBe(1);
+    expect(log.logStartOffset).toBe(bases[2]);
+  });
+
+  test('the high watermark is raised to the new start, never left below it', () => {
+    const { log } = setup();
+    log.appendAsLeader(records(4), 1, null, 0);
+    expect(log.highWatermark).toBe(0);
+    log.maybeIncrementLogStartOffset(3);
+    expect(log.highWatermark).toBe(3);
+  });
+
+  test('epochForOffset names the epoch of the batch holding an offset', () => {
+    const { log } = setup();
+    log.appendAsLeader(records(3), 1, null, 0);
+    log.appendAsLeader(records(2), 4, null, 0);
+    expect([0, 2, 3, 4].map((offset) => log.epochForOffset(offset))).toEqual([1, 1, 4, 4]);
+    expect(log.epochForOffset(5)).toBe(-1);
+  });
+});
+
+describe('UnifiedLog control batches', () => {
+  test('appendAsLeader writes a control batch when asked, and it reads back as one', () => {
+    const { log } = setup();
+    log.appendAsLeader(records(1), 3, null, 0, { isControl: true });
+    log.appendAsLeader(records(1), 3, null, 0);
+    expect(allBatches(log).map((batch) => batch.isControl)).toEqual([true, false]);
+    expect(() => log.appendAsLeader(records(1), 3, { producerId: 1, producerEpoch: 0, baseSequence: 0 }, 0, { isControl: true })).toThrow(
+      /carries no producer/,
+    );
+  });
+});
+
 describe('UnifiedLog recovery', () => {
   test('a power loss keeps what was fsynced; a torn tail is truncated on load', () => {
     const { disk, log } = setup({ flushMessages: 1 }, 2);
@@ -441,6 +555,7 @@ describe('UnifiedLog recovery', () => {
     expect(tornBytes).toBeGreaterThan(0);
     const reloaded = UnifiedLog.load(disk, DIR, config(), 0);
     expect(reloaded.loadSummary).toMatchObject({ truncatedBytes: tornBytes, stop: 'torn', logEndOffset: 2 });
+    expect(reloaded.loadSummary.truncatedAt).toEqual({ file: segmentFileName(DIR, 0), position: reloaded.sizeInBytes });
     expect(reloaded.logEndOffset).toBe(2);
     expect(reloaded.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }]);
     expect(reloaded.producerStateEntry(5)!.batches.map((b) => b.lastSeq)).toEqual([1]);

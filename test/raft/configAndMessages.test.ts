@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_RAFT_CONFIG, RAFT_CONFIG_KEYS, parseRaftConfig } from '../../src/raft/config.js';
-import { type RaftMessage, isRaftMessage, raftMessageSizeBytes } from '../../src/raft/messages.js';
+import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, encodeBatch } from '../../src/log/recordBatch.js';
+import { type FetchResponse, type RaftMessage, isRaftMessage, raftMessageSizeBytes } from '../../src/raft/messages.js';
 
 describe('raft config', () => {
   test("defaults are Kafka's QuorumConfig defaults", () => {
@@ -45,7 +46,23 @@ describe('raft messages', () => {
     logStartOffset: 0,
     divergingEpoch: null,
     snapshotId: null,
-    records: [{ offset: 3, epoch: 2, kind: 'data', record: new Uint8Array(100) }],
+    records: [
+      {
+        baseOffset: 3,
+        lastOffsetDelta: 1,
+        partitionLeaderEpoch: 2,
+        producerId: NO_PRODUCER_ID,
+        producerEpoch: NO_PRODUCER_EPOCH,
+        baseSequence: NO_SEQUENCE,
+        isTransactional: false,
+        isControl: false,
+        maxTimestampMs: 7,
+        records: [
+          { key: null, value: 'x'.repeat(100), timestampMs: 7 },
+          { key: 'k', value: 'y', timestampMs: 7 },
+        ],
+      },
+    ],
   };
 
   test('isRaftMessage recognises the raft APIs only', () => {
@@ -55,8 +72,9 @@ describe('raft messages', () => {
     expect(isRaftMessage('Vote')).toBe(false);
   });
 
-  test('the size estimate grows with the records carried', () => {
+  test('a FetchResponse weighs its batches as stored', () => {
     const empty = { ...fetchResponse, records: [] };
-    expect(raftMessageSizeBytes(fetchResponse) - raftMessageSizeBytes(empty)).toBeGreaterThanOrEqual(100);
+    const batch = (fetchResponse as FetchResponse).records[0]!;
+    expect(raftMessageSizeBytes(fetchResponse) - raftMessageSizeBytes(empty)).toBe(encodeBatch(batch).length);
   });
 });

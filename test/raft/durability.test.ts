@@ -1,11 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import type { NodeId } from '../../src/host.js';
+import { FileQuorumStateStore } from '../../src/log/fileQuorumStateStore.js';
+import { KafkaMetadataLog } from '../../src/log/kafkaMetadataLog.js';
 import { DEFAULT_RAFT_CONFIG } from '../../src/raft/config.js';
-import { FsyncTracker } from '../../src/raft/fsyncTracker.js';
 import { RAFT_LOG_DIR } from '../../src/raft/kafkaRaftClient.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
-import { QUORUM_STATE_FILE, decodeElectionState } from '../../src/raft/quorumStateStore.js';
-import { RaftLog } from '../../src/raft/raftLog.js';
 import { RandomRoot } from '../../sim/random.js';
 import { TestCluster } from '../support/cluster.js';
 import { raftScenario } from '../support/scenarios.js';
@@ -18,13 +17,11 @@ import { TestDisk } from '../support/testDisk.js';
 const voters: NodeId[] = ['c1', 'c2', 'c3'];
 
 function durableLogEnd(h: TestCluster, nodeId: NodeId): number {
-  const disk = TestDisk.durableImageOf(h.disk(nodeId));
-  return RaftLog.recover(disk, new FsyncTracker(disk), RAFT_LOG_DIR, DEFAULT_RAFT_CONFIG.segmentBytes).log.logEndOffset;
+  return KafkaMetadataLog.load(TestDisk.durableImageOf(h.disk(nodeId)), RAFT_LOG_DIR, DEFAULT_RAFT_CONFIG.segmentBytes, () => 0).logEndOffset;
 }
 
 function durableElection(h: TestCluster, nodeId: NodeId) {
-  const bytes = h.disk(nodeId).durableContent(`${RAFT_LOG_DIR}/${QUORUM_STATE_FILE}`);
-  return bytes === undefined ? null : decodeElectionState(bytes);
+  return new FileQuorumStateStore(TestDisk.durableImageOf(h.disk(nodeId)), RAFT_LOG_DIR).readElectionState();
 }
 
 function runChecked(seed: number): { checks: Record<string, number> } {

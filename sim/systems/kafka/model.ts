@@ -5,9 +5,21 @@
  * controller committed, and what clients were handed. No single broker can see all of it; the
  * invariants in invariants.ts judge it.
  *
- * Invariants of the model itself: a replica's entries lie in [logStartOffset, logEndOffset); a
- * leadership belongs to one incarnation of its leader and ends when that leader follows, restarts or
- * leads again in another epoch.
+ * The model also keeps, at every change, where each replica disagrees with what was committed. That
+ * is what keeps the checker's cost per event independent of the log's length: without it, a new
+ * leader is compared with every committed record (LeaderHoldsCommitted) and a restarted follower
+ * re-reads its whole log against them (CommittedPrefixIdentical), so a run's cost grows with the
+ * square of its length; with it, each check touches only the offsets where something differs. So a
+ * replica's records and the committed records change only through PartitionModel's methods.
+ *
+ * Invariants of the model itself, for every replica r of a partition:
+ * - every offset r holds lies in [r.logStartOffset, r.logEndOffset);
+ * - o ∈ r.divergent ⇔ o ≥ r.logStartOffset, o is committed, and r holds no record at o or one whose
+ *   value differs from the committed one (epochs are not compared: what was committed is a value);
+ * - a leadership belongs to one incarnation of its leader and ends when that leader follows,
+ *   restarts or leads again in another epoch.
+ *
+ * Left out: anything about the records beyond their values and epochs (keys, timestamps, headers).
  */
 import type { NodeId } from '../../../src/host.js';
 
@@ -16,12 +28,23 @@ export interface RecordModel {
   readonly epoch: number;
 }
 
-export interface ReplicaModel {
-  incarnation: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  readonly entries: Map<number, RecordModel>;
-  highWatermark: number;
+export class ReplicaModel {
+  logStartOffset = 0;
+  logEndOffset = 0;
+  highWatermark = 0;
+  /** Offset → record. Changed only through PartitionModel, which keeps `divergent` true to it. */
+  readonly entries = new Map<number, RecordModel>();
+  /** A lower bound of the offsets in `entries`, so that dropping a prefix need not scan them all. */
+  entriesFromOffset = Number.POSITIVE_INFINITY;
+  /** The committed offsets, at or above logStartOffset, where this replica holds no record or another one. */
+  readonly divergent = new Set<number>();
+
+  constructor(public incarnation: number) {}
+
+  holdsCommitted(offset: number, committed: string | null): boolean {
+    const entry = this.entries.get(offset);
+    return entry !== undefined && entry.value === committed;
+  }
 }
 
 /** One broker's leadership of a partition in one leader epoch, as that broker traced it. */
@@ -42,55 +65,108 @@ export interface LeadershipModel {
   readonly logEndReached: Map<NodeId, number>;
 }
 
-export interface PartitionModel {
-  readonly replicas: Map<NodeId, ReplicaModel>;
-  readonly committed: Map<number, string | null>;
-  committedEnd: number;
-  readonly leaders: Map<number, NodeId>;
+export class PartitionModel {
+  readonly replicas = new Map<NodeId, ReplicaModel>();
+  /** Offset → the value committed there. */
+  private readonly committed = new Map<number, string | null>();
+  committedEnd = 0;
+  readonly leaders = new Map<number, NodeId>();
   /** Leaderships in progress, by leader: a deposed leader may not know it yet. */
-  readonly leaderships: Map<NodeId, LeadershipModel>;
+  readonly leaderships = new Map<NodeId, LeadershipModel>();
   /** The leader epoch each broker last said it follows or leads, in any incarnation. */
-  readonly following: Map<NodeId, number>;
+  readonly following = new Map<NodeId, number>();
   /** `epoch|offset` → the record first seen there, and who held it (KAFKA-10527). */
-  readonly epochOffsets: Map<string, { value: string | null; replica: NodeId }>;
+  readonly epochOffsets = new Map<string, { value: string | null; replica: NodeId }>();
   /** Leader epoch → the highest high watermark a client was handed in it. */
-  readonly clientHighWatermarks: Map<number, number>;
-  leaderEpoch: number;
-  partitionEpoch: number;
+  readonly clientHighWatermarks = new Map<number, number>();
+  leaderEpoch = -1;
+  partitionEpoch = -1;
   /** The metadata log offset of the last change seen: a new controller may trace a change again. */
-  metadataOffset: number;
+  metadataOffset = -1;
   /** Metadata log offset → the epochs committed there, to tell a re-traced change from a rewritten one. */
-  readonly metadataAt: Map<number, string>;
+  readonly metadataAt = new Map<number, string>();
   /** When this partition's metadata was seen going back. */
-  readonly metadataRollbacksAtMs: number[];
-}
+  readonly metadataRollbacksAtMs: number[] = [];
 
-export function newPartitionModel(): PartitionModel {
-  return {
-    replicas: new Map(),
-    committed: new Map(),
-    committedEnd: 0,
-    leaders: new Map(),
-    leaderships: new Map(),
-    following: new Map(),
-    epochOffsets: new Map(),
-    clientHighWatermarks: new Map(),
-    leaderEpoch: -1,
-    partitionEpoch: -1,
-    metadataOffset: -1,
-    metadataAt: new Map(),
-    metadataRollbacksAtMs: [],
-  };
-}
+  /** A replica seen for the first time (or again after its disk was lost): it holds nothing yet. */
+  addReplica(node: NodeId, incarnation: number): ReplicaModel {
+    const replica = new ReplicaModel(incarnation);
+    for (const offset of this.committed.keys()) replica.divergent.add(offset);
+    this.replicas.set(node, replica);
+    return replica;
+  }
 
-export function newReplicaModel(incarnation: number): ReplicaModel {
-  return { incarnation, logStartOffset: 0, logEndOffset: 0, entries: new Map(), highWatermark: 0 };
-}
+  committedAt(offset: number): string | null | undefined {
+    return this.committed.get(offset);
+  }
 
-/** Removes the entries at and above `offset`. */
-export function truncateReplica(replica: ReplicaModel, offset: number): void {
-  for (const held of [...replica.entries.keys()]) if (held >= offset) replica.entries.delete(held);
-  replica.logEndOffset = Math.min(replica.logEndOffset, offset);
+  setCommitted(offset: number, value: string | null): void {
+    this.committed.set(offset, value);
+    for (const replica of this.replicas.values()) this.refresh(replica, offset);
+  }
+
+  deleteCommitted(offset: number): void {
+    this.committed.delete(offset);
+    for (const replica of this.replicas.values()) replica.divergent.delete(offset);
+  }
+
+  setEntry(replica: ReplicaModel, offset: number, entry: RecordModel): void {
+    replica.entries.set(offset, entry);
+    replica.entriesFromOffset = Math.min(replica.entriesFromOffset, offset);
+    this.refresh(replica, offset);
+  }
+
+  /** Removes the replica's records at and above `offset` (a truncation). */
+  truncate(replica: ReplicaModel, offset: number): void {
+    for (let held = offset; held < replica.logEndOffset; held++) {
+      if (replica.entries.delete(held)) this.refresh(replica, held);
+    }
+    replica.logEndOffset = Math.min(replica.logEndOffset, offset);
+  }
+
+  /** Moves the replica's log start to `logStartOffset`, dropping the records below it. */
+  advanceLogStart(replica: ReplicaModel, logStartOffset: number): void {
+    const previous = replica.logStartOffset;
+    replica.logStartOffset = logStartOffset;
+    for (let held = replica.entriesFromOffset; held < logStartOffset; held++) replica.entries.delete(held);
+    replica.entriesFromOffset = Math.max(replica.entriesFromOffset, logStartOffset);
+    if (logStartOffset > previous) {
+      for (const offset of replica.divergent) if (offset < logStartOffset) replica.divergent.delete(offset);
+    } else {
+      for (let offset = logStartOffset; offset < previous; offset++) this.refresh(replica, offset);
+    }
+  }
+
+  /** The committed offsets at or above the replica's log start that it lacks or holds differently, ascending. */
+  missingOn(replica: ReplicaModel): number[] {
+    return [...replica.divergent].sort((a, b) => a - b);
+  }
+
+  /**
+   * The offsets in [from, to), at or above the replica's log start, where the replica holds a record
+   * and the partition committed another value, ascending: what a follower's high watermark passing
+   * them must report. Costs the smaller of the range and the replica's disagreements.
+   */
+  conflictsIn(replica: ReplicaModel, fromOffset: number, to: number): number[] {
+    const from = Math.max(fromOffset, replica.logStartOffset);
+    const conflicts: number[] = [];
+    const isConflict = (offset: number) => replica.entries.has(offset) && this.committed.has(offset) && !replica.holdsCommitted(offset, this.committed.get(offset)!);
+    if (to - from <= replica.divergent.size) {
+      for (let offset = from; offset < to; offset++) if (isConflict(offset)) conflicts.push(offset);
+      return conflicts;
+    }
+    for (const offset of replica.divergent) if (offset >= from && offset < to && isConflict(offset)) conflicts.push(offset);
+    return conflicts.sort((a, b) => a - b);
+  }
+
+  /** Re-establishes the divergence invariant at one offset of one replica. */
+  private refresh(replica: ReplicaModel, offset: number): void {
+    if (offset >= replica.logStartOffset && this.committed.has(offset) && !replica.holdsCommitted(offset, this.committed.get(offset)!)) {
+      replica.divergent.add(offset);
+    } else {
+      replica.divergent.delete(offset);
+    }
+  }
 }
 
 /** The committed ISR plus the members an in-flight AlterPartition would add (KIP-497). */

@@ -15,7 +15,7 @@
  */
 
 import type { DiskCompletion, Host, NodeFactory, NodeId, ProtocolNode, TimerId, TrafficClass } from '../../../src/host.js';
-import { ByteReader, ByteWriter } from '../../../src/util/bytes.js';
+import { ByteWriter } from '../../../src/util/bytes.js';
 import { crc32c } from '../../../src/util/crc32c.js';
 import type { RaftConfig } from '../../../src/raft/config.js';
 import { type CommittedEntry, KafkaRaftClient, type RaftListener } from '../../../src/raft/kafkaRaftClient.js';
@@ -27,6 +27,7 @@ export interface QuorumNodeOptions {
 
 const PROPOSE_TIMER = 'quorumNode.propose';
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** The application's state: how many records it applied and a digest chained over them. */
 export interface CounterState {
@@ -138,11 +139,16 @@ export function chainDigest(previous: number, record: Uint8Array): number {
   return crc32c(bytes);
 }
 
+/** The snapshot payload: JSON text, since the metadata log's records and snapshots hold text. */
 export function encodeCounterState(state: CounterState): Uint8Array {
-  return new ByteWriter(20).int64(state.count).uint32(state.digest).int64(state.lastOffset + 1).finish();
+  return encoder.encode(JSON.stringify({ count: state.count, digest: state.digest, lastOffset: state.lastOffset }));
 }
 
 export function decodeCounterState(bytes: Uint8Array): CounterState {
-  const reader = new ByteReader(bytes);
-  return { count: reader.int64(), digest: reader.uint32(), lastOffset: reader.int64() - 1 };
+  const parsed = JSON.parse(decoder.decode(bytes)) as Partial<CounterState>;
+  const { count, digest, lastOffset } = parsed;
+  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(digest) || !Number.isSafeInteger(lastOffset)) {
+    throw new Error(`decodeCounterState: not a counter state: ${decoder.decode(bytes)}`);
+  }
+  return { count: count!, digest: digest!, lastOffset: lastOffset! };
 }
