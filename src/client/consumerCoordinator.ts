@@ -20,8 +20,11 @@
  * STABLE; otherwise it fails locally (RebalanceInProgress during a rebalance, CommitFailed out of
  * the group). ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID on a commit resets the generation.
  *
- * Left out: pattern subscriptions, the leader's watch for partition-count changes (ksim's topics
- * never change), rack ids, and validateCooperativeAssignment for custom cooperative assignors.
+ * The leader watches the metadata of the group's topics and rejoins when it changes (a topic created
+ * after the group formed, more partitions), so the group is assigned again.
+ *
+ * Left out: pattern subscriptions, rack ids, and validateCooperativeAssignment for custom
+ * cooperative assignors.
  */
 
 import type { Host } from '../host.js';
@@ -52,6 +55,13 @@ export interface ConsumerCoordinatorParts {
 export class ConsumerCoordinator extends AbstractCoordinator implements GroupMember {
   readonly protocol: RebalanceProtocol;
   private isLeader = false;
+  /**
+   * The leader's view of the group's topics when it assigned (partition counts; null for a topic
+   * that did not exist): when metadata no longer matches it, the leader rejoins so the group is
+   * assigned again (ConsumerCoordinator's assignmentSnapshot) — how a group that formed before its
+   * topic was created gets the topic's partitions.
+   */
+  private assignmentSnapshot: Map<string, number | null> | null = null;
   /** onJoinPrepare's wait for the auto-commit before a revocation: its deadline and the commit's state. */
   private joinPrepare: { readonly deadlineMs: number; commit: 'none' | 'in-flight' | 'done'; notBeforeMs: number } | null = null;
 
@@ -92,6 +102,18 @@ export class ConsumerCoordinator extends AbstractCoordinator implements GroupMem
   private maybeAutoCommit(nowMs: number): void {
     if (!this.parts.autoCommitEnabled) return;
     this.parts.commits().maybeAutoCommit(nowMs, this.parts.subscriptions.allConsumed(), () => {});
+  }
+
+  /** The leader also rejoins when the metadata of the group's topics changed since it assigned. */
+  protected override rejoinNeededOrPending(): boolean {
+    if (!this.parts.subscriptions.hasAutoAssignedPartitions()) return false;
+    const snapshot = this.assignmentSnapshot;
+    if (snapshot !== null && [...snapshot].some(([topic, count]) => this.parts.metadata.partitionCount(topic) !== count)) {
+      this.assignmentSnapshot = null;
+      this.requestRejoin();
+      return true;
+    }
+    return super.rejoinNeededOrPending();
   }
 
   // ---- AbstractCoordinator's hooks ----
@@ -170,6 +192,7 @@ export class ConsumerCoordinator extends AbstractCoordinator implements GroupMem
       if (count !== null) partitionsPerTopic.set(topic, count);
     }
     this.isLeader = true;
+    this.assignmentSnapshot = new Map([...topics].map((topic) => [topic, partitionsPerTopic.get(topic) ?? null]));
     const assignment = assignor.assign(partitionsPerTopic, subscriptions);
     this.host.trace({
       type: 'consumer.assignment-computed',
@@ -182,6 +205,8 @@ export class ConsumerCoordinator extends AbstractCoordinator implements GroupMem
   }
 
   protected onJoinComplete(generation: Generation, assignmentData: ConsumerProtocolAssignment, nowMs: number): void {
+    // Only the leader watches the group's metadata.
+    if (!this.isLeader) this.assignmentSnapshot = null;
     const subscriptions = this.parts.subscriptions;
     const assignor = this.parts.assignors.find((candidate) => candidate.name === generation.protocolName);
     if (assignor === undefined) throw new Error(`joined with assignor ${generation.protocolName}, which this consumer does not have`);
