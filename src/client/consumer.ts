@@ -102,7 +102,7 @@ export class Consumer {
     this.subscriptions = new SubscriptionState(this.config.autoOffsetReset);
     this.network = new ConsumerNetworkClient(host);
     this.fetcher = new Fetcher(this.subscriptions, this.metadata, this.network, this.config);
-    this.offsetFetcher = new OffsetFetcher(this.subscriptions, this.metadata, this.network, this.config, () => this.host.nowMs());
+    this.offsetFetcher = new OffsetFetcher(this.subscriptions, this.metadata, this.network, this.config, () => this.host.nowMs(), (event) => this.host.trace(event));
     const groupId = this.config.groupId;
     if (groupId === null) {
       this.lookup = null;

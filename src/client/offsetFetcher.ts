@@ -17,9 +17,9 @@
  * Left out: ListOffsets by timestamp (offsetsForTimes) and `by_duration` resets.
  */
 
-import type { NodeId } from '../host.js';
+import type { NodeId, TraceEvent } from '../host.js';
 import { CONSUMER_REPLICA_ID, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type TopicPartition, topicPartitionKey } from '../protocol/apis.js';
-import type { ConsumerConfig } from './consumerConfig.js';
+import type { AutoOffsetReset, ConsumerConfig } from './consumerConfig.js';
 import type { ConsumerNetworkClient } from './consumerNetworkClient.js';
 import type { ClientMetadata } from './metadata.js';
 import type { FetchPosition, LeaderAndEpoch, LogTruncation, SubscriptionState } from './subscriptionState.js';
@@ -34,6 +34,8 @@ export class OffsetFetcher {
     private readonly network: ConsumerNetworkClient,
     private readonly config: ConsumerConfig,
     private readonly nowMs: () => number,
+    /** Where a reset or a detected truncation moves a position, for whoever watches (the checker). */
+    private readonly trace: (event: TraceEvent) => void,
   ) {}
 
   /** The leader and epoch the metadata names for a partition now. */
@@ -89,6 +91,10 @@ export class OffsetFetcher {
             }
             const truncation = this.subscriptions.maybeCompleteValidation(partition, requestPosition, { leaderEpoch: data.leaderEpoch, endOffset: data.endOffset });
             if (truncation !== null) this.pendingTruncation ??= truncation;
+            const moved = this.subscriptions.position(partition);
+            if (truncation === null && moved !== null && moved.offset !== requestPosition.offset) {
+              this.traceReset(partition, requestPosition.offset, moved.offset, 'truncation');
+            }
           }
         }
         if (retry.length > 0) this.failed(retry);
@@ -138,7 +144,8 @@ export class OffsetFetcher {
             }
             // No epoch: a reset position is not validated (Kafka's resetPositionIfNeeded).
             const position: FetchPosition = { offset: data.offset, offsetEpoch: null, currentLeader: leaders.get(topicPartitionKey(partition))! };
-            this.subscriptions.maybeSeekUnvalidated(partition, position, strategy);
+            const before = this.subscriptions.position(partition)?.offset ?? null;
+            if (this.subscriptions.maybeSeekUnvalidated(partition, position, strategy)) this.traceReset(partition, before, data.offset, strategy);
           }
         }
         if (retry.length > 0) this.failed(retry);
@@ -147,6 +154,11 @@ export class OffsetFetcher {
   }
 
   // ---- Shared ----
+
+  /** Kafka logs "Resetting offset for partition ... to position ..."; ksim traces it. */
+  private traceReset(partition: TopicPartition, from: number | null, to: number, reason: AutoOffsetReset | 'truncation'): void {
+    this.trace({ type: 'consumer.offset-reset', partition: topicPartitionKey(partition), from, to, reason });
+  }
 
   /** Partitions grouped by their current leader; a partition without one asks for a metadata update. */
   private byLeader(partitions: readonly TopicPartition[]): Map<NodeId, TopicPartition[]> {

@@ -75,6 +75,8 @@ export class KafkaChecker implements SystemChecker {
   private readonly controllerStorageLosses: FaultCitation[] = [];
   private healAtMs: number | null = null;
   private metadataRolledBack = false;
+  /** Partitions whose log lost committed records that the loss rules allowed (for the group checker). */
+  private readonly lossAllowedPartitions = new Set<string>();
 
   constructor(
     private readonly options: KafkaCheckerOptions,
@@ -368,6 +370,19 @@ export class KafkaChecker implements SystemChecker {
       excuses.push({ reason: judgement.reason, excuse: { subject: describeRecord(record), rule: judgement.rule, faults: [...judgement.faults] } });
     }
     for (const { reason, excuse } of excuses) this.findings.allow(anomaly, reason, 1, excuse);
+    for (const record of lost) this.lossAllowedPartitions.add(record.partition);
+  }
+
+  // ---- Hooks for the group checker (groupChecker.ts) ----
+
+  /** The partition's true high watermark: the end of what has been committed. */
+  highWatermarkOf(partition: string): number {
+    return this.partitions.get(partition)?.committedEnd ?? 0;
+  }
+
+  /** Whether the partition lost committed or acknowledged records that the loss rules allowed. */
+  lossAllowedOn(partition: string): boolean {
+    return this.lossAllowedPartitions.has(partition);
   }
 
   /** A metadata rollback is allowed only once a controller lost its storage, which it cites. */

@@ -37,8 +37,9 @@ import type { NodeSpec, World } from '../../world.js';
 import { type SystemDefinition, withSchemaDefaults } from '../system.js';
 import { RaftChecker } from '../raft/checker.js';
 import { KafkaChecker } from './checker.js';
+import { GroupChecker, type GroupSpec } from './groupChecker.js';
 import { KafkaNarrator } from './narrator.js';
-import type { ContractInputs } from './contract.js';
+import { type ContractInputs, allowedReason } from './contract.js';
 import { AdminNode, FinalReaderNode } from './workload.js';
 
 interface KafkaCluster {
@@ -271,6 +272,11 @@ export const kafkaSystem: SystemDefinition = {
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
         const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers }, contract, world);
+        const groupChecker = new GroupChecker(groupSpecs(workload, config.consumer), workload.topic, {
+          highWatermark: (partition) => checker.highWatermarkOf(partition),
+          logLossAllowed: (partition) => checker.lossAllowedOn(partition),
+          duplicateAllowedReason: () => allowedReason('duplicate', contract),
+        }, world);
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).
         const quorumChecker = new RaftChecker({ voters: controllers, commitBoundMs: 2 * raftConfig.fetchTimeoutMs }, world);
@@ -283,7 +289,10 @@ export const kafkaSystem: SystemDefinition = {
           if (event.type === 'controller.active') view.activeController = record.node;
           if (event.type === 'consumer.coordinator') view.groupCoordinator = event['coordinator'] as NodeId;
           if (event.type.startsWith('raft.')) quorumChecker.observe(record);
-          else checker.observe(record);
+          else {
+            checker.observe(record);
+            if (workload.groups.length > 0) groupChecker.observe(record);
+          }
         });
         world.onFault((atMs, action, note) => {
           checker.onFault(atMs, action, note);
@@ -302,12 +311,21 @@ export const kafkaSystem: SystemDefinition = {
           return `${error.node} halted (${error.message}) after controllers lost stable storage (${lostVoters.join(', ')})`;
         });
         return {
-          violations: () => [...quorumChecker.violations(), ...checker.violations()],
-          onHeal: (w: World) => checker.onHeal(w),
+          violations: () => [...quorumChecker.violations(), ...checker.violations(), ...groupChecker.violations()],
+          onHeal: (w: World) => {
+            checker.onHeal(w);
+            groupChecker.onHeal();
+          },
           finish: (w: World) => {
             const quorum = quorumChecker.finishSafety(w.nowMs);
             const result = checker.finish(w);
-            return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
+            if (workload.groups.length === 0) return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
+            const groups = groupChecker.finish(w);
+            return {
+              violations: [...quorum.violations, ...result.violations, ...groups.violations],
+              anomalies: [...quorum.anomalies, ...result.anomalies, ...groups.anomalies],
+              summary: { ...result.summary, ...groups.summary },
+            };
           },
         };
       },
@@ -400,6 +418,17 @@ function consumerGroupNodes(group: ConsumerGroupSpec, index: number, consumer: S
       },
     }),
   }));
+}
+
+/** What the group checker needs of each group: its members, protocol and contract. */
+function groupSpecs(workload: KafkaWorkload, consumer: Section): GroupSpec[] {
+  return workload.groups.map((group, index) => {
+    const members = nodeIds(`g${index + 1}c`, group.members);
+    const parsed = parseConsumerConfig(memberConfig(group, index, consumer, members[0]!));
+    if (!parsed.ok) throw new Error(`consumer config: ${parsed.errors.join('; ')}`);
+    const groupIdOfSpec = groupId(group, index);
+    return { groupId: groupIdOfSpec, protocol: group.protocol, members, contract: { groupId: groupIdOfSpec, commit: group.commit, autoOffsetReset: parsed.config.autoOffsetReset } };
+  });
 }
 
 /** What a schema cannot say about a group: its assignor must suit its protocol, and the consumer configs must be valid. */
