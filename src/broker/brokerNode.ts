@@ -125,6 +125,8 @@ export class BrokerNode implements ProtocolNode<unknown> {
         return this.replicaManager.handleFetchRequest(from, kafka);
       case 'ListOffsets':
         return this.replicaManager.handleListOffsetsRequest(from, kafka);
+      case 'OffsetsForLeaderEpoch':
+        return this.replicaManager.handleOffsetsForLeaderEpochRequest(from, kafka);
       case 'Metadata':
         return this.host.send(from, this.metadataCache.metadataResponse(kafka), 'client');
       case 'InitProducerId':
@@ -158,8 +160,8 @@ export class BrokerNode implements ProtocolNode<unknown> {
       case 'AllocateProducerIdsResponse':
         return this.producerIdManager.handleAllocateProducerIdsResponse(kafka);
       default:
-        // Requests this broker does not serve (OffsetsForLeaderEpoch, controller APIs) and stray
-        // responses are dropped; their senders time out, as with a real broker's unsupported API.
+        // Requests this broker does not serve (controller APIs) and stray responses are dropped;
+        // their senders time out, as with a real broker's unsupported API.
         return;
     }
   }

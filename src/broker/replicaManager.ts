@@ -37,6 +37,7 @@ import {
   type FetchResponse,
   type FetchResponsePartition,
   type ListOffsetsRequest,
+  type OffsetsForLeaderEpochRequest,
   type ProducePartitionResponse,
   type ProduceRequest,
 } from '../protocol/apis.js';
@@ -404,6 +405,35 @@ export class ReplicaManager {
         }),
       })),
     }, 'client');
+  }
+
+  // ---- OffsetsForLeaderEpoch ----
+
+  /**
+   * Kafka's lastOffsetForLeaderEpoch, for consumers validating their position (KIP-320): the leader
+   * answers where the largest epoch ≤ the asked one ends in its log, from its leader-epoch cache
+   * (KIP-101, KIP-279); the caller's view of the current epoch is checked first. This broker's own
+   * fetchers never send it: they truncate by the diverging epoch in Fetch responses (Kafka 2.7+).
+   * (The kafka-rules branch serves it through Partition.lastOffsetForLeaderEpoch; on merge, keep
+   * that one.)
+   */
+  handleOffsetsForLeaderEpochRequest(from: NodeId, request: OffsetsForLeaderEpochRequest): void {
+    const topics = request.topics.map((topic) => ({
+      topic: topic.topic,
+      partitions: topic.partitions.map((data) => {
+        const partition = this.getPartition(topic.topic, data.partition);
+        const refused = (errorCode: KafkaErrorCode) => ({ partition: data.partition, errorCode, leaderEpoch: -1, endOffset: -1 });
+        if (partition === undefined || partition.role === 'none') return refused(this.metadataCache.contains(topic.topic) ? 'NOT_LEADER_OR_FOLLOWER' : 'UNKNOWN_TOPIC_OR_PARTITION');
+        if (data.currentLeaderEpoch >= 0 && data.currentLeaderEpoch !== partition.leaderEpoch) {
+          return refused(data.currentLeaderEpoch < partition.leaderEpoch ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH');
+        }
+        if (partition.role !== 'leader') return refused('NOT_LEADER_OR_FOLLOWER');
+        const end = partition.log.endOffsetForEpoch(data.leaderEpoch);
+        return { partition: data.partition, errorCode: 'NONE' as const, leaderEpoch: end.epoch, endOffset: end.endOffset };
+      }),
+    }));
+    // Only consumers ask (see above), over the client listener.
+    this.host.send(from, { api: 'OffsetsForLeaderEpochResponse', correlationId: request.correlationId, topics }, 'client');
   }
 }
 

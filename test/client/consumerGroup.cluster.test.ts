@@ -5,9 +5,9 @@
  * survivor is given its partitions and reads on from their committed offsets, and between them the
  * two read every record. Under both group protocols.
  *
- * The members commit offsets without a leader epoch (commitSync with explicit offsets, as an
- * application may): a position taken from a committed epoch is validated with
- * OffsetsForLeaderEpoch, which these brokers serve only once the kafka-rules branch is merged.
+ * The members commit explicit offsets without a leader epoch (commitSync with offsets, as an
+ * application may), so the survivor starts from them without validating them (KIP-320); the
+ * scenarios kafka-group-classic and kafka-group-kip848 commit with epochs.
  */
 import { describe, expect, test } from 'vitest';
 import { Consumer, type PollResult } from '../../src/client/consumer.js';
