@@ -329,11 +329,13 @@ export class Partition {
     const epochError = this.checkLeaderEpoch(request.currentLeaderEpoch, true);
     if (epochError !== 'NONE') return this.errorResponse(epochError);
     const highWatermark = this.log.highWatermark;
-    if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
+    // Out of range only outside [logStartOffset, logEndOffset]: a position between the high
+    // watermark and the log end reads nothing yet (Kafka's LocalLog.read) — as a consumer's is when
+    // a new leader's high watermark still lags what the old leader had committed (KIP-207).
     const read = this.log.read(request.fetchOffset, maxBytes, highWatermark);
     if (read.error !== undefined) return this.readFailed(read.error);
     // Every answer a consumer gets hands it a high watermark: the checker holds it to Kafka's promise.
-    const endOffset = read.batches.length > 0 ? lastOffset(read.batches[read.batches.length - 1]!) + 1 : request.fetchOffset;
+    const endOffset = read.batches.length > 0 ? lastOffset(read.batches[read.batches.length - 1]!) + 1 : Math.min(request.fetchOffset, highWatermark);
     this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark });
     return { ...this.emptyResponse(), records: read.batches };
   }

@@ -241,6 +241,7 @@ export class ConsumerMembershipManager implements GroupMember {
     this.network.send(coordinator, request, this.config.requestTimeoutMs, (outcome) => {
       this.heartbeatInFlight = false;
       if (!outcome.ok) {
+        this.resetHeartbeatState();
         this.lookup.markCoordinatorUnknown(outcome.error, true);
         return this.heartbeatFailed();
       }
@@ -324,7 +325,18 @@ export class ConsumerMembershipManager implements GroupMember {
     }
   }
 
+  /**
+   * After any failed heartbeat the next one carries every field again (AbstractHeartbeatRequestManager
+   * calls resetHeartbeatState on a failure and on every error response): the coordinator may never
+   * have seen the last one, and a join (epoch 0) without rebalanceTimeoutMs is an INVALID_REQUEST.
+   */
+  private resetHeartbeatState(): void {
+    this.sendAllFields = true;
+    this.sentFields = { subscribedTopicNames: null, ownedPartitions: null };
+  }
+
   private handleHeartbeatError(error: KafkaErrorCode, sentEpoch: number): void {
+    this.resetHeartbeatState();
     switch (error) {
       case 'NOT_COORDINATOR':
       case 'COORDINATOR_NOT_AVAILABLE':

@@ -70,6 +70,25 @@ describe('ConsumerMembershipManager: joining and reconciling', () => {
     expect(stateOf(c2)).toBe('STABLE');
   });
 
+  test('after a failed heartbeat the next one carries every field again (resetHeartbeatState), so a join is never INVALID_REQUEST', () => {
+    const bed = startConsumers({ partitions: 1 }, CONSUMER);
+    const node = bed.node('c1');
+    bed.injectedErrors.set('ConsumerGroupHeartbeat', ['COORDINATOR_NOT_AVAILABLE']);
+    node.consumer.subscribe([TOPIC], node.listener);
+    keepPolling(bed, node);
+    bed.runFor(500);
+    const heartbeats = bed.requestsOf('ConsumerGroupHeartbeat');
+    expect(heartbeats.length).toBeGreaterThan(1);
+    expect(heartbeats[1]).toMatchObject({ memberEpoch: 0, subscribedTopicNames: [TOPIC], rebalanceTimeoutMs: 300_000 });
+    // In the group too: after NOT_COORDINATOR the coordinator may have lost the last one.
+    bed.injectedErrors.set('ConsumerGroupHeartbeat', ['NOT_COORDINATOR']);
+    const sentBefore = bed.requestsOf('ConsumerGroupHeartbeat').length;
+    bed.runFor(10_000);
+    const after = bed.requestsOf('ConsumerGroupHeartbeat').slice(sentBefore);
+    expect(after[1]).toMatchObject({ subscribedTopicNames: [TOPIC], rebalanceTimeoutMs: 300_000 });
+    expect(stateOf(node)).toBe('STABLE');
+  });
+
   test('FENCED_MEMBER_EPOCH: the partitions are lost at the next poll and the member rejoins with epoch 0', () => {
     const bed = startConsumers({ partitions: 1 }, CONSUMER);
     const node = bed.node('c1');
