@@ -12,7 +12,8 @@
  * Requests go to each partition's current leader, one per leader, with the leader epoch the
  * consumer knows; a failed or refused request backs the partitions off for retry.backoff.ms and asks
  * for a metadata update. Metadata changes are checked each round: a position validated against
- * another leader or epoch than the metadata's current one awaits validation again.
+ * another leader or epoch than the metadata's current one awaits validation again. Where a reset or
+ * a detected truncation moves a position, it is traced (`consumer.offset-reset`), as Kafka logs it.
  *
  * Left out: ListOffsets by timestamp (offsetsForTimes) and `by_duration` resets.
  */

@@ -48,7 +48,9 @@
  * Every commit the consumer library sends, auto-commits included, is also traced by it
  * (consumer.commit-sent / consumer.commit-done, see src/client/offsetCommitManager.ts), as are its
  * joins, assignments and fencings (consumer.joined, consumer.assigned, consumer.member-state,
- * consumer.fenced, consumer.leave).
+ * consumer.fenced, consumer.leave) and where a reset or a detected truncation moved a position
+ * (consumer.offset-reset {partition, from, to, reason: earliest | latest | truncation}, see
+ * src/client/offsetFetcher.ts). The group checker (groupChecker.ts) judges all of it.
  *
  * Invariants: every invoke gets at most one completion; one blocking call at a time; the node
  * reads its clock only through the host.
