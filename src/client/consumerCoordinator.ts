@@ -104,12 +104,15 @@ export class ConsumerCoordinator extends AbstractCoordinator implements GroupMem
     this.parts.commits().maybeAutoCommit(nowMs, this.parts.subscriptions.allConsumed(), () => {});
   }
 
-  /** The leader also rejoins when the metadata of the group's topics changed since it assigned. */
+  /**
+   * The leader also rejoins when the metadata of the group's topics changed since it assigned. The
+   * snapshot stays until the next assignment replaces it, as in Kafka: a change seen while a join is
+   * still completing would otherwise be forgotten when that join succeeds.
+   */
   protected override rejoinNeededOrPending(): boolean {
     if (!this.parts.subscriptions.hasAutoAssignedPartitions()) return false;
     const snapshot = this.assignmentSnapshot;
     if (snapshot !== null && [...snapshot].some(([topic, count]) => this.parts.metadata.partitionCount(topic) !== count)) {
-      this.assignmentSnapshot = null;
       this.requestRejoin();
       return true;
     }

@@ -385,6 +385,11 @@ export class KafkaChecker implements SystemChecker {
     return this.lossAllowedPartitions.has(partition);
   }
 
+  /** Every partition that lost records the loss rules allowed, in name order. */
+  partitionsWithAllowedLoss(): string[] {
+    return [...this.lossAllowedPartitions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   /** A metadata rollback is allowed only once a controller lost its storage, which it cites. */
   private reportMetadataRollback(atMs: number, message: string, details: Record<string, unknown>): void {
     const judgement = judgeMetadataRollback(this.controllerStorageLosses);

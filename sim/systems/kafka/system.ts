@@ -276,6 +276,7 @@ export const kafkaSystem: SystemDefinition = {
           highWatermark: (partition) => checker.highWatermarkOf(partition),
           logLossAllowed: (partition) => checker.lossAllowedOn(partition),
           duplicateAllowedReason: () => allowedReason('duplicate', contract),
+          groupStateLossReason: () => groupStateLossReason(checker, controllers.length),
         }, world);
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).
@@ -418,6 +419,15 @@ function consumerGroupNodes(group: ConsumerGroupSpec, index: number, consumer: S
       },
     }),
   }));
+}
+
+/** Why the group coordinators may have lost state the contract allows them to lose, or null. */
+function groupStateLossReason(checker: KafkaChecker, controllerCount: number): string | null {
+  const offsetsLost = checker.partitionsWithAllowedLoss().filter((partition) => partition.startsWith('__consumer_offsets-'));
+  if (offsetsLost.length > 0) return `the coordinator's log lost records the loss rules allow (${offsetsLost.join(', ')}): the group's state went back with it`;
+  const controllers = checker.controllersThatLostStorage();
+  if (controllers.length > controllerCount / 2) return `a majority of controllers lost their storage (${controllers.join(', ')}): the metadata, __consumer_offsets included, may be gone, and the group start over`;
+  return null;
 }
 
 /** What the group checker needs of each group: its members, protocol and contract. */
