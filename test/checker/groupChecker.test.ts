@@ -205,6 +205,13 @@ describe('commits', () => {
     expect(invariants(c)).toEqual(['FencedCommitNeverApplies/fenced-commit-accepted']);
   });
 
+  test('a KIP-848 commit is judged by the accepting coordinator\'s view: another\'s newer epoch may have been lost in a failover', () => {
+    const member = (node: string, memberEpoch: number): Step => [node, { type: 'group.member', groupId: 'g', memberId: 'm1', instanceId: null, memberEpoch, previousMemberEpoch: 0, state: 'STABLE', assigned: [], pendingRevocation: [] }];
+    const steps = (acceptor: string): Step[] => [member('b1', 4), member('b2', 3), [acceptor, accepted('m1', 3, 3)], ['k1', committed('m1', 3, 3)]];
+    expect(invariants(feed(checker({ protocol: 'consumer' }), steps('b2')))).toEqual([]);
+    expect(invariants(feed(checker({ protocol: 'consumer' }), steps('b1')))).toEqual(['FencedCommitNeverApplies/fenced-commit-accepted']);
+  });
+
   test('commit-above-high-watermark: a commit past the high watermark is accepted', () => {
     expect(invariants(feed(checker({ highWatermark: 5 }), [['b1', accepted('m1', 1, 7)]]))).toEqual(['CommitWithinHighWatermark/commit-above-high-watermark']);
     expect(invariants(feed(checker({ highWatermark: 5 }), [['b1', accepted('m1', 1, 5)]]))).toEqual([]);

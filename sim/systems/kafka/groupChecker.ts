@@ -17,8 +17,9 @@
  *   epoch within one coordinator's tenure.
  * - FencedCommitNeverApplies (`fenced-commit-accepted`): a commit that took effect (the member was
  *   told NONE) was accepted while its generation was current: not older than a generation whose
- *   assignment was already handed out (classic), not from a member the coordinator had fenced or
- *   moved to a newer epoch (KIP-848).
+ *   assignment was already handed out (classic), not from a member the accepting coordinator had
+ *   fenced or moved to a newer epoch (KIP-848: its events precede its commits, so only its own view
+ *   is sure).
  * - CommitWithinHighWatermark (`commit-above-high-watermark`): an accepted commit never names an
  *   offset above the partition's high watermark.
  * - PollOrder, per member incarnation and partition, within one assignment: `int-nonmonotonic-poll`
@@ -110,7 +111,11 @@ class GroupState {
   assignedMembers = new Set<string>();
   /** KIP-848, per coordinator node: member → epoch and owned partitions (assigned or pending revocation). */
   readonly coordinatorMembers = new Map<NodeId, Map<string, { epoch: number; owned: Set<string> }>>();
-  /** KIP-848: the highest epoch any coordinator gave each member, and the members it fenced. */
+  /**
+   * KIP-848, per coordinator (`node|memberId`): the highest epoch it gave each member, and the members
+   * it fenced. Its events are traced before its records commit, so only its own view judges a commit
+   * it accepted: another coordinator's newer state may have been lost in a failover.
+   */
   readonly memberEpochs = new Map<string, number>();
   readonly fencedMembers = new Set<string>();
   readonly acceptedCommits = new Map<string, AcceptedCommit>();
@@ -119,6 +124,13 @@ class GroupState {
   commitsTakenEffect = 0;
 
   constructor(readonly spec: GroupSpec) {}
+
+  /** A coordinator (re)loaded: what it traced before is replaced by what it restates. */
+  forgetCoordinatorView(coordinator: NodeId): void {
+    this.coordinatorMembers.delete(coordinator);
+    for (const key of [...this.memberEpochs.keys()]) if (key.startsWith(`${coordinator}|`)) this.memberEpochs.delete(key);
+    for (const key of [...this.fencedMembers]) if (key.startsWith(`${coordinator}|`)) this.fencedMembers.delete(key);
+  }
 
   /** The coordinator lost the group's state (as the contract allowed): generations and epochs start again. */
   startOver(): void {
@@ -193,7 +205,7 @@ export class GroupChecker implements SystemChecker {
         return this.onConsumerGroupMemberGone(record);
       case 'group.loaded':
         // A new coordinator restates its groups: its view starts over.
-        for (const group of this.groups.values()) group.coordinatorMembers.delete(record.node);
+        for (const group of this.groups.values()) group.forgetCoordinatorView(record.node);
         return;
       case 'group.offset-commit':
         return this.onCommitAccepted(record);
@@ -375,7 +387,7 @@ export class GroupChecker implements SystemChecker {
     const group = this.groups.get(String(record.event['groupId']));
     if (group === undefined) return;
     const replaced = String(record.event['memberId']);
-    group.fencedMembers.add(replaced);
+    group.fencedMembers.add(`${record.node}|${replaced}`);
     if (group.assignedMembers.delete(replaced)) group.assignedMembers.add(String(record.event['newMemberId']));
   }
 
@@ -401,8 +413,9 @@ export class GroupChecker implements SystemChecker {
     }
     members.set(memberId, { epoch: Math.max(epoch, previous?.epoch ?? 0), owned });
     if (epoch > 0) {
-      group.memberEpochs.set(memberId, Math.max(epoch, group.memberEpochs.get(memberId) ?? 0));
-      group.fencedMembers.delete(memberId);
+      const key = `${record.node}|${memberId}`;
+      group.memberEpochs.set(key, Math.max(epoch, group.memberEpochs.get(key) ?? 0));
+      group.fencedMembers.delete(key);
     }
   }
 
@@ -411,7 +424,7 @@ export class GroupChecker implements SystemChecker {
     if (group === undefined) return;
     const memberId = String(record.event['memberId']);
     group.coordinatorMembers.get(record.node)?.delete(memberId);
-    group.fencedMembers.add(memberId);
+    group.fencedMembers.add(`${record.node}|${memberId}`);
   }
 
   // ---- Commits ----
@@ -431,20 +444,20 @@ export class GroupChecker implements SystemChecker {
       }
     }
     const key = commitKey(group.spec.groupId, memberId, generation, offsets.map(([topic, partition, offset]) => [`${topic}-${partition}`, offset]));
-    group.acceptedCommits.set(key, { atMs: record.atMs, stale: this.staleness(group, memberId, generation) });
+    group.acceptedCommits.set(key, { atMs: record.atMs, stale: this.staleness(group, record.node, memberId, generation) });
   }
 
-  /** Why a commit from this member and generation would be from a fenced member now, or null. */
-  private staleness(group: GroupState, memberId: string, generation: number): string | null {
+  /** Why a commit from this member and generation, accepted by `coordinator`, is from a fenced member, or null. */
+  private staleness(group: GroupState, coordinator: NodeId, memberId: string, generation: number): string | null {
     if (generation < 0) return null;
     if (group.spec.protocol === 'classic') {
       if (generation < group.assignedGeneration) return `generation ${generation} is older than generation ${group.assignedGeneration}, whose assignment was already handed out`;
       if (generation === group.assignedGeneration && !group.assignedMembers.has(memberId)) return `${memberId} is not a member of generation ${generation}`;
       return null;
     }
-    if (group.fencedMembers.has(memberId)) return `the coordinator had fenced ${memberId}`;
-    const epoch = group.memberEpochs.get(memberId);
-    if (epoch !== undefined && generation < epoch) return `${memberId} was already at member epoch ${epoch}`;
+    if (group.fencedMembers.has(`${coordinator}|${memberId}`)) return `${coordinator} had fenced ${memberId}`;
+    const epoch = group.memberEpochs.get(`${coordinator}|${memberId}`);
+    if (epoch !== undefined && generation < epoch) return `${coordinator} had already moved ${memberId} to member epoch ${epoch}`;
     return null;
   }
 
