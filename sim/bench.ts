@@ -9,6 +9,8 @@
  * - `counter-swarm`, `raft-swarm`, `kafka-swarm`: a system under swarm faults, checker on — whole
  *   runs (kafka-swarm is the default cluster: 3 controllers, 3 brokers, 2 producers, 3 partitions).
  * - `kafka-basic`: the built-in scenario as written, no faults — the default cluster's real-time factor.
+ * - `kafka-group-swarm-classic`, `kafka-group-swarm-kip848`: the built-in group swarms as written —
+ *   three consumers of one group (classic, KIP-848) beside the producers, group checker on.
  * - `kafka-basic-<N>min`: the same with its safety phase stretched to N simulated minutes, short and
  *   long; events/s should not fall as a run grows. The long run goes first, so the process's peak
  *   RSS (a high-water mark) after it is that run's, not inflated by anything measured before.
@@ -163,6 +165,13 @@ function measureRuns(name: string, scenario: Scenario, seeds: number, what = `${
   return figure(name, `${seeds} ${seeds === 1 ? 'seed' : 'seeds'} of a ${seconds} s ${what}`, events, wallClockMs() - startMs, simTotalMs);
 }
 
+/** The built-in group swarms as written, one figure per group protocol. */
+function measureGroupSwarms(quick: boolean): BenchFigure[] {
+  return ['kafka-group-swarm-classic', 'kafka-group-swarm-kip848'].map((name) =>
+    measureRuns(name, loadScenario(name, packageRoot()).scenario, quick ? 1 : 3, 'kafka run with a consumer group, swarm faults, both checkers on'),
+  );
+}
+
 /** The built-in kafka-basic scenario, its safety phase stretched to `minutes` if given. */
 function kafkaBasic(minutes?: number): Scenario {
   const { scenario } = loadScenario('kafka-basic', packageRoot());
@@ -267,7 +276,7 @@ export function runBench(options: BenchOptions = {}): BenchResult {
   const shortRun = measureLongRun(longRunMinutes.short);
   const figures = [...measureKernelAndSwarms(quick)];
   const basic = measureRuns('kafka-basic', kafkaBasic(), quick ? 1 : 5, 'kafka-basic run as written (no faults, checker on)');
-  figures.push(basic, shortRun, longRun);
+  figures.push(basic, ...measureGroupSwarms(quick), shortRun, longRun);
   const explore = measureExplore(quick ? 4 : 40, 2);
   const startup = measureStartup(quick ? 1 : 3);
   figures.push(explore, startup, measureHtmlReport(quick ? 1 : 10));

@@ -80,6 +80,7 @@ export function realizeFaultPlan(scenario: Scenario, seed: number): FaultPlan {
       supportedFamilies: system.faultFamilies,
       servers: built.nodes.filter((node) => node.role === 'server').map((node) => node.id),
       clients: built.nodes.filter((node) => node.role === 'client').map((node) => node.id),
+      consumers: built.consumers ?? [],
       durationMs: scenario.durationMs,
       selectors: system.selectors,
     });

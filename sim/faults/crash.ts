@@ -10,7 +10,7 @@
  *
  * The node restarts after `restartAfterMs`, or at the heal when that is null. In swarm testing,
  * crashes aim at the leader 30% of the time where the system resolves `@leader`, and never leave
- * more than `maxDown` servers down at once.
+ * more than `maxDown` servers down at once; the `consumer-crash` family kills consumers instead.
  */
 import type { CrashMode } from '../nodeHosting.js';
 import type { FaultKind } from './fault.js';
@@ -20,9 +20,9 @@ export type CrashAction = { type: 'crash'; node: string; mode: CrashMode; restar
 
 const DRAWN_MODES = { 'process-crash': 'process', 'power-loss': 'power', 'disk-loss': 'disk' } as const;
 
-type CrashFamily = keyof typeof DRAWN_MODES;
+type CrashFamily = keyof typeof DRAWN_MODES | 'consumer-crash';
 
-function crashDraw(family: CrashFamily, meanIntervalMs: number): FaultKind<CrashAction, CrashFamily>['swarm'][number] {
+function crashDraw(family: keyof typeof DRAWN_MODES, meanIntervalMs: number): FaultKind<CrashAction, CrashFamily>['swarm'][number] {
   return {
     family,
     meanIntervalMs,
@@ -56,5 +56,17 @@ export const crashFault: FaultKind<CrashAction, CrashFamily> = {
     if (action.restartAfterMs !== null) world.nodes.restartAfter(node, action.restartAfterMs);
     return node;
   },
-  swarm: [crashDraw('process-crash', 4_000), crashDraw('power-loss', 6_000), crashDraw('disk-loss', 15_000)],
+  swarm: [
+    crashDraw('process-crash', 4_000),
+    crashDraw('power-loss', 6_000),
+    crashDraw('disk-loss', 15_000),
+    {
+      // A consumer's process dies mid-poll or mid-commit; its partitions wait for its session to end
+      // (or for it to come back, as the same static member).
+      family: 'consumer-crash',
+      meanIntervalMs: 6_000,
+      requires: 'consumers',
+      draw: (swarm) => ({ type: 'crash', node: swarm.random.pick(swarm.consumers), mode: 'process', restartAfterMs: swarm.downMs() }),
+    },
+  ],
 };

@@ -46,6 +46,8 @@ export interface SwarmContext {
   readonly servers: readonly NodeId[];
   /** Servers, then clients. */
   readonly everyone: readonly NodeId[];
+  /** The consumer nodes among the clients (empty for systems without consumers). */
+  readonly consumers: readonly NodeId[];
   /** The selectors the system resolves (`@leader`, `@follower`, ...). */
   readonly selectors: readonly string[];
   /** How long a partition, spike, slow fsync or full disk lasts, drawn within the profile's limit. */
@@ -61,6 +63,8 @@ export interface SwarmDraw<A, F extends string> {
   readonly family: F;
   /** The mean time between two faults of this family at intensity 1. */
   readonly meanIntervalMs: number;
+  /** A family that strikes consumers is off for a system that has none (so older plans keep every draw). */
+  readonly requires?: 'consumers';
   /** Draws one action, or undefined to skip this turn. */
   draw(swarm: SwarmContext): A | undefined;
 }

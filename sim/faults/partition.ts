@@ -17,7 +17,7 @@ import { durationMs, nodeReferenceList, trafficClass } from './fields.js';
 /** Cuts traffic between two node sets; one-way cuts only `sides[0]` → `sides[1]`. */
 export type PartitionAction = { type: 'partition'; sides: [string[], string[]]; oneWay: boolean; trafficClass: TrafficClass | null; durationMs: number };
 
-type PartitionFamily = 'partition' | 'one-way-partition' | 'class-partition';
+type PartitionFamily = 'partition' | 'one-way-partition' | 'class-partition' | 'consumer-partition';
 
 /** Cuts the links now and schedules the heal of this cut; isolate.ts applies its faults through it. */
 export function applyPartition(action: PartitionAction, world: FaultContext): string {
@@ -38,7 +38,7 @@ function split(random: SeededRandom, nodes: readonly NodeId[]): [NodeId[], NodeI
   return [shuffled.slice(0, leftSize).sort(byName), shuffled.slice(leftSize).sort(byName)];
 }
 
-function partitionDraw(family: PartitionFamily, meanIntervalMs: number): FaultKind<PartitionAction, PartitionFamily>['swarm'][number] {
+function partitionDraw(family: Exclude<PartitionFamily, 'consumer-partition'>, meanIntervalMs: number): FaultKind<PartitionAction, PartitionFamily>['swarm'][number] {
   return {
     family,
     meanIntervalMs,
@@ -68,5 +68,17 @@ export const partitionFault: FaultKind<PartitionAction, PartitionFamily> = {
   end(faultId, _action, world) {
     world.network.removeCut(faultId, (id) => world.nodes.isUp(id));
   },
-  swarm: [partitionDraw('partition', 5_000), partitionDraw('one-way-partition', 6_000), partitionDraw('class-partition', 6_000)],
+  swarm: [
+    partitionDraw('partition', 5_000),
+    partitionDraw('one-way-partition', 6_000),
+    partitionDraw('class-partition', 6_000),
+    {
+      // A consumer cut off from its group's coordinator (resolved when the cut begins): it can still
+      // fetch, but neither heartbeat nor commit.
+      family: 'consumer-partition',
+      meanIntervalMs: 6_000,
+      requires: 'consumers',
+      draw: (swarm) => ({ type: 'partition', sides: [[swarm.random.pick(swarm.consumers)], ['@coordinator']], oneWay: false, trafficClass: null, durationMs: swarm.windowMs() }),
+    },
+  ],
 };

@@ -9,7 +9,11 @@ import { durationMs, nodeReference } from './fields.js';
 
 export type PauseAction = { type: 'pause'; node: string; durationMs: number };
 
-export const pauseFault: FaultKind<PauseAction, 'pause'> = {
+/** Consumer pauses straddle the session timeouts scenarios use (6 to 10 s), so some outlast them. */
+const CONSUMER_PAUSE_MS_MIN = 100;
+const CONSUMER_PAUSE_MS_MAX = 12_000;
+
+export const pauseFault: FaultKind<PauseAction, 'pause' | 'consumer-pause'> = {
   type: 'pause',
   fields: { properties: { node: nodeReference, durationMs }, required: ['node', 'durationMs'] },
   describe: (action) => `pause ${action.node} for ${action.durationMs}ms`,
@@ -24,6 +28,14 @@ export const pauseFault: FaultKind<PauseAction, 'pause'> = {
       family: 'pause',
       meanIntervalMs: 5_000,
       draw: (swarm) => ({ type: 'pause', node: swarm.random.pick(swarm.servers), durationMs: swarm.random.nextInt(50, 3_000) }),
+    },
+    {
+      // A stalled consumer (a long GC, a slow record): past its session timeout it is removed from
+      // the group, and when it wakes it may still believe it owns its partitions.
+      family: 'consumer-pause',
+      meanIntervalMs: 6_000,
+      requires: 'consumers',
+      draw: (swarm) => ({ type: 'pause', node: swarm.random.pick(swarm.consumers), durationMs: swarm.random.nextInt(CONSUMER_PAUSE_MS_MIN, CONSUMER_PAUSE_MS_MAX + 1) }),
     },
   ],
 };

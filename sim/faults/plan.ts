@@ -56,6 +56,10 @@ export const FAULT_FAMILIES = [
   // Appended last so that adding it left every earlier family's draws, and so every older swarm
   // plan's faults, unchanged.
   'isolate',
+  // The consumer families: off in systems without consumers, so older plans keep all their draws.
+  'consumer-crash',
+  'consumer-pause',
+  'consumer-partition',
 ] as const satisfies readonly FaultFamily[];
 
 const KIND_BY_TYPE = new Map<string, FaultKind<FaultAction, FaultFamily>>(

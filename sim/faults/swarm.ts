@@ -24,6 +24,8 @@ export interface SwarmInput {
   supportedFamilies: readonly FaultFamily[];
   servers: readonly NodeId[];
   clients: readonly NodeId[];
+  /** The consumer nodes among the clients; families that strike consumers stay off without any. */
+  consumers?: readonly NodeId[];
   durationMs: number;
   /** Selectors the system resolves (e.g. `@leader`), used as crash targets part of the time. */
   selectors?: readonly string[];
@@ -54,7 +56,10 @@ export interface SwarmChoice {
 
 /** Which families this seed turns on, and at what rates. */
 export function chooseFamilies(random: SeededRandom, input: SwarmInput): SwarmChoice {
-  const allowed = (input.profile.families ?? [...input.supportedFamilies]).filter((family) => input.supportedFamilies.includes(family));
+  const hasConsumers = (input.consumers ?? []).length > 0;
+  const allowed = (input.profile.families ?? [...input.supportedFamilies]).filter(
+    (family) => input.supportedFamilies.includes(family) && (hasConsumers || drawOf(family).requires !== 'consumers'),
+  );
   const ordered = FAULT_FAMILIES.filter((family) => allowed.includes(family));
   if (ordered.length === 0) return { families: [], rates: {} };
   let families = ordered.filter(() => random.chance(0.5));
@@ -101,6 +106,7 @@ function swarmContext(
     random,
     servers: input.servers,
     everyone: [...input.servers, ...input.clients],
+    consumers: input.consumers ?? [],
     selectors: input.selectors ?? [],
     windowMs: () => random.nextInt(WINDOW_MS_MIN, (input.profile.maxWindowMs ?? WINDOW_MS_MAX) + 1),
     downMs: () => random.nextInt(DOWN_MS_MIN, (input.profile.maxDownMs ?? DOWN_MS_MAX) + 1),

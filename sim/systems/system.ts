@@ -43,6 +43,8 @@ export interface ContractRow {
 
 export interface BuiltSystem {
   nodes: NodeSpec[];
+  /** The consumer nodes among the clients, which the consumer fault families aim at (none: those families stay off). */
+  consumers?: readonly NodeId[];
   sizeOf(message: unknown): number;
   /** Resolves selectors such as `@leader` when a fault fires. */
   resolveSelector(selector: string, world: World): NodeId | undefined;

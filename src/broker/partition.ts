@@ -468,14 +468,17 @@ export class Partition {
     const epochError = this.checkLocalLog(request.currentLeaderEpoch, true);
     if (epochError !== 'NONE') return this.errorResponse(epochError);
     const highWatermark = this.log.highWatermark;
-    if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
+    // Out of range only outside [logStartOffset, logEndOffset]: a position between the high
+    // watermark and the log end reads nothing yet (Kafka's LocalLog.read) — as a consumer's is when
+    // a new leader's high watermark still lags what the old leader had committed (KIP-207).
+    if (request.fetchOffset > this.log.logEndOffset || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
     const readCommitted = isolationLevel === READ_COMMITTED;
     const lastStableOffset = this.log.lastStableOffset;
     const read = this.log.read(request.fetchOffset, maxBytes, readCommitted ? lastStableOffset : highWatermark);
     if (read.error !== undefined) return this.readFailed(read.error);
     // Every answer a consumer gets hands it a high watermark: the checker holds it to Kafka's promise.
     const batches = read.records.batches;
-    const endOffset = batches.length > 0 ? storedLastOffset(batches[batches.length - 1]!) + 1 : request.fetchOffset;
+    const endOffset = batches.length > 0 ? storedLastOffset(batches[batches.length - 1]!) + 1 : Math.min(request.fetchOffset, highWatermark);
     if (!readCommitted) {
       this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark });
       return { ...this.emptyResponse(), records: read.records };
@@ -495,7 +498,7 @@ export class Partition {
   consumerFetchBytesAvailable(request: FetchPartition, maxBytes: number, isolationLevel: IsolationLevel): 'complete' | number {
     if (this.checkLocalLog(request.currentLeaderEpoch, true) !== 'NONE') return 'complete';
     const highWatermark = this.log.highWatermark;
-    if (request.fetchOffset > highWatermark || request.fetchOffset < this.log.logStartOffset) return 'complete';
+    if (request.fetchOffset > this.log.logEndOffset || request.fetchOffset < this.log.logStartOffset) return 'complete';
     const endOffset = isolationLevel === READ_COMMITTED ? this.log.lastStableOffset : highWatermark;
     if (request.fetchOffset >= endOffset) return 0;
     return Math.min(this.log.sizeInBytesBetween(request.fetchOffset, endOffset), maxBytes);

@@ -21,6 +21,7 @@
  */
 
 import type { Acks } from '../protocol/apis.js';
+import { type ConfigKey, type ConfigKeys, booleanKey, integerKey, integerOrNull, parseConfigKeys } from '../util/configValues.js';
 
 export interface ProducerConfig {
   /** acks: -1 (all, the default since 3.0), 1 (the leader's append) or 0 (no response at all). */
@@ -72,59 +73,55 @@ export const DEFAULT_PRODUCER_CONFIG: ProducerConfig = {
 
 export type ProducerConfigResult = { readonly ok: true; readonly config: ProducerConfig } | { readonly ok: false; readonly errors: readonly string[] };
 
-type IntegerKey = Exclude<keyof ProducerConfig, 'acks' | 'enableIdempotence' | 'partitionerIgnoreKeys'>;
+/** Kafka's acks: "all", -1, 0 or 1. */
+const ACKS_KEY: ConfigKey<Acks> = {
+  name: 'acks',
+  defaultValue: -1,
+  parse(value) {
+    const number = value === 'all' ? -1 : integerOrNull(value);
+    return number === -1 || number === 0 || number === 1 ? { ok: true, value: number } : { ok: false, allowed: 'all, -1, 0 or 1' };
+  },
+};
 
-/** Kafka's name of each integer setting, with its smallest legal value. */
-const INTEGER_KEYS: ReadonlyArray<readonly [string, IntegerKey, number]> = [
-  ['max.in.flight.requests.per.connection', 'maxInFlightRequestsPerConnection', 1],
-  ['retries', 'retries', 0],
-  ['delivery.timeout.ms', 'deliveryTimeoutMs', 0],
-  ['request.timeout.ms', 'requestTimeoutMs', 0],
-  ['linger.ms', 'lingerMs', 0],
-  ['batch.size', 'batchSize', 0],
-  ['retry.backoff.ms', 'retryBackoffMs', 0],
-  ['retry.backoff.max.ms', 'retryBackoffMaxMs', 0],
-  ['metadata.max.age.ms', 'metadataMaxAgeMs', 0],
-  ['max.block.ms', 'maxBlockMs', 0],
-];
+/** Each setting under Kafka's name, with its smallest legal value (ProducerConfig's ConfigDef). */
+const PRODUCER_CONFIG_KEYS: ConfigKeys<ProducerConfig> = {
+  acks: ACKS_KEY,
+  enableIdempotence: booleanKey('enable.idempotence', DEFAULT_PRODUCER_CONFIG.enableIdempotence),
+  maxInFlightRequestsPerConnection: integerKey('max.in.flight.requests.per.connection', DEFAULT_PRODUCER_CONFIG.maxInFlightRequestsPerConnection, { min: 1, long: true }),
+  retries: integerKey('retries', DEFAULT_PRODUCER_CONFIG.retries, { min: 0, long: true }),
+  deliveryTimeoutMs: integerKey('delivery.timeout.ms', DEFAULT_PRODUCER_CONFIG.deliveryTimeoutMs, { min: 0, long: true }),
+  requestTimeoutMs: integerKey('request.timeout.ms', DEFAULT_PRODUCER_CONFIG.requestTimeoutMs, { min: 0, long: true }),
+  lingerMs: integerKey('linger.ms', DEFAULT_PRODUCER_CONFIG.lingerMs, { min: 0, long: true }),
+  batchSize: integerKey('batch.size', DEFAULT_PRODUCER_CONFIG.batchSize, { min: 0, long: true }),
+  retryBackoffMs: integerKey('retry.backoff.ms', DEFAULT_PRODUCER_CONFIG.retryBackoffMs, { min: 0, long: true }),
+  retryBackoffMaxMs: integerKey('retry.backoff.max.ms', DEFAULT_PRODUCER_CONFIG.retryBackoffMaxMs, { min: 0, long: true }),
+  metadataMaxAgeMs: integerKey('metadata.max.age.ms', DEFAULT_PRODUCER_CONFIG.metadataMaxAgeMs, { min: 0, long: true }),
+  maxBlockMs: integerKey('max.block.ms', DEFAULT_PRODUCER_CONFIG.maxBlockMs, { min: 0, long: true }),
+  partitionerIgnoreKeys: booleanKey('partitioner.ignore.keys', DEFAULT_PRODUCER_CONFIG.partitionerIgnoreKeys),
+};
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['acks', 'enable.idempotence', 'partitioner.ignore.keys', ...INTEGER_KEYS.map(([name]) => name)]);
+/** The producer's config keys by Kafka name, in ProducerConfig's order. */
+export const PRODUCER_CONFIG_NAMES: readonly string[] = Object.values<ConfigKey<unknown>>(PRODUCER_CONFIG_KEYS).map((key) => key.name);
 
 export function parseProducerConfig(properties: Readonly<Record<string, unknown>>): ProducerConfigResult {
+  const parsed = parseConfigKeys('producer', PRODUCER_CONFIG_KEYS, properties);
+  if (!parsed.ok) return parsed;
+  const { acks, enableIdempotence: idempotence, ...integers } = { ...parsed.config };
   const errors: string[] = [];
-  for (const key of Object.keys(properties)) {
-    if (!KNOWN_KEYS.has(key)) errors.push(`unknown producer config '${key}'`);
-  }
-  const integers: Record<IntegerKey, number> = { ...DEFAULT_PRODUCER_CONFIG };
-  for (const [name, field, min] of INTEGER_KEYS) {
-    if (!(name in properties)) continue;
-    const value = parseInteger(properties[name]);
-    if (value === null || value < min) errors.push(`${name}: expected an integer ≥ ${min}, got ${JSON.stringify(properties[name])}`);
-    else integers[field] = value;
-  }
-  const acks = 'acks' in properties ? parseAcks(properties.acks) : DEFAULT_PRODUCER_CONFIG.acks;
-  if (acks === null) errors.push(`acks: expected all, -1, 0 or 1, got ${JSON.stringify(properties.acks)}`);
-  const idempotenceExplicit = 'enable.idempotence' in properties;
-  const idempotence = idempotenceExplicit ? parseBoolean(properties['enable.idempotence']) : true;
-  if (idempotence === null) errors.push(`enable.idempotence: expected a boolean, got ${JSON.stringify(properties['enable.idempotence'])}`);
-  const ignoreKeys = 'partitioner.ignore.keys' in properties ? parseBoolean(properties['partitioner.ignore.keys']) : false;
-  if (ignoreKeys === null) errors.push(`partitioner.ignore.keys: expected a boolean, got ${JSON.stringify(properties['partitioner.ignore.keys'])}`);
-  if (errors.length > 0 || acks === null || idempotence === null || ignoreKeys === null) return { ok: false, errors };
-
   const conflicts: string[] = [];
   if (acks !== -1) conflicts.push(`acks must be all (-1), got ${acks}`);
   if (integers.maxInFlightRequestsPerConnection > IDEMPOTENCE_MAX_IN_FLIGHT_MAX) {
     conflicts.push(`max.in.flight.requests.per.connection must be ≤ ${IDEMPOTENCE_MAX_IN_FLIGHT_MAX}, got ${integers.maxInFlightRequestsPerConnection}`);
   }
   if (integers.retries === 0) conflicts.push('retries must be > 0');
-  if (idempotence && idempotenceExplicit) {
+  if (idempotence && parsed.explicit.has('enable.idempotence')) {
     for (const conflict of conflicts) errors.push(`enable.idempotence=true: ${conflict}`);
   }
   const enableIdempotence = idempotence && conflicts.length === 0;
 
   const deliveryFloorMs = integers.lingerMs + integers.requestTimeoutMs;
   if (integers.deliveryTimeoutMs < deliveryFloorMs) {
-    if ('delivery.timeout.ms' in properties) {
+    if (parsed.explicit.has('delivery.timeout.ms')) {
       errors.push(`delivery.timeout.ms (${integers.deliveryTimeoutMs}) must be ≥ linger.ms + request.timeout.ms (${deliveryFloorMs})`);
     } else {
       integers.deliveryTimeoutMs = deliveryFloorMs;
@@ -135,7 +132,7 @@ export function parseProducerConfig(properties: Readonly<Record<string, unknown>
     integers.retryBackoffMaxMs = integers.retryBackoffMs;
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { ...integers, acks, enableIdempotence, partitionerIgnoreKeys: ignoreKeys } };
+  return { ok: true, config: { ...integers, acks, enableIdempotence } };
 }
 
 /** Parses, or throws with every error: for callers whose config is code, not user input. */
@@ -143,22 +140,4 @@ export function producerConfigOrThrow(properties: Readonly<Record<string, unknow
   const result = parseProducerConfig(properties);
   if (!result.ok) throw new Error(`invalid producer config: ${result.errors.join('; ')}`);
   return result.config;
-}
-
-function parseInteger(value: unknown): number | null {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof number === 'number' && Number.isSafeInteger(number) ? number : null;
-}
-
-function parseBoolean(value: unknown): boolean | null {
-  if (typeof value === 'boolean') return value;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  return null;
-}
-
-function parseAcks(value: unknown): Acks | null {
-  if (value === 'all') return -1;
-  const number = parseInteger(value);
-  return number === -1 || number === 0 || number === 1 ? number : null;
 }

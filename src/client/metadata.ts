@@ -1,6 +1,7 @@
 /**
- * The producer's view of the cluster (Kafka's ProducerMetadata): the live brokers and, per topic it
- * produces to, each partition's leader and leader epoch.
+ * A client's view of the cluster (Kafka's Metadata, which ProducerMetadata and ConsumerMetadata
+ * extend): the live brokers and, per topic the client uses, its id and each partition's leader and
+ * leader epoch.
  *
  * What it models: updates from MetadataResponse, the `needUpdate` flag that errors raise
  * (NOT_LEADER_OR_FOLLOWER, a lost connection, a partition without a leader, ...) and the periodic
@@ -11,7 +12,7 @@
  * it is ignored for that partition (KIP-320, Kafka 2.1: before it, a stale broker could point the
  * producer back at a deposed leader).
  *
- * Left out: topic ids, rack awareness, and KIP-951's leader hints in Produce responses.
+ * Left out: rack awareness, and KIP-951's leader hints in Produce and Fetch responses.
  */
 
 import type { NodeId } from '../host.js';
@@ -22,18 +23,20 @@ export interface PartitionInfo {
   readonly leaderEpoch: number;
 }
 
-export class ProducerMetadata {
+export class ClientMetadata {
   /** Insertion-ordered: the order in which the producer first used each topic. */
   private readonly topics = new Map<string, PartitionInfo[]>();
-  /** Topics the producer wants metadata for, known or not. */
+  /** Topics the client wants metadata for, known or not. */
   private readonly wanted = new Set<string>();
+  /** Topic ids by name, for the topics the cluster answered (ConsumerGroupHeartbeat names topics by id). */
+  private readonly topicIds = new Map<string, string>();
   private brokers: NodeId[];
   private needUpdate = true;
   /** When the last successful update arrived; -Infinity before the first. */
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
 
   constructor(bootstrapBrokers: readonly NodeId[]) {
-    if (bootstrapBrokers.length === 0) throw new Error('ProducerMetadata: no bootstrap brokers');
+    if (bootstrapBrokers.length === 0) throw new Error('ClientMetadata: no bootstrap brokers');
     this.brokers = [...bootstrapBrokers];
   }
 
@@ -76,6 +79,25 @@ export class ProducerMetadata {
     return this.topics.get(topic)?.[partition]?.leaderId ?? null;
   }
 
+  /** The partition's leader and leader epoch, or null while the partition is unknown. */
+  partitionInfo(topic: string, partition: number): PartitionInfo | null {
+    return this.topics.get(topic)?.[partition] ?? null;
+  }
+
+  topicIdOf(topic: string): string | null {
+    return this.topicIds.get(topic) ?? null;
+  }
+
+  topicNameOf(topicId: string): string | null {
+    for (const [name, id] of this.topicIds) if (id === topicId) return name;
+    return null;
+  }
+
+  /** Stops asking for a topic the client no longer uses. */
+  removeTopic(topic: string): void {
+    this.wanted.delete(topic);
+  }
+
   /** The partitions with a known leader, in partition order. */
   availablePartitions(topic: string): number[] {
     const partitions = this.topics.get(topic) ?? [];
@@ -98,6 +120,7 @@ export class ProducerMetadata {
         incomplete = true;
         continue;
       }
+      this.topicIds.set(topic.name, topic.topicId);
       const previous = this.topics.get(topic.name) ?? [];
       const next: PartitionInfo[] = [];
       for (const partition of topic.partitions) {

@@ -37,7 +37,7 @@ import type { InitProducerIdResponse, KafkaRequest, MetadataResponse, ProduceRes
 import { type KafkaErrorCode, isRetriable } from '../protocol/errors.js';
 import { RecordAccumulator } from './accumulator.js';
 import type { ProducerConfig } from './config.js';
-import { ProducerMetadata } from './metadata.js';
+import { ClientMetadata } from './metadata.js';
 import { BuiltInPartitioner } from './partitioner.js';
 import { INVALID_OFFSET, type ProducerBatch, type SendCallback } from './producerBatch.js';
 import { retryBackoffMs } from './retryBackoff.js';
@@ -109,7 +109,7 @@ interface PendingRecord {
 
 export class Producer {
   readonly config: ProducerConfig;
-  readonly metadata: ProducerMetadata;
+  readonly metadata: ClientMetadata;
   readonly accumulator: RecordAccumulator;
   /** Null unless enable.idempotence. */
   readonly transactionManager: TransactionManager | null;
@@ -135,7 +135,7 @@ export class Producer {
     options: ProducerOptions,
   ) {
     this.config = options.config;
-    this.metadata = new ProducerMetadata(options.bootstrapBrokers);
+    this.metadata = new ClientMetadata(options.bootstrapBrokers);
     this.accumulator = new RecordAccumulator({
       batchSize: this.config.batchSize,
       lingerMs: this.config.lingerMs,

@@ -350,3 +350,17 @@ describe('Partition as follower', () => {
     expect(partition.followerFetchRequest()).toMatchObject({ currentLeaderEpoch: -1, lastFetchedEpoch: 4 });
   });
 });
+
+describe('consumer fetches (LocalLog.read)', () => {
+  test('a position between the high watermark and the log end reads nothing yet; past the log end it is out of range', () => {
+    const leader = rig('b1').partition;
+    leader.applyRegistration(registration('b1', 2, ['b1', 'b2']));
+    leader.appendRecordsToLeader(records('a', 'b'), null, 1, 0);
+    expect(leader.highWatermark).toBe(0);
+    const fetch = (fetchOffset: number) => leader.fetchAsLeaderForConsumer({ partition: 0, currentLeaderEpoch: 2, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }, 1 << 20);
+    // A consumer that read up to an old leader's high watermark may be ahead of a new leader's (KIP-207).
+    expect(fetch(1)).toMatchObject({ errorCode: 'NONE', records: { batches: [] } });
+    expect(fetch(2)).toMatchObject({ errorCode: 'NONE', records: { batches: [] } });
+    expect(fetch(3).errorCode).toBe('OFFSET_OUT_OF_RANGE');
+  });
+});

@@ -82,6 +82,8 @@ export class KafkaChecker implements SystemChecker {
   private readonly brokerEpochs = new Map<NodeId, number>();
   private healAtMs: number | null = null;
   private metadataRolledBack = false;
+  /** Partitions whose log lost committed records that the loss rules allowed (for the group checker). */
+  private readonly lossAllowedPartitions = new Set<string>();
 
   constructor(
     private readonly options: KafkaCheckerOptions,
@@ -393,6 +395,24 @@ export class KafkaChecker implements SystemChecker {
       excuses.push({ reason: judgement.reason, excuse: { subject: describeRecord(record), rule: judgement.rule, faults: [...judgement.faults] } });
     }
     for (const { reason, excuse } of excuses) this.findings.allow(anomaly, reason, 1, excuse);
+    for (const record of lost) this.lossAllowedPartitions.add(record.partition);
+  }
+
+  // ---- Hooks for the group checker (groupChecker.ts) ----
+
+  /** The partition's true high watermark: the end of what has been committed. */
+  highWatermarkOf(partition: string): number {
+    return this.partitions.get(partition)?.committedEnd ?? 0;
+  }
+
+  /** Whether the partition lost committed or acknowledged records that the loss rules allowed. */
+  lossAllowedOn(partition: string): boolean {
+    return this.lossAllowedPartitions.has(partition);
+  }
+
+  /** Every partition that lost records the loss rules allowed, in name order. */
+  partitionsWithAllowedLoss(): string[] {
+    return [...this.lossAllowedPartitions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** A metadata rollback is allowed only once a controller lost its storage, which it cites. */
@@ -414,7 +434,8 @@ export class KafkaChecker implements SystemChecker {
   }
 
   finish(world: World): ReturnType<SystemChecker['finish']> {
-    const operations = this.history.all();
+    // The producers' sends; consumers' polls and commits are for the group checks.
+    const operations = this.history.all().filter((op) => op.op === 'send');
     let unseen = 0;
     if (!this.findings.hasViolations && this.healAtMs !== null) {
       const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));

@@ -2,11 +2,13 @@
  * Narration of a Kafka run for `ksim run --narrate`: one sentence per leadership change, follower
  * switch, ISR proposal, truncation, fencing, registration and recovery, so a learner can follow a
  * lesson from the trace alone. The metadata quorum's own election is told in brief (who is the
- * active controller); `raft-*` scenarios tell it in full. High-watermark moves are told for leaders
+ * active controller); `raft-*` scenarios tell it in full. Consumer groups (rebalances, owners,
+ * fencing) are told by groupNarration.ts. High-watermark moves are told for leaders
  * only, at most once a second per partition unless something else happened in between.
  */
 import type { NodeId } from '../../../src/host.js';
 import type { Narration, Narrator } from '../system.js';
+import { GroupNarration } from './groupNarration.js';
 
 const HIGH_WATERMARK_QUIET_MS = 1_000;
 
@@ -19,6 +21,8 @@ export class KafkaNarrator implements Narrator {
   private readonly metadataOffsets = new Map<string, number>();
   private readonly brokerEpochs = new Map<string, number>();
   private somethingElseSinceHighWatermark = true;
+  /** Consumer groups are told by groupNarration.ts. */
+  private readonly groups = new GroupNarration();
 
   onTrace(atMs: number, node: NodeId, event: Event): Narration | null {
     const narration = this.narrate(atMs, node, event);
@@ -81,7 +85,7 @@ export class KafkaNarrator implements Narrator {
       case 'process.halt':
         return { tone: 'fault', text: `${node} halts: ${text(event['reason'])}` };
       default:
-        return null;
+        return this.groups.narrate(node, event);
     }
   }
 

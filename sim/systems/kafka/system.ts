@@ -7,18 +7,25 @@
  * The scenario's `config` has one section per component, each with Kafka's own key names:
  * `broker` (replica.lag.time.max.ms, ..., the ksim.legacy.* switches), `topic` (min.insync.replicas,
  * unclean.leader.election.enable, flush.messages, ...), `producer` (acks, enable.idempotence, ...),
- * `controller` (broker.session.timeout.ms, ...) and `raft` (controller.quorum.*).
+ * `consumer` (max.poll.records, auto.offset.reset, ... for every group's members; session.timeout.ms
+ * and heartbeat.interval.ms reach classic members only, as KIP-848's coordinator owns them; what a
+ * group decides for itself — group.id, group.protocol, its assignor, its commit mode, static
+ * membership — is written in `workload.groups`), `controller` (broker.session.timeout.ms, ...) and
+ * `raft` (controller.quorum.*).
  *
  * Selectors: `@leader` — the leader of partition 0 right then; `@controller` — the active controller;
- * `@follower` — a broker replicating partition 0 that does not lead it.
+ * `@follower` — a broker replicating partition 0 that does not lead it; `@coordinator` — the broker
+ * a consumer last found coordinating its group.
  */
 import type { Host, NodeId } from '../../../src/host.js';
 import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../../../src/broker/config.js';
 import { createBrokerNode } from '../../../src/broker/brokerNode.js';
 import { GROUP_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/groupCoordinatorConfig.js';
 import { TRANSACTION_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/transactionCoordinatorConfig.js';
-import { parseProducerConfig } from '../../../src/client/config.js';
+import { PRODUCER_CONFIG_NAMES, parseProducerConfig } from '../../../src/client/config.js';
 import { createProducerNode } from './producerNode.js';
+import { CONSUMER_CONFIG_NAMES, parseConsumerConfig } from '../../../src/client/consumerConfig.js';
+import { type CommitMode, createConsumerNode } from './consumerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
 import { LOG_CONFIG_KEYS, NEVER, parseLogConfig } from '../../../src/log/config.js';
@@ -33,14 +40,31 @@ import type { NodeSpec, World } from '../../world.js';
 import { type SystemDefinition, withSchemaDefaults } from '../system.js';
 import { RaftChecker } from '../raft/checker.js';
 import { KafkaChecker } from './checker.js';
+import { GroupChecker, type GroupSpec } from './groupChecker.js';
 import { KafkaNarrator } from './narrator.js';
-import { type ContractInputs, contractTable } from './contract.js';
+import { type ContractInputs, allowedReason, contractTable } from './contract.js';
 import { AdminNode, FinalReaderNode } from './workload.js';
 
 interface KafkaCluster {
   controllers: number;
   brokers: number;
   producers: number;
+}
+
+/** A consumer group of the workload: its members and how they consume (see consumerNode.ts). */
+interface ConsumerGroupSpec {
+  /** group.id; default `group-<n>`. */
+  id: string | null;
+  members: number;
+  protocol: 'classic' | 'consumer';
+  /** classic: range, roundrobin, sticky or cooperative-sticky (partition.assignment.strategy); consumer: uniform or range (group.remote.assignor); null: Kafka's default. */
+  assignor: string | null;
+  commit: CommitMode;
+  processingMs: number;
+  pollTimeoutMs: number;
+  /** Each member gets group.instance.id = its node id (KIP-345). */
+  staticMembership: boolean;
+  subscription: 'subscribe' | 'assign';
 }
 
 interface KafkaWorkload {
@@ -51,6 +75,7 @@ interface KafkaWorkload {
   assignments: string[][] | null;
   intervalMs: number;
   keys: number | null;
+  groups: ConsumerGroupSpec[];
 }
 
 type Section = Record<string, unknown>;
@@ -58,6 +83,7 @@ interface KafkaConfig {
   broker: Section;
   topic: Section;
   producer: Section;
+  consumer: Section;
   controller: Section;
   raft: Section;
 }
@@ -74,28 +100,46 @@ function kafkaWorkload(scenario: Scenario): KafkaWorkload {
   return { ...workload, partitions: workload.assignments.length, replicationFactor: workload.assignments[0]!.length };
 }
 
-/** The producer's configs ksim models (ProducerConfig names). */
-const PRODUCER_CONFIG_KEYS = [
-  'acks',
-  'enable.idempotence',
-  'max.in.flight.requests.per.connection',
-  'retries',
-  'delivery.timeout.ms',
-  'request.timeout.ms',
-  'linger.ms',
-  'batch.size',
-  'retry.backoff.ms',
-  'retry.backoff.max.ms',
-  'metadata.max.age.ms',
-  'max.block.ms',
-  'partitioner.ignore.keys',
-];
-
 const SCALAR = { type: ['string', 'number', 'integer', 'boolean'] };
 
 function sectionSchema(keys: readonly string[]): object {
   return { type: 'object', additionalProperties: false, default: {}, properties: Object.fromEntries(keys.map((key) => [key, SCALAR])) };
 }
+
+/**
+ * Consumer configs a group decides for itself (in workload.groups), which config.consumer may not
+ * set: each group has its own id, protocol, assignor, commit mode and instance ids.
+ */
+const GROUP_DECIDES: readonly string[] = ['group.id', 'group.instance.id', 'group.protocol', 'group.remote.assignor', 'partition.assignment.strategy', 'enable.auto.commit'];
+
+const CLASSIC_ASSIGNORS: Readonly<Record<string, string>> = {
+  range: 'org.apache.kafka.clients.consumer.RangeAssignor',
+  roundrobin: 'org.apache.kafka.clients.consumer.RoundRobinAssignor',
+  sticky: 'org.apache.kafka.clients.consumer.StickyAssignor',
+  'cooperative-sticky': 'org.apache.kafka.clients.consumer.CooperativeStickyAssignor',
+};
+/** KIP-848's server-side assignors (group.consumer.assignors). */
+const SERVER_ASSIGNORS: readonly string[] = ['uniform', 'range'];
+
+const CONSUMER_GROUP_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: ['string', 'null'], minLength: 1, default: null, description: 'group.id (default group-<n>)' },
+    members: { type: 'integer', minimum: 1, maximum: 10, default: 2 },
+    protocol: { enum: ['classic', 'consumer'], default: 'classic', description: "group.protocol: classic, or KIP-848's consumer" },
+    assignor: {
+      enum: [...Object.keys(CLASSIC_ASSIGNORS), 'uniform', null],
+      default: null,
+      description: 'classic: range, roundrobin, sticky, cooperative-sticky; consumer: uniform, range; null for Kafka\'s default',
+    },
+    commit: { enum: ['auto', 'sync', 'async'], default: 'auto', description: 'auto (enable.auto.commit), or commitSync / commitAsync after processing' },
+    processingMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 1, description: 'processing time per record polled' },
+    pollTimeoutMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 500 },
+    staticMembership: { type: 'boolean', default: false, description: 'group.instance.id per member (KIP-345)' },
+    subscription: { enum: ['subscribe', 'assign'], default: 'subscribe' },
+  },
+} as const;
 
 const BROKER_KEYS = [...Object.values(BROKER_CONFIG_KEYS), ...Object.values(LEGACY_SWITCH_KEYS), ...GROUP_COORDINATOR_CONFIG_KEYS, ...TRANSACTION_COORDINATOR_CONFIG_KEYS];
 
@@ -104,7 +148,7 @@ export const kafkaSystem: SystemDefinition = {
   description: 'A KRaft-mode Kafka cluster: controllers, brokers, producers, and a final reader',
   faultFamilies: FAULT_FAMILIES,
   narrator: () => new KafkaNarrator(),
-  selectors: ['@leader', '@follower', '@controller'],
+  selectors: ['@leader', '@follower', '@controller', '@coordinator'],
   schemas: {
     cluster: {
       type: 'object',
@@ -121,7 +165,8 @@ export const kafkaSystem: SystemDefinition = {
       properties: {
         broker: sectionSchema(BROKER_KEYS),
         topic: sectionSchema(LOG_CONFIG_KEYS),
-        producer: sectionSchema(PRODUCER_CONFIG_KEYS),
+        producer: sectionSchema(PRODUCER_CONFIG_NAMES),
+        consumer: sectionSchema(CONSUMER_CONFIG_NAMES.filter((name) => !GROUP_DECIDES.includes(name))),
         controller: sectionSchema(Object.values(CONTROLLER_CONFIG_KEYS)),
         raft: sectionSchema(Object.values(RAFT_CONFIG_KEYS)),
       },
@@ -136,17 +181,21 @@ export const kafkaSystem: SystemDefinition = {
         assignments: { type: ['array', 'null'], minItems: 1, maxItems: 64, items: { type: 'array', minItems: 1, maxItems: 9, items: { type: 'string' } }, default: null },
         intervalMs: { type: 'integer', minimum: 1, default: 50 },
         keys: { type: ['integer', 'null'], minimum: 1, default: null },
+        groups: { type: 'array', maxItems: 4, default: [], items: CONSUMER_GROUP_SCHEMA },
       },
     },
   },
   livenessMsMin: { ms: 10_000, why: 'a broker that stopped heartbeating is fenced only after broker.session.timeout.ms, 9 s by default, and clients stop halfway through the phase' },
   check(scenario: Scenario, raw: Readonly<Record<string, unknown>>): ScenarioIssue[] {
-    return [...configIssues(scenario.config as Partial<KafkaConfig>), ...workloadIssues(scenario, raw)];
+    const workload = kafkaWorkload(scenario);
+    const consumerSection = ((scenario.config as Partial<KafkaConfig>).consumer ?? {}) as Section;
+    const groupIssues = workload.groups.flatMap((group, index) => consumerGroupIssues(group, index, consumerSection));
+    return [...configIssues(scenario.config as Partial<KafkaConfig>), ...workloadIssues(scenario, raw), ...groupIssues];
   },
   build(scenario: Scenario) {
     const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
     const workload = kafkaWorkload(scenario);
-    const config: KafkaConfig = { broker: {}, topic: {}, producer: {}, controller: {}, raft: {}, ...(scenario.config as Partial<KafkaConfig>) };
+    const config: KafkaConfig = { broker: {}, topic: {}, producer: {}, consumer: {}, controller: {}, raft: {}, ...(scenario.config as Partial<KafkaConfig>) };
     const controllers = nodeIds('c', cluster.controllers);
     const brokers = nodeIds('b', cluster.brokers);
     const producers = nodeIds('p', cluster.producers);
@@ -156,6 +205,9 @@ export const kafkaSystem: SystemDefinition = {
     const controllerConfig = parseControllerConfig({ ...config.controller, ...pick(config.topic, ['min.insync.replicas', 'unclean.leader.election.enable']) });
     const quiesceAtMs = scenario.durationMs + Math.floor(scenario.livenessMs / 2);
     const readAtMs = scenario.durationMs + Math.floor((scenario.livenessMs * 3) / 4);
+    // Consumers read on after the producers stop, and close (committing, leaving) near the end.
+    const consumersStopAtMs = scenario.durationMs + Math.floor((scenario.livenessMs * 7) / 8);
+    const consumerNodes = workload.groups.flatMap((group, index) => consumerGroupNodes(group, index, config.consumer, brokers, workload, consumersStopAtMs));
     const topicConfigs = Object.fromEntries(Object.entries(config.topic).map(([key, value]) => [key, String(value)]));
 
     const nodes: NodeSpec[] = [
@@ -175,6 +227,7 @@ export const kafkaSystem: SystemDefinition = {
           workload: { intervalMs: workload.intervalMs, keys: workload.keys, stopAtMs: quiesceAtMs },
         }),
       })),
+      ...consumerNodes,
       {
         id: 'a1',
         role: 'client',
@@ -184,13 +237,15 @@ export const kafkaSystem: SystemDefinition = {
       { id: 'r1', role: 'client', factory: (host) => new FinalReaderNode(host as Host<unknown>, brokers, workload.topic, workload.partitions, readAtMs) },
     ];
 
-    const view = { leaderOfPartition0: null as NodeId | null, replicasOfPartition0: [] as NodeId[], activeController: null as NodeId | null };
+    const view = { leaderOfPartition0: null as NodeId | null, replicasOfPartition0: [] as NodeId[], activeController: null as NodeId | null, groupCoordinator: null as NodeId | null };
     return {
       nodes,
+      consumers: consumerNodes.map((node) => node.id),
       sizeOf: kafkaMessageSizeBytes,
       resolveSelector(selector: string, world: World): NodeId | undefined {
         if (selector === '@leader') return view.leaderOfPartition0 ?? undefined;
         if (selector === '@controller') return view.activeController ?? undefined;
+        if (selector === '@coordinator') return view.groupCoordinator ?? undefined;
         if (selector === '@follower') return view.replicasOfPartition0.find((id) => id !== view.leaderOfPartition0 && world.isUp(id));
         return undefined;
       },
@@ -202,6 +257,12 @@ export const kafkaSystem: SystemDefinition = {
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
         const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers }, contract, world);
+        const groupChecker = new GroupChecker(groupSpecs(workload, config.consumer), workload.topic, {
+          highWatermark: (partition) => checker.highWatermarkOf(partition),
+          logLossAllowed: (partition) => checker.lossAllowedOn(partition),
+          duplicateAllowedReason: () => allowedReason('duplicate', contract),
+          groupStateLossReason: () => groupStateLossReason(checker, controllers.length),
+        }, world);
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).
         const quorumChecker = new RaftChecker({ voters: controllers, commitBoundMs: 2 * raftConfig.fetchTimeoutMs }, world);
@@ -212,8 +273,12 @@ export const kafkaSystem: SystemDefinition = {
             view.replicasOfPartition0 = (event['replicas'] ?? []) as NodeId[];
           }
           if (event.type === 'controller.active') view.activeController = record.node;
+          if (event.type === 'consumer.coordinator') view.groupCoordinator = event['coordinator'] as NodeId;
           if (event.type.startsWith('raft.')) quorumChecker.observe(record);
-          else checker.observe(record);
+          else {
+            checker.observe(record);
+            if (workload.groups.length > 0) groupChecker.observe(record);
+          }
         });
         world.onFault((atMs, action, note) => {
           checker.onFault(atMs, action, note);
@@ -232,13 +297,22 @@ export const kafkaSystem: SystemDefinition = {
           return `${error.node} halted (${error.message}) after controllers lost stable storage (${lostVoters.join(', ')})`;
         });
         return {
-          violations: () => [...quorumChecker.violations(), ...checker.violations()],
-          onHeal: (w: World) => checker.onHeal(w),
+          violations: () => [...quorumChecker.violations(), ...checker.violations(), ...groupChecker.violations()],
+          onHeal: (w: World) => {
+            checker.onHeal(w);
+            groupChecker.onHeal();
+          },
           contractTable: () => contractTable(contract),
           finish: (w: World) => {
             const quorum = quorumChecker.finishSafety(w.nowMs);
             const result = checker.finish(w);
-            return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
+            if (workload.groups.length === 0) return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
+            const groups = groupChecker.finish(w);
+            return {
+              violations: [...quorum.violations, ...result.violations, ...groups.violations],
+              anomalies: [...quorum.anomalies, ...result.anomalies, ...groups.anomalies],
+              summary: { ...result.summary, ...groups.summary },
+            };
           },
         };
       },
@@ -255,6 +329,8 @@ function configIssues(config: Partial<KafkaConfig>): ScenarioIssue[] {
     producer: [resultParser(parseProducerConfig)],
     controller: [throwingParser(parseControllerConfig)],
     raft: [throwingParser(parseRaftConfig)],
+    // Alone here; with what each group decides in consumerGroupIssues.
+    consumer: [resultParser(parseConsumerConfig)],
   };
   return (Object.keys(parsers) as Array<keyof KafkaConfig>).flatMap((section) => configSectionIssues(`config.${section}`, config[section] ?? {}, parsers[section]));
 }
@@ -339,4 +415,83 @@ export function kafkaMessageSizeBytes(message: unknown): number {
   if (m.api === 'Produce') for (const topic of m.topicData ?? []) for (const data of topic.partitionData) addBatch(data.records);
   if (m.api === 'FetchResponse') for (const topic of m.responses ?? []) for (const data of topic.partitions ?? []) for (const batch of data.records?.batches ?? []) addStoredBatch(batch);
   return bytes;
+}
+
+function groupId(group: ConsumerGroupSpec, index: number): string {
+  return group.id ?? `group-${index + 1}`;
+}
+
+/**
+ * Keys only classic members have (the KIP-848 coordinator owns them, and a consumer-protocol member
+ * may not set them): config.consumer is shared by every group, so they apply to classic groups only.
+ */
+const CLASSIC_ONLY_KEYS: readonly string[] = ['session.timeout.ms', 'heartbeat.interval.ms'];
+
+/** The consumer configs of one member of a group: config.consumer, then what the group decides. */
+function memberConfig(group: ConsumerGroupSpec, index: number, section: Section, nodeId: NodeId): Section {
+  const consumer = group.protocol === 'consumer' ? Object.fromEntries(Object.entries(section).filter(([key]) => !CLASSIC_ONLY_KEYS.includes(key))) : section;
+  const decided: Section = { 'group.id': groupId(group, index), 'group.protocol': group.protocol, 'enable.auto.commit': group.commit === 'auto' };
+  if (group.assignor !== null) {
+    if (group.protocol === 'classic') decided['partition.assignment.strategy'] = CLASSIC_ASSIGNORS[group.assignor] ?? group.assignor;
+    else decided['group.remote.assignor'] = group.assignor;
+  }
+  if (group.staticMembership) decided['group.instance.id'] = nodeId;
+  return { ...consumer, ...decided };
+}
+
+function consumerGroupNodes(group: ConsumerGroupSpec, index: number, consumer: Section, brokers: readonly NodeId[], workload: KafkaWorkload, stopAtMs: number): NodeSpec[] {
+  return nodeIds(`g${index + 1}c`, group.members).map((id): NodeSpec => ({
+    id,
+    role: 'client',
+    factory: createConsumerNode({
+      bootstrapBrokers: brokers,
+      config: memberConfig(group, index, consumer, id),
+      workload: {
+        topic: workload.topic,
+        subscription: group.subscription,
+        partitions: workload.partitions,
+        commit: group.commit,
+        processingMs: group.processingMs,
+        pollTimeoutMs: group.pollTimeoutMs,
+        stopAtMs,
+      },
+    }),
+  }));
+}
+
+/** Why the group coordinators may have lost state the contract allows them to lose, or null. */
+function groupStateLossReason(checker: KafkaChecker, controllerCount: number): string | null {
+  const offsetsLost = checker.partitionsWithAllowedLoss().filter((partition) => partition.startsWith('__consumer_offsets-'));
+  if (offsetsLost.length > 0) return `the coordinator's log lost records the loss rules allow (${offsetsLost.join(', ')}): the group's state went back with it`;
+  const controllers = checker.controllersThatLostStorage();
+  if (controllers.length > controllerCount / 2) return `a majority of controllers lost their storage (${controllers.join(', ')}): the metadata, __consumer_offsets included, may be gone, and the group start over`;
+  return null;
+}
+
+/** What the group checker needs of each group: its members, protocol and contract. */
+function groupSpecs(workload: KafkaWorkload, consumer: Section): GroupSpec[] {
+  return workload.groups.map((group, index) => {
+    const members = nodeIds(`g${index + 1}c`, group.members);
+    const parsed = parseConsumerConfig(memberConfig(group, index, consumer, members[0]!));
+    if (!parsed.ok) throw new Error(`consumer config: ${parsed.errors.join('; ')}`);
+    const groupIdOfSpec = groupId(group, index);
+    return { groupId: groupIdOfSpec, protocol: group.protocol, members, contract: { groupId: groupIdOfSpec, commit: group.commit, autoOffsetReset: parsed.config.autoOffsetReset } };
+  });
+}
+
+/** What a schema cannot say about a group: its assignor must suit its protocol, and the consumer configs must be valid. */
+function consumerGroupIssues(group: ConsumerGroupSpec, index: number, consumer: Section): ScenarioIssue[] {
+  const path = `workload.groups[${index}]`;
+  const issues: ScenarioIssue[] = [];
+  if (group.assignor !== null) {
+    const allowed = group.protocol === 'classic' ? Object.keys(CLASSIC_ASSIGNORS) : SERVER_ASSIGNORS;
+    if (!allowed.includes(group.assignor)) issues.push({ path: `${path}.assignor`, message: `is ${group.assignor}, which the ${group.protocol} protocol does not have; it has ${allowed.join(', ')}` });
+  }
+  if (issues.length > 0) return issues;
+  const parsed = parseConsumerConfig(memberConfig(group, index, consumer, `g${index + 1}c1`));
+  // What config.consumer gets wrong by itself is said once, by configIssues.
+  const alone = parseConsumerConfig(consumer);
+  const saidAlready = new Set(alone.ok ? [] : alone.errors);
+  if (!parsed.ok) for (const error of parsed.errors.filter((e) => !saidAlready.has(e))) issues.push({ path: 'config.consumer', message: `for ${path} (${groupId(group, index)}): ${error}` });
+  return issues;
 }
