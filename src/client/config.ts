@@ -16,8 +16,11 @@
  *   default is raised to that sum.
  * Unlike Kafka, which only logs a warning, an unknown key is an error: in a scenario it is a typo.
  *
- * Left out: `transactional.id` and `transaction.timeout.ms` (transactions come later),
- * `max.request.size`, `buffer.memory`, `compression.type` and `partitioner.adaptive.partitioning.*`.
+ * `transactional.id` makes a transactional producer (idempotence is then required: an explicit
+ * enable.idempotence=false, or settings that forbid it, are a config error), with
+ * `transaction.timeout.ms` (60000), after which the coordinator aborts an open transaction.
+ *
+ * Left out: `max.request.size`, `buffer.memory`, `compression.type` and `partitioner.adaptive.partitioning.*`.
  */
 
 import type { Acks } from '../protocol/apis.js';
@@ -49,6 +52,10 @@ export interface ProducerConfig {
   readonly maxBlockMs: number;
   /** partitioner.ignore.keys: spread keyed records like unkeyed ones (KIP-794). */
   readonly partitionerIgnoreKeys: boolean;
+  /** transactional.id: null for a producer without transactions. */
+  readonly transactionalId: string | null;
+  /** transaction.timeout.ms: how long the coordinator lets a transaction stay open. */
+  readonly transactionTimeoutMs: number;
 }
 
 /** Kafka's cap on in-flight requests for which the broker keeps batch metadata (KAFKA-5494). */
@@ -68,11 +75,13 @@ export const DEFAULT_PRODUCER_CONFIG: ProducerConfig = {
   metadataMaxAgeMs: 300_000,
   maxBlockMs: 60_000,
   partitionerIgnoreKeys: false,
+  transactionalId: null,
+  transactionTimeoutMs: 60_000,
 };
 
 export type ProducerConfigResult = { readonly ok: true; readonly config: ProducerConfig } | { readonly ok: false; readonly errors: readonly string[] };
 
-type IntegerKey = Exclude<keyof ProducerConfig, 'acks' | 'enableIdempotence' | 'partitionerIgnoreKeys'>;
+type IntegerKey = Exclude<keyof ProducerConfig, 'acks' | 'enableIdempotence' | 'partitionerIgnoreKeys' | 'transactionalId'>;
 
 /** Kafka's name of each integer setting, with its smallest legal value. */
 const INTEGER_KEYS: ReadonlyArray<readonly [string, IntegerKey, number]> = [
@@ -86,16 +95,18 @@ const INTEGER_KEYS: ReadonlyArray<readonly [string, IntegerKey, number]> = [
   ['retry.backoff.max.ms', 'retryBackoffMaxMs', 0],
   ['metadata.max.age.ms', 'metadataMaxAgeMs', 0],
   ['max.block.ms', 'maxBlockMs', 0],
+  ['transaction.timeout.ms', 'transactionTimeoutMs', 1],
 ];
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['acks', 'enable.idempotence', 'partitioner.ignore.keys', ...INTEGER_KEYS.map(([name]) => name)]);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['acks', 'enable.idempotence', 'partitioner.ignore.keys', 'transactional.id', ...INTEGER_KEYS.map(([name]) => name)]);
 
 export function parseProducerConfig(properties: Readonly<Record<string, unknown>>): ProducerConfigResult {
   const errors: string[] = [];
   for (const key of Object.keys(properties)) {
     if (!KNOWN_KEYS.has(key)) errors.push(`unknown producer config '${key}'`);
   }
-  const integers: Record<IntegerKey, number> = { ...DEFAULT_PRODUCER_CONFIG };
+  const { transactionalId: _noTransactionalId, ...defaults } = DEFAULT_PRODUCER_CONFIG;
+  const integers: Record<IntegerKey, number> = { ...defaults };
   for (const [name, field, min] of INTEGER_KEYS) {
     if (!(name in properties)) continue;
     const value = parseInteger(properties[name]);
@@ -109,6 +120,8 @@ export function parseProducerConfig(properties: Readonly<Record<string, unknown>
   if (idempotence === null) errors.push(`enable.idempotence: expected a boolean, got ${JSON.stringify(properties['enable.idempotence'])}`);
   const ignoreKeys = 'partitioner.ignore.keys' in properties ? parseBoolean(properties['partitioner.ignore.keys']) : false;
   if (ignoreKeys === null) errors.push(`partitioner.ignore.keys: expected a boolean, got ${JSON.stringify(properties['partitioner.ignore.keys'])}`);
+  const transactionalId = properties['transactional.id'] ?? null;
+  if (transactionalId !== null && (typeof transactionalId !== 'string' || transactionalId === '')) errors.push(`transactional.id: expected a non-empty string, got ${JSON.stringify(transactionalId)}`);
   if (errors.length > 0 || acks === null || idempotence === null || ignoreKeys === null) return { ok: false, errors };
 
   const conflicts: string[] = [];
@@ -119,6 +132,11 @@ export function parseProducerConfig(properties: Readonly<Record<string, unknown>
   if (integers.retries === 0) conflicts.push('retries must be > 0');
   if (idempotence && idempotenceExplicit) {
     for (const conflict of conflicts) errors.push(`enable.idempotence=true: ${conflict}`);
+  }
+  if (transactionalId !== null) {
+    // Kafka: "Cannot set a transactional.id without also enabling idempotence."
+    if (!idempotence) errors.push('transactional.id requires enable.idempotence=true');
+    else if (!idempotenceExplicit) for (const conflict of conflicts) errors.push(`transactional.id: ${conflict}`);
   }
   const enableIdempotence = idempotence && conflicts.length === 0;
 
@@ -135,7 +153,7 @@ export function parseProducerConfig(properties: Readonly<Record<string, unknown>
     integers.retryBackoffMaxMs = integers.retryBackoffMs;
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { ...integers, acks, enableIdempotence, partitionerIgnoreKeys: ignoreKeys } };
+  return { ok: true, config: { ...integers, acks, enableIdempotence, partitionerIgnoreKeys: ignoreKeys, transactionalId: transactionalId as string | null } };
 }
 
 /** Parses, or throws with every error: for callers whose config is code, not user input. */
