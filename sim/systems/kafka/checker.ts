@@ -41,6 +41,7 @@ import {
   isrJoinCaughtUp,
 } from './invariants.js';
 import { type LeadershipModel, PartitionModel, type ReplicaModel } from './model.js';
+import { TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
   readonly topic: string;
@@ -55,6 +56,8 @@ export interface KafkaCheckerOptions {
   readonly controllers: readonly NodeId[];
   /** The topic producers write to, when their history does not name one. */
   readonly topic: string;
+  /** Transactional producers: judge their transactions too (transactionChecker.ts). */
+  readonly transactions?: boolean;
 }
 
 /** One record lost from where it was acknowledged or committed, to be judged by the loss rules. */
@@ -75,6 +78,9 @@ export class KafkaChecker implements SystemChecker {
   private readonly controllerStorageLosses: FaultCitation[] = [];
   private healAtMs: number | null = null;
   private metadataRolledBack = false;
+  /** The transaction part, for transactional workloads. */
+  private readonly transactions: TransactionChecker | null;
+  private readonly committedReads = new Set<string>();
 
   constructor(
     private readonly options: KafkaCheckerOptions,
@@ -83,6 +89,7 @@ export class KafkaChecker implements SystemChecker {
     world: World | null,
   ) {
     this.findings = new Findings(world);
+    this.transactions = options.transactions === true ? new TransactionChecker(this.findings) : null;
   }
 
   /**
@@ -131,6 +138,10 @@ export class KafkaChecker implements SystemChecker {
 
   observe(record: TraceRecord): void {
     const event = record.event;
+    if (this.transactions !== null) {
+      this.transactions.observe(record);
+      if (event.type === 'kafka.final-read-committed') this.committedReads.add(`${String(event['topic'])}-${String(event['partition'])}`);
+    }
     if (this.history.observe(record) !== undefined) return;
     const key = `${String(event['topic'])}-${String(event['partition'])}`;
     const num = (field: string) => event[field] as number;
@@ -394,6 +405,8 @@ export class KafkaChecker implements SystemChecker {
     if (!this.findings.hasViolations && this.healAtMs !== null) {
       const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
       if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
+      const committedMissing = this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
+      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs);
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
@@ -524,6 +537,8 @@ export class KafkaChecker implements SystemChecker {
     const fail = (invariant: string, message: string) => failures.push({ invariant, kind: 'liveness', message, atMs: world.nowMs });
     const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
     if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
+    const committedMissing = this.transactions === null ? [] : this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
+    if (committedMissing.length > 0) fail('liveness/final-read-committed', `the read_committed final read of ${committedMissing.join(', ')} never saw the last stable offset reach the high watermark: a transaction stayed open (hanging)`);
     const ackedAfterHeal = operations.filter((op) => op.outcome === 'ok' && this.healAtMs !== null && op.invokedAtMs >= this.healAtMs).length;
     if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
     return failures;

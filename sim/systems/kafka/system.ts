@@ -19,6 +19,7 @@ import { GROUP_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/groupCoordina
 import { TRANSACTION_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/transactionCoordinatorConfig.js';
 import { parseProducerConfig } from '../../../src/client/config.js';
 import { createProducerNode } from './producerNode.js';
+import { createTransactionalProducerNode } from './transactionalProducerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
 import { LOG_CONFIG_KEYS, NEVER } from '../../../src/log/config.js';
@@ -49,6 +50,8 @@ interface KafkaWorkload {
   assignments: string[][] | null;
   intervalMs: number;
   keys: number | null;
+  /** Transactional producers (transactionalProducerNode.ts), or null for plain ones. */
+  transactions: { recordsPerTransaction: number; abortProbability: number } | null;
 }
 
 type Section = Record<string, unknown>;
@@ -87,6 +90,7 @@ const PRODUCER_CONFIG_KEYS = [
   'metadata.max.age.ms',
   'max.block.ms',
   'partitioner.ignore.keys',
+  'transaction.timeout.ms',
 ];
 
 const SCALAR = { type: ['string', 'number', 'integer', 'boolean'] };
@@ -134,6 +138,15 @@ export const kafkaSystem: SystemDefinition = {
         assignments: { type: ['array', 'null'], minItems: 1, maxItems: 64, items: { type: 'array', minItems: 1, maxItems: 9, items: { type: 'string' } }, default: null },
         intervalMs: { type: 'integer', minimum: 1, default: 50 },
         keys: { type: ['integer', 'null'], minimum: 1, default: null },
+        transactions: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          default: null,
+          properties: {
+            recordsPerTransaction: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+            abortProbability: { type: 'number', minimum: 0, maximum: 1, default: 0.25 },
+          },
+        },
       },
     },
   },
@@ -185,12 +198,20 @@ export const kafkaSystem: SystemDefinition = {
       ...producers.map((id): NodeSpec => ({
         id,
         role: 'client',
-        factory: createProducerNode({
-          bootstrapBrokers: brokers,
-          topic: workload.topic,
-          config: config.producer,
-          workload: { intervalMs: workload.intervalMs, keys: workload.keys, stopAtMs: quiesceAtMs },
-        }),
+        factory:
+          workload.transactions === null
+            ? createProducerNode({
+                bootstrapBrokers: brokers,
+                topic: workload.topic,
+                config: config.producer,
+                workload: { intervalMs: workload.intervalMs, keys: workload.keys, stopAtMs: quiesceAtMs },
+              })
+            : createTransactionalProducerNode({
+                bootstrapBrokers: brokers,
+                topic: workload.topic,
+                config: config.producer,
+                workload: { intervalMs: workload.intervalMs, stopAtMs: quiesceAtMs, recordsPerTransaction: workload.transactions.recordsPerTransaction ?? 3, abortProbability: workload.transactions.abortProbability ?? 0.25 },
+              }),
       })),
       {
         id: 'a1',
@@ -199,6 +220,10 @@ export const kafkaSystem: SystemDefinition = {
           new AdminNode(host as Host<unknown>, controllers, { name: workload.topic, partitions: workload.partitions, replicationFactor: workload.replicationFactor, assignments: workload.assignments, configs: topicConfigs }, 2_000),
       },
       { id: 'r1', role: 'client', factory: (host) => new FinalReaderNode(host as Host<unknown>, brokers, workload.topic, workload.partitions, readAtMs) },
+      // Transactions are also read as a read_committed consumer would read them.
+      ...(workload.transactions === null
+        ? []
+        : [{ id: 'r2', role: 'client' as const, factory: (host: Host<unknown>) => new FinalReaderNode(host, brokers, workload.topic, workload.partitions, readAtMs, 1) }]),
     ];
 
     const view = { leaderOfPartition0: null as NodeId | null, replicasOfPartition0: [] as NodeId[], activeController: null as NodeId | null };
@@ -218,7 +243,7 @@ export const kafkaSystem: SystemDefinition = {
           eligibleLeaderReplicas: controllerConfig.eligibleLeaderReplicasEnable,
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
-        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers }, contract, world);
+        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers, transactions: workload.transactions !== null }, contract, world);
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).
         const quorumChecker = new RaftChecker({ voters: controllers, commitBoundMs: 2 * raftConfig.fetchTimeoutMs }, world);
