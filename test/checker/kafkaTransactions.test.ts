@@ -93,4 +93,21 @@ describe('the Kafka checker with transactions', () => {
     checker.observe({ atMs: 2, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read', topic: 't', partition: 0, records: [[0, 'v']] } });
     expect(checker.finish(world).violations.map((violation) => violation.invariant)).toEqual(['liveness/final-read-committed']);
   });
+
+  test('a hanging transaction after a __transaction_state replica lost committed records is allowed, and said why', () => {
+    const checker = new KafkaChecker({ partitionKeys: ['t-0'], topic: 't', controllers: ['c1', 'c2', 'c3'], transactions: true }, safe, null);
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    const events: Array<[string, TraceEvent]> = [
+      ['b3', { type: 'partition.hw', topic: '__transaction_state', partition: 3, role: 'follower', leaderEpoch: 0, highWatermark: 40 }],
+      ['b3', { type: 'partition.recovered', topic: '__transaction_state', partition: 3, logStartOffset: 0, logEndOffset: 29, truncatedBytes: 300 }],
+      ['p1', { type: 'op.invoke', op: 'send', requestId: 1, value: 'v' }],
+    ];
+    events.forEach(([node, event], atMs) => checker.observe({ atMs, node, incarnation: 1, event }));
+    checker.onHeal(world);
+    checker.observe({ atMs: 5, node: 'p1', incarnation: 1, event: { type: 'op.ok', op: 'send', requestId: 1, value: 'v', partition: 0, offset: 0 } });
+    checker.observe({ atMs: 6, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read', topic: 't', partition: 0, records: [[0, 'v']] } });
+    const result = checker.finish(world);
+    expect(result.violations).toEqual([]);
+    expect(result.anomalies.map((anomaly) => anomaly.anomaly)).toEqual(['hanging-transaction']);
+  });
 });

@@ -58,6 +58,8 @@ export interface KafkaCheckerOptions {
   readonly topic: string;
   /** Transactional producers: judge their transactions too (transactionChecker.ts). */
   readonly transactions?: boolean;
+  /** transaction.state.log.num.partitions, for the transaction part. */
+  readonly transactionStatePartitions?: number;
 }
 
 /** One record lost from where it was acknowledged or committed, to be judged by the loss rules. */
@@ -89,7 +91,7 @@ export class KafkaChecker implements SystemChecker {
     world: World | null,
   ) {
     this.findings = new Findings(world);
-    this.transactions = options.transactions === true ? new TransactionChecker(this.findings) : null;
+    this.transactions = options.transactions === true ? new TransactionChecker(this.findings, options.transactionStatePartitions) : null;
   }
 
   /**
@@ -468,7 +470,13 @@ export class KafkaChecker implements SystemChecker {
         const partition = `${String(op.fields['topic'] ?? this.options.topic)}-${String(op.fields['partition'])}`;
         const offset = Number(op.fields['offset']);
         const lost: LostRecord[] = [{ partition, offset, value, acknowledgedAtMs: op.completedAtMs }];
-        if (places.length === 0) {
+        const epochReused = typeof op.fields['txn'] === 'string' && this.transactions?.stateLostBefore(op.client, op.invokedAtMs) === true;
+        if (epochReused && (places.length === 0 || !places.some((p) => p.partition === partition && p.offset === offset))) {
+          this.findings.allow(
+            'epoch-reused-after-coordinator-state-loss',
+            'the __transaction_state partition of the producer\'s transactional id lost committed records (a power loss, a lost disk or a flipped bit on its last replica standing): the coordinator handed out a producer epoch again, and a partition took the new batch for a duplicate of an old one with the same epoch and sequence (Kafka answers DUPLICATE_SEQUENCE_NUMBER as success likewise)',
+          );
+        } else if (places.length === 0) {
           this.reportLoss('lost-write', 'History', atMs, `${JSON.stringify(value)} was acknowledged at ${partition}@${offset} but is not in the log`, { value, partition, offset, client: op.client }, lost);
         } else if (offset >= 0 && !places.some((p) => p.partition === partition && p.offset === offset)) {
           this.reportLoss('inconsistent-offsets', 'History', atMs, `${JSON.stringify(value)} was acknowledged at offset ${offset} but sits at ${describePlaces(places)}`, { value, offset }, lost);
@@ -538,7 +546,12 @@ export class KafkaChecker implements SystemChecker {
     const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
     if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
     const committedMissing = this.transactions === null ? [] : this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
-    if (committedMissing.length > 0) fail('liveness/final-read-committed', `the read_committed final read of ${committedMissing.join(', ')} never saw the last stable offset reach the high watermark: a transaction stayed open (hanging)`);
+    const stateLosses = this.transactions?.transactionStateLosses ?? [];
+    if (committedMissing.length > 0 && stateLosses.length > 0) {
+      this.findings.allow('hanging-transaction', `a __transaction_state replica lost committed coordinator records (${stateLosses.join('; ')}): a coordinator that loads the older state never writes the markers of transactions it forgot, as in Kafka, where an operator must abort them (KIP-664)`);
+    } else if (committedMissing.length > 0) {
+      fail('liveness/final-read-committed', `the read_committed final read of ${committedMissing.join(', ')} never saw the last stable offset reach the high watermark: a transaction stayed open (hanging)`);
+    }
     const ackedAfterHeal = operations.filter((op) => op.outcome === 'ok' && this.healAtMs !== null && op.invokedAtMs >= this.healAtMs).length;
     if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
     return failures;

@@ -243,7 +243,7 @@ export const kafkaSystem: SystemDefinition = {
           eligibleLeaderReplicas: controllerConfig.eligibleLeaderReplicasEnable,
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
-        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers, transactions: workload.transactions !== null }, contract, world);
+        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers, transactions: workload.transactions !== null, transactionStatePartitions: brokerConfig.transactionCoordinator.transactionStateLogNumPartitions }, contract, world);
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).
         const quorumChecker = new RaftChecker({ voters: controllers, commitBoundMs: 2 * raftConfig.fetchTimeoutMs }, world);

@@ -24,7 +24,9 @@
  * reads, and liveness of the LSO beyond what the final read_committed read demands (it waits for
  * the LSO to reach the high watermark, so a hanging transaction fails the final read).
  */
+import { partitionForTransactionalId } from '../../../src/broker/transactionCoordinator.js';
 import type { Findings } from '../../checker/findings.js';
+import { transactionalIdOf } from './transactionalProducerNode.js';
 import type { TraceRecord } from '../../world.js';
 
 type TxnOutcome = 'committed' | 'aborted' | 'fenced' | 'open';
@@ -43,8 +45,28 @@ export class TransactionChecker {
   /** Per partition key, the values each final read found. */
   private readonly inLog = new Map<string, ReadonlySet<string>>();
   private readonly visible = new Map<string, ReadonlySet<string>>();
+  /** Per `node|__transaction_state-N`, the highest high watermark that replica reached. */
+  private readonly stateHighWatermarks = new Map<string, number>();
+  /** Replicas of `__transaction_state` that came back from a restart without records they had committed. */
+  readonly transactionStateLosses: string[] = [];
+  /** When each `__transaction_state` partition first lost committed records on some replica. */
+  private readonly stateLostAtMs = new Map<number, number>();
 
-  constructor(private readonly findings: Findings) {}
+  constructor(
+    private readonly findings: Findings,
+    /** transaction.state.log.num.partitions, to tell which partition holds a producer's transactional id. */
+    private readonly transactionStatePartitions = 5,
+  ) {}
+
+  /**
+   * Had the `__transaction_state` partition of this producer's transactional id lost committed
+   * records before `atMs`? Its coordinator may then hand out a producer epoch again, and a
+   * partition takes the new batch for a duplicate of the old one with the same epoch and sequence.
+   */
+  stateLostBefore(client: string, atMs: number): boolean {
+    const lostAtMs = this.stateLostAtMs.get(partitionForTransactionalId(transactionalIdOf(client), this.transactionStatePartitions));
+    return lostAtMs !== undefined && lostAtMs <= atMs;
+  }
 
   observe(record: TraceRecord): void {
     const event = record.event;
@@ -73,6 +95,9 @@ export class TransactionChecker {
       }
       case 'partition.read':
         return this.onRead(record);
+      case 'partition.hw':
+      case 'partition.recovered':
+        return this.onTransactionStateReplica(record);
       case 'kafka.final-read':
         return this.onFinalRead(this.inLog, record);
       case 'kafka.final-read-committed':
@@ -86,6 +111,28 @@ export class TransactionChecker {
     const key = `${String(record.event['topic'])}-${String(record.event['partition'])}`;
     const records = record.event['records'] as ReadonlyArray<readonly [number, string | null]>;
     into.set(key, new Set(records.map(([, value]) => value).filter((value): value is string => value !== null)));
+  }
+
+  /**
+   * A `__transaction_state` replica that recovers with less than its high watermark covered lost
+   * committed coordinator records (a flipped bit, a power loss, a lost disk); if it leads next, the
+   * coordinator loads an older state of its transactional ids, and the partitions of a transaction
+   * it forgot never get their markers. Kafka cannot recover from that by itself either (an operator
+   * aborts the hanging transaction, KIP-664).
+   */
+  private onTransactionStateReplica(record: TraceRecord): void {
+    const event = record.event;
+    if (event['topic'] !== '__transaction_state') return;
+    const key = `${record.node}|__transaction_state-${String(event['partition'])}`;
+    if (event.type === 'partition.hw') {
+      this.stateHighWatermarks.set(key, Math.max(this.stateHighWatermarks.get(key) ?? 0, event['highWatermark'] as number));
+      return;
+    }
+    const reached = this.stateHighWatermarks.get(key) ?? 0;
+    if ((event['logEndOffset'] as number) >= reached) return;
+    this.transactionStateLosses.push(`${key.replace('|', ' lost ')} below offset ${reached} at ${record.atMs} ms`);
+    const partition = event['partition'] as number;
+    if (!this.stateLostAtMs.has(partition)) this.stateLostAtMs.set(partition, record.atMs);
   }
 
   private onRead(record: TraceRecord): void {
