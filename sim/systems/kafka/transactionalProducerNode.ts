@@ -24,9 +24,9 @@
  */
 import type { DiskCompletion, Host, NodeFactory, NodeId, ProtocolNode, TimerId, TrafficClass } from '../../../src/host.js';
 import { parseProducerConfig, type ProducerConfig } from '../../../src/client/config.js';
-import { Producer, type SendResult } from '../../../src/client/producer.js';
+import { Producer } from '../../../src/client/producer.js';
 import type { TransactionOutcome } from '../../../src/client/transactions.js';
-import { REQUEST_ID_STRIDE } from './producerNode.js';
+import { REQUEST_ID_STRIDE, sendWithHistory } from './producerNode.js';
 
 export interface TransactionalWorkload {
   readonly intervalMs: number;
@@ -178,14 +178,7 @@ export class TransactionalProducerNode implements ProtocolNode<unknown> {
     const index = phase.sent++;
     const requestId = this.host.incarnation * REQUEST_ID_STRIDE + this.requests++;
     const value = `${phase.txn}-${index}`;
-    this.host.trace({ type: 'op.invoke', op: 'send', requestId, value, key: null, txn: phase.txn });
-    let completed = false;
-    this.producer.send(this.options.topic, null, value, (result: SendResult) => {
-      if (completed) throw new Error(`TransactionalProducerNode: send ${requestId} completed twice`);
-      completed = true;
-      if ('offset' in result) this.host.trace({ type: 'op.ok', op: 'send', requestId, value, partition: result.partition, offset: result.offset });
-      else this.host.trace({ type: result.definite ? 'op.fail' : 'op.info', op: 'send', requestId, value, error: result.error });
-    });
+    sendWithHistory(this.host, this.producer, this.options.topic, { requestId, key: null, value, extra: { txn: phase.txn } });
     const half = Math.floor(this.options.workload.intervalMs / 2);
     this.schedule(this.host.random.nextInt(this.options.workload.intervalMs - half, this.options.workload.intervalMs + half + 1));
   }
