@@ -120,7 +120,7 @@ export interface RuntimeHost {
    * `onCommitted` hears later whether the high watermark reached the records, or the error.
    */
   appendRecords(partitionIndex: number, records: readonly SimpleRecord[], timeoutMs: number, onCommitted: (error: KafkaErrorCode) => void): { error: KafkaErrorCode } | { lastOffset: number };
-  /** Every record of the partition's log with its offset, and the log's size; null when this broker holds no log for it. */
+  /** Every record of the partition's log with its offset, and the log's size; null when this broker holds no log for it, or it could not be read whole (the broker is then halting). */
   readLog(partitionIndex: number): { readonly records: ReadonlyArray<{ readonly offset: number; readonly record: SimpleRecord }>; readonly sizeInBytes: number } | null;
   highWatermark(partitionIndex: number): number;
   logEndOffset(partitionIndex: number): number;
@@ -142,12 +142,11 @@ export function runtimeHostForTopic(
     ...host,
     appendRecords: (index, records, timeoutMs, onCommitted) => replicaManager.appendRecordsAsCoordinator(topic, index, records, timeoutMs, onCommitted),
     readLog: (index) => {
-      const log = partition(index)?.log;
-      if (log === undefined) return null;
+      const batches = partition(index)?.readAllBatchesForLoad() ?? null;
+      if (batches === null) return null;
       const records: Array<{ offset: number; record: SimpleRecord }> = [];
-      const read = log.readBatches(log.logStartOffset, Number.MAX_SAFE_INTEGER, log.logEndOffset);
-      for (const batch of read.batches) if (!batch.isControl) batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record }));
-      return { records, sizeInBytes: log.sizeInBytes };
+      for (const batch of batches) if (!batch.isControl) batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record }));
+      return { records, sizeInBytes: partition(index)!.log.sizeInBytes };
     },
     highWatermark: (index) => partition(index)?.highWatermark ?? 0,
     logEndOffset: (index) => partition(index)?.log.logEndOffset ?? 0,
@@ -270,10 +269,12 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
   private load(context: CoordinatorContext<S, Rec>): void {
     context.loadTimer = null;
     if (context.state !== 'loading' || this.contexts.get(context.partitionIndex) !== context) return;
-    const shard = this.buildShard(this.shardContext(context));
     const log = this.host.readLog(context.partitionIndex);
+    // No log, or one that could not be read whole: never load a prefix as if it were the state.
+    if (log === null) return;
+    const shard = this.buildShard(this.shardContext(context));
     let records = 0;
-    for (const entry of log?.records ?? []) {
+    for (const entry of log.records) {
       shard.replay(this.records.deserialize(entry.record), entry.offset);
       records++;
     }

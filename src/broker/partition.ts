@@ -790,6 +790,23 @@ export class Partition {
     this.maybeTraceEpochCache();
   }
 
+  /**
+   * Every batch of the log, for a coordinator loading its state from its internal topic; null when
+   * a batch is corrupt, which fails the log directory (Kafka's loader fails with the storage error,
+   * and a broker whose only log directory failed shuts down). A load must never take a prefix of
+   * the log for the whole of it.
+   */
+  readAllBatchesForLoad(): RecordBatch[] | null {
+    const read = this.log.readBatches(this.log.logStartOffset, Number.MAX_SAFE_INTEGER, this.log.logEndOffset);
+    const last = read.batches[read.batches.length - 1];
+    const end = last === undefined ? this.log.logStartOffset : lastOffset(last) + 1;
+    if (read.error !== undefined || end < this.log.logEndOffset) {
+      this.host.onStorageError(`corrupt batch in ${this.topic}-${this.partitionId} at or after offset ${end}, read while loading it`);
+      return null;
+    }
+    return read.batches;
+  }
+
   // ---- Responses ----
 
   /** A read that failed: a corrupt batch is a failed log directory, not a client's problem. */

@@ -176,7 +176,9 @@ export class TransactionCoordinatorShard implements CoordinatorShard<Transaction
   /** Ongoing → PrepareEpochFence → PrepareAbort with the epoch bumped: the producer is fenced and its transaction aborted. */
   private fenceAndAbort(metadata: TransactionMetadata, error: KafkaErrorCode): TxnResult<ProducerIdAnswer> {
     const nowMs = this.context.nowMs();
-    const fenced = transitionTo(metadata, 'PrepareEpochFence', { lastProducerEpoch: metadata.producerEpoch, producerEpoch: metadata.producerEpoch + 1 });
+    // The epoch before the bump is forgotten (Kafka's prepareFenceProducerEpoch writes
+    // NO_PRODUCER_EPOCH there): a fenced producer's EndTxn must not pass for a retry of its own.
+    const fenced = transitionTo(metadata, 'PrepareEpochFence', { lastProducerEpoch: NO_PRODUCER_EPOCH, producerEpoch: metadata.producerEpoch + 1 });
     const aborting = transitionTo(fenced, 'PrepareAbort', { txnLastUpdateTimestampMs: nowMs });
     return { records: [transactionLogRecord(aborting)], response: { ...answer(error), prepared: aborting }, replayRecords: true };
   }

@@ -16,12 +16,15 @@
  *   default is raised to that sum.
  * Unlike Kafka, which only logs a warning, an unknown key is an error: in a scenario it is a typo.
  *
- * Left out: `transactional.id` and `transaction.timeout.ms` (transactions come later),
- * `max.request.size`, `buffer.memory`, `compression.type` and `partitioner.adaptive.partitioning.*`.
+ * `transactional.id` makes a transactional producer (idempotence is then required: an explicit
+ * enable.idempotence=false, or settings that forbid it, are a config error), with
+ * `transaction.timeout.ms` (60000), after which the coordinator aborts an open transaction.
+ *
+ * Left out: `max.request.size`, `buffer.memory`, `compression.type` and `partitioner.adaptive.partitioning.*`.
  */
 
 import type { Acks } from '../protocol/apis.js';
-import { type ConfigKey, type ConfigKeys, booleanKey, integerKey, integerOrNull, parseConfigKeys } from '../util/configValues.js';
+import { type ConfigKey, type ConfigKeys, booleanKey, integerKey, integerOrNull, parseConfigKeys, stringKey } from '../util/configValues.js';
 
 export interface ProducerConfig {
   /** acks: -1 (all, the default since 3.0), 1 (the leader's append) or 0 (no response at all). */
@@ -50,6 +53,10 @@ export interface ProducerConfig {
   readonly maxBlockMs: number;
   /** partitioner.ignore.keys: spread keyed records like unkeyed ones (KIP-794). */
   readonly partitionerIgnoreKeys: boolean;
+  /** transactional.id: null for a producer without transactions. */
+  readonly transactionalId: string | null;
+  /** transaction.timeout.ms: how long the coordinator lets a transaction stay open. */
+  readonly transactionTimeoutMs: number;
 }
 
 /** Kafka's cap on in-flight requests for which the broker keeps batch metadata (KAFKA-5494). */
@@ -69,6 +76,8 @@ export const DEFAULT_PRODUCER_CONFIG: ProducerConfig = {
   metadataMaxAgeMs: 300_000,
   maxBlockMs: 60_000,
   partitionerIgnoreKeys: false,
+  transactionalId: null,
+  transactionTimeoutMs: 60_000,
 };
 
 export type ProducerConfigResult = { readonly ok: true; readonly config: ProducerConfig } | { readonly ok: false; readonly errors: readonly string[] };
@@ -98,6 +107,8 @@ const PRODUCER_CONFIG_KEYS: ConfigKeys<ProducerConfig> = {
   metadataMaxAgeMs: integerKey('metadata.max.age.ms', DEFAULT_PRODUCER_CONFIG.metadataMaxAgeMs, { min: 0, long: true }),
   maxBlockMs: integerKey('max.block.ms', DEFAULT_PRODUCER_CONFIG.maxBlockMs, { min: 0, long: true }),
   partitionerIgnoreKeys: booleanKey('partitioner.ignore.keys', DEFAULT_PRODUCER_CONFIG.partitionerIgnoreKeys),
+  transactionalId: stringKey('transactional.id', DEFAULT_PRODUCER_CONFIG.transactionalId, { nonEmpty: true }),
+  transactionTimeoutMs: integerKey('transaction.timeout.ms', DEFAULT_PRODUCER_CONFIG.transactionTimeoutMs, { min: 1 }),
 };
 
 /** The producer's config keys by Kafka name, in ProducerConfig's order. */
@@ -106,7 +117,7 @@ export const PRODUCER_CONFIG_NAMES: readonly string[] = Object.values<ConfigKey<
 export function parseProducerConfig(properties: Readonly<Record<string, unknown>>): ProducerConfigResult {
   const parsed = parseConfigKeys('producer', PRODUCER_CONFIG_KEYS, properties);
   if (!parsed.ok) return parsed;
-  const { acks, enableIdempotence: idempotence, ...integers } = { ...parsed.config };
+  const { acks, enableIdempotence: idempotence, transactionalId, ...integers } = { ...parsed.config };
   const errors: string[] = [];
   const conflicts: string[] = [];
   if (acks !== -1) conflicts.push(`acks must be all (-1), got ${acks}`);
@@ -116,6 +127,11 @@ export function parseProducerConfig(properties: Readonly<Record<string, unknown>
   if (integers.retries === 0) conflicts.push('retries must be > 0');
   if (idempotence && parsed.explicit.has('enable.idempotence')) {
     for (const conflict of conflicts) errors.push(`enable.idempotence=true: ${conflict}`);
+  }
+  if (transactionalId !== null) {
+    // Kafka: "Cannot set a transactional.id without also enabling idempotence."
+    if (!idempotence) errors.push('transactional.id requires enable.idempotence=true');
+    else if (!parsed.explicit.has('enable.idempotence')) for (const conflict of conflicts) errors.push(`transactional.id: ${conflict}`);
   }
   const enableIdempotence = idempotence && conflicts.length === 0;
 
@@ -132,7 +148,7 @@ export function parseProducerConfig(properties: Readonly<Record<string, unknown>
     integers.retryBackoffMaxMs = integers.retryBackoffMs;
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { ...integers, acks, enableIdempotence } };
+  return { ok: true, config: { ...integers, acks, enableIdempotence, transactionalId } };
 }
 
 /** Parses, or throws with every error: for callers whose config is code, not user input. */

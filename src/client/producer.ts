@@ -27,13 +27,21 @@
  *   {type:'producer.batch', partition, baseSequence, attempt, broker} when a batch is sent;
  *   {type:'producer.epoch', producerId, producerEpoch} when InitProducerId succeeds.
  *
- * Left out: transactions, flush()/close(), max.request.size, buffer.memory, compression, batch
+ * Transactions (with transactional.id, transactions.ts): initTransactions, beginTransaction, send,
+ * commitTransaction and abortTransaction; the coordinator is found with FindCoordinator (KeyType
+ * TRANSACTION), and InitProducerId, AddPartitionsToTxn (transaction version 1 only) and EndTxn go
+ * to it, one at a time. Produce requests carry the transactional id and transactional batches.
+ * Trace events: {type:'producer.txn', state, transactionalId, producerId, producerEpoch, error?}
+ * whenever the transactional state changes.
+ *
+ * Left out: sendOffsetsToTransaction (TxnOffsetCommit needs the group coordinator's transactional
+ * offsets, not built yet), flush()/close(), max.request.size, buffer.memory, compression, batch
  * splitting on MESSAGE_TOO_LARGE, KIP-951 leader hints, and ApiVersions.
  */
 
 import type { Host, NodeId, TimerId } from '../host.js';
 import type { SimpleRecord } from '../log/recordBatch.js';
-import type { InitProducerIdResponse, KafkaRequest, MetadataResponse, ProduceResponse } from '../protocol/apis.js';
+import type { AddPartitionsToTxnResponse, EndTxnResponse, FindCoordinatorResponse, InitProducerIdResponse, KafkaRequest, MetadataResponse, ProduceResponse } from '../protocol/apis.js';
 import { type KafkaErrorCode, isRetriable } from '../protocol/errors.js';
 import { RecordAccumulator } from './accumulator.js';
 import type { ProducerConfig } from './config.js';
@@ -42,6 +50,7 @@ import { BuiltInPartitioner } from './partitioner.js';
 import { INVALID_OFFSET, type ProducerBatch, type SendCallback } from './producerBatch.js';
 import { retryBackoffMs } from './retryBackoff.js';
 import { TransactionManager } from './transactionManager.js';
+import { classifyBatchError, classifyCoordinatorError, type CoordinatorRequest, type TransactionalState, TransactionalProducerState, type TransactionOutcome } from './transactions.js';
 
 export type { SendCallback, SendResult } from './producerBatch.js';
 
@@ -91,6 +100,7 @@ export interface ProducerOptions {
 
 type OutstandingRequest =
   | { readonly kind: 'Metadata'; readonly broker: NodeId; readonly deadlineMs: number }
+  | { readonly kind: 'Coordinator'; readonly broker: NodeId; readonly deadlineMs: number; readonly request: CoordinatorRequest }
   | { readonly kind: 'InitProducerId'; readonly broker: NodeId; readonly deadlineMs: number }
   | { readonly kind: 'Produce'; readonly broker: NodeId; readonly deadlineMs: number; readonly batches: readonly ProducerBatch[] };
 
@@ -98,6 +108,9 @@ const RESPONSE_KIND: Readonly<Record<string, OutstandingRequest['kind']>> = {
   MetadataResponse: 'Metadata',
   InitProducerIdResponse: 'InitProducerId',
   ProduceResponse: 'Produce',
+  FindCoordinatorResponse: 'Coordinator',
+  AddPartitionsToTxnResponse: 'Coordinator',
+  EndTxnResponse: 'Coordinator',
 };
 
 interface PendingRecord {
@@ -113,6 +126,10 @@ export class Producer {
   readonly accumulator: RecordAccumulator;
   /** Null unless enable.idempotence. */
   readonly transactionManager: TransactionManager | null;
+  /** Null unless transactional.id. */
+  readonly transactional: TransactionalProducerState | null;
+  private coordinatorAttempts = 0;
+  private coordinatorNextAllowedMs = Number.NEGATIVE_INFINITY;
   private readonly partitioner: BuiltInPartitioner;
   private readonly outstanding = new Map<number, OutstandingRequest>();
   /** Correlation ids of requests given up on (timed out or disconnected): late answers are ours but ignored. */
@@ -144,6 +161,13 @@ export class Producer {
     });
     this.transactionManager = this.config.enableIdempotence ? new TransactionManager() : null;
     if (this.config.enableIdempotence && this.config.acks !== -1) throw new Error('Producer: idempotence requires acks=all');
+    const transactionalId = this.config.transactionalId;
+    if (transactionalId !== null && this.transactionManager === null) throw new Error('Producer: a transactional.id requires idempotence');
+    this.transactional = transactionalId === null ? null : new TransactionalProducerState(transactionalId, this.config.transactionTimeoutMs);
+    if (this.transactional !== null && this.transactionManager !== null) {
+      const transactional = this.transactional;
+      this.transactionManager.sendToPartitionAllowed = (tp) => transactional.isSendToPartitionAllowed(tp);
+    }
     this.partitioner = new BuiltInPartitioner(host.random, this.config.partitionerIgnoreKeys);
   }
 
@@ -177,6 +201,12 @@ export class Producer {
         if (request.kind !== 'Produce') throw new Error('handleMessage: kind mismatch');
         this.handleProduceResponse(request.batches, response, nowMs);
         break;
+      case 'FindCoordinatorResponse':
+      case 'AddPartitionsToTxnResponse':
+      case 'EndTxnResponse':
+        if (request.kind !== 'Coordinator') throw new Error('handleMessage: kind mismatch');
+        this.handleCoordinatorResponse(request.request, response, nowMs);
+        break;
     }
     this.poll();
     return true;
@@ -208,6 +238,13 @@ export class Producer {
       callback({ partition: UNKNOWN_PARTITION, error: fatal, definite: true });
       return;
     }
+    const transactional = this.transactional;
+    if (transactional !== null && transactional.state !== 'IN_TRANSACTION') {
+      // Kafka throws: outside a transaction (IllegalStateException), or the transaction's own error
+      // once it must be aborted.
+      callback({ partition: UNKNOWN_PARTITION, error: transactional.lastError?.error ?? 'INVALID_TXN_STATE', definite: true });
+      return;
+    }
     this.metadata.addTopic(topic);
     this.pending.push({ topic, record: { key, value, timestampMs: nowMs }, callback, deadlineMs: nowMs + this.config.maxBlockMs });
     this.poll();
@@ -218,6 +255,76 @@ export class Producer {
     let count = 0;
     for (const request of this.outstanding.values()) if (request.broker === broker) count++;
     return count;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The transactional API (KafkaProducer's; each outcome arrives by callback, within max.block.ms).
+
+  /** KafkaProducer.initTransactions: gets the producer id and epoch, fencing earlier instances. */
+  initTransactions(callback: (outcome: TransactionOutcome) => void): void {
+    const transactional = this.transactionalOrThrow('initTransactions');
+    // Called again after a timeout, it waits for the same initialization (Kafka's pending result).
+    if (transactional.state !== 'UNINITIALIZED' && transactional.state !== 'INITIALIZING') throw new Error(`initTransactions in ${transactional.state}`);
+    if (transactional.state === 'UNINITIALIZED') this.transitionTransactional('INITIALIZING');
+    transactional.pendingResult = { operation: 'init', deadlineMs: this.host.nowMs() + this.config.maxBlockMs, callback };
+    this.poll();
+  }
+
+  /** KafkaProducer.beginTransaction: local only; the coordinator hears of it with the first partition. */
+  beginTransaction(): void {
+    const transactional = this.transactionalOrThrow('beginTransaction');
+    if (transactional.state !== 'READY') throw new Error(`beginTransaction in ${transactional.state}`);
+    this.transitionTransactional('IN_TRANSACTION');
+  }
+
+  /** KafkaProducer.commitTransaction: sends what is queued, then EndTxn(commit) once every batch is done. */
+  commitTransaction(callback: (outcome: TransactionOutcome) => void): void {
+    const transactional = this.transactionalOrThrow('commitTransaction');
+    if (transactional.state === 'ABORTABLE_ERROR' || transactional.state === 'FATAL_ERROR') {
+      const last = transactional.lastError!;
+      callback({ ok: false, error: last.error, errorClass: last.errorClass });
+      return;
+    }
+    if (transactional.state !== 'IN_TRANSACTION' && transactional.state !== 'COMMITTING_TRANSACTION') throw new Error(`commitTransaction in ${transactional.state}`);
+    if (transactional.state === 'IN_TRANSACTION') this.transitionTransactional('COMMITTING_TRANSACTION');
+    transactional.pendingResult = { operation: 'commit', deadlineMs: this.host.nowMs() + this.config.maxBlockMs, callback };
+    this.poll();
+  }
+
+  /** KafkaProducer.abortTransaction: drops what is not sent, waits for what is, then EndTxn(abort). */
+  abortTransaction(callback: (outcome: TransactionOutcome) => void): void {
+    const transactional = this.transactionalOrThrow('abortTransaction');
+    if (transactional.state === 'FATAL_ERROR') {
+      const last = transactional.lastError!;
+      callback({ ok: false, error: last.error, errorClass: last.errorClass });
+      return;
+    }
+    if (transactional.state !== 'IN_TRANSACTION' && transactional.state !== 'ABORTABLE_ERROR' && transactional.state !== 'ABORTING_TRANSACTION') throw new Error(`abortTransaction in ${transactional.state}`);
+    if (transactional.state !== 'ABORTING_TRANSACTION') this.transitionTransactional('ABORTING_TRANSACTION');
+    for (const entry of this.pending) entry.callback({ partition: UNKNOWN_PARTITION, error: 'TRANSACTION_ABORTED', definite: true });
+    this.pending = [];
+    for (const batch of this.accumulator.abortUndrainedBatches()) this.failBatch(batch, 'TRANSACTION_ABORTED', false);
+    transactional.pendingResult = { operation: 'abort', deadlineMs: this.host.nowMs() + this.config.maxBlockMs, callback };
+    this.poll();
+  }
+
+  private transactionalOrThrow(operation: string): TransactionalProducerState {
+    if (this.transactional === null) throw new Error(`${operation}: the producer has no transactional.id`);
+    if (!this.started) throw new Error(`${operation} before handleStart`);
+    return this.transactional;
+  }
+
+  private transitionTransactional(next: TransactionalState, error?: { error: KafkaErrorCode | 'TIMEOUT'; errorClass: 'fatal' | 'abortable' | 'retriable' }): void {
+    const transactional = this.transactional!;
+    transactional.transitionTo(next, error);
+    this.traceTransactional();
+  }
+
+  private traceTransactional(): void {
+    const transactional = this.transactional!;
+    const { producerId, epoch } = this.transactionManager!.producerIdAndEpoch;
+    const error = transactional.lastError;
+    this.host.trace({ type: 'producer.txn', state: transactional.state, transactionalId: transactional.transactionalId, producerId, producerEpoch: epoch, ...(error === null ? {} : { error: error.error, errorClass: error.errorClass }) });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -244,14 +351,18 @@ export class Producer {
   private runOnce(nowMs: number): void {
     this.handleTimedOutRequests(nowMs);
     const transactionManager = this.transactionManager;
-    if (transactionManager?.hasFatalError()) {
-      this.abortAll(transactionManager.lastError ?? 'UNKNOWN_SERVER_ERROR');
+    if (transactionManager?.hasFatalError() || this.transactional?.state === 'FATAL_ERROR') {
+      const error = transactionManager?.lastError ?? this.transactional?.lastError?.error ?? 'UNKNOWN_SERVER_ERROR';
+      if (this.transactional !== null && this.transactional.state !== 'FATAL_ERROR') this.transitionTransactional('FATAL_ERROR', { error, errorClass: 'fatal' });
+      this.transactional?.completePending({ ok: false, error, errorClass: 'fatal' });
+      this.abortAll(error === 'TIMEOUT' ? 'UNKNOWN_SERVER_ERROR' : error);
       return;
     }
     this.expireBatches(nowMs);
     this.expirePending(nowMs);
     transactionManager?.maybeResolveSequences(this.hasUnansweredProduce);
-    this.maybeSendInitProducerId(nowMs);
+    if (this.transactional !== null) this.runTransactional(nowMs);
+    else this.maybeSendInitProducerId(nowMs);
     this.appendPending(nowMs);
     this.sendProducerData(nowMs);
     this.maybeSendMetadataRequest(nowMs);
@@ -287,10 +398,13 @@ export class Producer {
         topic = { name: batch.topic, partitionData: [] };
         topicData.push(topic);
       }
-      topic.partitionData.push({ index: batch.partition, records: batch.toRecordBatch() });
+      const records = batch.toRecordBatch();
+      topic.partitionData.push({ index: batch.partition, records: this.transactional === null ? records : { ...records, isTransactional: true } });
     }
     const acks = this.config.acks;
-    this.host.send(broker, { api: 'Produce', correlationId, acks, timeoutMs: this.config.requestTimeoutMs, topicData } satisfies KafkaRequest, 'client');
+    const transactionalId = this.transactional === null ? {} : { transactionalId: this.transactional.transactionalId };
+    if (this.transactional !== null) this.transactional.sentInTransaction = true;
+    this.host.send(broker, { api: 'Produce', correlationId, acks, timeoutMs: this.config.requestTimeoutMs, ...transactionalId, topicData } satisfies KafkaRequest, 'client');
     if (acks === 0) {
       // No response will come: the request is complete once sent (Kafka's NetworkClient does the same).
       for (const batch of batches) {
@@ -358,8 +472,18 @@ export class Producer {
     this.accumulator.reenqueue(batch, nowMs, backoffMs);
   }
 
-  private failBatch(batch: ProducerBatch, error: KafkaErrorCode | 'TIMEOUT', adjustSequenceNumbers: boolean): void {
+  private failBatch(batch: ProducerBatch, error: KafkaErrorCode | 'TIMEOUT' | 'TRANSACTION_ABORTED', adjustSequenceNumbers: boolean): void {
     this.transactionManager?.handleFailedBatch(batch, error, adjustSequenceNumbers);
+    const transactional = this.transactional;
+    if (transactional !== null && error !== 'TRANSACTION_ABORTED') {
+      const before = transactional.state;
+      transactional.failTransaction(error, classifyBatchError(error));
+      if (transactional.state !== before) {
+        this.traceTransactional();
+        // A commit waiting for this batch fails: the application must abort.
+        if (before === 'COMMITTING_TRANSACTION') transactional.completePending({ ok: false, error, errorClass: transactional.lastError!.errorClass });
+      }
+    }
     batch.completeExceptionally(error);
   }
 
@@ -416,7 +540,11 @@ export class Producer {
           this.metadataNextAllowedMs = nowMs + this.nextMetadataBackoffMs();
           break;
         case 'InitProducerId':
-          this.initFailed(error, nowMs);
+          if (this.transactional !== null) this.coordinatorRequestFailed(request.kind, error, nowMs);
+          else this.initFailed(error, nowMs);
+          break;
+        case 'Coordinator':
+          this.coordinatorRequestFailed(request.request.kind, error, nowMs);
           break;
         case 'Produce':
           for (const batch of request.batches) {
@@ -460,12 +588,16 @@ export class Producer {
     const sticky = entry.record.key === null || this.config.partitionerIgnoreKeys;
     let partition = this.partitioner.partition(entry.topic, entry.record.key, numPartitions, available);
     const first = this.accumulator.append(entry.topic, partition, entry.record, entry.callback, nowMs, sticky);
-    if (first.appended) return;
+    if (first.appended) {
+      this.transactional?.maybeAddPartition(`${entry.topic}-${partition}`);
+      return;
+    }
     // The sticky partition's batch is closed: switch partitions, then start a batch there (KIP-480).
     this.partitioner.onNewBatch(entry.topic, numPartitions, available, partition);
     partition = this.partitioner.partition(entry.topic, entry.record.key, numPartitions, available);
     const second = this.accumulator.append(entry.topic, partition, entry.record, entry.callback, nowMs, false);
     if (!second.appended) throw new Error('append: the accumulator refused a record without abortOnNewBatch');
+    this.transactional?.maybeAddPartition(`${entry.topic}-${partition}`);
   }
 
   private maybeSendMetadataRequest(nowMs: number): void {
@@ -515,6 +647,7 @@ export class Producer {
   private handleInitProducerIdResponse(response: InitProducerIdResponse, nowMs: number): void {
     const transactionManager = this.transactionManager;
     if (transactionManager === null) throw new Error('InitProducerIdResponse without idempotence');
+    if (this.transactional !== null) return this.handleTransactionalInitProducerIdResponse(response, nowMs);
     if (response.errorCode !== 'NONE') {
       this.initFailed(response.errorCode, nowMs);
       return;
@@ -529,6 +662,169 @@ export class Producer {
     if (INVALID_METADATA_ERRORS.has(error)) this.metadata.requestUpdate();
     this.initNextAllowedMs = nowMs + retryBackoffMs(this.initAttempts, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.host.random);
     this.initAttempts += 1;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The transaction coordinator (transactions.ts decides what is due; this sends and reads).
+
+  private runTransactional(nowMs: number): void {
+    const transactional = this.transactional!;
+    const transactionManager = this.transactionManager!;
+    const pending = transactional.pendingResult;
+    if (pending !== null && pending.deadlineMs <= nowMs) {
+      // Kafka's TimeoutException: the operation may be called again, and picks up where it was.
+      transactional.completePending({ ok: false, error: 'TIMEOUT', errorClass: 'retriable' });
+    }
+    if (transactional.state === 'ABORTING_TRANSACTION') {
+      // A batch re-enqueued for a retry after the abort began is dropped too (Kafka's Sender does so while aborting).
+      for (const batch of this.accumulator.abortUndrainedBatches()) this.failBatch(batch, 'TRANSACTION_ABORTED', false);
+    }
+    if (transactional.state === 'READY' && transactionManager.isEpochBumpPending() && transactionManager.state === 'READY') {
+      // Transaction version 1 after a sequence error: the epoch is bumped before the next transaction (KIP-360).
+      this.transitionTransactional('INITIALIZING');
+    }
+    if (this.hasOutstanding('InitProducerId') || this.hasOutstanding('Coordinator') || nowMs < this.coordinatorNextAllowedMs) return;
+    const allBatchesDone = this.pending.length === 0 && !this.accumulator.hasUndrained() && !this.hasOutstanding('Produce');
+    const { producerId, epoch } = transactionManager.producerIdAndEpoch;
+    let request = transactional.nextCoordinatorRequest(allBatchesDone, producerId, epoch);
+    if (request?.kind === 'EndTxn' && !transactional.hasCoordinatorTransaction()) {
+      // The coordinator never heard of this transaction: nothing to end.
+      this.completeTransaction(transactional.state === 'COMMITTING_TRANSACTION');
+      request = null;
+    }
+    if (request === null) return;
+    if (request.kind === 'InitProducerId') {
+      const args = transactionManager.state === 'INITIALIZING' ? null : transactionManager.nextInitProducerId(this.hasUnansweredProduce);
+      if (args === null && transactionManager.state !== 'UNINITIALIZED' && transactionManager.state !== 'INITIALIZING') return;
+      request = { kind: 'InitProducerId', producerId: args?.producerId ?? -1, producerEpoch: args?.producerEpoch ?? -1 };
+    }
+    this.sendCoordinatorRequest(request, nowMs);
+  }
+
+  private sendCoordinatorRequest(request: CoordinatorRequest, nowMs: number): void {
+    const transactional = this.transactional!;
+    const correlationId = this.correlationIdNext++;
+    const { producerId, epoch: producerEpoch } = this.transactionManager!.producerIdAndEpoch;
+    const transactionalId = transactional.transactionalId;
+    const deadlineMs = nowMs + this.config.requestTimeoutMs;
+    if (request.kind === 'FindCoordinator') {
+      const broker = this.host.random.pick(this.metadata.liveBrokers());
+      this.host.send(broker, { api: 'FindCoordinator', correlationId, keyType: 1, coordinatorKeys: [transactionalId] } satisfies KafkaRequest, 'client');
+      this.outstanding.set(correlationId, { kind: 'Coordinator', broker, deadlineMs, request });
+      return;
+    }
+    const coordinator = transactional.coordinator!;
+    switch (request.kind) {
+      case 'InitProducerId':
+        this.host.send(coordinator, { api: 'InitProducerId', correlationId, transactionalId, transactionTimeoutMs: transactional.transactionTimeoutMs, producerId: request.producerId, producerEpoch: request.producerEpoch } satisfies KafkaRequest, 'client');
+        this.outstanding.set(correlationId, { kind: 'InitProducerId', broker: coordinator, deadlineMs });
+        return;
+      case 'AddPartitionsToTxn': {
+        const byTopic = new Map<string, number[]>();
+        for (const tp of request.partitions) {
+          const dash = tp.lastIndexOf('-');
+          byTopic.set(tp.slice(0, dash), [...(byTopic.get(tp.slice(0, dash)) ?? []), Number(tp.slice(dash + 1))]);
+          transactional.newPartitionsInTransaction.delete(tp);
+          transactional.pendingPartitionsInTransaction.add(tp);
+        }
+        const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+        this.host.send(coordinator, { api: 'AddPartitionsToTxn', correlationId, transactions: [{ transactionalId, producerId, producerEpoch, verifyOnly: false, topics }] } satisfies KafkaRequest, 'client');
+        break;
+      }
+      case 'EndTxn':
+        this.host.send(coordinator, { api: 'EndTxn', correlationId, transactionalId, producerId, producerEpoch, committed: request.committed } satisfies KafkaRequest, 'client');
+        break;
+    }
+    this.outstanding.set(correlationId, { kind: 'Coordinator', broker: coordinator, deadlineMs, request });
+  }
+
+  private handleCoordinatorResponse(request: CoordinatorRequest, response: FindCoordinatorResponse | AddPartitionsToTxnResponse | EndTxnResponse, nowMs: number): void {
+    const transactional = this.transactional!;
+    switch (response.api) {
+      case 'FindCoordinatorResponse': {
+        const found = response.coordinators[0];
+        if (found === undefined || found.errorCode !== 'NONE') return this.coordinatorRequestFailed(request.kind, found?.errorCode ?? 'COORDINATOR_NOT_AVAILABLE', nowMs);
+        transactional.coordinator = found.nodeId as NodeId;
+        this.coordinatorAttempts = 0;
+        return;
+      }
+      case 'AddPartitionsToTxnResponse': {
+        const errors = response.results.flatMap((result) => result.topicResults.flatMap((topic) => topic.results.map((partition) => partition.partitionErrorCode)));
+        const error = errors.find((code) => code !== 'NONE') ?? 'NONE';
+        if (error !== 'NONE') return this.coordinatorRequestFailed(request.kind, error, nowMs);
+        for (const tp of transactional.pendingPartitionsInTransaction) transactional.partitionsInTransaction.add(tp);
+        transactional.pendingPartitionsInTransaction.clear();
+        this.coordinatorAttempts = 0;
+        return;
+      }
+      case 'EndTxnResponse': {
+        if (response.errorCode !== 'NONE') return this.coordinatorRequestFailed(request.kind, response.errorCode, nowMs);
+        this.coordinatorAttempts = 0;
+        // Transaction version 2: the coordinator bumped the epoch; the next transaction uses it (KIP-890).
+        if (transactional.transactionVersion === 2 && response.producerEpoch >= 0) this.transactionManager!.onTransactionEpochBump(response.producerId, response.producerEpoch);
+        this.completeTransaction(request.kind === 'EndTxn' && request.committed);
+        return;
+      }
+    }
+  }
+
+  /** A commit or abort is over: READY, or (transaction version 1, after a sequence error) an epoch bump first. */
+  private completeTransaction(committed: boolean): void {
+    const transactional = this.transactional!;
+    this.transitionTransactional('READY');
+    this.host.trace({ type: 'producer.txn-end', transactionalId: transactional.transactionalId, committed, producerEpoch: this.transactionManager!.producerIdAndEpoch.epoch });
+    if (this.transactionManager!.isEpochBumpPending()) {
+      this.transitionTransactional('INITIALIZING');
+      return;
+    }
+    transactional.completePending({ ok: true });
+  }
+
+  private handleTransactionalInitProducerIdResponse(response: InitProducerIdResponse, nowMs: number): void {
+    const transactional = this.transactional!;
+    const transactionManager = this.transactionManager!;
+    if (transactionManager.state !== 'INITIALIZING') {
+      // A bump requested by the producer state: the idempotent manager asks; here it was not its turn.
+      return this.coordinatorRequestFailed('InitProducerId', response.errorCode === 'NONE' ? 'CONCURRENT_TRANSACTIONS' : response.errorCode, nowMs);
+    }
+    if (response.errorCode !== 'NONE') return this.coordinatorRequestFailed('InitProducerId', response.errorCode, nowMs);
+    this.coordinatorAttempts = 0;
+    transactionManager.handleInitProducerIdSuccess(response.producerId, response.producerEpoch, this.hasUnansweredProduce);
+    transactional.transactionVersion = response.transactionVersion ?? 1;
+    this.host.trace({ type: 'producer.epoch', producerId: response.producerId, producerEpoch: response.producerEpoch });
+    this.transitionTransactional('READY');
+    transactional.completePending({ ok: true });
+  }
+
+  /** A coordinator request failed: retry what is retriable (finding the coordinator again if need be), else fail the transaction. */
+  private coordinatorRequestFailed(kind: CoordinatorRequest['kind'], error: KafkaErrorCode, nowMs: number): void {
+    const transactional = this.transactional!;
+    if (kind === 'InitProducerId' && this.transactionManager!.state === 'INITIALIZING') this.transactionManager!.handleInitProducerIdFailure(error);
+    if (kind === 'AddPartitionsToTxn') {
+      for (const tp of transactional.pendingPartitionsInTransaction) transactional.newPartitionsInTransaction.add(tp);
+      transactional.pendingPartitionsInTransaction.clear();
+    }
+    const errorClass = classifyCoordinatorError(error);
+    if (errorClass === 'retriable') {
+      if (error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'NETWORK_EXCEPTION' || error === 'REQUEST_TIMED_OUT') transactional.coordinator = null;
+      this.coordinatorNextAllowedMs = nowMs + retryBackoffMs(this.coordinatorAttempts, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.host.random);
+      this.coordinatorAttempts += 1;
+      return;
+    }
+    if (errorClass === 'fatal') {
+      this.transitionTransactional('FATAL_ERROR', { error, errorClass });
+      transactional.completePending({ ok: false, error, errorClass });
+      return;
+    }
+    // Abortable: the transaction cannot commit; the application must abort.
+    if (transactional.state === 'ABORTING_TRANSACTION') {
+      this.transitionTransactional('FATAL_ERROR', { error, errorClass: 'fatal' });
+      transactional.completePending({ ok: false, error, errorClass: 'fatal' });
+      return;
+    }
+    transactional.failTransaction(error, 'abortable');
+    this.traceTransactional();
+    transactional.completePending({ ok: false, error, errorClass });
   }
 
   /** Whether a batch of partition `tp` is in a request that has not been answered yet. */
@@ -560,8 +856,12 @@ export class Producer {
       candidates.push(this.metadata.updateDue(nowMs, this.config.metadataMaxAgeMs) ? this.metadataNextAllowedMs : this.metadata.nextRefreshMs(this.config.metadataMaxAgeMs));
     }
     const transactionManager = this.transactionManager;
-    const initWanted = transactionManager !== null && (transactionManager.state !== 'READY' || transactionManager.isEpochBumpPending());
+    const initWanted = this.transactional === null && transactionManager !== null && (transactionManager.state !== 'READY' || transactionManager.isEpochBumpPending());
     if (initWanted && !this.hasOutstanding('InitProducerId')) candidates.push(this.initNextAllowedMs);
+    if (this.transactional !== null) {
+      if (!this.hasOutstanding('InitProducerId') && !this.hasOutstanding('Coordinator')) candidates.push(this.coordinatorNextAllowedMs);
+      if (this.transactional.pendingResult !== null) candidates.push(this.transactional.pendingResult.deadlineMs);
+    }
     // Times already past were handled by runOnce, or wait for an input (a response) rather than a timer.
     const next = Math.min(...candidates.filter((atMs) => atMs > nowMs));
     if (!Number.isFinite(next)) return;
@@ -571,7 +871,7 @@ export class Producer {
   }
 }
 
-type ProducerResponse = MetadataResponse | InitProducerIdResponse | ProduceResponse;
+type ProducerResponse = MetadataResponse | InitProducerIdResponse | ProduceResponse | FindCoordinatorResponse | AddPartitionsToTxnResponse | EndTxnResponse;
 
 function asResponse(message: unknown): ProducerResponse | null {
   if (typeof message !== 'object' || message === null) return null;

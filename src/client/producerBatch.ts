@@ -25,8 +25,11 @@ import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, RECORD_BATCH_OVERHEAD, 
 /** Kafka's ProduceResponse.INVALID_OFFSET: acknowledged, but the offset is unknown. */
 export const INVALID_OFFSET = -1;
 
-/** The error of a batch that the delivery timeout ended (Kafka's TimeoutException). */
-export type ProducerError = KafkaErrorCode | 'TIMEOUT';
+/**
+ * The error of a batch that the delivery timeout ended (Kafka's TimeoutException), or that an
+ * abortTransaction dropped before it was sent (Kafka's TransactionAbortedException).
+ */
+export type ProducerError = KafkaErrorCode | 'TIMEOUT' | 'TRANSACTION_ABORTED';
 
 export type SendResult =
   | { readonly partition: number; readonly offset: number }

@@ -69,6 +69,11 @@ export interface InitProducerIdArgs {
 }
 
 export class TransactionManager {
+  /**
+   * A transactional producer's gate on draining (transactions.ts): under transaction version 1 no
+   * batch of a partition goes out before the coordinator has added it. Null without transactions.
+   */
+  sendToPartitionAllowed: ((tp: string) => boolean) | null = null;
   private producerIdAndEpochValue: ProducerIdAndEpoch = PRODUCER_ID_AND_EPOCH_NONE;
   private stateValue: IdempotenceState = 'UNINITIALIZED';
   private readonly partitions = new Map<string, TopicPartitionEntry>();
@@ -155,6 +160,18 @@ export class TransactionManager {
     this.transitionTo('READY');
   }
 
+  /**
+   * Transaction version 2: the coordinator bumped the epoch at EndTxn (KIP-890 part 2). Every
+   * partition restarts at sequence 0 under it once its batches are done (they all are at EndTxn).
+   */
+  onTransactionEpochBump(producerId: number, epoch: number): void {
+    if (this.stateValue !== 'READY') throw new Error(`onTransactionEpochBump in ${this.stateValue}`);
+    this.producerIdAndEpochValue = { producerId, epoch };
+    this.partitionsToRewriteSequences.clear();
+    this.partitionsWithUnresolvedSequences.clear();
+    this.epochBumpRequired = false;
+  }
+
   transitionToFatalError(error: KafkaErrorCode): void {
     if (this.stateValue === 'FATAL_ERROR') return;
     this.lastErrorValue = error;
@@ -165,6 +182,7 @@ export class TransactionManager {
 
   /** Kafka's RecordAccumulator.shouldStopDrainBatchesForPartition, the idempotence part. */
   shouldStopDrainBatchesForPartition(first: ProducerBatch): boolean {
+    if (this.sendToPartitionAllowed !== null && !this.sendToPartitionAllowed(first.tpKey)) return true;
     const entry = this.entry(first.tpKey);
     if (!first.hasSequence()) {
       // A new batch (sequence 0 under the new epoch) must not overtake old-epoch batches still in flight.
@@ -202,8 +220,11 @@ export class TransactionManager {
    * A batch failed for good. `adjustSequenceNumbers`: the broker rejected it for sure, so later
    * sequences would leave a gap; an idempotent producer then bumps the epoch (Kafka's handleFailedBatch).
    */
-  handleFailedBatch(batch: ProducerBatch, error: KafkaErrorCode | 'TIMEOUT', adjustSequenceNumbers: boolean): void {
-    if (error === 'PRODUCER_FENCED' || error === 'INVALID_PRODUCER_EPOCH') this.transitionToFatalError(error);
+  handleFailedBatch(batch: ProducerBatch, error: KafkaErrorCode | 'TIMEOUT' | 'TRANSACTION_ABORTED', adjustSequenceNumbers: boolean): void {
+    // A transactional producer hears INVALID_PRODUCER_EPOCH as abortable (KIP-588): the abort's
+    // EndTxn then tells it whether it was fenced.
+    const transactional = this.sendToPartitionAllowed !== null;
+    if (error === 'PRODUCER_FENCED' || (error === 'INVALID_PRODUCER_EPOCH' && !transactional)) this.transitionToFatalError(error);
     this.removeInFlightBatch(batch);
     if (this.hasFatalError() || !batch.hasSequence()) return;
     if (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || error === 'UNKNOWN_PRODUCER_ID' || adjustSequenceNumbers) {

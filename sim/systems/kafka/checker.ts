@@ -46,6 +46,7 @@ import {
   listedOffsetMonotonic,
 } from './invariants.js';
 import { PartitionModel, type ReplicaModel } from './model.js';
+import { TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
   readonly topic: string;
@@ -60,6 +61,10 @@ export interface KafkaCheckerOptions {
   readonly controllers: readonly NodeId[];
   /** The topic producers write to, when their history does not name one. */
   readonly topic: string;
+  /** Transactional producers: judge their transactions too (transactionChecker.ts). */
+  readonly transactions?: boolean;
+  /** transaction.state.log.num.partitions, for the transaction part. */
+  readonly transactionStatePartitions?: number;
 }
 
 /** One record lost from where it was acknowledged or committed, to be judged by the loss rules. */
@@ -84,6 +89,9 @@ export class KafkaChecker implements SystemChecker {
   private metadataRolledBack = false;
   /** Partitions whose log lost committed records that the loss rules allowed (for the group checker). */
   private readonly lossAllowedPartitions = new Set<string>();
+  /** The transaction part, for transactional workloads. */
+  private readonly transactions: TransactionChecker | null;
+  private readonly committedReads = new Set<string>();
 
   constructor(
     private readonly options: KafkaCheckerOptions,
@@ -92,6 +100,7 @@ export class KafkaChecker implements SystemChecker {
     world: World | null,
   ) {
     this.findings = new Findings(world);
+    this.transactions = options.transactions === true ? new TransactionChecker(this.findings, options.transactionStatePartitions) : null;
   }
 
   /**
@@ -140,6 +149,10 @@ export class KafkaChecker implements SystemChecker {
 
   observe(record: TraceRecord): void {
     const event = record.event;
+    if (this.transactions !== null) {
+      this.transactions.observe(record);
+      if (event.type === 'kafka.final-read-committed') this.committedReads.add(`${String(event['topic'])}-${String(event['partition'])}`);
+    }
     if (this.history.observe(record) !== undefined) return;
     const key = `${String(event['topic'])}-${String(event['partition'])}`;
     const num = (field: string) => event[field] as number;
@@ -440,6 +453,8 @@ export class KafkaChecker implements SystemChecker {
     if (!this.findings.hasViolations && this.healAtMs !== null) {
       const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
       if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
+      const committedMissing = this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
+      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs);
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
@@ -501,7 +516,13 @@ export class KafkaChecker implements SystemChecker {
         const partition = `${String(op.fields['topic'] ?? this.options.topic)}-${String(op.fields['partition'])}`;
         const offset = Number(op.fields['offset']);
         const lost: LostRecord[] = [{ partition, offset, value, acknowledgedAtMs: op.completedAtMs }];
-        if (places.length === 0) {
+        const epochReused = typeof op.fields['txn'] === 'string' && this.transactions?.stateLostBefore(op.client, op.invokedAtMs) === true;
+        if (epochReused && (places.length === 0 || !places.some((p) => p.partition === partition && p.offset === offset))) {
+          this.findings.allow(
+            'epoch-reused-after-coordinator-state-loss',
+            'the __transaction_state partition of the producer\'s transactional id lost committed records (a power loss, a lost disk or a flipped bit on its last replica standing): the coordinator handed out a producer epoch again, and a partition took the new batch for a duplicate of an old one with the same epoch and sequence (Kafka answers DUPLICATE_SEQUENCE_NUMBER as success likewise)',
+          );
+        } else if (places.length === 0) {
           this.reportLoss('lost-write', 'History', atMs, `${JSON.stringify(value)} was acknowledged at ${partition}@${offset} but is not in the log`, { value, partition, offset, client: op.client }, lost);
         } else if (offset >= 0 && !places.some((p) => p.partition === partition && p.offset === offset)) {
           this.reportLoss('inconsistent-offsets', 'History', atMs, `${JSON.stringify(value)} was acknowledged at offset ${offset} but sits at ${describePlaces(places)}`, { value, offset }, lost);
@@ -570,6 +591,13 @@ export class KafkaChecker implements SystemChecker {
     const fail = (invariant: string, message: string) => failures.push({ invariant, kind: 'liveness', message, atMs: world.nowMs });
     const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
     if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
+    const committedMissing = this.transactions === null ? [] : this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
+    const stateLosses = this.transactions?.transactionStateLosses ?? [];
+    if (committedMissing.length > 0 && stateLosses.length > 0) {
+      this.findings.allow('hanging-transaction', `a __transaction_state replica lost committed coordinator records (${stateLosses.join('; ')}): a coordinator that loads the older state never writes the markers of transactions it forgot, as in Kafka, where an operator must abort them (KIP-664)`);
+    } else if (committedMissing.length > 0) {
+      fail('liveness/final-read-committed', `the read_committed final read of ${committedMissing.join(', ')} never saw the last stable offset reach the high watermark: a transaction stayed open (hanging)`);
+    }
     const ackedAfterHeal = operations.filter((op) => op.outcome === 'ok' && this.healAtMs !== null && op.invokedAtMs >= this.healAtMs).length;
     if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
     return failures;

@@ -59,6 +59,25 @@ export function createProducerNode(options: ProducerNodeOptions): NodeFactory<un
   return (host) => new ProducerNode(host, new Producer(host, { bootstrapBrokers: options.bootstrapBrokers, config }), options.topic, { intervalMs, keys, stopAtMs });
 }
 
+/**
+ * Sends one record and records it in the history: `op.invoke` before, exactly one of `op.ok`,
+ * `op.fail`, `op.info` after (see the header). `extra` fields go on the invoke (a transaction's id).
+ */
+export function sendWithHistory(host: Host<unknown>, producer: Producer, topic: string, send: { requestId: number; key: string | null; value: string; extra?: Record<string, unknown> }): void {
+  const { requestId, key, value } = send;
+  host.trace({ type: 'op.invoke', op: 'send', requestId, value, key, ...send.extra });
+  let completed = false;
+  producer.send(topic, key, value, (result: SendResult) => {
+    if (completed) throw new Error(`send ${requestId} completed twice`);
+    completed = true;
+    if ('offset' in result) {
+      host.trace({ type: 'op.ok', op: 'send', requestId, value, partition: result.partition, offset: result.offset });
+    } else {
+      host.trace({ type: result.definite ? 'op.fail' : 'op.info', op: 'send', requestId, value, error: result.error });
+    }
+  });
+}
+
 export class ProducerNode implements ProtocolNode<unknown> {
   private sendTimer: TimerId | null = null;
   private sent = 0;
@@ -103,17 +122,7 @@ export class ProducerNode implements ProtocolNode<unknown> {
     const requestId = this.host.incarnation * REQUEST_ID_STRIDE + n;
     const value = `${this.host.nodeId}-${this.host.incarnation}-${n}`;
     const key = this.workload.keys === null ? null : `k${n % this.workload.keys}`;
-    this.host.trace({ type: 'op.invoke', op: 'send', requestId, value, key });
-    let completed = false;
-    this.producer.send(this.topic, key, value, (result: SendResult) => {
-      if (completed) throw new Error(`ProducerNode: send ${requestId} completed twice`);
-      completed = true;
-      if ('offset' in result) {
-        this.host.trace({ type: 'op.ok', op: 'send', requestId, value, partition: result.partition, offset: result.offset });
-      } else {
-        this.host.trace({ type: result.definite ? 'op.fail' : 'op.info', op: 'send', requestId, value, error: result.error });
-      }
-    });
+    sendWithHistory(this.host, this.producer, this.topic, { requestId, key, value });
   }
 
   private scheduleNextSend(): void {

@@ -26,6 +26,7 @@ import { PRODUCER_CONFIG_NAMES, parseProducerConfig } from '../../../src/client/
 import { createProducerNode } from './producerNode.js';
 import { CONSUMER_CONFIG_NAMES, parseConsumerConfig } from '../../../src/client/consumerConfig.js';
 import { type CommitMode, createConsumerNode } from './consumerNode.js';
+import { createTransactionalProducerNode } from './transactionalProducerNode.js';
 import { CONTROLLER_CONFIG_KEYS, parseControllerConfig } from '../../../src/controller/config.js';
 import { createControllerNode } from '../../../src/controller/controllerNode.js';
 import { LOG_CONFIG_KEYS, NEVER, parseLogConfig } from '../../../src/log/config.js';
@@ -76,6 +77,8 @@ interface KafkaWorkload {
   intervalMs: number;
   keys: number | null;
   groups: ConsumerGroupSpec[];
+  /** Transactional producers (transactionalProducerNode.ts), or null for plain ones. */
+  transactions: { recordsPerTransaction: number; abortProbability: number } | null;
 }
 
 type Section = Record<string, unknown>;
@@ -165,7 +168,8 @@ export const kafkaSystem: SystemDefinition = {
       properties: {
         broker: sectionSchema(BROKER_KEYS),
         topic: sectionSchema(LOG_CONFIG_KEYS),
-        producer: sectionSchema(PRODUCER_CONFIG_NAMES),
+        // transactional.id is the workload's to give, one per producer (workload.transactions).
+        producer: sectionSchema(PRODUCER_CONFIG_NAMES.filter((name) => name !== 'transactional.id')),
         consumer: sectionSchema(CONSUMER_CONFIG_NAMES.filter((name) => !GROUP_DECIDES.includes(name))),
         controller: sectionSchema(Object.values(CONTROLLER_CONFIG_KEYS)),
         raft: sectionSchema(Object.values(RAFT_CONFIG_KEYS)),
@@ -182,6 +186,15 @@ export const kafkaSystem: SystemDefinition = {
         intervalMs: { type: 'integer', minimum: 1, default: 50 },
         keys: { type: ['integer', 'null'], minimum: 1, default: null },
         groups: { type: 'array', maxItems: 4, default: [], items: CONSUMER_GROUP_SCHEMA },
+        transactions: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          default: null,
+          properties: {
+            recordsPerTransaction: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+            abortProbability: { type: 'number', minimum: 0, maximum: 1, default: 0.25 },
+          },
+        },
       },
     },
   },
@@ -220,12 +233,20 @@ export const kafkaSystem: SystemDefinition = {
       ...producers.map((id): NodeSpec => ({
         id,
         role: 'client',
-        factory: createProducerNode({
-          bootstrapBrokers: brokers,
-          topic: workload.topic,
-          config: config.producer,
-          workload: { intervalMs: workload.intervalMs, keys: workload.keys, stopAtMs: quiesceAtMs },
-        }),
+        factory:
+          workload.transactions === null
+            ? createProducerNode({
+                bootstrapBrokers: brokers,
+                topic: workload.topic,
+                config: config.producer,
+                workload: { intervalMs: workload.intervalMs, keys: workload.keys, stopAtMs: quiesceAtMs },
+              })
+            : createTransactionalProducerNode({
+                bootstrapBrokers: brokers,
+                topic: workload.topic,
+                config: config.producer,
+                workload: { intervalMs: workload.intervalMs, stopAtMs: quiesceAtMs, recordsPerTransaction: workload.transactions.recordsPerTransaction ?? 3, abortProbability: workload.transactions.abortProbability ?? 0.25 },
+              }),
       })),
       ...consumerNodes,
       {
@@ -235,6 +256,10 @@ export const kafkaSystem: SystemDefinition = {
           new AdminNode(host as Host<unknown>, controllers, { name: workload.topic, partitions: workload.partitions, replicationFactor: workload.replicationFactor, assignments: workload.assignments, configs: topicConfigs }, 2_000),
       },
       { id: 'r1', role: 'client', factory: (host) => new FinalReaderNode(host as Host<unknown>, brokers, workload.topic, workload.partitions, readAtMs) },
+      // Transactions are also read as a read_committed consumer would read them.
+      ...(workload.transactions === null
+        ? []
+        : [{ id: 'r2', role: 'client' as const, factory: (host: Host<unknown>) => new FinalReaderNode(host, brokers, workload.topic, workload.partitions, readAtMs, 1) }]),
     ];
 
     const view = { leaderOfPartition0: null as NodeId | null, replicasOfPartition0: [] as NodeId[], activeController: null as NodeId | null, groupCoordinator: null as NodeId | null };
@@ -256,7 +281,7 @@ export const kafkaSystem: SystemDefinition = {
           eligibleLeaderReplicas: controllerConfig.eligibleLeaderReplicasEnable,
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
-        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers }, contract, world);
+        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers, transactions: workload.transactions !== null, transactionStatePartitions: brokerConfig.transactionCoordinator.transactionStateLogNumPartitions }, contract, world);
         const groupChecker = new GroupChecker(groupSpecs(workload, config.consumer), workload.topic, {
           highWatermark: (partition) => checker.highWatermarkOf(partition),
           logLossAllowed: (partition) => checker.lossAllowedOn(partition),

@@ -8,8 +8,9 @@
  *   history checks compare it with what the producers were told.
  */
 import type { DiskCompletion, Host, NodeId, ProtocolNode, TimerId } from '../../../src/host.js';
-import type { FetchResponse, KafkaResponse, MetadataResponse } from '../../../src/protocol/apis.js';
-import { decodeReceivedRecords } from '../../../src/log/recordBatch.js';
+import { filterAbortedTransactions } from '../../../src/client/abortedTransactions.js';
+import type { FetchResponse, IsolationLevel, KafkaResponse, MetadataResponse } from '../../../src/protocol/apis.js';
+import { decodeReceivedRecords, type RecordBatch } from '../../../src/log/recordBatch.js';
 
 const RETRY_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 2_000;
@@ -102,6 +103,13 @@ export class FinalReaderNode implements ProtocolNode<unknown> {
     private readonly partitions: number,
     /** The wall-clock time to start reading: after the producers stopped and replication settled. */
     private readonly readAtMs: number,
+    /**
+     * read_uncommitted (0) reads everything below the high watermark and traces `kafka.final-read`;
+     * read_committed (1) reads below the last stable offset, drops aborted transactions as a
+     * consumer does, waits for the LSO to reach the high watermark, and traces
+     * `kafka.final-read-committed`.
+     */
+    private readonly isolationLevel: IsolationLevel = 0,
   ) {}
 
   onStart(): void {
@@ -168,7 +176,7 @@ export class FinalReaderNode implements ProtocolNode<unknown> {
       maxWaitMs: 0,
       minBytes: 0,
       maxBytes: 1 << 20,
-      isolationLevel: 0,
+      isolationLevel: this.isolationLevel,
       topics: [{ topic: this.topic, partitions: [{ partition: read.partition, currentLeaderEpoch: read.leaderEpoch, fetchOffset: read.fetchOffset, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20 }] }],
     }, { kind: 'fetch', partition: read.partition });
   }
@@ -183,10 +191,12 @@ export class FinalReaderNode implements ProtocolNode<unknown> {
       this.host.setTimer(RETRY_MS, 'reader.retry');
       return;
     }
+    if (this.isolationLevel === 1) return this.onFetchCommitted(read, data, received.map(({ batch }) => batch));
     for (const { batch } of received) {
       batch.records.forEach((record, i) => {
         const offset = batch.baseOffset + i;
-        if (offset >= read.fetchOffset) read.records.push([offset, record.value]);
+        // A consumer never hands out control records (transaction markers): they read as no value.
+        if (offset >= read.fetchOffset) read.records.push([offset, batch.isControl ? null : record.value]);
       });
       read.fetchOffset = Math.max(read.fetchOffset, batch.baseOffset + batch.lastOffsetDelta + 1);
     }
@@ -196,6 +206,20 @@ export class FinalReaderNode implements ProtocolNode<unknown> {
       return;
     }
     this.fetch(read);
+  }
+
+  /** A read_committed answer: what a consumer would hand its application, until the LSO meets the high watermark. */
+  private onFetchCommitted(read: PartitionRead, data: FetchResponse['responses'][number]['partitions'][number], batches: readonly RecordBatch[]): void {
+    for (const consumed of filterAbortedTransactions(batches, data.abortedTransactions ?? [], read.fetchOffset)) read.records.push([consumed.offset, consumed.record.value]);
+    for (const batch of batches) read.fetchOffset = Math.max(read.fetchOffset, batch.baseOffset + batch.lastOffsetDelta + 1);
+    if (batches.length > 0) return this.fetch(read);
+    if (read.fetchOffset >= data.lastStableOffset && data.lastStableOffset >= data.highWatermark) {
+      read.done = true;
+      this.host.trace({ type: 'kafka.final-read-committed', topic: this.topic, partition: read.partition, lastStableOffset: data.lastStableOffset, records: read.records });
+      return;
+    }
+    // An open transaction holds the LSO back: ask again once it may have ended.
+    this.host.setTimer(RETRY_MS, 'reader.retry');
   }
 
   onDiskComplete(_completion: DiskCompletion): void {}

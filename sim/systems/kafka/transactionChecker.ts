@@ -1,0 +1,187 @@
+/**
+ * The checker's transaction part, for producer-only transactional workloads
+ * (transactionalProducerNode.ts): what can be judged without consumers, from the producers'
+ * history, the brokers' read_committed answers, and two final reads of every partition — one
+ * read_uncommitted (`kafka.final-read`: everything in the log), one read_committed
+ * (`kafka.final-read-committed`: what a consumer at read_committed hands its application).
+ *
+ * History checks at the end (Jepsen's names where they exist):
+ * - aborted-read (G1a): a record of a transaction its producer aborted (abortTransaction
+ *   succeeded) is visible at read_committed.
+ * - zombie-write: a record of a transaction nobody decided to commit — its producer was fenced, or
+ *   died, before calling commitTransaction — is visible at read_committed: a fenced producer's
+ *   write took effect.
+ * - torn-transaction: a transaction is visible in part: one of its records is visible at
+ *   read_committed while another one, in the log (read_uncommitted), is not; or a committed
+ *   transaction's record sits in the log but is hidden at read_committed. Records missing from the
+ *   log altogether are the main checker's (lost-write, with the contract's excuses), not this one's.
+ * Per-event invariants:
+ * - ReadCommittedBelowLastStableOffset: a read_committed fetch never returns a record at or above
+ *   the last stable offset it reports, and that offset never exceeds the high watermark (KAFKA-9807
+ *   was a read above the LSO).
+ *
+ * Left out (they need consumers): exactly-once for a read-process-write pipeline, precommitted
+ * reads, and liveness of the LSO beyond what the final read_committed read demands (it waits for
+ * the LSO to reach the high watermark, so a hanging transaction fails the final read).
+ */
+import { partitionForTransactionalId } from '../../../src/broker/transactionCoordinator.js';
+import type { Findings } from '../../checker/findings.js';
+import { transactionalIdOf } from './transactionalProducerNode.js';
+import type { TraceRecord } from '../../world.js';
+
+type TxnOutcome = 'committed' | 'aborted' | 'fenced' | 'open';
+
+interface TransactionRecord {
+  readonly txn: string;
+  readonly client: string;
+  commitDecided: boolean;
+  outcome: TxnOutcome;
+  readonly values: string[];
+}
+
+export class TransactionChecker {
+  private readonly transactions = new Map<string, TransactionRecord>();
+  private readonly txnOfValue = new Map<string, string>();
+  /** Per partition key, the values each final read found. */
+  private readonly inLog = new Map<string, ReadonlySet<string>>();
+  private readonly visible = new Map<string, ReadonlySet<string>>();
+  /** Per `node|__transaction_state-N`, the highest high watermark that replica reached. */
+  private readonly stateHighWatermarks = new Map<string, number>();
+  /** Replicas of `__transaction_state` that came back from a restart without records they had committed. */
+  readonly transactionStateLosses: string[] = [];
+  /** When each `__transaction_state` partition first lost committed records on some replica. */
+  private readonly stateLostAtMs = new Map<number, number>();
+
+  constructor(
+    private readonly findings: Findings,
+    /** transaction.state.log.num.partitions, to tell which partition holds a producer's transactional id. */
+    private readonly transactionStatePartitions = 5,
+  ) {}
+
+  /**
+   * Had the `__transaction_state` partition of this producer's transactional id lost committed
+   * records before `atMs`? Its coordinator may then hand out a producer epoch again, and a
+   * partition takes the new batch for a duplicate of the old one with the same epoch and sequence.
+   */
+  stateLostBefore(client: string, atMs: number): boolean {
+    const lostAtMs = this.stateLostAtMs.get(partitionForTransactionalId(transactionalIdOf(client), this.transactionStatePartitions));
+    return lostAtMs !== undefined && lostAtMs <= atMs;
+  }
+
+  observe(record: TraceRecord): void {
+    const event = record.event;
+    switch (event.type) {
+      case 'workload.txn-begin': {
+        const txn = String(event['txn']);
+        this.transactions.set(txn, { txn, client: record.node, commitDecided: false, outcome: 'open', values: [] });
+        return;
+      }
+      case 'op.invoke': {
+        if (typeof event['txn'] !== 'string') return;
+        const value = String(event['value']);
+        this.transactions.get(event['txn'])?.values.push(value);
+        this.txnOfValue.set(value, event['txn']);
+        return;
+      }
+      case 'workload.txn-commit': {
+        const transaction = this.transactions.get(String(event['txn']));
+        if (transaction !== undefined) transaction.commitDecided = true;
+        return;
+      }
+      case 'workload.txn-end': {
+        const transaction = this.transactions.get(String(event['txn']));
+        if (transaction !== undefined) transaction.outcome = event['outcome'] as TxnOutcome;
+        return;
+      }
+      case 'partition.read':
+        return this.onRead(record);
+      case 'partition.hw':
+      case 'partition.recovered':
+        return this.onTransactionStateReplica(record);
+      case 'kafka.final-read':
+        return this.onFinalRead(this.inLog, record);
+      case 'kafka.final-read-committed':
+        return this.onFinalRead(this.visible, record);
+      default:
+        return;
+    }
+  }
+
+  private onFinalRead(into: Map<string, ReadonlySet<string>>, record: TraceRecord): void {
+    const key = `${String(record.event['topic'])}-${String(record.event['partition'])}`;
+    const records = record.event['records'] as ReadonlyArray<readonly [number, string | null]>;
+    into.set(key, new Set(records.map(([, value]) => value).filter((value): value is string => value !== null)));
+  }
+
+  /**
+   * A `__transaction_state` replica that recovers with less than its high watermark covered lost
+   * committed coordinator records (a flipped bit, a power loss, a lost disk); if it leads next, the
+   * coordinator loads an older state of its transactional ids, and the partitions of a transaction
+   * it forgot never get their markers. Kafka cannot recover from that by itself either (an operator
+   * aborts the hanging transaction, KIP-664).
+   */
+  private onTransactionStateReplica(record: TraceRecord): void {
+    const event = record.event;
+    if (event['topic'] !== '__transaction_state') return;
+    const key = `${record.node}|__transaction_state-${String(event['partition'])}`;
+    if (event.type === 'partition.hw') {
+      this.stateHighWatermarks.set(key, Math.max(this.stateHighWatermarks.get(key) ?? 0, event['highWatermark'] as number));
+      return;
+    }
+    const reached = this.stateHighWatermarks.get(key) ?? 0;
+    if ((event['logEndOffset'] as number) >= reached) return;
+    this.transactionStateLosses.push(`${key.replace('|', ' lost ')} below offset ${reached} at ${record.atMs} ms`);
+    const partition = event['partition'] as number;
+    if (!this.stateLostAtMs.has(partition)) this.stateLostAtMs.set(partition, record.atMs);
+  }
+
+  private onRead(record: TraceRecord): void {
+    const event = record.event;
+    if (event['isolationLevel'] !== 'read_committed') return;
+    const lastStableOffset = event['lastStableOffset'] as number;
+    const endOffset = event['endOffset'] as number;
+    const highWatermark = event['highWatermark'] as number;
+    const partition = `${String(event['topic'])}-${String(event['partition'])}`;
+    if (endOffset > lastStableOffset || lastStableOffset > highWatermark) {
+      this.findings.violation(
+        'ReadCommittedBelowLastStableOffset',
+        record.atMs,
+        `${record.node} answered a read_committed fetch of ${partition} up to offset ${endOffset} with last stable offset ${lastStableOffset} and high watermark ${highWatermark}`,
+        { partition, endOffset, lastStableOffset, highWatermark, broker: record.node },
+      );
+    }
+  }
+
+  /** The end-of-run checks; call once every final read is in. */
+  checkHistory(atMs: number): void {
+    const visible = union(this.visible);
+    const inLog = union(this.inLog);
+    for (const transaction of this.transactions.values()) {
+      const seen = transaction.values.filter((value) => visible.has(value));
+      const hidden = transaction.values.filter((value) => inLog.has(value) && !visible.has(value));
+      const details = { txn: transaction.txn, client: transaction.client, outcome: transaction.outcome, visible: seen, hidden };
+      if (seen.length > 0 && transaction.outcome === 'aborted') {
+        this.findings.violation('aborted-read', atMs, `${transaction.client} aborted ${transaction.txn}, yet read_committed sees ${describe(seen)}`, details);
+        continue;
+      }
+      if (seen.length > 0 && !transaction.commitDecided) {
+        this.findings.violation('zombie-write', atMs, `${transaction.txn} was never committed by its producer (${transaction.outcome}), yet read_committed sees ${describe(seen)}`, details);
+        continue;
+      }
+      if (hidden.length > 0 && (seen.length > 0 || transaction.outcome === 'committed')) {
+        this.findings.violation('torn-transaction', atMs, `${transaction.txn} (${transaction.outcome}) is visible in part: ${describe(seen)} at read_committed, but ${describe(hidden)} only in the log`, details);
+      }
+    }
+  }
+}
+
+function union(reads: Map<string, ReadonlySet<string>>): Set<string> {
+  const all = new Set<string>();
+  for (const values of reads.values()) for (const value of values) all.add(value);
+  return all;
+}
+
+function describe(values: readonly string[]): string {
+  if (values.length === 0) return 'nothing';
+  return values.length <= 3 ? values.map((value) => JSON.stringify(value)).join(', ') : `${values.slice(0, 3).map((value) => JSON.stringify(value)).join(', ')} … (${values.length})`;
+}

@@ -1,0 +1,192 @@
+/**
+ * The transactional producer's state (the transactional half of Kafka's TransactionManager): the
+ * transaction's life as the application drives it (initTransactions, beginTransaction, send,
+ * commitTransaction, abortTransaction), the partitions in the transaction, and the one request to
+ * the transaction coordinator that may be in flight.
+ *
+ * The transition table (Kafka's TransactionManager.State.isTransitionValid); any other transition
+ * throws:
+ *
+ * | to                     | from                                                      |
+ * |------------------------|-----------------------------------------------------------|
+ * | INITIALIZING           | UNINITIALIZED, ABORTABLE_ERROR (after an abort, to bump)  |
+ * | READY                  | INITIALIZING, COMMITTING_TRANSACTION, ABORTING_TRANSACTION |
+ * | IN_TRANSACTION         | READY                                                     |
+ * | COMMITTING_TRANSACTION | IN_TRANSACTION                                            |
+ * | ABORTING_TRANSACTION   | IN_TRANSACTION, ABORTABLE_ERROR                           |
+ * | ABORTABLE_ERROR        | IN_TRANSACTION, COMMITTING_TRANSACTION, ABORTABLE_ERROR   |
+ * | FATAL_ERROR            | any                                                       |
+ *
+ * What the application must do for each class of error (Kafka's javadoc of KafkaProducer):
+ * - fatal (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH from the coordinator, INVALID_TXN_STATE,
+ *   INVALID_PRODUCER_ID_MAPPING, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNSUPPORTED_VERSION): close
+ *   the producer; another instance owns the transactional id now, or the state is beyond repair.
+ * - abortable (a send that failed for good: a timeout, INVALID_PRODUCER_EPOCH on produce (KIP-588),
+ *   OUT_OF_ORDER_SEQUENCE_NUMBER, a verification refused...): abortTransaction, then begin again.
+ * - retriable (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
+ *   CONCURRENT_TRANSACTIONS, a lost connection): the producer retries by itself; the application
+ *   sees them only if the operation's own timeout (max.block.ms) runs out, and may call it again.
+ *
+ * Invariants: at most one coordinator request in flight; partitions are added (transaction version
+ * 1) before any batch of them is drained; a commit is sent only once every batch has completed.
+ */
+import type { NodeId } from '../host.js';
+import type { TransactionVersion } from '../protocol/apis.js';
+import { type KafkaErrorCode, isRetriable } from '../protocol/errors.js';
+import { compareStrings } from '../util/compare.js';
+
+export type TransactionalState =
+  | 'UNINITIALIZED'
+  | 'INITIALIZING'
+  | 'READY'
+  | 'IN_TRANSACTION'
+  | 'COMMITTING_TRANSACTION'
+  | 'ABORTING_TRANSACTION'
+  | 'ABORTABLE_ERROR'
+  | 'FATAL_ERROR';
+
+const VALID_PREVIOUS: Readonly<Record<TransactionalState, readonly TransactionalState[]>> = {
+  UNINITIALIZED: [],
+  INITIALIZING: ['UNINITIALIZED', 'ABORTABLE_ERROR', 'READY'],
+  READY: ['INITIALIZING', 'COMMITTING_TRANSACTION', 'ABORTING_TRANSACTION'],
+  IN_TRANSACTION: ['READY'],
+  COMMITTING_TRANSACTION: ['IN_TRANSACTION'],
+  ABORTING_TRANSACTION: ['IN_TRANSACTION', 'ABORTABLE_ERROR'],
+  ABORTABLE_ERROR: ['IN_TRANSACTION', 'COMMITTING_TRANSACTION', 'ABORTABLE_ERROR'],
+  FATAL_ERROR: ['UNINITIALIZED', 'INITIALIZING', 'READY', 'IN_TRANSACTION', 'COMMITTING_TRANSACTION', 'ABORTING_TRANSACTION', 'ABORTABLE_ERROR', 'FATAL_ERROR'],
+};
+
+export type TransactionErrorClass = 'fatal' | 'abortable' | 'retriable';
+
+const FATAL_ERRORS: ReadonlySet<KafkaErrorCode> = new Set<KafkaErrorCode>(['PRODUCER_FENCED', 'INVALID_TXN_STATE', 'INVALID_PRODUCER_ID_MAPPING', 'UNSUPPORTED_VERSION', 'INVALID_TRANSACTION_TIMEOUT', 'TRANSACTION_COORDINATOR_FENCED']);
+const RETRIABLE_COORDINATOR_ERRORS: ReadonlySet<KafkaErrorCode> = new Set<KafkaErrorCode>(['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'NETWORK_EXCEPTION', 'REQUEST_TIMED_OUT']);
+
+/** How the producer treats an error from the transaction coordinator. */
+export function classifyCoordinatorError(error: KafkaErrorCode): TransactionErrorClass {
+  if (RETRIABLE_COORDINATOR_ERRORS.has(error)) return 'retriable';
+  // From the coordinator, an old epoch means another instance took over (KIP-588 maps it to fenced).
+  if (FATAL_ERRORS.has(error) || error === 'INVALID_PRODUCER_EPOCH') return 'fatal';
+  return isRetriable(error) ? 'retriable' : 'abortable';
+}
+
+/** How a batch that failed for good affects the transaction: fenced is fatal, anything else makes it abortable. */
+export function classifyBatchError(error: KafkaErrorCode | 'TIMEOUT'): TransactionErrorClass {
+  if (error === 'PRODUCER_FENCED' || error === 'TRANSACTION_COORDINATOR_FENCED') return 'fatal';
+  return 'abortable';
+}
+
+/** The outcome the application gets from initTransactions, commitTransaction or abortTransaction. */
+export type TransactionOutcome = { readonly ok: true } | { readonly ok: false; readonly error: KafkaErrorCode | 'TIMEOUT'; readonly errorClass: TransactionErrorClass };
+
+/** A request the producer should send to the coordinator now. */
+export type CoordinatorRequest =
+  | { readonly kind: 'FindCoordinator' }
+  | { readonly kind: 'InitProducerId'; readonly producerId: number; readonly producerEpoch: number }
+  | { readonly kind: 'AddPartitionsToTxn'; readonly partitions: readonly string[] }
+  | { readonly kind: 'EndTxn'; readonly committed: boolean };
+
+export class TransactionalProducerState {
+  private stateValue: TransactionalState = 'UNINITIALIZED';
+  coordinator: NodeId | null = null;
+  transactionVersion: TransactionVersion = 1;
+  /** Partitions the coordinator has in the transaction. */
+  readonly partitionsInTransaction = new Set<string>();
+  /** Partitions with records in this transaction, not yet added. */
+  readonly newPartitionsInTransaction = new Set<string>();
+  /** Partitions in the AddPartitionsToTxn in flight. */
+  readonly pendingPartitionsInTransaction = new Set<string>();
+  /** Whether any batch of this transaction was sent (transaction version 2 adds partitions implicitly). */
+  sentInTransaction = false;
+  private lastErrorValue: { error: KafkaErrorCode | 'TIMEOUT'; errorClass: TransactionErrorClass } | null = null;
+  /** The application's call waiting for its outcome, with its deadline (max.block.ms). */
+  pendingResult: { readonly operation: 'init' | 'commit' | 'abort'; readonly deadlineMs: number; readonly callback: (outcome: TransactionOutcome) => void } | null = null;
+  /** An epoch bump is owed once the abort completes (transaction version 1, after a sequence error). */
+  bumpAfterAbort = false;
+
+  constructor(
+    readonly transactionalId: string,
+    readonly transactionTimeoutMs: number,
+  ) {}
+
+  get state(): TransactionalState {
+    return this.stateValue;
+  }
+
+  get lastError(): { error: KafkaErrorCode | 'TIMEOUT'; errorClass: TransactionErrorClass } | null {
+    return this.lastErrorValue;
+  }
+
+  transitionTo(next: TransactionalState, error?: { error: KafkaErrorCode | 'TIMEOUT'; errorClass: TransactionErrorClass }): void {
+    if (!VALID_PREVIOUS[next].includes(this.stateValue)) throw new Error(`transactional producer ${this.transactionalId}: illegal transition ${this.stateValue} → ${next}`);
+    if (next === 'FATAL_ERROR' || next === 'ABORTABLE_ERROR') this.lastErrorValue = error ?? this.lastErrorValue;
+    if (next === 'READY') {
+      this.lastErrorValue = null;
+      this.partitionsInTransaction.clear();
+      this.newPartitionsInTransaction.clear();
+      this.pendingPartitionsInTransaction.clear();
+      this.sentInTransaction = false;
+    }
+    this.stateValue = next;
+  }
+
+  /** Moves to ABORTABLE_ERROR (or FATAL_ERROR) unless already worse. */
+  failTransaction(error: KafkaErrorCode | 'TIMEOUT', errorClass: TransactionErrorClass): void {
+    if (this.stateValue === 'FATAL_ERROR') return;
+    if (errorClass === 'fatal') return this.transitionTo('FATAL_ERROR', { error, errorClass });
+    if (this.stateValue === 'IN_TRANSACTION' || this.stateValue === 'COMMITTING_TRANSACTION' || this.stateValue === 'ABORTABLE_ERROR') this.transitionTo('ABORTABLE_ERROR', { error, errorClass });
+  }
+
+  /** May a batch of partition `tp` be drained? Under transaction version 1 only once the coordinator has added it. */
+  isSendToPartitionAllowed(tp: string): boolean {
+    if (this.stateValue === 'FATAL_ERROR') return false;
+    if (this.transactionVersion === 2) return true;
+    return this.partitionsInTransaction.has(tp);
+  }
+
+  /** A record joined a batch of `tp` in this transaction. */
+  maybeAddPartition(tp: string): void {
+    if (this.transactionVersion === 2 || this.partitionsInTransaction.has(tp) || this.pendingPartitionsInTransaction.has(tp)) return;
+    this.newPartitionsInTransaction.add(tp);
+  }
+
+  /**
+   * The coordinator request due now, given whether every batch of the transaction has completed
+   * (`allBatchesDone`); null when there is none.
+   */
+  nextCoordinatorRequest(allBatchesDone: boolean, producerId: number, producerEpoch: number): CoordinatorRequest | null {
+    if (this.stateValue === 'UNINITIALIZED' || this.stateValue === 'FATAL_ERROR') return null;
+    if (this.coordinator === null) return { kind: 'FindCoordinator' };
+    switch (this.stateValue) {
+      case 'INITIALIZING':
+        return { kind: 'InitProducerId', producerId, producerEpoch };
+      case 'IN_TRANSACTION':
+        if (this.newPartitionsInTransaction.size === 0) return null;
+        return { kind: 'AddPartitionsToTxn', partitions: [...this.newPartitionsInTransaction].sort(compareStrings) };
+      case 'COMMITTING_TRANSACTION':
+        if (this.newPartitionsInTransaction.size > 0) return { kind: 'AddPartitionsToTxn', partitions: [...this.newPartitionsInTransaction].sort(compareStrings) };
+        return allBatchesDone ? { kind: 'EndTxn', committed: true } : null;
+      case 'ABORTING_TRANSACTION':
+        return allBatchesDone ? { kind: 'EndTxn', committed: false } : null;
+      case 'READY':
+      case 'ABORTABLE_ERROR':
+        return null;
+      default: {
+        const unreachable: never = this.stateValue;
+        throw new Error(`unknown state ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** Does this transaction need an EndTxn at all? Not when the coordinator never heard of it. */
+  hasCoordinatorTransaction(): boolean {
+    return this.transactionVersion === 2 ? this.sentInTransaction : this.partitionsInTransaction.size > 0 || this.pendingPartitionsInTransaction.size > 0;
+  }
+
+  /** Completes the application's pending call. */
+  completePending(outcome: TransactionOutcome): void {
+    const pending = this.pendingResult;
+    if (pending === null) return;
+    this.pendingResult = null;
+    pending.callback(outcome);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The checker's transaction part (sim/systems/kafka/transactionChecker.ts): each check fed a
+ * history that breaks it, and a clean one that does not.
+ */
+import { describe, expect, test } from 'vitest';
+import type { TraceEvent } from '../../src/host.js';
+import { Findings } from '../../sim/checker/findings.js';
+import { KafkaChecker } from '../../sim/systems/kafka/checker.js';
+import { TransactionChecker } from '../../sim/systems/kafka/transactionChecker.js';
+import { World } from '../../sim/world.js';
+import { safe } from './kafkaSupport.js';
+
+type Outcome = 'committed' | 'aborted' | 'fenced' | null;
+
+/** One transaction of p1: begin, its sends, the commit decision, the end. */
+function transaction(txn: string, values: string[], decided: boolean, outcome: Outcome): Array<[string, TraceEvent]> {
+  const events: Array<[string, TraceEvent]> = [['p1', { type: 'workload.txn-begin', txn, transactionalId: 'txn-p1' }]];
+  values.forEach((value, i) => events.push(['p1', { type: 'op.invoke', op: 'send', requestId: i, value, txn }]));
+  if (decided) events.push(['p1', { type: 'workload.txn-commit', txn }]);
+  if (outcome !== null) events.push(['p1', { type: 'workload.txn-end', txn, outcome }]);
+  return events;
+}
+
+const read = (type: 'kafka.final-read' | 'kafka.final-read-committed', values: string[]): [string, TraceEvent] => ['r1', { type, topic: 't', partition: 0, records: values.map((value, i) => [i, value]) }];
+
+function judge(events: Array<[string, TraceEvent]>): string[] {
+  const findings = new Findings(null);
+  const checker = new TransactionChecker(findings);
+  events.forEach(([node, event], atMs) => checker.observe({ atMs, node, incarnation: 1, event }));
+  checker.checkHistory(events.length);
+  return findings.violations().map((violation) => violation.invariant);
+}
+
+describe('the transaction checks', () => {
+  test('a clean history: committed records visible, aborted ones only in the log', () => {
+    expect(
+      judge([
+        ...transaction('t1', ['a', 'b'], true, 'committed'),
+        ...transaction('t2', ['c'], false, 'aborted'),
+        read('kafka.final-read', ['a', 'b', 'c']),
+        read('kafka.final-read-committed', ['a', 'b']),
+      ]),
+    ).toEqual([]);
+  });
+
+  test('aborted-read (G1a): an aborted transaction’s record is visible at read_committed', () => {
+    expect(judge([...transaction('t2', ['c'], false, 'aborted'), read('kafka.final-read', ['c']), read('kafka.final-read-committed', ['c'])])).toEqual(['aborted-read']);
+  });
+
+  test('an abort after a failed commit still may not be read', () => {
+    expect(judge([...transaction('t2', ['c'], true, 'aborted'), read('kafka.final-read', ['c']), read('kafka.final-read-committed', ['c'])])).toEqual(['aborted-read']);
+  });
+
+  test('zombie-write: a fenced (or dead) producer’s transaction that was never committed is visible', () => {
+    expect(judge([...transaction('t3', ['z'], false, 'fenced'), read('kafka.final-read', ['z']), read('kafka.final-read-committed', ['z'])])).toEqual(['zombie-write']);
+    expect(judge([...transaction('t4', ['y'], false, null), read('kafka.final-read', ['y']), read('kafka.final-read-committed', ['y'])])).toEqual(['zombie-write']);
+  });
+
+  test('a transaction whose commit was decided before its producer died may be visible', () => {
+    expect(judge([...transaction('t5', ['x'], true, null), read('kafka.final-read', ['x']), read('kafka.final-read-committed', ['x'])])).toEqual([]);
+  });
+
+  test('torn-transaction: part of a transaction visible, the rest only in the log', () => {
+    expect(judge([...transaction('t6', ['p', 'q'], true, null), read('kafka.final-read', ['p', 'q']), read('kafka.final-read-committed', ['p'])])).toEqual(['torn-transaction']);
+  });
+
+  test('torn-transaction: a committed transaction hidden at read_committed though it is in the log', () => {
+    expect(judge([...transaction('t7', ['r'], true, 'committed'), read('kafka.final-read', ['r']), read('kafka.final-read-committed', [])])).toEqual(['torn-transaction']);
+  });
+
+  test('a committed record missing from the log altogether is the main checker’s lost-write, not a torn transaction', () => {
+    expect(judge([...transaction('t8', ['s'], true, 'committed'), read('kafka.final-read', []), read('kafka.final-read-committed', [])])).toEqual([]);
+  });
+
+  test('ReadCommittedBelowLastStableOffset: a read_committed fetch returning records at or above its LSO', () => {
+    const fetch = (endOffset: number, lastStableOffset: number, highWatermark: number): [string, TraceEvent] => [
+      'b1',
+      { type: 'partition.read', topic: 't', partition: 0, leaderEpoch: 1, fetchOffset: 0, endOffset, highWatermark, isolationLevel: 'read_committed', lastStableOffset },
+    ];
+    expect(judge([fetch(4, 4, 6)])).toEqual([]);
+    expect(judge([fetch(5, 4, 6)])).toEqual(['ReadCommittedBelowLastStableOffset']);
+    expect(judge([fetch(4, 7, 6)])).toEqual(['ReadCommittedBelowLastStableOffset']);
+  });
+});
+
+describe('the Kafka checker with transactions', () => {
+  test('a read_committed final read that never came (a hanging transaction) is a liveness failure', () => {
+    const checker = new KafkaChecker({ partitionKeys: ['t-0'], topic: 't', controllers: ['c1', 'c2', 'c3'], transactions: true }, safe, null);
+    checker.observe({ atMs: 0, node: 'p1', incarnation: 1, event: { type: 'op.invoke', op: 'send', requestId: 1, value: 'v' } });
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    checker.onHeal(world);
+    checker.observe({ atMs: 1, node: 'p1', incarnation: 1, event: { type: 'op.ok', op: 'send', requestId: 1, value: 'v', partition: 0, offset: 0 } });
+    checker.observe({ atMs: 2, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read', topic: 't', partition: 0, records: [[0, 'v']] } });
+    expect(checker.finish(world).violations.map((violation) => violation.invariant)).toEqual(['liveness/final-read-committed']);
+  });
+
+  test('a hanging transaction after a __transaction_state replica lost committed records is allowed, and said why', () => {
+    const checker = new KafkaChecker({ partitionKeys: ['t-0'], topic: 't', controllers: ['c1', 'c2', 'c3'], transactions: true }, safe, null);
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    const events: Array<[string, TraceEvent]> = [
+      ['b3', { type: 'partition.append', topic: '__transaction_state', partition: 3, role: 'follower', baseOffset: 0, epoch: 0, values: Array.from({ length: 40 }, () => null) }],
+      ['b3', { type: 'partition.hw', topic: '__transaction_state', partition: 3, role: 'follower', leaderEpoch: 0, highWatermark: 40 }],
+      ['b3', { type: 'partition.recovered', topic: '__transaction_state', partition: 3, logStartOffset: 0, logEndOffset: 29, truncatedBytes: 300 }],
+      ['p1', { type: 'op.invoke', op: 'send', requestId: 1, value: 'v' }],
+    ];
+    events.forEach(([node, event], atMs) => checker.observe({ atMs, node, incarnation: 1, event }));
+    checker.onHeal(world);
+    checker.observe({ atMs: 5, node: 'p1', incarnation: 1, event: { type: 'op.ok', op: 'send', requestId: 1, value: 'v', partition: 0, offset: 0 } });
+    checker.observe({ atMs: 6, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read', topic: 't', partition: 0, records: [[0, 'v']] } });
+    const result = checker.finish(world);
+    expect(result.violations).toEqual([]);
+    expect(result.anomalies.map((anomaly) => anomaly.anomaly)).toEqual(['hanging-transaction']);
+  });
+});
