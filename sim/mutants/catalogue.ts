@@ -50,8 +50,8 @@ export const MUTATIONS: readonly Mutation[] = [
     scenarios: KAFKA_SWARMS,
     edits: [{
       file: PARTITION,
-      search: 'if (waitsFor) candidate = Math.min(candidate, remote.logEndOffset);',
-      replace: 'if (waitsFor) candidate = Math.max(candidate, remote.logEndOffset);',
+      search: 'if (waitedForIsr.includes(id) || mayJoin) candidate = Math.min(candidate, remote.logEndOffset);',
+      replace: 'if (waitedForIsr.includes(id) || mayJoin) candidate = Math.max(candidate, remote.logEndOffset);',
     }],
   },
   {

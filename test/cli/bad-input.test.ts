@@ -54,7 +54,7 @@ describe('Kafka config values are checked as Kafka checks them (exit 64)', () =>
     ['topic: { min.insync.replicas: 2 }', 'topic: { min.insync.replicas: 0 }', 'config.topic.min.insync.replicas is 0, which is not allowed: must be an integer ≥ 1'],
     ['topic: { min.insync.replicas: 2 }', 'topic: { min.insync.replicas: "x" }', 'config.topic.min.insync.replicas is the string "x", which is not allowed'],
     ['producer: { acks: all }', 'producer: { acks: two }', 'config.producer.acks is the string "two", which is not allowed: expected all, -1, 0 or 1'],
-    ['producer: { acks: all }', 'producer: { enable.idempotence: maybe }', 'config.producer.enable.idempotence is the string "maybe", which is not allowed: expected a boolean'],
+    ['producer: { acks: all }', 'producer: { enable.idempotence: maybe }', 'config.producer.enable.idempotence is the string "maybe", which is not allowed: expected true or false'],
     ['producer: { acks: all }', 'producer: { retries: -1 }', 'config.producer.retries is -1, which is not allowed: expected an integer ≥ 0'],
     ['broker: {}', 'broker: { replica.lag.time.max.ms: -5 }', 'config.broker.replica.lag.time.max.ms is -5, which is not allowed: must be a positive integer'],
     ['broker: {}', 'broker: { ksim.legacy.truncate.to.high.watermark: 7 }', 'config.broker.ksim.legacy.truncate.to.high.watermark is 7, which is not allowed: must be true or false'],

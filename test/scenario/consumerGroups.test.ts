@@ -26,7 +26,7 @@ workload:
     - { id: readers, members: 1, protocol: consumer, assignor: uniform, commit: auto }
 faults: { none: true }
 durationMs: 4000
-livenessMs: 4000
+livenessMs: 10000
 expect: pass
 `;
 
@@ -60,7 +60,7 @@ describe('workload.groups', () => {
   });
 
   test('a bad consumer config is an error naming config.consumer, the group and the key', () => {
-    expect(errorOf(WITH_GROUPS.replace('max.poll.records: 50', 'max.poll.records: 0'))).toContain('max.poll.records: expected an integer ≥ 1, got 0');
+    expect(errorOf(WITH_GROUPS.replace('max.poll.records: 50', 'max.poll.records: 0'))).toContain('config.consumer.max.poll.records is 0, which is not allowed: expected an integer ≥ 1');
     expect(errorOf(WITH_GROUPS.replace('heartbeat.interval.ms: 1000', 'heartbeat.interval.ms: 6000'))).toContain(
       'config.consumer for workload.groups[0] (group-1): heartbeat.interval.ms (6000) must be lower than session.timeout.ms (6000)',
     );
