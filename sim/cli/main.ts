@@ -54,7 +54,7 @@ const GUARANTEES_SEEDS_MAX = 1_000;
 /** Usage of each verb, for help and for usage errors. */
 const VERB_USAGE: Record<string, string> = {
   list: 'ksim list [--json]',
-  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
+  run: 'ksim run <scenario|file> [--seed N] [--json] [--trace FILE] [--check-determinism] [--narrate] [--expect] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
   explore: 'ksim explore <scenario|file> [--seeds N] [--from S] [--shard i/n] [--time-budget D] [--workers W] [--json] [--check-determinism] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   merge: 'ksim merge <summary.json>... [--json] [--summary-json FILE] [--junit FILE] [--summary-md FILE]',
   replay: 'ksim replay <file> [--use-recorded] [--json] [--trace FILE] [--html FILE] [--history-edn FILE] [--history-json FILE] [--shiviz FILE]',
@@ -67,7 +67,7 @@ const VERBS = Object.keys(VERB_USAGE);
 /** The options of each verb, for "did you mean" on an unknown option. */
 const VERB_OPTIONS: Record<string, readonly string[]> = {
   list: ['json'],
-  run: ['seed', 'json', 'trace', 'check-determinism', 'narrate', 'html', 'history-edn', 'history-json', 'shiviz'],
+  run: ['seed', 'json', 'trace', 'check-determinism', 'narrate', 'expect', 'html', 'history-edn', 'history-json', 'shiviz'],
   explore: ['seeds', 'from', 'shard', 'time-budget', 'workers', 'json', 'check-determinism', 'summary-json', 'junit', 'summary-md'],
   merge: ['json', 'summary-json', 'junit', 'summary-md'],
   replay: ['use-recorded', 'json', 'trace', 'html', 'history-edn', 'history-json', 'shiviz'],
@@ -160,6 +160,7 @@ function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode 
         trace: optionalString(args['trace'], '--trace', 'run'),
         checkDeterminism: args['checkDeterminism'] === true,
         narrate: args['narrate'] === true,
+        expect: args['expect'] === true,
         outputs: outputRequests(args, 'run'),
       }, context);
     case 'explore':
@@ -256,7 +257,12 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
           type: 'boolean',
           describe: 'Tell the run as it happens: one coloured line per fault, phase, election step, leadership change and commit',
         })
+        .option('expect', {
+          type: 'boolean',
+          describe: "Exit 0 when the verdict is the scenario's expected one (a lesson's violation included); 4 when it passed where a failure was expected",
+        })
         .example('ksim run counter-basic --seed 7', 'run a built-in scenario')
+        .example('ksim run kafka-legacy-truncate-to-hw --expect', 'a lesson as a CI step: exit 0 when it shows its failure')
         .example('ksim run raft-leader-crash --seed 3 --narrate', 'follow an election, line by line')
         .example('ksim run kafka-legacy-isr-join-without-epoch-start --narrate', 'watch a historical Kafka bug lose committed data')
         .example('ksim run ./my-scenario.yaml --seed 3 --json', 'run a file, machine-readable')

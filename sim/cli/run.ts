@@ -5,7 +5,7 @@
  * prints exactly one JSON object on stdout and nothing else there.
  */
 import { loadScenario, type ScenarioLookup } from '../scenario/load.js';
-import { exitCodeOf } from './exitCodes.js';
+import { exitCodeOf, expectedExitCodeOf } from './exitCodes.js';
 import { RunRecorder, type RecordedRunResult } from '../report/html/recorder.js';
 import type { RunReport } from '../report/runReport.js';
 import { executeSeed, recordFailure, runCommandOf } from './execute.js';
@@ -22,6 +22,8 @@ export interface RunArguments {
   trace: string | undefined;
   checkDeterminism: boolean;
   narrate?: boolean;
+  /** --expect: exit 0 when the verdict is the scenario's `expect` (a lesson's failure is success). */
+  expect?: boolean;
   /** --html, --history-edn, --history-json, --shiviz. */
   outputs?: OutputRequests;
 }
@@ -74,10 +76,12 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
     );
   }
   const written = recorder !== undefined ? outputFiles.write(recordedResult(recorder, report, report.replayFile !== undefined ? `npx ksim replay ${report.replayFile}` : runCommandOf(loaded, args.seed))) : [];
+  const verdict = report.verdict;
+  const exitCode = () => (args.expect === true ? expectedExitCodeOf(verdict, scenario.expect) : exitCodeOf(verdict));
   if (args.json) {
     for (const line of written) terminal.errorLine(line);
     terminal.line(JSON.stringify({ ...report, ksimVersion: context.version }));
-    return exitCodeOf(report.verdict);
+    return exitCode();
   }
   for (const line of formatFaultPlan(report.faultPlan)) terminal.line(line);
   for (const line of formatRunReport(colour, report)) terminal.line(line);
@@ -89,7 +93,7 @@ export function runVerb(terminal: Terminal, args: RunArguments, context: VerbCon
     terminal.line(colour.bold('lesson:'));
     for (const line of scenario.lesson.trimEnd().split('\n')) terminal.line(`  ${line}`);
   }
-  return exitCodeOf(report.verdict);
+  return exitCode();
 }
 
 /** The recorded run behind a report, for the output files. */

@@ -3,7 +3,7 @@
  * leaves behind — the FAIL line first, the run folder with replay.json and verdict.json — which
  * `ksim replay` then reproduces with the same trace hash.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { FIXTURES, ksim, linesOf, tempDir } from './harness.js';
@@ -126,4 +126,24 @@ test('--json --narrate keeps the narration, on stderr, and stdout holds the one 
   expect(() => JSON.parse(outcome.stdout) as unknown).not.toThrow();
   expect(outcome.stderr).toContain('── safety phase: faults as planned ──');
   expect(outcome.stderr).toContain('FAULT ');
+});
+
+describe('--expect: the scenario\'s expected verdict is success', () => {
+  test('a lesson whose violation appears exits 0; without --expect it exits 1', () => {
+    expect(ksim(['run', LOST_ACK, '--expect'], { cwd: tempDir() }).code).toBe(0);
+    expect(ksim(['run', LOST_ACK], { cwd: tempDir() }).code).toBe(1);
+  });
+
+  test('a scenario expected to pass that passes exits 0', () => {
+    expect(ksim(['run', QUIET, '--expect'], { cwd: tempDir() }).code).toBe(0);
+  });
+
+  test('a lesson that does not show its failure exits 4, and --json keeps the same code', () => {
+    const cwd = tempDir();
+    const unshown = join(cwd, 'unshown.yaml');
+    writeFileSync(unshown, readFileSync(QUIET, 'utf8').replace('expect: pass', 'expect: violation'));
+    expect(ksim(['run', unshown, '--expect'], { cwd }).code).toBe(4);
+    expect(ksim(['run', unshown, '--expect', '--json'], { cwd }).code).toBe(4);
+    expect(ksim(['run', unshown], { cwd }).code).toBe(0);
+  });
 });
