@@ -127,6 +127,7 @@ function exitCodeOfError(error: unknown, terminal: Terminal): number {
 }
 
 function dispatch(argv: string[], terminal: Terminal): number | PendingExitCode {
+  checkSwitchValues(argv);
   const version = ksimVersion();
   let selected: Selected | undefined;
   let output = '';
@@ -397,6 +398,23 @@ function buildParser(version: string, argv: readonly string[], select: (verb: Ve
       if (error !== undefined && error !== null && !(error instanceof UsageError) && message == null) throw error;
       throw friendlyUsageError(message ?? String(error), argv);
     });
+}
+
+/** The options that are switches (present or not), in every verb. */
+const SWITCHES: readonly string[] = ['json', 'check-determinism', 'narrate', 'expect', 'use-recorded', 'quick'];
+
+/**
+ * A switch given a value (`--json=maybe`) would be read by yargs as false without a word: refuse
+ * any value but true or false, naming the switch.
+ */
+function checkSwitchValues(argv: readonly string[]): void {
+  for (const arg of argv) {
+    const given = /^--(?:no-)?([a-z-]+)=(.*)$/.exec(arg);
+    if (given === null || !SWITCHES.includes(given[1]!)) continue;
+    if (given[2] !== 'true' && given[2] !== 'false') {
+      throw new UsageError(`--${given[1]} is a switch: give it alone (or =true / =false), not "${given[2]}".`, verbOf(argv));
+    }
+  }
 }
 
 /** The verb of a command line: its first word that is not an option, if it is a verb. */

@@ -28,6 +28,12 @@ describe('bad usage exits 64 and says why', () => {
     expectUsageError(['explore', QUIET, '--seeds', '2', '--frobnicate'], 'unknown option --frobnicate; the options of explore are --seeds, --from');
   });
 
+  test('a switch given a value other than true or false', () => {
+    expectUsageError(['run', QUIET, '--json=maybe'], 'ksim run: --json is a switch: give it alone (or =true / =false), not "maybe".');
+    expectUsageError(['run', QUIET, '--expect=yes'], '--expect is a switch');
+    expect(ksim(['run', QUIET, '--json=true'], { cwd: tempDir() }).code).toBe(0);
+  });
+
   test('a non-integer seed', () => {
     expectUsageError(['run', QUIET, '--seed', '1.5'], '--seed must be a whole number from 0 to 9007199254740991 (got "1.5")');
     expectUsageError(['run', QUIET, '--seed', 'abc'], '--seed must be a whole number', '(got "abc")');
