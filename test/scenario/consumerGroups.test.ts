@@ -62,7 +62,7 @@ describe('workload.groups', () => {
   test('a bad consumer config is an error naming config.consumer, the group and the key', () => {
     expect(errorOf(WITH_GROUPS.replace('max.poll.records: 50', 'max.poll.records: 0'))).toContain('config.consumer.max.poll.records is 0, which is not allowed: expected an integer ≥ 1');
     expect(errorOf(WITH_GROUPS.replace('heartbeat.interval.ms: 1000', 'heartbeat.interval.ms: 6000'))).toContain(
-      'config.consumer for workload.groups[0] (group-1): heartbeat.interval.ms (6000) must be lower than session.timeout.ms (6000)',
+      'config.consumer has settings that conflict: heartbeat.interval.ms (6000) must be lower than session.timeout.ms (6000)',
     );
   });
 
