@@ -4,7 +4,8 @@
  * simulation.
  *
  * What it models: `controller.quorum.*` timeouts and backoffs with Kafka's defaults, the
- * `metadata.log.*` snapshot triggers, and ksim's `preVote` switch (KIP-996).
+ * `metadata.log.*` snapshot triggers, ksim's `preVote` switch (KIP-996) and the legacy switch that
+ * turns check quorum off (KAFKA-15489).
  *
  * Invariants: every value is a non-negative integer; `controller.quorum.election.timeout.ms` and
  * `controller.quorum.fetch.timeout.ms` are positive (a zero timeout would elect in a tight loop).
@@ -46,6 +47,11 @@ export interface RaftConfig {
   readonly segmentBytes: number;
   /** ksim.raft.pre.vote: run a pre-vote round (KIP-996) before bumping the epoch. Kafka 4 always does. */
   readonly preVote: boolean;
+  /**
+   * ksim.legacy.raft.no.check.quorum: the leader never checks that a majority still fetches from it
+   * (before KAFKA-15489), so a leader cut off from the quorum leads on in its old epoch.
+   */
+  readonly legacyNoCheckQuorum: boolean;
 }
 
 export const RAFT_CONFIG_KEYS = {
@@ -60,6 +66,7 @@ export const RAFT_CONFIG_KEYS = {
   maxRecordsBetweenSnapshots: 'ksim.metadata.log.max.records.between.snapshots',
   segmentBytes: 'metadata.log.segment.bytes',
   preVote: 'ksim.raft.pre.vote',
+  legacyNoCheckQuorum: 'ksim.legacy.raft.no.check.quorum',
 } as const satisfies Record<keyof RaftConfig, string>;
 
 export const DEFAULT_RAFT_CONFIG: RaftConfig = {
@@ -74,6 +81,7 @@ export const DEFAULT_RAFT_CONFIG: RaftConfig = {
   maxRecordsBetweenSnapshots: 1_000,
   segmentBytes: 1024 * 1024,
   preVote: true,
+  legacyNoCheckQuorum: false,
 };
 
 /**

@@ -645,7 +645,16 @@ export class KafkaRaftClient {
     this.traceAppend(appended.firstOffset, state.epoch, valueDigest(record));
     this.flushLeaderLog();
     this.sendBeginQuorumEpoch(state, this.quorum.remoteVoters());
-    if (!leaderState.isOnlyVoter()) this.setTimer(TIMER.checkQuorum, this.checkQuorumTimeoutMs());
+    if (this.checksQuorum(leaderState)) this.setTimer(TIMER.checkQuorum, this.checkQuorumTimeoutMs());
+  }
+
+  /**
+   * Whether this leader resigns when a majority stops fetching from it. One voter is a majority
+   * alone. Before KAFKA-15489 (the legacy switch) no leader checked: one cut off from the quorum
+   * led on in its old epoch, answering whoever still reached it, until it heard of a newer one.
+   */
+  private checksQuorum(leaderState: LeaderState): boolean {
+    return !leaderState.isOnlyVoter() && !this.options.config.legacyNoCheckQuorum;
   }
 
   private sendBeginQuorumEpoch(state: LeaderEpochState, voters: readonly NodeId[]): void {
@@ -868,7 +877,7 @@ export class KafkaRaftClient {
     const state = this.quorum.state;
     if (state.role !== 'leader' || !this.quorum.isVoter(from)) return;
     state.leaderState.addAcknowledgementFrom(from);
-    if (state.leaderState.updateCheckQuorumForFollowingVoter(from)) this.setTimer(TIMER.checkQuorum, this.checkQuorumTimeoutMs());
+    if (state.leaderState.updateCheckQuorumForFollowingVoter(from) && this.checksQuorum(state.leaderState)) this.setTimer(TIMER.checkQuorum, this.checkQuorumTimeoutMs());
   }
 
   /** The linger expired (or the epoch began): fsync the leader's log and let followers fetch it. */

@@ -22,6 +22,8 @@
  *   entry once committed is never truncated or replaced on a node that holds it.
  * - ConsistentAppliedState: two nodes that applied the log up to the same offset hold the same
  *   application state (count and digest of what they applied).
+ * - CheckQuorum: a leader that no other voter fetches from stops acting as leader within a bound
+ *   of its running time (KAFKA-15489; checkQuorum.ts).
  * At the end:
  * - ConsistentCommittedData: every committed offset maps to the same (epoch, record) on every node
  *   that holds it below its own high watermark (above it, a divergent tail is legal until the node
@@ -41,6 +43,7 @@ import type { NodeId } from '../../../src/host.js';
 import type { AllowedAnomaly, Violation } from '../../checker/types.js';
 import type { TraceRecord, World } from '../../world.js';
 import type { SystemChecker } from '../system.js';
+import { CheckQuorumWatch } from './checkQuorum.js';
 
 interface Entry {
   readonly epoch: number;
@@ -64,6 +67,8 @@ export interface RaftCheckerOptions {
   voters: readonly NodeId[];
   /** After the heal, a proposal must be committed on every voter within this long. */
   commitBoundMs: number;
+  /** 1.5 × controller.quorum.fetch.timeout.ms: the leaders' check-quorum timeout (checkQuorum.ts). */
+  checkQuorumTimeoutMs: number;
 }
 
 /** Invariants whose failure the contract excuses after a voter lost data. */
@@ -99,11 +104,24 @@ export class RaftChecker implements SystemChecker {
   private readonly snapshotDueAt = new Map<NodeId, number>();
   private readonly proposals: Array<{ atMs: number; offset: number; epoch: number; digest: number }> = [];
 
+  private readonly checkQuorum: CheckQuorumWatch;
+
   constructor(
     private readonly options: RaftCheckerOptions,
     world: World | null,
   ) {
     this.findings = new Findings(world);
+    this.checkQuorum = new CheckQuorumWatch(options.voters, options.checkQuorumTimeoutMs);
+    if (world !== null) {
+      world.onDeliver((delivery) => this.checkQuorum.onDelivered(world.nowMs, delivery.from, delivery.to, delivery.message));
+      world.onSend((from) => {
+        if (this.checkQuorum.leads(from)) this.onLeaderActing(from, world.incarnation(from), world.nowMs);
+      });
+      world.onFault((atMs, action, note) => {
+        // A pause's note names the node it stopped (the selector resolved), or says it was skipped.
+        if (action.type === 'pause' && !note.startsWith('skipped')) this.checkQuorum.onPaused(note, atMs, action.durationMs);
+      });
+    }
   }
 
   /**
@@ -143,6 +161,7 @@ export class RaftChecker implements SystemChecker {
   observe(record: TraceRecord): void {
     const event = record.event;
     if (!event.type.startsWith('raft.')) return;
+    if (event.type === 'raft.append' && this.checkQuorum.leads(record.node)) this.onLeaderActing(record.node, record.incarnation, record.atMs);
     const node = this.model(record.node, record.incarnation);
     const num = (field: string) => event[field] as number;
     this.checkSnapshotLoaded(record, event.type === 'raft.snapshot' ? num('endOffset') : null);
@@ -207,6 +226,7 @@ export class RaftChecker implements SystemChecker {
     node.epoch = Math.max(node.epoch, epoch);
     node.role = role;
     node.leaderId = leaderId;
+    if (this.options.voters.includes(record.node)) this.checkQuorum.onState(record.node, record.incarnation, record.atMs, role, epoch);
     if (role === 'leader') {
       const other = this.leaderOfEpoch.get(epoch);
       if (other !== undefined && other !== record.node) {
@@ -364,6 +384,22 @@ export class RaftChecker implements SystemChecker {
         highWatermark,
         holders,
       });
+    }
+  }
+
+  /**
+   * CheckQuorum (KAFKA-15489): a leader that heard from no other voter for twice the check-quorum
+   * timeout of its running time acts as leader no more (checkQuorum.ts says why the bound is loose).
+   */
+  private onLeaderActing(node: NodeId, incarnation: number, atMs: number): void {
+    const stale = this.checkQuorum.onActing(node, incarnation, atMs);
+    if (stale !== null) {
+      this.report(
+        'CheckQuorum',
+        atMs,
+        `${stale.leader} still acts as leader of epoch ${stale.epoch} though no other voter has fetched from it for ${stale.runningMs} ms of its running time (since ${stale.sinceMs} ms); a leader resigns after 1.5 × controller.quorum.fetch.timeout.ms without a majority (KAFKA-15489), and this bound is twice that`,
+        { leader: stale.leader, epoch: stale.epoch, lastHeardFromVoterAtMs: stale.sinceMs, runningMs: stale.runningMs, boundMs: stale.boundMs },
+      );
     }
   }
 
