@@ -10,7 +10,7 @@ import { World } from '../../sim/world.js';
 type Step = [node: string, event: TraceEvent, incarnation?: number];
 
 function feed(steps: Step[], disksLost: string[] = []) {
-  const checker = new RaftChecker({ voters: ['c1', 'c2', 'c3'], commitBoundMs: 0, checkQuorumTimeoutMs: 3_000 }, null);
+  const checker = new RaftChecker({ voters: ['c1', 'c2', 'c3'], commitBoundMs: 0, fetchTimeoutMs: 2_000 }, null);
   for (const node of disksLost) checker.onDataLost(node, 'disk loss');
   steps.forEach(([node, event, incarnation], atMs) => checker.observe({ atMs, node, incarnation: incarnation ?? 1, event }));
   return checker;
@@ -147,7 +147,7 @@ describe('RaftChecker', () => {
   test('an observer whose disk had a flipped bit may restart in a lower epoch; without the flip it may not', () => {
     const steps: Step[] = [['o1', follower(4, 'c1'), 1], ['o1', follower(0, 'c1'), 2]];
     expect(invariants(feed(steps))).toEqual(['MonotonicEpoch']);
-    const checker = new RaftChecker({ voters: ['c1', 'c2', 'c3'], commitBoundMs: 0, checkQuorumTimeoutMs: 3_000 }, null);
+    const checker = new RaftChecker({ voters: ['c1', 'c2', 'c3'], commitBoundMs: 0, fetchTimeoutMs: 2_000 }, null);
     checker.observe({ atMs: 0, node: 'o1', incarnation: 1, event: follower(4, 'c1') });
     checker.onDataLost('o1', 'flipped bit');
     checker.observe({ atMs: 1, node: 'o1', incarnation: 2, event: follower(0, 'c1') });

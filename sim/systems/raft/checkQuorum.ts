@@ -20,6 +20,7 @@
  * no trace event of its own: the trace, and every golden hash, stay as they were.
  */
 import type { NodeId } from '../../../src/host.js';
+import type { PauseLedger } from '../../checker/pauseLedger.js';
 
 export interface CheckQuorumViolation {
   readonly leader: NodeId;
@@ -39,13 +40,12 @@ interface Leadership {
 
 export class CheckQuorumWatch {
   private readonly leaders = new Map<NodeId, Leadership>();
-  /** Per node, its pauses as [start, end) in simulated time. */
-  private readonly pauses = new Map<NodeId, Array<readonly [number, number]>>();
   readonly boundMs: number;
 
   constructor(
     private readonly voters: readonly NodeId[],
     checkQuorumTimeoutMs: number,
+    private readonly pauses: PauseLedger,
   ) {
     this.boundMs = 2 * checkQuorumTimeoutMs;
   }
@@ -64,12 +64,6 @@ export class CheckQuorumWatch {
     if (api === 'Fetch' || api === 'FetchSnapshot') leadership.lastHeardMs = Math.max(leadership.lastHeardMs, atMs);
   }
 
-  onPaused(node: NodeId, atMs: number, durationMs: number): void {
-    const pauses = this.pauses.get(node) ?? [];
-    pauses.push([atMs, atMs + durationMs]);
-    this.pauses.set(node, pauses);
-  }
-
   /**
    * `node` acts at `nowMs` (appends as leader, or sends): a violation when it still leads past the
    * bound, reported once per leadership. `incarnation` is the incarnation acting.
@@ -77,7 +71,7 @@ export class CheckQuorumWatch {
   onActing(node: NodeId, incarnation: number, nowMs: number): CheckQuorumViolation | null {
     const leadership = this.leaders.get(node);
     if (leadership === undefined || leadership.reported || leadership.incarnation !== incarnation) return null;
-    const runningMs = nowMs - leadership.lastHeardMs - this.pausedBetween(node, leadership.lastHeardMs, nowMs);
+    const runningMs = this.pauses.runningMs(node, leadership.lastHeardMs, nowMs);
     if (runningMs <= this.boundMs) return null;
     leadership.reported = true;
     return { leader: node, epoch: leadership.epoch, sinceMs: leadership.lastHeardMs, runningMs, boundMs: this.boundMs };
@@ -86,21 +80,5 @@ export class CheckQuorumWatch {
   /** Whether `node` leads, as far as this watch knows (a sender worth looking at). */
   leads(node: NodeId): boolean {
     return this.leaders.has(node);
-  }
-
-  /** How long `node` was paused within [fromMs, toMs) (overlapping pauses counted once). */
-  private pausedBetween(node: NodeId, fromMs: number, toMs: number): number {
-    const pauses = (this.pauses.get(node) ?? [])
-      .map(([start, end]) => [Math.max(start, fromMs), Math.min(end, toMs)] as const)
-      .filter(([start, end]) => end > start)
-      .sort((a, b) => a[0] - b[0]);
-    let total = 0;
-    let coveredTo = fromMs;
-    for (const [start, end] of pauses) {
-      const from = Math.max(start, coveredTo);
-      if (end > from) total += end - from;
-      coveredTo = Math.max(coveredTo, end);
-    }
-    return total;
   }
 }

@@ -24,6 +24,8 @@
  *   application state (count and digest of what they applied).
  * - CheckQuorum: a leader that no other voter fetches from stops acting as leader within a bound
  *   of its running time (KAFKA-15489; checkQuorum.ts).
+ * - NoDisruptiveElection: no voter raises the epoch while the leader and the followers in good
+ *   standing with it are a majority (KIP-996; disruptiveElection.ts).
  * At the end:
  * - ConsistentCommittedData: every committed offset maps to the same (epoch, record) on every node
  *   that holds it below its own high watermark (above it, a divergent tail is legal until the node
@@ -43,7 +45,9 @@ import type { NodeId } from '../../../src/host.js';
 import type { AllowedAnomaly, Violation } from '../../checker/types.js';
 import type { TraceRecord, World } from '../../world.js';
 import type { SystemChecker } from '../system.js';
+import { PauseLedger } from '../../checker/pauseLedger.js';
 import { CheckQuorumWatch } from './checkQuorum.js';
+import { DisruptionWatch } from './disruptiveElection.js';
 
 interface Entry {
   readonly epoch: number;
@@ -67,8 +71,8 @@ export interface RaftCheckerOptions {
   voters: readonly NodeId[];
   /** After the heal, a proposal must be committed on every voter within this long. */
   commitBoundMs: number;
-  /** 1.5 × controller.quorum.fetch.timeout.ms: the leaders' check-quorum timeout (checkQuorum.ts). */
-  checkQuorumTimeoutMs: number;
+  /** controller.quorum.fetch.timeout.ms: a follower's fetch timer (disruptiveElection.ts); check quorum is 1.5 × it. */
+  fetchTimeoutMs: number;
 }
 
 /** Invariants whose failure the contract excuses after a voter lost data. */
@@ -104,22 +108,30 @@ export class RaftChecker implements SystemChecker {
   private readonly snapshotDueAt = new Map<NodeId, number>();
   private readonly proposals: Array<{ atMs: number; offset: number; epoch: number; digest: number }> = [];
 
+  private readonly pauses = new PauseLedger();
   private readonly checkQuorum: CheckQuorumWatch;
+  private readonly disruption: DisruptionWatch;
 
   constructor(
     private readonly options: RaftCheckerOptions,
     world: World | null,
   ) {
     this.findings = new Findings(world);
-    this.checkQuorum = new CheckQuorumWatch(options.voters, options.checkQuorumTimeoutMs);
+    this.checkQuorum = new CheckQuorumWatch(options.voters, 1.5 * options.fetchTimeoutMs, this.pauses);
+    const running = (node: NodeId): number | null => (world === null ? (this.nodes.get(node)?.incarnation ?? null) : world.isUp(node) ? world.incarnation(node) : null);
+    this.disruption = new DisruptionWatch(options.voters, options.fetchTimeoutMs, this.pauses, running);
     if (world !== null) {
-      world.onDeliver((delivery) => this.checkQuorum.onDelivered(world.nowMs, delivery.from, delivery.to, delivery.message));
-      world.onSend((from) => {
+      world.onDeliver((delivery) => {
+        this.checkQuorum.onDelivered(world.nowMs, delivery.from, delivery.to, delivery.message);
+        this.disruption.onDelivered(world.nowMs, delivery.from, delivery.to, delivery.message, world.incarnation(delivery.to));
+      });
+      world.onSend((from, to, message) => {
+        this.disruption.onSent(from, to, message);
         if (this.checkQuorum.leads(from)) this.onLeaderActing(from, world.incarnation(from), world.nowMs);
       });
       world.onFault((atMs, action, note) => {
         // A pause's note names the node it stopped (the selector resolved), or says it was skipped.
-        if (action.type === 'pause' && !note.startsWith('skipped')) this.checkQuorum.onPaused(note, atMs, action.durationMs);
+        if (action.type === 'pause' && !note.startsWith('skipped')) this.pauses.onPaused(note, atMs, action.durationMs);
       });
     }
   }
@@ -227,6 +239,15 @@ export class RaftChecker implements SystemChecker {
     node.role = role;
     node.leaderId = leaderId;
     if (this.options.voters.includes(record.node)) this.checkQuorum.onState(record.node, record.incarnation, record.atMs, role, epoch);
+    const disruptive = this.disruption.onState(record.node, record.incarnation, record.atMs, role, epoch, leaderId);
+    if (disruptive !== null) {
+      this.report(
+        'NoDisruptiveElection',
+        record.atMs,
+        `${disruptive.candidate} raised the epoch to ${disruptive.epoch} while ${disruptive.leader} led epoch ${disruptive.leaderEpoch} with a majority in good standing (${[disruptive.leader, ...disruptive.inGoodStanding].join(', ')}: each follower answered by it within controller.quorum.fetch.timeout.ms since ${disruptive.prospectiveSinceMs} ms); with pre-vote (KIP-996) they would have refused it`,
+        { ...disruptive },
+      );
+    }
     if (role === 'leader') {
       const other = this.leaderOfEpoch.get(epoch);
       if (other !== undefined && other !== record.node) {

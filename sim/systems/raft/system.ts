@@ -87,7 +87,7 @@ export const raftSystem: SystemDefinition = {
         // Once a leader is ready, a proposal must reach every voter's high watermark within two
         // fetch timeouts: a follower that lost its leader's fetch session retries within one.
         const commitBoundMs = 2 * config.fetchTimeoutMs;
-        const raftChecker = new RaftChecker({ voters, commitBoundMs, checkQuorumTimeoutMs: 1.5 * config.fetchTimeoutMs }, world);
+        const raftChecker = new RaftChecker({ voters, commitBoundMs, fetchTimeoutMs: config.fetchTimeoutMs }, world);
         checker = raftChecker;
         world.onTrace((record) => raftChecker.observe(record));
         world.judgeNodeErrors((error) => raftChecker.excuseNodeError(error.node, error.message));
