@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { guaranteesMarkdown, measureGuarantees } from '../report/guarantees.js';
+import { guaranteesMarkdown, measureGuarantees, measureHistoricalFixes } from '../report/guarantees.js';
 import { writingFile } from './errors.js';
 import type { Terminal } from './io.js';
 import type { VerbContext } from './run.js';
@@ -27,11 +27,12 @@ export function guaranteesVerb(terminal: Terminal, args: GuaranteesArguments, co
     seeds: args.seeds,
     onCell: (cell, done, total) => terminal.progress(`guarantees: ${done}/${total} cells (${cell.row} × ${cell.family})`),
   });
+  const fixes = measureHistoricalFixes((lesson) => terminal.progress(`guarantees: the historical fixes (${lesson})`));
   terminal.clearProgress();
   terminal.activity = undefined;
   writingFile('the guarantees report', args.out, () => {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, guaranteesMarkdown(cells, args.seeds, context.version));
+    writeFileSync(path, guaranteesMarkdown(cells, args.seeds, context.version, fixes));
   });
   const violations = cells.filter((cell) => Object.values(cell.anomalies).some((entry) => !entry.allowed));
   terminal.line(`wrote ${args.out}: ${cells.length} cells × ${args.seeds} seeds; cells with a violation: ${violations.length}`);

@@ -33,5 +33,18 @@ describe('guarantees report', () => {
     expect(markdown).toMatch(/## The loss rules/);
     expect(markdown).toMatch(/- \*\*last-replica-standing\*\*: /);
     expect(markdown).toMatch(/- \*\*last-known-leader\*\*: /);
+    expect(markdown).toMatch(/## The KRaft quorum/);
+    expect(markdown).toMatch(/- \*\*CheckQuorum\*\*: .*KAFKA-15489/);
+    expect(markdown).toMatch(/- \*\*NoDisruptiveElection\*\*: .*KIP-996/);
+  });
+
+  test('the historical fixes are a table: the fix, the switch, and what the lesson, its fixed twin and its swarm twin showed', () => {
+    const markdown = guaranteesMarkdown([], 1, '0.0.0-test', [
+      { lesson: 'raft-legacy-no-pre-vote', fix: 'before KIP-996', switchSetting: 'ksim.raft.pre.vote: false', lessonFailure: 'NoDisruptiveElection', fixedVerdict: 'pass', swarm: { seed: 1, failure: 'NoDisruptiveElection' } },
+      { lesson: 'counter-legacy-ack-before-fsync', fix: '(a teaching switch)', switchSetting: 'legacy.ackBeforeFsync: true', lessonFailure: 'AckedValueRetained/lost-ack', fixedVerdict: null, swarm: null },
+    ]);
+    expect(markdown).toContain('| `raft-legacy-no-pre-vote` | before KIP-996 | `ksim.raft.pre.vote: false` | NoDisruptiveElection | pass | NoDisruptiveElection at seed 1 |');
+    expect(markdown).toContain('| `counter-legacy-ack-before-fsync` | (a teaching switch) | `legacy.ackBeforeFsync: true` | AckedValueRetained/lost-ack | — | — |');
+    expect(guaranteesMarkdown([], 1, '0.0.0-test')).not.toContain('historical fix');
   });
 });

@@ -75,6 +75,21 @@ export interface RaftCheckerOptions {
   fetchTimeoutMs: number;
 }
 
+/** The KRaft invariants every run is held to, with what each says (for the guarantees report). */
+export const RAFT_INVARIANTS: Readonly<Record<string, string>> = {
+  SingleLeader: 'at most one leader per epoch, across all nodes and incarnations',
+  MonotonicEpoch: "a node's epoch never goes down, across restarts (the epoch is persisted)",
+  MonotonicHighWatermark: "a node's high watermark never goes down within an incarnation, nor the highest-epoch leader's across leaders",
+  MajorityReachedHighWatermark: "a majority of voters holds every entry below a leader's high watermark, also after every truncation or recovery",
+  SnapshotAtLogStart: 'a log that starts above 0 loads a snapshot ending exactly there, and a snapshot names the committed entry before its end',
+  LeaderNeverLoadsSnapshot: 'a leader never installs a snapshot: it is their source',
+  LogMatching: 'below its high watermark every log agrees with the committed entries, and a committed entry is never truncated or replaced',
+  ConsistentAppliedState: 'two nodes that applied the log up to the same offset hold the same state',
+  ConsistentCommittedData: 'every committed offset maps to the same (epoch, record) on every node that holds it below its high watermark',
+  CheckQuorum: 'a leader no other voter fetches from stops acting as leader within twice the check-quorum timeout of its running time (KAFKA-15489)',
+  NoDisruptiveElection: 'no voter raises the epoch while the leader and the followers in good standing with it are a majority (KIP-996)',
+};
+
 /** Invariants whose failure the contract excuses after a voter lost data. */
 const EXCUSED_BY_DATA_LOSS = new Set([
   'SingleLeader',
