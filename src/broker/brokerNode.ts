@@ -176,6 +176,8 @@ export class BrokerNode implements ProtocolNode<unknown> {
         return this.groupCoordinator.handleLeaveGroup(from, kafka);
       case 'OffsetCommit':
         return this.groupCoordinator.handleOffsetCommit(from, kafka);
+      case 'TxnOffsetCommit':
+        return this.groupCoordinator.handleTxnOffsetCommit(from, kafka);
       case 'OffsetFetch':
         return this.groupCoordinator.handleOffsetFetch(from, kafka);
       case 'ConsumerGroupHeartbeat':

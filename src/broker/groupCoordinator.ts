@@ -22,8 +22,11 @@
  * keyed timers (heartbeat/, join/, sync/, session/, rebalance/ + group and member), and
  * `group.create-offsets-topic` (an outstanding CreateTopics may be sent again).
  *
- * Left out: FindCoordinator for transactional ids (the transaction coordinator comes later),
- * DescribeGroups, ListGroups, DeleteGroups, OffsetDelete, TxnOffsetCommit, quotas and ACLs.
+ * - TxnOffsetCommit: written as the producer's transactional batch (the runtime's transactional
+ *   write); the markers WriteTxnMarkers writes to `__consumer_offsets` are replayed into the shard,
+ *   which settles the pending offsets (groupCoordinatorOffsets.ts).
+ *
+ * Left out: DescribeGroups, ListGroups, DeleteGroups, OffsetDelete, quotas and ACLs.
  */
 import type { Host, NodeId } from '../host.js';
 import { liveBrokers } from '../metadata/image.js';
@@ -40,6 +43,7 @@ import type {
   OffsetCommitResponse,
   OffsetFetchRequest,
   SyncGroupRequest,
+  TxnOffsetCommitRequest,
 } from '../protocol/apis.js';
 import { COORDINATOR_KEY_TYPE_GROUP } from '../protocol/apis.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
@@ -112,6 +116,8 @@ export class GroupCoordinator implements PartitionLeadershipListener {
       trace: { type: 'group.create-offsets-topic', numPartitions: config.offsetsTopicNumPartitions, replicationFactor: config.offsetsTopicReplicationFactor },
     }));
     replicaManager.addHighWatermarkListener(GROUP_METADATA_TOPIC_NAME, (index, highWatermark) => this.runtime.onHighWatermarkUpdated(index, highWatermark));
+    // Markers of transactions that committed offsets here end their pending offsets (KIP-98).
+    replicaManager.addTxnMarkerListener(GROUP_METADATA_TOPIC_NAME, (index, marker, offset) => this.runtime.replayEndTransactionMarker(index, marker, offset));
   }
 
   // ---- Leadership (PartitionLeadershipListener) ----
@@ -244,11 +250,35 @@ export class GroupCoordinator implements PartitionLeadershipListener {
     });
   }
 
+  /**
+   * TxnOffsetCommit (Kafka's GroupCoordinatorService.commitTransactionalOffsets): validated and
+   * written on the group's shard as the producer's transactional batch, answered once committed.
+   * An older producer epoch is fenced by the partition (INVALID_PRODUCER_EPOCH).
+   */
+  handleTxnOffsetCommit(from: NodeId, request: TxnOffsetCommitRequest): void {
+    type TopicResponse = OffsetCommitResponse['topics'][number];
+    const reply = (topics: readonly TopicResponse[]) => this.send(from, { api: 'TxnOffsetCommitResponse', correlationId: request.correlationId, topics });
+    const allFail = (topics: TxnOffsetCommitRequest['topics'], errorCode: KafkaErrorCode): TopicResponse[] =>
+      topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })) }));
+    if (request.groupId === '') return reply(allFail(request.topics, 'INVALID_GROUP_ID'));
+    const known = request.topics.filter((topic) => this.metadataCache.contains(topic.name));
+    const unknown = allFail(request.topics.filter((topic) => !this.metadataCache.contains(topic.name)), 'UNKNOWN_TOPIC_OR_PARTITION');
+    if (known.length === 0) return reply(unknown);
+    const producer = { producerId: request.producerId, producerEpoch: request.producerEpoch };
+    this.runtime.scheduleTransactionalWriteOperation(this.partitionFor(request.groupId), producer, (shard) => shard.commitTransactionalOffset({ ...request, topics: known }), (outcome) => {
+      if ('error' in outcome) {
+        this.host.trace({ type: 'group.txn-offset-commit-failed', groupId: request.groupId, transactionalId: request.transactionalId, producerId: request.producerId, producerEpoch: request.producerEpoch, errorCode: outcome.error });
+        return reply([...allFail(known, outcome.error), ...unknown]);
+      }
+      reply([...outcome.response.topics, ...unknown]);
+    });
+  }
+
   handleOffsetFetch(from: NodeId, request: OffsetFetchRequest): void {
     const groups = request.groups.map((group) => {
       if (group.groupId === '') return { groupId: group.groupId, topics: [], errorCode: 'INVALID_GROUP_ID' as const };
-      // requireStable waits for pending transactional offsets (KIP-447); with no transactions there are none.
-      const outcome = this.runtime.scheduleReadOperation(this.partitionFor(group.groupId), (shard) => shard.fetchOffsets(group));
+      // requireStable refuses partitions with unsettled transactional commits (KIP-447).
+      const outcome = this.runtime.scheduleReadOperation(this.partitionFor(group.groupId), (shard) => shard.fetchOffsets(group, request.requireStable));
       return 'error' in outcome ? { groupId: group.groupId, topics: [], errorCode: outcome.error } : outcome.response;
     });
     this.send(from, { api: 'OffsetFetchResponse', correlationId: request.correlationId, groups });

@@ -589,8 +589,12 @@ export class ClassicGroupManager {
 
   // ---- Offsets ----
 
-  /** Kafka's ClassicGroup.validateOffsetCommit. */
-  validateOffsetCommit(group: ClassicGroup, memberId: string, groupInstanceId: string | null, generationId: number): KafkaErrorCode {
+  /**
+   * Kafka's ClassicGroup.validateOffsetCommit. A transactional commit (TxnOffsetCommit) without
+   * member id and generation is accepted from a non-empty group (older producers sent none), and
+   * is accepted while the group completes a rebalance: its generation was checked already.
+   */
+  validateOffsetCommit(group: ClassicGroup, memberId: string, groupInstanceId: string | null, generationId: number, isTransactional = false): KafkaErrorCode {
     if (group.isInState('Dead')) return 'COORDINATOR_NOT_AVAILABLE';
     // Generation -1: an admin client or a consumer using assign(); allowed while the group is empty.
     if (generationId < 0 && group.isInState('Empty')) return 'NONE';
@@ -598,11 +602,11 @@ export class ClassicGroupManager {
       const validation = group.validateMember(memberId, groupInstanceId);
       if (validation !== 'NONE') return validation;
       if (generationId !== group.generationId) return 'ILLEGAL_GENERATION';
-    } else if (!group.isInState('Empty')) {
+    } else if (!isTransactional && !group.isInState('Empty')) {
       return 'UNKNOWN_MEMBER_ID';
     }
     // The member has the new generation from its JoinGroup but not yet its assignment.
-    if (group.isInState('CompletingRebalance')) return 'REBALANCE_IN_PROGRESS';
+    if (!isTransactional && group.isInState('CompletingRebalance')) return 'REBALANCE_IN_PROGRESS';
     return 'NONE';
   }
 

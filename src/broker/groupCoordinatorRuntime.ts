@@ -21,6 +21,10 @@
  *   without records still waits for every earlier write to commit, since what it answers may rest
  *   on them (Kafka's deferred event queue). A write that fails fails its answer with Kafka's mapping
  *   of append errors (appendGroupMetadataErrorToResponseError).
+ * - Transactional writes (`scheduleTransactionalWriteOperation`, TxnOffsetCommit): the records
+ *   are appended as the producer's transactional batch and replayed with its producer id; the
+ *   transaction's marker, written to the partition by WriteTxnMarkers, is replayed into the shard
+ *   as it lands (`replayEndTransactionMarker`), and on load in log order among the records.
  * - Reads (`scheduleReadOperation`): run at once against committed state, and answered at once.
  * - Timers (CoordinatorTimer): keyed, one per key, cancelled with the shard; an expiry runs as a
  *   write operation.
@@ -36,10 +40,11 @@
  * watermark).
  */
 import type { Random, TraceEvent } from '../host.js';
-import type { SimpleRecord } from '../log/recordBatch.js';
+import { readEndTransactionMarker } from '../log/controlRecord.js';
+import { NO_PRODUCER_ID, type SimpleRecord } from '../log/recordBatch.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
 import { type CoordinatorRecord, deserializeRecord, serializeRecord } from './groupCoordinatorRecords.js';
-import type { ReplicaManager } from './replicaManager.js';
+import type { CoordinatorTransactionalWrite, ReplayedTxnMarker, ReplicaManager } from './replicaManager.js';
 import type { TimerHandle, Timers } from './timers.js';
 
 /** A sequential read of the log when loading: 100 MB/s, so a small partition loads within a millisecond or two. */
@@ -80,8 +85,10 @@ export function resultOf<R, Rec = CoordinatorRecord>(response: R): CoordinatorRe
 
 /** The shard the runtime drives: Kafka's CoordinatorShard. */
 export interface CoordinatorShard<Rec = CoordinatorRecord> {
-  /** Applies one record, found at `offset` of the partition's log. */
-  replay(record: Rec, offset: number): void;
+  /** Applies one record, found at `offset` of the partition's log; `producerId` is the transaction's that wrote it, or -1. */
+  replay(record: Rec, offset: number, producerId?: number): void;
+  /** Applies a transaction marker found at `offset` (Kafka's replayEndTransactionMarker); a shard without transactional records has none. */
+  replayEndTransactionMarker?(marker: ReplayedTxnMarker, offset: number): void;
   /** Loading finished: schedule what the loaded state needs (session timers, ...). */
   onLoaded(): void;
   /** The shard is being dropped: answer whatever it holds open, with NOT_COORDINATOR. */
@@ -119,9 +126,23 @@ export interface RuntimeHost {
    * The replica manager's internal append (acks=-1): the leader's own append is synchronous;
    * `onCommitted` hears later whether the high watermark reached the records, or the error.
    */
-  appendRecords(partitionIndex: number, records: readonly SimpleRecord[], timeoutMs: number, onCommitted: (error: KafkaErrorCode) => void): { error: KafkaErrorCode } | { lastOffset: number };
-  /** Every record of the partition's log with its offset, and the log's size; null when this broker holds no log for it, or it could not be read whole (the broker is then halting). */
-  readLog(partitionIndex: number): { readonly records: ReadonlyArray<{ readonly offset: number; readonly record: SimpleRecord }>; readonly sizeInBytes: number } | null;
+  appendRecords(
+    partitionIndex: number,
+    records: readonly SimpleRecord[],
+    timeoutMs: number,
+    onCommitted: (error: KafkaErrorCode) => void,
+    transactional?: CoordinatorTransactionalWrite | null,
+  ): { error: KafkaErrorCode } | { lastOffset: number };
+  /**
+   * Every record of the partition's log with its offset (and the producer of a transactional one),
+   * every transaction marker, and the log's size; null when this broker holds no log for it, or it
+   * could not be read whole (the broker is then halting).
+   */
+  readLog(partitionIndex: number): {
+    readonly records: ReadonlyArray<{ readonly offset: number; readonly record: SimpleRecord; readonly producerId?: number }>;
+    readonly markers?: ReadonlyArray<{ readonly offset: number; readonly marker: ReplayedTxnMarker }>;
+    readonly sizeInBytes: number;
+  } | null;
   highWatermark(partitionIndex: number): number;
   logEndOffset(partitionIndex: number): number;
   topics(): ReadonlyMap<string, TopicMetadata>;
@@ -140,13 +161,22 @@ export function runtimeHostForTopic(
   const partition = (index: number) => replicaManager.getPartition(topic, index);
   return {
     ...host,
-    appendRecords: (index, records, timeoutMs, onCommitted) => replicaManager.appendRecordsAsCoordinator(topic, index, records, timeoutMs, onCommitted),
+    appendRecords: (index, records, timeoutMs, onCommitted, transactional) => replicaManager.appendRecordsAsCoordinator(topic, index, records, timeoutMs, onCommitted, transactional ?? null),
     readLog: (index) => {
       const batches = partition(index)?.readAllBatchesForLoad() ?? null;
       if (batches === null) return null;
-      const records: Array<{ offset: number; record: SimpleRecord }> = [];
-      for (const batch of batches) if (!batch.isControl) batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record }));
-      return { records, sizeInBytes: partition(index)!.log.sizeInBytes };
+      const records: Array<{ offset: number; record: SimpleRecord; producerId: number }> = [];
+      const markers: Array<{ offset: number; marker: ReplayedTxnMarker }> = [];
+      for (const batch of batches) {
+        if (!batch.isControl) {
+          const producerId = batch.isTransactional ? batch.producerId : NO_PRODUCER_ID;
+          batch.records.forEach((record, i) => records.push({ offset: batch.baseOffset + i, record, producerId }));
+          continue;
+        }
+        const marker = batch.records[0] === undefined ? null : readEndTransactionMarker(batch.records[0]);
+        if (marker !== null) markers.push({ offset: batch.baseOffset, marker: { producerId: batch.producerId, producerEpoch: batch.producerEpoch, committed: marker.result === 'COMMIT' } });
+      }
+      return { records, markers, sizeInBytes: partition(index)!.log.sizeInBytes };
     },
     highWatermark: (index) => partition(index)?.highWatermark ?? 0,
     logEndOffset: (index) => partition(index)?.log.logEndOffset ?? 0,
@@ -274,10 +304,14 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
     if (log === null) return;
     const shard = this.buildShard(this.shardContext(context));
     let records = 0;
+    // Records and markers in log order: a marker ends only the transactional records before it.
+    const markers = [...(log.markers ?? [])];
     for (const entry of log.records) {
-      shard.replay(this.records.deserialize(entry.record), entry.offset);
+      while (markers.length > 0 && markers[0]!.offset < entry.offset) this.replayMarker(shard, markers.shift()!);
+      shard.replay(this.records.deserialize(entry.record), entry.offset, entry.producerId ?? NO_PRODUCER_ID);
       records++;
     }
+    for (const marker of markers) this.replayMarker(shard, marker);
     context.shard = shard;
     context.state = 'active';
     context.lastWrittenOffset = this.host.logEndOffset(context.partitionIndex);
@@ -291,6 +325,23 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
       highWatermark: context.lastCommittedOffset,
     });
     shard.onLoaded();
+  }
+
+  private replayMarker(shard: S, entry: { readonly offset: number; readonly marker: ReplayedTxnMarker }): void {
+    shard.replayEndTransactionMarker?.(entry.marker, entry.offset);
+  }
+
+  /**
+   * A transaction marker was written to the partition (WriteTxnMarkers, by the leader this
+   * coordinator runs on): the shard replays it, as it does its own records once the leader holds
+   * them. A partition still loading reads the marker from the log when it loads.
+   */
+  replayEndTransactionMarker(partitionIndex: number, marker: ReplayedTxnMarker, offset: number): void {
+    const context = this.contexts.get(partitionIndex);
+    if (context === undefined || context.state !== 'active' || context.shard === null) return;
+    this.replayMarker(context.shard, { offset, marker });
+    // Later answers that read what the marker made visible wait until it is committed.
+    context.lastWrittenOffset = Math.max(context.lastWrittenOffset, offset + 1);
   }
 
   scheduleUnloadOperation(partitionIndex: number, partitionEpoch: number | null): void {
@@ -313,11 +364,26 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
    * it wrote (and every earlier write) are committed, or the error that prevented it.
    */
   scheduleWriteOperation<R>(partitionIndex: number, operation: (shard: S) => CoordinatorResult<R, Rec>, complete: (outcome: WriteOutcome<R>) => void): void {
+    this.scheduleTransactionalWriteOperation(partitionIndex, null, operation, complete);
+  }
+
+  /**
+   * A write whose records belong to a producer's transaction (Kafka's
+   * scheduleTransactionalWriteOperation, for TxnOffsetCommit): they are appended as a transactional
+   * batch of `producer`, so the partition fences an older epoch, and stay pending in the shard
+   * until the transaction's marker is replayed.
+   */
+  scheduleTransactionalWriteOperation<R>(
+    partitionIndex: number,
+    producer: CoordinatorTransactionalWrite | null,
+    operation: (shard: S) => CoordinatorResult<R, Rec>,
+    complete: (outcome: WriteOutcome<R>) => void,
+  ): void {
     const context = this.contexts.get(partitionIndex);
     if (context === undefined || context.state === 'closed') return complete({ error: 'NOT_COORDINATOR' });
     if (context.state === 'loading' || context.shard === null) return complete({ error: 'COORDINATOR_LOAD_IN_PROGRESS' });
     const result = operation(context.shard);
-    this.append(context, result, (error) => complete(error === null ? { response: result.response } : { error }));
+    this.append(context, result, (error) => complete(error === null ? { response: result.response } : { error }), producer);
   }
 
   /**
@@ -331,7 +397,12 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
     return { response: operation(context.shard) };
   }
 
-  private append<R>(context: CoordinatorContext<S, Rec>, result: CoordinatorResult<R, Rec>, complete: (error: KafkaErrorCode | null) => void): void {
+  private append<R>(
+    context: CoordinatorContext<S, Rec>,
+    result: CoordinatorResult<R, Rec>,
+    complete: (error: KafkaErrorCode | null) => void,
+    producer: CoordinatorTransactionalWrite | null = null,
+  ): void {
     const finish = (error: KafkaErrorCode | null) => {
       result.appendCallback?.(error);
       complete(error);
@@ -350,12 +421,13 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
         if (endOffset === null) earlyReport = error;
         else this.onCommitted(context, endOffset, error);
       },
+      producer,
     );
     if ('error' in appended) return finish(appendErrorToResponseError(appended.error));
     endOffset = appended.lastOffset + 1;
     if (result.replayRecords && context.shard !== null) {
       const baseOffset = endOffset - result.records.length;
-      result.records.forEach((record, i) => context.shard!.replay(record, baseOffset + i));
+      result.records.forEach((record, i) => context.shard!.replay(record, baseOffset + i, producer?.producerId ?? NO_PRODUCER_ID));
     }
     context.lastWrittenOffset = endOffset;
     this.deferUntilCommitted(context, endOffset, finish);

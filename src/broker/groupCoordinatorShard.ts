@@ -19,7 +19,10 @@ import type {
   OffsetCommitRequest,
   OffsetFetchRequest,
   SyncGroupRequest,
+  TxnOffsetCommitRequest,
 } from '../protocol/apis.js';
+import { NO_PRODUCER_ID } from '../log/recordBatch.js';
+import type { ReplayedTxnMarker } from './replicaManager.js';
 import { ClassicGroup, type JoinGroupAnswer, type SyncGroupAnswer } from './groupCoordinatorClassicGroup.js';
 import { ClassicGroupManager, type Group } from './groupCoordinatorClassicManager.js';
 import type { GroupCoordinatorConfig } from './groupCoordinatorConfig.js';
@@ -71,8 +74,12 @@ export class GroupCoordinatorShard implements CoordinatorShard, GroupOffsetValid
     return this.offsets.commitOffset(request);
   }
 
-  fetchOffsets(group: OffsetFetchRequest['groups'][number]) {
-    return this.offsets.fetchOffsets(group);
+  commitTransactionalOffset(request: TxnOffsetCommitRequest) {
+    return this.offsets.commitTransactionalOffset(request);
+  }
+
+  fetchOffsets(group: OffsetFetchRequest['groups'][number], requireStable = false) {
+    return this.offsets.fetchOffsets(group, requireStable);
   }
 
   // ---- GroupOffsetValidator ----
@@ -86,6 +93,18 @@ export class GroupCoordinatorShard implements CoordinatorShard, GroupOffsetValid
     return this.consumer.validateOffsetCommit(group, memberId, generationIdOrMemberEpoch);
   }
 
+  /**
+   * Kafka's OffsetMetadataManager.validateTransactionalOffsetCommit (KIP-447): a group that does
+   * not exist takes a commit only from outside any group (generation -1), else ILLEGAL_GENERATION;
+   * a classic group checks member, instance id and generation; a consumer group the member epoch.
+   */
+  validateTransactionalOffsetCommit(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number) {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return generationId < 0 ? 'NONE' : 'ILLEGAL_GENERATION';
+    if (group instanceof ClassicGroup) return this.classic.validateOffsetCommit(group, memberId, groupInstanceId, generationId, true);
+    return this.consumer.validateOffsetCommit(group, memberId, generationId);
+  }
+
   validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number) {
     const group = this.groups.get(groupId);
     if (group === undefined) return 'NONE';
@@ -95,10 +114,10 @@ export class GroupCoordinatorShard implements CoordinatorShard, GroupOffsetValid
 
   // ---- CoordinatorShard ----
 
-  replay(record: CoordinatorRecord, offset: number): void {
+  replay(record: CoordinatorRecord, offset: number, producerId: number = NO_PRODUCER_ID): void {
     switch (record.type) {
       case 'OffsetCommit':
-        return this.offsets.replay(record.key, record.value, offset);
+        return this.offsets.replay(record.key, record.value, offset, producerId);
       case 'GroupMetadata':
         return this.classic.replayGroupMetadata(record.key.groupId, record.value);
       case 'ConsumerGroupMetadata':
@@ -112,6 +131,10 @@ export class GroupCoordinatorShard implements CoordinatorShard, GroupOffsetValid
         throw new Error(`unknown record ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  replayEndTransactionMarker(marker: ReplayedTxnMarker, offset: number): void {
+    this.offsets.replayEndTransactionMarker(marker, offset);
   }
 
   onLoaded(): void {

@@ -55,6 +55,7 @@
  */
 import type { NodeId, TraceEvent } from '../host.js';
 import { isLogError, type ProducerAppendInfo, type UnifiedLog } from '../log/unifiedLog.js';
+import type { AppendOrigin } from '../log/producerState.js';
 import { endTransactionMarkerRecord, readEndTransactionMarker, type TransactionResult } from '../log/controlRecord.js';
 import { decodeReceivedRecords, EMPTY_RECORDS, type EncodedBatch, lastOffset, NO_SEQUENCE, type RecordBatch, type SimpleRecord, storedLastOffset } from '../log/recordBatch.js';
 import type { PartitionRegistration } from '../metadata/types.js';
@@ -153,7 +154,7 @@ export interface TxnMarker {
 
 /** What a leader's append wrote: data from a producer, or a transaction marker. */
 type LeaderAppend =
-  | { readonly kind: 'records'; readonly records: readonly SimpleRecord[]; readonly producer: ProducerAppendInfo | null; readonly isTransactional: boolean }
+  | { readonly kind: 'records'; readonly records: readonly SimpleRecord[]; readonly producer: ProducerAppendInfo | null; readonly isTransactional: boolean; readonly origin: AppendOrigin }
   | { readonly kind: 'marker'; readonly marker: TxnMarker };
 
 export class Partition {
@@ -340,8 +341,8 @@ export class Partition {
    * must already have min.insync.replicas members: otherwise NOT_ENOUGH_REPLICAS and nothing is
    * written (KIP-... since 0.8.2; the write would be committed by fewer replicas than promised).
    */
-  appendRecordsToLeader(records: readonly SimpleRecord[], producer: ProducerAppendInfo | null, requiredAcks: number, nowMs: number, isTransactional = false): AppendResult {
-    return this.appendToLeader({ kind: 'records', records, producer, isTransactional }, requiredAcks, nowMs);
+  appendRecordsToLeader(records: readonly SimpleRecord[], producer: ProducerAppendInfo | null, requiredAcks: number, nowMs: number, isTransactional = false, origin: AppendOrigin = 'client'): AppendResult {
+    return this.appendToLeader({ kind: 'records', records, producer, isTransactional, origin }, requiredAcks, nowMs);
   }
 
   /**
@@ -379,7 +380,7 @@ export class Partition {
     const leaderEpoch = this.registration.leaderEpoch;
     const result =
       append.kind === 'records'
-        ? this.log.appendAsLeader(append.records, leaderEpoch, append.producer, nowMs, { isTransactional: append.isTransactional })
+        ? this.log.appendAsLeader(append.records, leaderEpoch, append.producer, nowMs, { isTransactional: append.isTransactional, origin: append.origin })
         : this.log.appendAsLeader(
             [endTransactionMarkerRecord(append.marker.result, append.marker.coordinatorEpoch, nowMs)],
             leaderEpoch,

@@ -75,6 +75,22 @@ export interface PartitionLeadershipChange {
   readonly leaderEpoch: number;
 }
 
+/** The producer a coordinator's transactional write belongs to. */
+export interface CoordinatorTransactionalWrite {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** A transaction marker as the coordinator of the partition it landed in replays it. */
+export interface ReplayedTxnMarker {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** true: COMMIT; false: ABORT. */
+  readonly committed: boolean;
+}
+
+export type TxnMarkerListener = (partitionIndex: number, marker: ReplayedTxnMarker, offset: number) => void;
+
 export interface ReplicaManagerContext {
   nextCorrelationId(): number;
   brokerEpoch(): number;
@@ -93,6 +109,7 @@ export class ReplicaManager {
   private readonly fetchers: ReplicaFetcherManager;
   private readonly purgatory = new Purgatory<FetchRequest>();
   private readonly highWatermarkListeners = new Map<string, (partitionIndex: number, highWatermark: number) => void>();
+  private readonly txnMarkerListeners = new Map<string, TxnMarkerListener>();
   private transactionVerifier: { verifyTransaction(transaction: TransactionToVerify, callback: (errors: ReadonlyMap<string, KafkaErrorCode>) => void): void } | null = null;
 
   constructor(
@@ -328,7 +345,12 @@ export class ReplicaManager {
             nowMs,
           );
           if ('error' in result) entries.push({ ...entry, error: result.error });
-          else entries.push({ ...entry, requiredOffset: result.lastOffset + 1, baseOffset: result.firstOffset });
+          else {
+            entries.push({ ...entry, requiredOffset: result.lastOffset + 1, baseOffset: result.firstOffset });
+            // The coordinator of an internal topic replays the marker at once, as it does its own
+            // records (Kafka routes these markers through GroupCoordinator.completeTransaction).
+            this.txnMarkerListeners.get(topic.name)?.(partitionIndex, { producerId: marker.producerId, producerEpoch: marker.producerEpoch, committed: marker.transactionResult }, result.firstOffset);
+          }
           this.onPartitionChanged(partition);
         }
       }
@@ -353,10 +375,20 @@ export class ReplicaManager {
    * purgatory, whether the high watermark passed the records (NONE) or why not — which may be
    * before this returns, when the leader alone makes up a sufficient ISR.
    */
-  appendRecordsAsCoordinator(topic: string, partitionIndex: number, records: readonly SimpleRecord[], timeoutMs: number, onCommitted: (error: KafkaErrorCode) => void): { error: KafkaErrorCode } | { lastOffset: number } {
+  appendRecordsAsCoordinator(
+    topic: string,
+    partitionIndex: number,
+    records: readonly SimpleRecord[],
+    timeoutMs: number,
+    onCommitted: (error: KafkaErrorCode) => void,
+    transactional: CoordinatorTransactionalWrite | null = null,
+  ): { error: KafkaErrorCode } | { lastOffset: number } {
     const partition = this.getPartition(topic, partitionIndex);
     if (partition === undefined) return { error: 'NOT_LEADER_OR_FOLLOWER' };
-    const result = partition.appendRecordsToLeader(records, null, -1, this.host.nowMs());
+    // A transactional write (TxnOffsetCommit) is a transactional batch of the producer, which its
+    // transaction's marker later ends; the coordinator gives it no sequence (AppendOrigin.COORDINATOR).
+    const producer = transactional === null ? null : { producerId: transactional.producerId, producerEpoch: transactional.producerEpoch, baseSequence: 0 };
+    const result = partition.appendRecordsToLeader(records, producer, -1, this.host.nowMs(), transactional !== null, 'coordinator');
     if ('error' in result) return { error: result.error };
     this.onPartitionChanged(partition);
     const entry = { topic, partition: partitionIndex, requiredOffset: result.lastOffset + 1, baseOffset: result.firstOffset, error: null };
@@ -494,6 +526,11 @@ export class ReplicaManager {
    */
   addHighWatermarkListener(topic: string, listener: (partitionIndex: number, highWatermark: number) => void): void {
     this.highWatermarkListeners.set(topic, listener);
+  }
+
+  /** Tells the coordinator of an internal topic of each transaction marker written to one of its partitions, with the marker's offset. */
+  addTxnMarkerListener(topic: string, listener: TxnMarkerListener): void {
+    this.txnMarkerListeners.set(topic, listener);
   }
 
   private scheduleExpiration(id: number, delayMs: number): TimerHandle {

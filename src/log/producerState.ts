@@ -46,6 +46,9 @@
 import { readEndTransactionMarker } from './controlRecord.js';
 import { NO_PRODUCER_EPOCH, NO_SEQUENCE, type RecordBatch, lastOffset, lastSequence } from './recordBatch.js';
 
+/** Who appends a batch (Kafka's AppendOrigin): a client's produce, or a coordinator's own write. */
+export type AppendOrigin = 'client' | 'coordinator';
+
 export const NUM_BATCHES_TO_RETAIN = 5;
 const INT32_MAX = 0x7fff_ffff;
 
@@ -101,11 +104,14 @@ export class ProducerStateManager {
    * Checks a batch from a client against the producer's state, before it is written. Batches
    * without a producer id always pass. Changes nothing: `update` applies the batch once written.
    */
-  checkAndPrepare(batch: RecordBatch): ProducerCheck {
+  checkAndPrepare(batch: RecordBatch, origin: AppendOrigin = 'client'): ProducerCheck {
     if (batch.producerId < 0) return OK;
     if (batch.isControl) return this.checkEndTxnMarker(batch);
     const entry = this.producers.get(batch.producerId);
     if (entry === undefined) return OK;
+    // A coordinator's own transactional write (TxnOffsetCommit) has no sequence to check or
+    // deduplicate; only its epoch is fenced (Kafka checks sequences for AppendOrigin.CLIENT only).
+    if (origin === 'coordinator') return batch.producerEpoch < entry.producerEpoch ? { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' } : OK;
     const firstSeq = batch.baseSequence;
     if (batch.producerEpoch === entry.producerEpoch) {
       const lastSeq = lastSequence(batch);

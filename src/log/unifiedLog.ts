@@ -59,7 +59,7 @@ import { NEVER } from './config.js';
 import type { LogErrorCode } from './errors.js';
 import { type EpochCheckpointLoad, type EpochEndOffset, type EpochEntry, LeaderEpochFileCache, UNDEFINED_EPOCH } from './leaderEpochCache.js';
 import { PendingFlushes } from './pendingFlushes.js';
-import { type CompletedTxn, type ProducerStateEntry, ProducerStateManager } from './producerState.js';
+import { type AppendOrigin, type CompletedTxn, type ProducerStateEntry, ProducerStateManager } from './producerState.js';
 import {
   type DecodeStop,
   EMPTY_RECORDS,
@@ -251,7 +251,7 @@ export class UnifiedLog {
     leaderEpoch: number,
     producer: ProducerAppendInfo | null,
     nowMs: number,
-    options: { readonly isControl?: boolean; readonly isTransactional?: boolean } = {},
+    options: { readonly isControl?: boolean; readonly isTransactional?: boolean; readonly origin?: AppendOrigin } = {},
   ): LeaderAppendResult {
     const isControl = options.isControl ?? false;
     const isTransactional = options.isTransactional ?? false;
@@ -280,7 +280,7 @@ export class UnifiedLog {
     const encoded = encodeBatch(batch);
     if (encoded.length > this.config.maxMessageBytes) return { error: 'MESSAGE_TOO_LARGE' };
     if (encoded.length > this.config.segmentBytes) return { error: 'RECORD_LIST_TOO_LARGE' };
-    const check = this.producerState.checkAndPrepare(batch);
+    const check = this.producerState.checkAndPrepare(batch, options.origin);
     if (check.kind === 'duplicate') return { firstOffset: check.firstOffset, lastOffset: check.lastOffset, duplicate: true };
     if (check.kind === 'rejected') return { error: check.error };
     const error = this.appendBatch(batch, encoded, nowMs);

@@ -24,13 +24,13 @@
  *
  * Transactions (issue 13): InitProducerId with a transactional id, AddPartitionsToTxn v5 (batched,
  * VerifyOnly: KIP-890), AddOffsetsToTxn, EndTxn v5 (the next producer id and epoch, KIP-890 part
- * 2), WriteTxnMarkers; Fetch's isolation level and aborted transactions; FindCoordinator with
- * KeyType TRANSACTION.
+ * 2), WriteTxnMarkers, TxnOffsetCommit v4 (group metadata, KIP-447); Fetch's isolation level and
+ * aborted transactions; FindCoordinator with KeyType TRANSACTION; OffsetFetch's RequireStable
+ * (UNSTABLE_OFFSET_COMMIT while a transactional commit is pending).
  *
  * Left out: the many fields that do not change behaviour in the simulation (client ids, tagged
  * fields, throttle times, host and port, racks), SubscribedTopicRegex and ClientAssignors of
- * ConsumerGroupHeartbeat, and TxnOffsetCommit (it needs the group coordinator's pending
- * transactional offsets).
+ * ConsumerGroupHeartbeat.
  */
 import type { NodeId } from '../host.js';
 import type { MemoryRecords, RecordBatch } from '../log/recordBatch.js';
@@ -567,6 +567,36 @@ export interface OffsetCommitResponse {
   }>;
 }
 
+// ---- TxnOffsetCommit (v4: the group metadata of KIP-447) ----
+
+/**
+ * TxnOffsetCommit (producer → group coordinator): offsets committed as part of a transaction. They
+ * stay pending until the transaction's marker reaches the group's `__consumer_offsets` partition,
+ * and take effect only on COMMIT. v3+ carries the consumer's group metadata (KIP-447), so that a
+ * producer whose consumer was fenced from the group cannot commit (ILLEGAL_GENERATION,
+ * UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID).
+ */
+export interface TxnOffsetCommitRequest {
+  readonly api: 'TxnOffsetCommit';
+  readonly correlationId: number;
+  readonly transactionalId: string;
+  readonly groupId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** The generation (classic protocol) or member epoch (KIP-848) of the consumer, or -1. */
+  readonly generationId: number;
+  /** The consumer's member id, or '' (UNKNOWN_MEMBER_ID). */
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly topics: OffsetCommitRequest['topics'];
+}
+
+export interface TxnOffsetCommitResponse {
+  readonly api: 'TxnOffsetCommitResponse';
+  readonly correlationId: number;
+  readonly topics: OffsetCommitResponse['topics'];
+}
+
 // ---- OffsetFetch (v9; batched groups since v8, KIP-709) ----
 
 /** OffsetFetch's answer for a partition without a committed offset. */
@@ -583,7 +613,7 @@ export interface OffsetFetchRequest {
     /** null: every partition the group committed. */
     readonly topics: ReadonlyArray<{ readonly name: string; readonly partitionIndexes: readonly number[] }> | null;
   }>;
-  /** KIP-447: wait out pending transactional commits (UNSTABLE_OFFSET_COMMIT). Accepted; transactions come later. */
+  /** KIP-447: a partition with a pending transactional commit answers UNSTABLE_OFFSET_COMMIT, and the answer waits for the coordinator's writes. */
   readonly requireStable: boolean;
 }
 
@@ -782,6 +812,7 @@ export type KafkaRequest =
   | HeartbeatRequest
   | LeaveGroupRequest
   | OffsetCommitRequest
+  | TxnOffsetCommitRequest
   | OffsetFetchRequest
   | ConsumerGroupHeartbeatRequest
   | BrokerRegistrationRequest
@@ -807,6 +838,7 @@ export type KafkaResponse =
   | HeartbeatResponse
   | LeaveGroupResponse
   | OffsetCommitResponse
+  | TxnOffsetCommitResponse
   | OffsetFetchResponse
   | ConsumerGroupHeartbeatResponse
   | BrokerRegistrationResponse
