@@ -99,6 +99,8 @@ export function runMutants(argv: readonly string[], root: string): number {
     process.stderr.write(`mutants: ${error.message}\n`);
     return MUTANTS_EXIT.usage;
   }
+  // The commit the sources were copied at, not the one checked out when a long run ends.
+  const commit = commitOf(root);
   const scratch = mkdtempSync(join(tmpdir(), 'ksim-mutants-'));
   try {
     const base = join(scratch, 'base');
@@ -115,7 +117,7 @@ export function runMutants(argv: readonly string[], root: string): number {
       outcomes.set(mutation.id, outcome);
       log(`${mutation.id}: ${outcomeSummary(outcome)}`);
     }
-    const report = markdownReport(args.only, outcomes, { commit: commitOf(root), seedsMax: args.seeds, workers: args.workers });
+    const report = markdownReport(args.only, outcomes, { commit, seedsMax: args.seeds, workers: args.workers });
     try {
       writeFileSync(args.out, report);
     } catch {
