@@ -84,6 +84,36 @@ export function allCaught(outcomes: ReadonlyMap<string, MutationOutcome>): boole
   return [...outcomes.values()].every((outcome) => outcome.kind === 'caught');
 }
 
+/**
+ * The exit codes of `npm run mutants`. They never reuse 1, which across ksim means a safety
+ * violation in ksim's own Kafka: a surviving mutation is a weakness of the checker or the fault mix,
+ * not a violation, and a CI job must be able to tell the two apart.
+ */
+export const MUTANTS_EXIT = {
+  /** Every mutation was caught. */
+  allCaught: 0,
+  /** At least one mutation survived its seed budget: the checker or the swarm's fault mix is too weak. */
+  mutationSurvived: 4,
+  /** Bad usage (sysexits.h EX_USAGE), as ksim's own. */
+  usage: 64,
+  /**
+   * A mutation could not be tested: its patch no longer applies to the sources, its build failed or
+   * its exploration erred (sysexits.h EX_SOFTWARE, as ksim's internal error). Worse than a survivor:
+   * the run says nothing about that mutation at all.
+   */
+  notTested: 70,
+  /** The report or the scratch copy could not be written (sysexits.h EX_IOERR). */
+  io: 74,
+} as const;
+
+/** The exit code a catalogue run ends with: untested mutations first, then survivors, else 0. */
+export function mutantsExitCode(outcomes: ReadonlyMap<string, MutationOutcome>): number {
+  const kinds = [...outcomes.values()].map((outcome) => outcome.kind);
+  if (kinds.some((kind) => kind === 'not-applied' || kind === 'build-failed' || kind === 'explore-failed')) return MUTANTS_EXIT.notTested;
+  if (kinds.some((kind) => kind === 'missed')) return MUTANTS_EXIT.mutationSurvived;
+  return MUTANTS_EXIT.allCaught;
+}
+
 /** One cell of the report's result column. */
 export function outcomeSummary(outcome: MutationOutcome): string {
   switch (outcome.kind) {

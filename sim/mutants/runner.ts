@@ -18,14 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { wallClockMs } from '../wallclock.js';
 import { MUTATIONS, type Mutation, mutationNamed } from './catalogue.js';
-import { type MutationOutcome, allCaught, firstCatch, livenessSeeds, markdownReport, outcomeSummary, parseExploreLines } from './outcome.js';
+import { MUTANTS_EXIT, type MutationOutcome, firstCatch, livenessSeeds, markdownReport, mutantsExitCode, outcomeSummary, parseExploreLines } from './outcome.js';
 import { applyEdits, planEdits } from './patch.js';
 
-/** Exit codes: every mutation caught; one survived (the checker or the fault mix is too weak). */
-const EXIT_ALL_CAUGHT = 0;
-const EXIT_MUTANT_SURVIVED = 1;
-const EXIT_USAGE = 64;
-const EXIT_IO = 74;
 
 const SEEDS_DEFAULT = 500;
 /** Seeds per explore process, per worker: a catch costs at most this many seeds more. */
@@ -102,8 +97,10 @@ export function runMutants(argv: readonly string[], root: string): number {
   } catch (error) {
     if (!(error instanceof MutantsUsageError)) throw error;
     process.stderr.write(`mutants: ${error.message}\n`);
-    return EXIT_USAGE;
+    return MUTANTS_EXIT.usage;
   }
+  // The commit the sources were copied at, not the one checked out when a long run ends.
+  const commit = commitOf(root);
   const scratch = mkdtempSync(join(tmpdir(), 'ksim-mutants-'));
   try {
     const base = join(scratch, 'base');
@@ -112,7 +109,7 @@ export function runMutants(argv: readonly string[], root: string): number {
     const baseBuild = build(base, true);
     if (baseBuild !== null) {
       process.stderr.write(`mutants: the unmutated repository does not build in ${base}:\n${baseBuild}\n`);
-      return EXIT_IO;
+      return MUTANTS_EXIT.notTested;
     }
     const outcomes = new Map<string, MutationOutcome>();
     for (const mutation of args.only) {
@@ -120,15 +117,15 @@ export function runMutants(argv: readonly string[], root: string): number {
       outcomes.set(mutation.id, outcome);
       log(`${mutation.id}: ${outcomeSummary(outcome)}`);
     }
-    const report = markdownReport(args.only, outcomes, { commit: commitOf(root), seedsMax: args.seeds, workers: args.workers });
+    const report = markdownReport(args.only, outcomes, { commit, seedsMax: args.seeds, workers: args.workers });
     try {
       writeFileSync(args.out, report);
     } catch {
       process.stderr.write(`mutants: cannot write the report to ${args.out}.\n`);
-      return EXIT_IO;
+      return MUTANTS_EXIT.io;
     }
     process.stdout.write(report);
-    return allCaught(outcomes) ? EXIT_ALL_CAUGHT : EXIT_MUTANT_SURVIVED;
+    return mutantsExitCode(outcomes);
   } finally {
     if (args.keep) log(`scratch copies kept in ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });

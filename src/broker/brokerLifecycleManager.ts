@@ -118,6 +118,9 @@ export class BrokerLifecycleManager {
       brokerId: this.host.nodeId,
       incarnationId: `${this.host.nodeId}/${this.host.incarnation}`,
       rack: null,
+      // Kafka sends the epoch its clean-shutdown file named at startup, the same on every
+      // registration of one process; ksim's brokers only ever stop by crashing, so it is -1. The
+      // controller tells a restart from this process registering again by the incarnation id.
       previousBrokerEpoch: -1,
     }, 'controller');
     this.timers.schedule(REGISTER_TIMER, this.config.brokerHeartbeatIntervalMs, () => {

@@ -249,9 +249,13 @@ export class QuorumController implements RaftListener {
     const existing = image.brokers.get(request.brokerId);
     const brokerEpoch = this.raft.nextOffset();
     const records: MetadataRecord[] = [];
-    if (existing !== undefined) {
-      // ksim deviation: a node id is one process, so a new registration is always a restart of it
-      // (Kafka would answer DUPLICATE_BROKER_REGISTRATION while the old session is alive).
+    // Only a new incarnation is a restart: its old self shut down, cleanly only if it names the
+    // epoch the controller holds (KIP-966). The same incarnation registering again (its session
+    // expired, or a registration timed out) is one process with its log intact, and Kafka's
+    // ClusterControlManager.registerBroker writes no shutdown for it.
+    // ksim deviation: a node id is one process, so a new incarnation is never a duplicate (Kafka
+    // would answer DUPLICATE_BROKER_REGISTRATION while the old session is alive).
+    if (existing !== undefined && existing.incarnationId !== request.incarnationId) {
       records.push(...handleBrokerShutdown(image, this.config, request.brokerId, request.previousBrokerEpoch === existing.brokerEpoch));
     }
     records.push({

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../src/host.js';
-import { type Step, append, checker, crash, feed, follower, hw, leader, names, p, recovered } from './kafkaSupport.js';
+import { type Step, append, checker, crash, feed, follower, hw, leader, names, p, recovered, truncate } from './kafkaSupport.js';
 
 const proposeIsr = (isr: string[]): TraceEvent => ({ type: 'partition.isr-proposed', ...p, isr, reason: 'test', partitionEpoch: 0 });
 const isrCommitted = (isr: string[], pendingIsr: string[] | null = null): TraceEvent => ({ type: 'partition.isr', ...p, isr, pendingIsr, partitionEpoch: 1 });
@@ -43,6 +43,22 @@ describe('HighWatermarkWithinMaximalIsr', () => {
   test('a member that restarted with less still counts what it reached: the leader knew no better', () => {
     const steps: Step[] = [...start, ['b2', append(1, ['b'], 'follower')], crash('b2', 'power'), ['b2', recovered(1), 2], ['b1', hw(2)]];
     expect(names(feed(checker(), steps))).toEqual([]);
+  });
+
+  test('a member whose disk was lost counts what it reached until it registers again, also for a leader elected meanwhile', () => {
+    // b2 reached offset 2 and lost its disk; b3 is elected before the controller knows (b2 has not
+    // registered again), with b2 still in the ISR, and its ISR change commits above b2's empty log.
+    const broker = (brokerEpoch: number): TraceEvent => ({ type: 'metadata.broker', offset: brokerEpoch, brokerId: 'b2', brokerEpoch, fenced: true, inControlledShutdown: false });
+    const lost: Step[] = [
+      ['c1', broker(1)],
+      ['b1', leader(0, ['b1', 'b2', 'b3'])], ['b1', append(0, ['a', 'b'])], ['b2', append(0, ['a', 'b'], 'follower')], ['b3', append(0, ['a', 'b'], 'follower')], ['b1', hw(2)],
+      crash('b2', 'disk'),
+      ['b3', leader(1, ['b3', 'b2'], 2)], ['b3', hw(2)],
+    ];
+    expect(names(feed(checker(), [...lost, ['b3', isrCommitted(['b3', 'b2'])]]))).toEqual([]);
+    // Once b2 registers again (a new incarnation, out of every ISR), a leader elected next knows its empty log.
+    const registered: Step[] = [...lost, ['c1', broker(9)], ['b1', leader(2, ['b1', 'b2'], 2), 2], ['b1', hw(2), 2]];
+    expect(names(feed(checker(), registered))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
   });
 });
 
@@ -156,6 +172,19 @@ describe('IsrJoinCaughtUp', () => {
   test('a replica proposed below the start of the leader\'s epoch (KAFKA-7128)', () => {
     expect(names(feed(checker(), [...start, ['b1', proposeIsr(['b1', 'b2'])]]))).toEqual(['IsrJoinCaughtUp/isr-join-early']);
     expect(names(feed(checker(), [...start, ['b2', append(2, ['c'], 'follower')], ['b1', proposeIsr(['b1', 'b2'])]]))).toEqual([]);
+  });
+
+  test('a leader that truncated below its old high watermark judges a joiner by the high watermark it has now', () => {
+    // b1 led epoch 0 to a high watermark of 3, then truncated to 1 as a follower (its records were
+    // lost elsewhere, uncleanly) and leads epoch 2 from offset 1: b2 at offset 1 has caught up.
+    const steps: Step[] = [
+      ['b1', leader(0, ['b1'])], ['b1', append(0, ['a', 'b', 'c'])], ['b1', hw(3)],
+      ['b1', follower(1, 'b3')], ['b1', truncate(1)],
+      ['b1', leader(2, ['b1'], 1)], ['b2', follower(2)], ['b2', append(0, ['a'], 'follower')],
+      ['b1', proposeIsr(['b1', 'b2'])],
+    ];
+    expect(names(feed(checker(), steps))).not.toContain('IsrJoinCaughtUp/isr-join-early');
+    expect(names(feed(checker(), [...steps.slice(0, 5), ['b1', leader(2, ['b1'], 1)], ['b2', follower(2)], ['b1', hw(1)], ['b1', proposeIsr(['b1', 'b2'])]]))).toContain('IsrJoinCaughtUp/isr-join-early');
   });
 
   test('a replica proposed below the high watermark', () => {

@@ -93,7 +93,7 @@ describe('QuorumController: brokers', () => {
   test('registration writes a fenced RegisterBrokerRecord whose offset is the broker epoch, answered once committed', () => {
     const t = activeController();
     const expectedEpoch = t.raft.nextOffset();
-    t.request('b1', registration('b1'));
+    t.request('b1', registration('b1', -1, 'b1-inc'));
     expect(t.sent).toEqual([]);
     expect(t.raft.pendingRecords()).toEqual([
       { type: 'RegisterBrokerRecord', brokerId: 'b1', brokerEpoch: expectedEpoch, incarnationId: 'b1-inc', fenced: true, rack: null },
@@ -349,6 +349,42 @@ describe('QuorumController: elections when the ISR has no live member', () => {
     expect(t.controller.committedImage.brokers.get(f2)!.fenced).toBe(false);
     heartbeatOk(t, f1, e(f1));
     expect(partitionOf(t.controller.committedImage, 't', 0)).toMatchObject({ leader: f1, isr: [f1], eligibleLeaderReplicas: [l] });
+  });
+});
+
+describe('QuorumController: registering again (KIP-966 clean and unclean shutdowns)', () => {
+  /** ELR on, min.insync.replicas=2, ISR [l, f1]; then l's session expires and it waits in the ELR. */
+  function leaderFencedIntoElr() {
+    const t = activeController({ eligibleLeaderReplicasEnable: true });
+    const epochs = startBrokers(t);
+    const e = (id: string): number => epochs.get(id)!;
+    const roles = topicOnAll(t, 't', { 'min.insync.replicas': '2' });
+    const { l, f1 } = roles;
+    t.call(l, alter(l, e(l), { leaderEpoch: 0, partitionEpoch: 0, isr: [[l, e(l)], [f1, e(f1)]] }));
+    passTime(t, 10_000, without(epochs, l));
+    expect(partitionOf(t.controller.committedImage, 't', 0)).toMatchObject({ leader: f1, isr: [f1], eligibleLeaderReplicas: [l] });
+    return { t, epochs, ...roles };
+  }
+
+  test('the same incarnation registering again is no restart: it keeps its place in the ELR', () => {
+    const { t, epochs, l } = leaderFencedIntoElr();
+    const incarnationId = t.controller.committedImage.brokers.get(l)!.incarnationId;
+    const again = t.call<BrokerRegistrationResponse>(l, registration(l, -1, incarnationId));
+    expect(again.brokerEpoch).toBeGreaterThan(epochs.get(l)!);
+    expect(t.controller.committedImage.brokers.get(l)).toMatchObject({ brokerEpoch: again.brokerEpoch, incarnationId, fenced: true });
+    expect(partitionOf(t.controller.committedImage, 't', 0)!.eligibleLeaderReplicas).toEqual([l]);
+  });
+
+  test('a new incarnation without the previous broker epoch is an unclean restart: it leaves the ELR', () => {
+    const { t, l } = leaderFencedIntoElr();
+    t.call<BrokerRegistrationResponse>(l, registration(l, -1));
+    expect(partitionOf(t.controller.committedImage, 't', 0)!.eligibleLeaderReplicas).toEqual([]);
+  });
+
+  test('a new incarnation naming the broker epoch the controller holds is a clean restart: it stays in the ELR', () => {
+    const { t, epochs, l } = leaderFencedIntoElr();
+    t.call<BrokerRegistrationResponse>(l, registration(l, epochs.get(l)!));
+    expect(partitionOf(t.controller.committedImage, 't', 0)!.eligibleLeaderReplicas).toEqual([l]);
   });
 });
 

@@ -140,8 +140,13 @@ export function activeController(config: Partial<ControllerConfig> = {}): TestCo
 
 let correlationIdNext = 1;
 
-export function registration(brokerId: NodeId, previousBrokerEpoch = -1): ControllerRequest {
-  return { api: 'BrokerRegistration', correlationId: correlationIdNext++, brokerId, incarnationId: `${brokerId}-inc`, rack: null, previousBrokerEpoch };
+/**
+ * A BrokerRegistration. Each call is a new incarnation of the broker (a restart) unless
+ * `incarnationId` names the one it registered with before (the same process registering again).
+ */
+export function registration(brokerId: NodeId, previousBrokerEpoch = -1, incarnationId?: string): ControllerRequest {
+  const correlationId = correlationIdNext++;
+  return { api: 'BrokerRegistration', correlationId, brokerId, incarnationId: incarnationId ?? `${brokerId}-inc-${correlationId}`, rack: null, previousBrokerEpoch };
 }
 
 export function heartbeat(

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MUTATIONS } from '../../sim/mutants/catalogue.js';
-import { allCaught, firstCatch, livenessSeeds, markdownReport, type MutationOutcome, parseExploreLines } from '../../sim/mutants/outcome.js';
+import { allCaught, firstCatch, livenessSeeds, markdownReport, MUTANTS_EXIT, mutantsExitCode, type MutationOutcome, parseExploreLines } from '../../sim/mutants/outcome.js';
 import { applyEdit, applyEdits, planEdits } from '../../sim/mutants/patch.js';
 import { loadScenario } from '../../sim/scenario/load.js';
 
@@ -98,5 +98,17 @@ describe('classifying explore results', () => {
     expect(report).toContain(`| \`${first.id}\` |`);
     expect(report).toContain('| raft-swarm 2 | 2 |');
     expect(report).toContain('MISSED in 500 seeds');
+  });
+
+  test('the exit code never says 1 (a safety violation in ksim): 0 all caught, 4 a survivor, 70 an untested mutation', () => {
+    const caught: MutationOutcome = { kind: 'caught', caught: { scenario: 'raft-swarm', seed: 2, invariant: 'SingleLeader', message: 'two' }, seedsRun: 2, wallMs: 1 };
+    const missed: MutationOutcome = { kind: 'missed', seedsRun: 500, livenessSeeds: [], wallMs: 1 };
+    const notApplied: MutationOutcome = { kind: 'not-applied', problems: [{ file: 'src/x.ts', search: 'y', problem: 'gone' }] };
+    const buildFailed: MutationOutcome = { kind: 'build-failed', output: 'error TS2304' };
+    expect(mutantsExitCode(new Map([['a', caught]]))).toBe(0);
+    expect(mutantsExitCode(new Map<string, MutationOutcome>([['a', caught], ['b', missed]]))).toBe(4);
+    expect(mutantsExitCode(new Map<string, MutationOutcome>([['a', missed], ['b', notApplied]]))).toBe(70);
+    expect(mutantsExitCode(new Map<string, MutationOutcome>([['a', caught], ['b', buildFailed]]))).toBe(70);
+    expect(Object.values(MUTANTS_EXIT)).not.toContain(1);
   });
 });

@@ -26,7 +26,7 @@ describe('the Kafka narrator', () => {
     expect(broker(2, 1, false)).toContain('unfences b1');
     expect(broker(2, 1, false)).toBeNull();
     expect(broker(5, 1, true)).toContain('FENCES b1: no heartbeat');
-    expect(broker(9, 9, true)).toContain('b1 registers again (broker epoch 9): it restarted');
+    expect(broker(9, 9, true)).toContain('b1 registers again (broker epoch 9): if it restarted, its old self leaves every ISR');
     const record = { type: 'metadata.partition', ...partition, leader: null, leaderEpoch: 3, isr: [], eligibleLeaderReplicas: ['b2'], leaderRecoveryState: 'RECOVERED' };
     expect(narrator.onTrace(10, 'c1', { ...record, offset: 10 })).toMatchObject({ tone: 'fault', text: 'metadata: events-0 has NO LEADER, ISR empty, eligible leader replicas b2 (leader epoch 3)' });
     expect(narrator.onTrace(10, 'c2', { ...record, offset: 10 })).toBeNull();

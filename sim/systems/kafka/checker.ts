@@ -142,9 +142,23 @@ export class KafkaChecker implements SystemChecker {
     this.copies.onFault(fault);
   }
 
-  /** A broker's disk is gone: its replica models start over. */
+  /** A broker's disk is gone: its replica models start over, the old ones kept until it registers again. */
   private onDiskLost(broker: NodeId): void {
-    for (const partition of this.partitions.values()) partition.replicas.delete(broker);
+    for (const partition of this.partitions.values()) {
+      const replica = partition.replicas.get(broker);
+      if (replica === undefined) continue;
+      partition.replicasBeforeDiskLoss.set(broker, { replica, brokerEpoch: this.brokerEpochs.get(broker) });
+      partition.replicas.delete(broker);
+    }
+  }
+
+  /** A broker registered with a new epoch: a disk it lost before is now known to the controller. */
+  private onBrokerRegistration(broker: NodeId, brokerEpoch: number): void {
+    this.brokerEpochs.set(broker, brokerEpoch);
+    for (const partition of this.partitions.values()) {
+      const before = partition.replicasBeforeDiskLoss.get(broker);
+      if (before !== undefined && (before.brokerEpoch === undefined || brokerEpoch > before.brokerEpoch)) partition.replicasBeforeDiskLoss.delete(broker);
+    }
   }
 
   observe(record: TraceRecord): void {
@@ -195,8 +209,7 @@ export class KafkaChecker implements SystemChecker {
       case 'metadata.partition':
         return this.onMetadataPartition(key, record, num('offset'), num('leaderEpoch'), num('partitionEpoch'), event['isr'] as NodeId[]);
       case 'metadata.broker':
-        this.brokerEpochs.set(String(event['brokerId']), num('brokerEpoch'));
-        return;
+        return this.onBrokerRegistration(String(event['brokerId']), num('brokerEpoch'));
       case 'kafka.final-read': {
         const records = event['records'] as ReadonlyArray<readonly [number, string | null]>;
         this.finalReads.set(key, { topic: String(event['topic']), partition: num('partition'), records });
@@ -265,6 +278,11 @@ export class KafkaChecker implements SystemChecker {
     partition.following.set(record.node, leaderEpoch);
     const replica = this.replica(key, record);
     const logEndReached = new Map([...partition.replicas.entries()].map(([id, model]) => [id, matchingPrefixEnd(model, replica)] as const));
+    // A replica whose disk was lost before its broker registered again still counts with what it
+    // had reached: the fault, not the leader, took it below the high watermark.
+    for (const [id, before] of partition.replicasBeforeDiskLoss) {
+      logEndReached.set(id, Math.max(logEndReached.get(id) ?? 0, matchingPrefixEnd(before.replica, replica)));
+    }
     partition.leaderships.set(record.node, { leader: record.node, incarnation: record.incarnation, leaderEpoch, epochStartOffset, isr, pendingIsr: null, logEndReached });
     const missing = partition.missingOn(replica);
     if (missing.length > 0) {

@@ -105,6 +105,13 @@ export class PartitionModel {
    * registered with when it was proposed (KIP-903): the registration whose fetches earned it.
    */
   lastProposal: IsrProposalModel | null = null;
+  /**
+   * Replicas whose disk was lost, as they were just before, with the broker epoch their broker was
+   * registered with then: until the broker registers again, the controller cannot know of the loss
+   * and keeps the replica in the ISR, and what it had reached is what a leader elected meanwhile
+   * knows of it (its registration as a new incarnation takes it out of every ISR, KIP-966).
+   */
+  readonly replicasBeforeDiskLoss = new Map<NodeId, { readonly replica: ReplicaModel; readonly brokerEpoch: number | undefined }>();
 
   /** A replica seen for the first time (or again after its disk was lost): it holds nothing yet. */
   addReplica(node: NodeId, incarnation: number): ReplicaModel {
@@ -140,6 +147,8 @@ export class PartitionModel {
       if (replica.entries.delete(held)) this.refresh(replica, held);
     }
     replica.logEndOffset = Math.min(replica.logEndOffset, offset);
+    // As Kafka's UnifiedLog.updateLogEndOffset: a high watermark never stands above the log end.
+    replica.highWatermark = Math.min(replica.highWatermark, replica.logEndOffset);
   }
 
   /** Moves the replica's log start to `logStartOffset`, dropping the records below it. */

@@ -73,7 +73,7 @@ export class KafkaNarrator implements Narrator {
         if (previousEpoch !== brokerEpoch) {
           return previousEpoch === undefined
             ? { tone: 'info', text: `${broker} registers (broker epoch ${brokerEpoch}), fenced until it catches up with the metadata log` }
-            : { tone: 'fault', text: `${broker} registers again (broker epoch ${brokerEpoch}): it restarted, so its old self leaves every ISR; fenced until it catches up` };
+            : { tone: 'fault', text: `${broker} registers again (broker epoch ${brokerEpoch}): if it restarted, its old self leaves every ISR (the same process registering again keeps its place); fenced until it catches up` };
         }
         if (event['inControlledShutdown'] === true) return { tone: 'info', text: `the controller moves ${broker}'s leaderships away: it is shutting down` };
         return event['fenced'] === true
