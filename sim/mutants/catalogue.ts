@@ -123,8 +123,8 @@ export const MUTATIONS: readonly Mutation[] = [
     scenarios: KAFKA_SWARMS,
     edits: [{
       file: 'src/log/producerState.ts',
-      search: 'if (entry === undefined) return OK;\n    const firstSeq = batch.baseSequence;',
-      replace: 'if (entry === undefined || batch.baseSequence >= 0) return OK;\n    const firstSeq = batch.baseSequence;',
+      search: '    const firstSeq = batch.baseSequence;',
+      replace: '    if (batch.baseSequence >= 0) return OK;\n    const firstSeq = batch.baseSequence;',
     }],
   },
   {
