@@ -241,7 +241,7 @@ export class ClassicGroupManager {
     respond: (answer: JoinGroupAnswer) => void,
   ): CoordinatorResult<null> {
     const currentLeader = group.leaderId;
-    const member = group.replaceStaticMember(request.groupInstanceId!, oldMemberId, newMemberId);
+    const member = this.replaceStaticMember(group, request.groupInstanceId!, oldMemberId, newMemberId);
     this.timer.cancel(heartbeatKey(group.groupId, oldMemberId));
     this.rescheduleHeartbeat(group, member);
     const previous = { protocols: member.supportedProtocols, rebalanceTimeoutMs: member.rebalanceTimeoutMs, sessionTimeoutMs: member.sessionTimeoutMs };
@@ -283,7 +283,7 @@ export class ClassicGroupManager {
       appendCallback: (error) => {
         if (error !== null) {
           group.updateMember(member, previous.protocols, previous.rebalanceTimeoutMs, previous.sessionTimeoutMs, null);
-          const restored = group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
+          const restored = this.replaceStaticMember(group, instanceId, newMemberId, oldMemberId);
           this.timer.cancel(heartbeatKey(group.groupId, newMemberId));
           this.rescheduleHeartbeat(group, restored);
           respond({ ...errorJoinAnswer(UNKNOWN_MEMBER_ID, error), generationId: group.generationId, protocolType: group.protocolType, protocolName: group.protocolName, leader: currentLeader ?? '' });
@@ -293,6 +293,17 @@ export class ClassicGroupManager {
         group.completeJoin(member, this.joinAnswer(group, newMemberId, isLeader, isLeader));
       },
     };
+  }
+
+  /**
+   * The instance id now belongs to another member id, traced as the consumer protocol traces it: from
+   * here the coordinator accepts the new id in the current generation and fences the old one
+   * (FENCED_INSTANCE_ID), so an observer must know which id is the member.
+   */
+  private replaceStaticMember(group: ClassicGroup, instanceId: string, oldMemberId: string, newMemberId: string): ClassicGroupMember {
+    const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
+    this.context.trace({ type: 'group.member-replaced', groupId: group.groupId, instanceId, memberId: oldMemberId, newMemberId });
+    return member;
   }
 
   private maybePrepareRebalanceOrCompleteJoin(group: ClassicGroup): CoordinatorResult<null> {

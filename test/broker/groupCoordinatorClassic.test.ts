@@ -94,7 +94,7 @@ describe('the classic group state machine', () => {
     driver.run('sync c1 instance=i1 assign=c1:0,1/c2:2,3');
     // c2 rejoins (a rebalance), then its instance restarts as c3 while the old c2 still waits.
     driver.run('join c2 instance=i2');
-    expect(driver.run('join c3 instance=i2')).toEqual(['c2 ← JoinGroup FENCED_INSTANCE_ID member m2']);
+    expect(driver.run('join c3 instance=i2')).toEqual(['static member i2: m2 replaced by m3', 'c2 ← JoinGroup FENCED_INSTANCE_ID member m2']);
     const completed = driver.run('join c1 instance=i1').join('\n');
     expect(completed).toContain('c1 ← JoinGroup NONE member m1 generation 2 protocol range leader m1 members [m1 m3]');
     expect(completed).toContain('c3 ← JoinGroup NONE member m3 generation 2');

@@ -148,6 +148,14 @@ describe('ownership and generations', () => {
     expect(invariants(feed(checker(), [assigned('k1', 'm1'), ['k2', { type: 'consumer.assigned', groupId: 'g', memberId: 'm2', generationId: 4, partitions: ['t-0'] }]]))).toEqual([]);
   });
 
+  test('a static member replaced in its generation (KIP-345) hands its partitions to the new member id; anyone else is still a second owner', () => {
+    const assigned = (node: string, memberId: string, incarnation: number): Step => [node, { type: 'consumer.assigned', groupId: 'g', memberId, generationId: 3, partitions: ['t-0'] }, incarnation];
+    const replaced: Step = ['b1', { type: 'group.member-replaced', groupId: 'g', instanceId: 'k1', memberId: 'm1', newMemberId: 'm1b' }];
+    expect(invariants(feed(checker(), [assigned('k1', 'm1', 1), replaced, assigned('k1', 'm1b', 2)]))).toEqual([]);
+    expect(invariants(feed(checker(), [assigned('k1', 'm1', 1), assigned('k1', 'm1b', 2)]))).toEqual(['SingleOwner/shared-ownership']);
+    expect(invariants(feed(checker(), [assigned('k1', 'm1', 1), replaced, assigned('k2', 'm2', 1)]))).toEqual(['SingleOwner/shared-ownership']);
+  });
+
   test('shared-ownership: one generation\'s assignment names a partition twice (coordinator side)', () => {
     const assignment: TraceEvent = { type: 'group.assignment', groupId: 'g', protocol: 'classic', generationId: 2, assignment: { m1: [{ topic: 't', partitions: [0] }], m2: [{ topic: 't', partitions: [0, 1] }] } };
     expect(invariants(feed(checker(), [['b1', assignment]]))).toEqual(['SingleOwner/shared-ownership']);
@@ -197,6 +205,13 @@ describe('commits', () => {
     expect(invariants(feed(checker(), [['b1', generation5], ['b1', accepted('m1', 4, 3)], ['k1', committed('m1', 4, 3)]]))).toEqual(['FencedCommitNeverApplies/fenced-commit-accepted']);
     // The same commit from the current generation is fine.
     expect(invariants(feed(checker(), [['b1', generation5], ['b1', accepted('m2', 5, 3)], ['k2', committed('m2', 5, 3)]]))).toEqual([]);
+  });
+
+  test('a classic static member replaced in its generation (KIP-345): the new member id commits in it; the replaced id is fenced', () => {
+    const generation5: TraceEvent = { type: 'group.assignment', groupId: 'g', protocol: 'classic', generationId: 5, assignment: { m1: [{ topic: 't', partitions: [0] }] } };
+    const replaced: Step = ['b1', { type: 'group.member-replaced', groupId: 'g', instanceId: 'k1', memberId: 'm1', newMemberId: 'm1b' }];
+    expect(invariants(feed(checker(), [['b1', generation5], replaced, ['b1', accepted('m1b', 5, 3)], ['k1', committed('m1b', 5, 3), 2]]))).toEqual([]);
+    expect(invariants(feed(checker(), [['b1', generation5], replaced, ['b1', accepted('m1', 5, 3)], ['k1', committed('m1', 5, 3)]]))).toEqual(['FencedCommitNeverApplies/fenced-commit-accepted']);
   });
 
   test('fenced-commit-accepted: a KIP-848 member the coordinator fenced gets a commit in', () => {

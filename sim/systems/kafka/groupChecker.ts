@@ -388,7 +388,12 @@ export class GroupChecker implements SystemChecker {
     if (group === undefined) return;
     const replaced = String(record.event['memberId']);
     group.fencedMembers.add(`${record.node}|${replaced}`);
-    if (group.assignedMembers.delete(replaced)) group.assignedMembers.add(String(record.event['newMemberId']));
+    const newMemberId = String(record.event['newMemberId']);
+    if (group.assignedMembers.delete(replaced)) group.assignedMembers.add(newMemberId);
+    // KIP-345: the new member id takes over the old one's partitions within the same generation; the old id is fenced from here.
+    for (const owners of group.ownersByGeneration.values()) {
+      for (const [partition, owner] of owners) if (owner === replaced) owners.set(partition, newMemberId);
+    }
   }
 
   /** KIP-848, coordinator side: one coordinator never lets two members own a partition, and a member's epoch only goes up. */
