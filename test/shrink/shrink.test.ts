@@ -81,10 +81,13 @@ describe('the swarm lessons shrunk, as the README shows them', () => {
     expect(new Set(lessons.map((lesson) => lesson.scenario))).toEqual(new Set(swarmLessons));
   });
 
-  test.each(lessons.map((lesson) => [lesson.scenario, lesson] as const))('%s: at most five faults, failing as the lesson does, shown in the README', (name, lesson) => {
-    // pre-KIP-903 needs five faults in order (a registration left, a stale fetch, a proposal): ddmin
-    // finds no smaller plan for it (a second shrink keeps all five).
-    expect(lesson.plan.length).toBeLessThanOrEqual(5);
+  test.each(lessons.map((lesson) => [lesson.scenario, lesson] as const))('%s: at most five faults (eight for KIP-279), failing as the lesson does, shown in the README', (name, lesson) => {
+    // pre-KIP-903 needs five faults in order (a registration left, a stale fetch, a proposal), and
+    // pre-KIP-279 eight (two quick leader changes while isolations keep the controller from fencing
+    // anyone): ddmin finds no smaller plan for either (a second shrink keeps them all). Since a broker
+    // registering again in one process is no longer taken for a restart, the KIP-279 lesson's
+    // earlier 4-fault plan no longer fails.
+    expect(lesson.plan.length).toBeLessThanOrEqual(lesson.scenario === 'kafka-legacy-epoch-lookup-without-epoch-swarm' ? 8 : 5);
     const { scenario: original } = loadScenario(name, REPO_ROOT);
     const { foundAtSeed: _foundAtSeed, ...rest } = original;
     const file = toScenarioFile({ ...rest, cluster: lesson.cluster, workload: lesson.workload, durationMs: lesson.durationMs, faults: { none: true } });
