@@ -3,7 +3,7 @@
  * marked as a violation, an allowed one is not.
  */
 import { describe, expect, test } from 'vitest';
-import { type GuaranteeCell, guaranteesMarkdown, measureGuarantees } from '../../sim/report/guarantees.js';
+import { GUARANTEE_ROWS, type GuaranteeCell, guaranteesMarkdown, measureGuarantees } from '../../sim/report/guarantees.js';
 
 describe('guarantees report', () => {
   test('measures each cell over the seeds and renders the matrix and the contracts', () => {
@@ -33,5 +33,15 @@ describe('guarantees report', () => {
     expect(markdown).toMatch(/## The loss rules/);
     expect(markdown).toMatch(/- \*\*last-replica-standing\*\*: /);
     expect(markdown).toMatch(/- \*\*last-known-leader\*\*: /);
+    expect(markdown).toMatch(/- \*\*aborted-read\*\*: .*G1a/);
+    expect(markdown).toMatch(/- \*\*MarkerNotBelowProducerEpoch\*\*: /);
+  });
+
+  test('a transactions row runs transactional producers and is judged by the transaction checks', () => {
+    const row = GUARANTEE_ROWS.find((candidate) => candidate.transactions !== undefined)!;
+    const cells = measureGuarantees({ seeds: 1, rows: [row], columns: ['pause'] });
+    expect(cells[0]!.row).toBe(row.name);
+    expect(Object.values(cells[0]!.anomalies).filter((entry) => !entry.allowed)).toEqual([]);
+    expect(guaranteesMarkdown(cells, 1, '0.0.0-test')).toContain(`| ${row.name} |`);
   });
 });

@@ -39,6 +39,16 @@ import type { Findings } from '../../checker/findings.js';
 import { transactionalIdOf } from './transactionalProducerNode.js';
 import type { TraceRecord } from '../../world.js';
 
+/** Each transaction check, with the one-line reason no configuration relaxes it (the guarantees report lists them). */
+export const TRANSACTION_GUARANTEES = {
+  'aborted-read': 'a read_committed reader never sees a record of an aborted transaction (G1a): the aborted-transaction index and the abort marker hide it',
+  'zombie-write': 'a transaction its producer never committed (fenced, or dead first) never becomes visible: the epoch bump on InitProducerId or timeout fences it (KIP-98)',
+  'torn-transaction': 'a transaction is visible whole or not at all: one decision, written once as PrepareCommit or PrepareAbort, sends the same marker to every partition',
+  ReadCommittedBelowLastStableOffset: 'a read_committed fetch stops below the last stable offset, which never passes the high watermark (KAFKA-9807)',
+  LastStableOffsetMonotonic: 'within a leader epoch, the last stable offset handed to read_committed readers never goes back',
+  MarkerNotBelowProducerEpoch: 'a marker never lands with a producer epoch older than one the partition already took from that producer: a fenced transaction cannot be completed late',
+} as const;
+
 type TxnOutcome = 'committed' | 'aborted' | 'fenced' | 'open';
 
 interface TransactionRecord {
