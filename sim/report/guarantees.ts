@@ -12,10 +12,13 @@ import { listScenarios, loadScenario } from '../scenario/load.js';
 import { LOSS_RULES, contractTable, neverAllowed } from '../systems/kafka/contract.js';
 import { RAFT_INVARIANTS } from '../systems/raft/checker.js';
 import { producerContractInputs } from '../systems/kafka/system.js';
+import { TRANSACTION_GUARANTEES } from '../systems/kafka/transactionChecker.js';
 
 export interface GuaranteeRow {
   readonly name: string;
   readonly config: Record<string, Record<string, unknown>>;
+  /** Transactional producers instead of idempotent ones (transactionalProducerNode.ts), judged by the transaction checks too. */
+  readonly transactions?: { readonly recordsPerTransaction: number; readonly abortProbability: number };
 }
 
 export const GUARANTEE_ROWS: readonly GuaranteeRow[] = [
@@ -30,6 +33,11 @@ export const GUARANTEE_ROWS: readonly GuaranteeRow[] = [
   { name: 'acks=all, min.insync.replicas=2, flush.messages=1', config: { producer: { acks: 'all' }, topic: { 'min.insync.replicas': 2, 'flush.messages': 1 } } },
   { name: '2013: unclean election, min.insync.replicas=1', config: { producer: { acks: 'all' }, topic: { 'min.insync.replicas': 1, 'unclean.leader.election.enable': true } } },
   { name: 'idempotence off', config: { producer: { acks: 'all', 'enable.idempotence': false }, topic: { 'min.insync.replicas': 2 } } },
+  {
+    name: 'transactions (transaction.version=2), min.insync.replicas=2',
+    config: { producer: { acks: 'all', 'transaction.timeout.ms': 10000 }, topic: { 'min.insync.replicas': 2 } },
+    transactions: { recordsPerTransaction: 3, abortProbability: 0.25 },
+  },
 ];
 
 export const GUARANTEE_COLUMNS: readonly FaultFamily[] = [
@@ -66,7 +74,7 @@ function cellScenario(row: GuaranteeRow, family: FaultFamily): Scenario {
     system: 'kafka',
     cluster: { controllers: 3, brokers: 3, producers: 2 },
     config: { ...row.config, broker: { 'replica.lag.time.max.ms': 10000, ...(row.config['broker'] ?? {}) } },
-    workload: { topic: 'events', partitions: 3, replicationFactor: 3, intervalMs: 50 },
+    workload: { topic: 'events', partitions: 3, replicationFactor: 3, intervalMs: 50, ...(row.transactions === undefined ? {} : { transactions: row.transactions }) },
     network: {},
     disk: {},
     faults: { swarm: { families: [family], intensity: 2 } },
@@ -210,6 +218,8 @@ export function guaranteesMarkdown(cells: readonly GuaranteeCell[], seeds: numbe
   }
   lines.push('', 'No configuration allows these; every run is held to them after every event:', '');
   for (const { anomaly, reason } of neverAllowed()) lines.push(`- **${anomaly}**: ${reason}.`);
+  lines.push('', 'With transactional producers, no configuration allows these either (`sim/systems/kafka/transactionChecker.ts`):', '');
+  for (const [check, reason] of Object.entries(TRANSACTION_GUARANTEES)) lines.push(`- **${check}**: ${reason}.`);
   lines.push(
     '',
     '## The loss rules',

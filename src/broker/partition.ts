@@ -357,9 +357,19 @@ export class Partition {
 
   // ---- Leader: verifying a transaction (KIP-890 part 1) ----
 
-  /** Must this producer's transactional batch be verified with the coordinator first? Yes unless it already has a transaction open here. */
-  needsTransactionVerification(producerId: number): boolean {
-    return (this.log.producerStateEntry(producerId)?.currentTxnFirstOffset ?? null) === null;
+  /**
+   * Must this producer's transactional batch be verified with the coordinator first? Yes unless it
+   * already has a transaction open here in the batch's own epoch (Kafka's
+   * hasOngoingTransaction(producerId, producerEpoch)): under transaction version 2 the next
+   * transaction runs in the epoch the previous one's markers carry, so a batch in a newer epoch
+   * than the open transaction starts a new one, whose coordinator may still be writing the old
+   * one's markers (CONCURRENT_TRANSACTIONS). Found by kafka-transactions-swarm seed 262: skipped,
+   * the late COMMIT marker of the previous transaction committed the next one's first record
+   * before that transaction was aborted.
+   */
+  needsTransactionVerification(producerId: number, producerEpoch: number): boolean {
+    const entry = this.log.producerStateEntry(producerId);
+    return entry === undefined || entry === null || entry.currentTxnFirstOffset === null || entry.producerEpoch !== producerEpoch;
   }
 
   /** Starts a verification: returns its guard. */

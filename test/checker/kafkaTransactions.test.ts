@@ -81,6 +81,41 @@ describe('the transaction checks', () => {
     expect(judge([fetch(5, 4, 6)])).toEqual(['ReadCommittedBelowLastStableOffset']);
     expect(judge([fetch(4, 7, 6)])).toEqual(['ReadCommittedBelowLastStableOffset']);
   });
+
+  test('LastStableOffsetMonotonic: the LSO handed to read_committed clients goes back within a leader epoch', () => {
+    const fetch = (leaderEpoch: number, lastStableOffset: number): [string, TraceEvent] => [
+      'b1',
+      { type: 'partition.read', topic: 't', partition: 0, leaderEpoch, fetchOffset: 0, endOffset: 0, highWatermark: 9, isolationLevel: 'read_committed', lastStableOffset },
+    ];
+    expect(judge([fetch(1, 5), fetch(1, 5), fetch(1, 7)])).toEqual([]);
+    expect(judge([fetch(1, 5), fetch(2, 3)])).toEqual([]);
+    expect(judge([fetch(1, 5), fetch(1, 4)])).toEqual(['LastStableOffsetMonotonic']);
+  });
+
+  describe('MarkerNotBelowProducerEpoch', () => {
+    const append = (producerEpoch: number, marker: 'COMMIT' | 'ABORT' | null, role = 'leader'): [string, TraceEvent] => [
+      'b1',
+      marker === null
+        ? { type: 'partition.append', topic: 't', partition: 0, role, baseOffset: 0, lastOffset: 0, epoch: 1, values: ['v'], transactional: true, producerId: 7, producerEpoch }
+        : { type: 'partition.append', topic: 't', partition: 0, role, baseOffset: 0, lastOffset: 0, epoch: 1, values: [null], control: true, marker, producerId: 7, producerEpoch, coordinatorEpoch: 0 },
+    ];
+    test('markers at or above the producer epoch of the data pass', () => {
+      expect(judge([append(3, null), append(4, 'COMMIT'), append(4, null), append(4, 'ABORT')])).toEqual([]);
+    });
+    test('a marker with an epoch older than a batch the producer id already appended is a violation', () => {
+      expect(judge([append(3, null), append(4, 'ABORT'), append(4, null), append(3, 'ABORT')])).toEqual(['MarkerNotBelowProducerEpoch']);
+    });
+    test('a follower’s copy is not judged, only what a leader takes', () => {
+      expect(judge([append(4, null), append(3, 'ABORT', 'follower')])).toEqual([]);
+    });
+    test('excused once a __transaction_state replica lost committed records', () => {
+      const stateLoss: Array<[string, TraceEvent]> = [
+        ['b2', { type: 'partition.hw', topic: '__transaction_state', partition: 0, role: 'leader', highWatermark: 5 }],
+        ['b2', { type: 'partition.recovered', topic: '__transaction_state', partition: 0, logStartOffset: 0, logEndOffset: 2, truncatedBytes: 0 }],
+      ];
+      expect(judge([...stateLoss, append(4, null), append(3, 'ABORT')])).toEqual([]);
+    });
+  });
 });
 
 describe('the Kafka checker with transactions', () => {

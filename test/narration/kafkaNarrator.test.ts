@@ -42,4 +42,25 @@ describe('the Kafka narrator', () => {
     narrator.onTrace(1_001, 'b2', { type: 'partition.follower', ...partition, leader: 'b1', leaderEpoch: 0 });
     expect(hw(1_002, 'leader')).not.toBeNull();
   });
+
+  test('tells a transaction’s life: begin, partitions added, decision, markers, completion, LSO moves, fencing', () => {
+    const narrator = new KafkaNarrator();
+    const say = (atMs: number, node: string, event: { type: string; [field: string]: unknown }) => narrator.onTrace(atMs, node, event)?.text ?? null;
+    const state = (state: string, partitions: unknown[]) => ({ type: 'txn.state', transactionalId: 'txn-p1', producerId: 4, producerEpoch: 2, state, previousState: null, partitions, coordinatorEpoch: 1 });
+    expect(say(1, 'p1', { type: 'workload.txn-begin', txn: 'p1-t1', transactionalId: 'txn-p1' })).toBe('p1 begins transaction p1-t1 as txn-p1');
+    expect(say(2, 'b1', state('Ongoing', [{ topic: 'events', partition: 0 }]))).toBe("b1 adds events-0 to txn-p1's transaction (producer 4 epoch 2)");
+    expect(say(3, 'b1', state('Ongoing', [{ topic: 'events', partition: 0 }]))).toBeNull();
+    expect(say(3, 'b1', state('Ongoing', [{ topic: 'events', partition: 0 }, { topic: 'events', partition: 1 }]))).toBe("b1 adds events-1 to txn-p1's transaction (producer 4 epoch 2)");
+    expect(say(4, 'b1', state('PrepareCommit', [{ topic: 'events', partition: 0 }]))).toContain('records PrepareCommit for txn-p1');
+    expect(say(5, 'b2', { type: 'partition.append', ...partition, role: 'leader', baseOffset: 12, lastOffset: 12, epoch: 1, values: [null], control: true, marker: 'COMMIT', producerId: 4, producerEpoch: 3, coordinatorEpoch: 1 }))
+      .toBe('b2 appends a COMMIT marker to events-0 at offset 12 for producer 4 epoch 3');
+    expect(say(6, 'b3', { type: 'partition.append', ...partition, role: 'follower', baseOffset: 12, lastOffset: 12, epoch: 1, values: [null], control: true, marker: 'COMMIT', producerId: 4, producerEpoch: 3 })).toBeNull();
+    expect(say(7, 'b1', state('CompleteCommit', []))).toContain("completes txn-p1's transaction (CompleteCommit)");
+    const read = (lastStableOffset: number) => say(8, 'b2', { type: 'partition.read', ...partition, leaderEpoch: 1, fetchOffset: 0, endOffset: 0, highWatermark: 13, isolationLevel: 'read_committed', lastStableOffset });
+    expect(read(9)).toContain("events-0's last stable offset 9, below the high watermark 13");
+    expect(read(9)).toBeNull();
+    expect(read(13)).toContain('last stable offset 13, at the high watermark');
+    expect(narrator.onTrace(9, 'b1', { type: 'txn.timed-out', transactionalId: 'txn-p2', producerId: 5, producerEpoch: 0, startedMs: 0, timeoutMs: 5000 })?.tone).toBe('fault');
+    expect(say(10, 'p2', { type: 'workload.txn-end', txn: 'p2-t3', outcome: 'fenced' })).toContain('p2 is FENCED in p2-t3');
+  });
 });

@@ -3,7 +3,7 @@
  * marked as a violation, an allowed one is not.
  */
 import { describe, expect, test } from 'vitest';
-import { type GuaranteeCell, guaranteesMarkdown, measureGuarantees } from '../../sim/report/guarantees.js';
+import { GUARANTEE_ROWS, type GuaranteeCell, guaranteesMarkdown, measureGuarantees } from '../../sim/report/guarantees.js';
 
 describe('guarantees report', () => {
   test('measures each cell over the seeds and renders the matrix and the contracts', () => {
@@ -36,6 +36,8 @@ describe('guarantees report', () => {
     expect(markdown).toMatch(/## The KRaft quorum/);
     expect(markdown).toMatch(/- \*\*CheckQuorum\*\*: .*KAFKA-15489/);
     expect(markdown).toMatch(/- \*\*NoDisruptiveElection\*\*: .*KIP-996/);
+    expect(markdown).toMatch(/- \*\*aborted-read\*\*: .*G1a/);
+    expect(markdown).toMatch(/- \*\*MarkerNotBelowProducerEpoch\*\*: /);
   });
 
   test('the historical fixes are a table: the fix, the switch, and what the lesson, its fixed twin and its swarm twin showed', () => {
@@ -46,5 +48,13 @@ describe('guarantees report', () => {
     expect(markdown).toContain('| `raft-legacy-no-pre-vote` | before KIP-996 | `ksim.raft.pre.vote: false` | NoDisruptiveElection | pass | NoDisruptiveElection at seed 1 |');
     expect(markdown).toContain('| `counter-legacy-ack-before-fsync` | (a teaching switch) | `legacy.ackBeforeFsync: true` | AckedValueRetained/lost-ack | — | — |');
     expect(guaranteesMarkdown([], 1, '0.0.0-test')).not.toContain('historical fix');
+  });
+
+  test('a transactions row runs transactional producers and is judged by the transaction checks', () => {
+    const row = GUARANTEE_ROWS.find((candidate) => candidate.transactions !== undefined)!;
+    const cells = measureGuarantees({ seeds: 1, rows: [row], columns: ['pause'] });
+    expect(cells[0]!.row).toBe(row.name);
+    expect(Object.values(cells[0]!.anomalies).filter((entry) => !entry.allowed)).toEqual([]);
+    expect(guaranteesMarkdown(cells, 1, '0.0.0-test')).toContain(`| ${row.name} |`);
   });
 });

@@ -3,12 +3,14 @@
  * switch, ISR proposal, truncation, fencing, registration and recovery, so a learner can follow a
  * lesson from the trace alone. The metadata quorum's own election is told in brief (who is the
  * active controller); `raft-*` scenarios tell it in full. Consumer groups (rebalances, owners,
- * fencing) are told by groupNarration.ts. High-watermark moves are told for leaders
+ * fencing) are told by groupNarration.ts, transactions (begin, partitions added, decision, markers,
+ * last stable offset, fencing) by transactionNarration.ts. High-watermark moves are told for leaders
  * only, at most once a second per partition unless something else happened in between.
  */
 import type { NodeId } from '../../../src/host.js';
 import type { Narration, Narrator } from '../system.js';
 import { GroupNarration } from './groupNarration.js';
+import { TransactionNarration } from './transactionNarration.js';
 
 const HIGH_WATERMARK_QUIET_MS = 1_000;
 
@@ -23,6 +25,8 @@ export class KafkaNarrator implements Narrator {
   private somethingElseSinceHighWatermark = true;
   /** Consumer groups are told by groupNarration.ts. */
   private readonly groups = new GroupNarration();
+  /** Transactions are told by transactionNarration.ts. */
+  private readonly transactions = new TransactionNarration();
 
   onTrace(atMs: number, node: NodeId, event: Event): Narration | null {
     const narration = this.narrate(atMs, node, event);
@@ -85,7 +89,7 @@ export class KafkaNarrator implements Narrator {
       case 'process.halt':
         return { tone: 'fault', text: `${node} halts: ${text(event['reason'])}` };
       default:
-        return this.groups.narrate(node, event);
+        return this.transactions.narrate(node, event) ?? this.groups.narrate(node, event);
     }
   }
 

@@ -19,6 +19,16 @@
  * - ReadCommittedBelowLastStableOffset: a read_committed fetch never returns a record at or above
  *   the last stable offset it reports, and that offset never exceeds the high watermark (KAFKA-9807
  *   was a read above the LSO).
+ * - LastStableOffsetMonotonic: within one leader epoch, the last stable offset handed to
+ *   read_committed clients never goes back (a consumer's position would otherwise stand above
+ *   records it may not read yet). Across leader changes it may, as the high watermark may: a new
+ *   leader's high watermark is its own, lagging the old leader's until its followers fetch.
+ * - MarkerNotBelowProducerEpoch: a transaction marker never lands in a partition with a producer
+ *   epoch older than one the partition's leaders already took from that producer id: the marker
+ *   belongs to a transaction its producer had already been fenced out of (Kafka's producer state
+ *   refuses it, ProducerStateManager's checkProducerEpoch for control batches, KIP-98).
+ *   Excused once a `__transaction_state` partition lost committed records: its coordinator may
+ *   then hand an epoch out again.
  *
  * Left out (they need consumers): exactly-once for a read-process-write pipeline, precommitted
  * reads, and liveness of the LSO beyond what the final read_committed read demands (it waits for
@@ -28,6 +38,16 @@ import { partitionForTransactionalId } from '../../../src/broker/transactionCoor
 import type { Findings } from '../../checker/findings.js';
 import { transactionalIdOf } from './transactionalProducerNode.js';
 import type { TraceRecord } from '../../world.js';
+
+/** Each transaction check, with the one-line reason no configuration relaxes it (the guarantees report lists them). */
+export const TRANSACTION_GUARANTEES = {
+  'aborted-read': 'a read_committed reader never sees a record of an aborted transaction (G1a): the aborted-transaction index and the abort marker hide it',
+  'zombie-write': 'a transaction its producer never committed (fenced, or dead first) never becomes visible: the epoch bump on InitProducerId or timeout fences it (KIP-98)',
+  'torn-transaction': 'a transaction is visible whole or not at all: one decision, written once as PrepareCommit or PrepareAbort, sends the same marker to every partition',
+  ReadCommittedBelowLastStableOffset: 'a read_committed fetch stops below the last stable offset, which never passes the high watermark (KAFKA-9807)',
+  LastStableOffsetMonotonic: 'within a leader epoch, the last stable offset handed to read_committed readers never goes back',
+  MarkerNotBelowProducerEpoch: 'a marker never lands with a producer epoch older than one the partition already took from that producer: a fenced transaction cannot be completed late',
+} as const;
 
 type TxnOutcome = 'committed' | 'aborted' | 'fenced' | 'open';
 
@@ -51,6 +71,10 @@ export class TransactionChecker {
   readonly transactionStateLosses: string[] = [];
   /** When each `__transaction_state` partition first lost committed records on some replica. */
   private readonly stateLostAtMs = new Map<number, number>();
+  /** Per `partition|leaderEpoch`, the highest last stable offset a read_committed fetch was handed. */
+  private readonly clientLastStableOffsets = new Map<string, number>();
+  /** Per `partition|producerId`, the highest producer epoch a leader appended a batch or marker with. */
+  private readonly appendedProducerEpochs = new Map<string, number>();
 
   constructor(
     private readonly findings: Findings,
@@ -95,6 +119,8 @@ export class TransactionChecker {
       }
       case 'partition.read':
         return this.onRead(record);
+      case 'partition.append':
+        return this.onLeaderAppend(record);
       case 'partition.hw':
       case 'partition.recovered':
         return this.onTransactionStateReplica(record);
@@ -150,6 +176,44 @@ export class TransactionChecker {
         { partition, endOffset, lastStableOffset, highWatermark, broker: record.node },
       );
     }
+    this.checkLastStableOffsetMonotonic(record, partition, lastStableOffset);
+  }
+
+  private checkLastStableOffsetMonotonic(record: TraceRecord, partition: string, lastStableOffset: number): void {
+    const leaderEpoch = record.event['leaderEpoch'] as number;
+    const key = `${partition}|${leaderEpoch}`;
+    const highest = this.clientLastStableOffsets.get(key) ?? -1;
+    this.clientLastStableOffsets.set(key, Math.max(highest, lastStableOffset));
+    if (lastStableOffset >= highest) return;
+    this.findings.violation(
+      'LastStableOffsetMonotonic',
+      record.atMs,
+      `${record.node} handed a read_committed client ${partition}'s last stable offset ${lastStableOffset} in leader epoch ${leaderEpoch}, after ${highest} in the same epoch`,
+      { partition, broker: record.node, leaderEpoch, lastStableOffset, earlier: highest },
+    );
+  }
+
+  /** At a leader's append of a producer's transactional batch or marker: its epoch is not older than the producer id's latest there. */
+  private onLeaderAppend(record: TraceRecord): void {
+    const event = record.event;
+    if (event['role'] !== 'leader' || typeof event['producerId'] !== 'number') return;
+    const partition = `${String(event['topic'])}-${String(event['partition'])}`;
+    const producerEpoch = event['producerEpoch'] as number;
+    const key = `${partition}|${event['producerId']}`;
+    const highest = this.appendedProducerEpochs.get(key) ?? -1;
+    this.appendedProducerEpochs.set(key, Math.max(highest, producerEpoch));
+    if (event['control'] !== true || producerEpoch >= highest || this.anyStateLostBefore(record.atMs)) return;
+    this.findings.violation(
+      'MarkerNotBelowProducerEpoch',
+      record.atMs,
+      `${record.node} wrote a ${String(event['marker'])} marker into ${partition} for producer ${String(event['producerId'])} with epoch ${producerEpoch}, after that producer appended there with epoch ${highest}`,
+      { partition, broker: record.node, producerId: event['producerId'], producerEpoch, laterEpoch: highest, marker: event['marker'] },
+    );
+  }
+
+  private anyStateLostBefore(atMs: number): boolean {
+    for (const lostAtMs of this.stateLostAtMs.values()) if (lostAtMs <= atMs) return true;
+    return false;
   }
 
   /** The end-of-run checks; call once every final read is in. */
