@@ -27,6 +27,10 @@
  *   CONCURRENT_TRANSACTIONS, a lost connection): the producer retries by itself; the application
  *   sees them only if the operation's own timeout (max.block.ms) runs out, and may call it again.
  *
+ * sendOffsetsToTransaction (KIP-98, KIP-447) runs inside IN_TRANSACTION: AddOffsetsToTxn to the
+ * transaction coordinator, FindCoordinator for the group, then TxnOffsetCommit to the group's
+ * coordinator with the consumer's group metadata; EndTxn(commit) goes only after it.
+ *
  * Invariants: at most one coordinator request in flight; partitions are added (transaction version
  * 1) before any batch of them is drained; a commit is sent only once every batch has completed.
  */
