@@ -7,7 +7,8 @@
  *
  * The loop, as Kafka's documentation writes it:
  *   poll → beginTransaction → send one output record per input record (the transformation) →
- *   sendOffsetsToTransaction(the next offsets, consumer.groupMetadata()) → commitTransaction → poll.
+ *   sendOffsetsToTransaction(the next offsets, consumer.groupMetadata() as the poll left it) →
+ *   commitTransaction → poll.
  * Each output record's value names its input (`<topic-partition>@<offset>|<txn>`), so the checker
  * can join outputs to inputs (pipelineChecker.ts).
  *
@@ -40,7 +41,7 @@ import { parseConsumerConfig, type ConsumerConfig } from '../../../src/client/co
 import { errorNameOf, type ConsumerRecord } from '../../../src/client/consumerRecord.js';
 import { parseProducerConfig, type ProducerConfig } from '../../../src/client/config.js';
 import { Producer } from '../../../src/client/producer.js';
-import type { TransactionalOffset, TransactionOutcome } from '../../../src/client/transactions.js';
+import type { ConsumerGroupMetadata, TransactionalOffset, TransactionOutcome } from '../../../src/client/transactions.js';
 import type { DiskCompletion, Host, NodeFactory, NodeId, ProtocolNode, TimerId, TrafficClass } from '../../../src/host.js';
 import { topicPartitionKey } from '../../../src/protocol/apis.js';
 
@@ -134,6 +135,8 @@ interface OpenTransaction {
   readonly records: readonly ConsumerRecord[];
   /** topic-partition → the first input offset of the transaction (the position before the poll). */
   readonly startPositions: ReadonlyMap<string, { readonly topic: string; readonly partition: number; readonly offset: number }>;
+  /** The consumer's group metadata when the poll returned the inputs: the generation they were fetched under. */
+  readonly groupMetadata: ConsumerGroupMetadata;
 }
 
 type Phase =
@@ -279,8 +282,9 @@ export class PipelineNode implements ProtocolNode<unknown> {
       const key = topicPartitionKey(record);
       if (!startPositions.has(key)) startPositions.set(key, { topic: record.topic, partition: record.partition, offset: record.offset });
     }
-    const open: OpenTransaction = { txn, records, startPositions };
     const metadata = this.consumer.groupMetadata();
+    const groupMetadata = { groupId: this.consumerConfig.groupId ?? '', generationId: metadata?.generationId ?? -1, memberId: metadata?.memberId ?? '', groupInstanceId: metadata?.groupInstanceId ?? null };
+    const open: OpenTransaction = { txn, records, startPositions, groupMetadata };
     this.producer.beginTransaction();
     this.host.trace({
       type: 'pipeline.txn-begin',
@@ -314,10 +318,12 @@ export class PipelineNode implements ProtocolNode<unknown> {
 
   private sendOffsets(open: OpenTransaction): void {
     this.phase = { kind: 'sending-offsets', open };
-    const metadata = this.consumer.groupMetadata();
-    const groupMetadata = { groupId: this.consumerConfig.groupId ?? '', generationId: metadata?.generationId ?? -1, memberId: metadata?.memberId ?? '', groupInstanceId: metadata?.groupInstanceId ?? null };
     const producer = this.producer;
-    producer.sendOffsetsToTransaction(this.offsetsOf(open), groupMetadata, (outcome) => {
+    // The metadata of the poll, not of now: a consumer fenced since (its heartbeat was refused)
+    // reports generation -1 and no member id, which a broker accepts for a transactional commit
+    // from a non-empty group (Kafka's rule for producers older than KIP-447), so the zombie's
+    // offsets would not be fenced. Found by kafka-eos-pipeline-swarm seed 47.
+    producer.sendOffsetsToTransaction(this.offsetsOf(open), open.groupMetadata, (outcome) => {
       if (producer !== this.producer) return;
       if (outcome.ok) {
         this.host.trace({ type: 'pipeline.txn-commit', txn: open.txn });
