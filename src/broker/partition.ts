@@ -357,9 +357,16 @@ export class Partition {
 
   // ---- Leader: verifying a transaction (KIP-890 part 1) ----
 
-  /** Must this producer's transactional batch be verified with the coordinator first? Yes unless it already has a transaction open here. */
-  needsTransactionVerification(producerId: number): boolean {
-    return (this.log.producerStateEntry(producerId)?.currentTxnFirstOffset ?? null) === null;
+  /**
+   * Must this producer's transactional batch be verified with the coordinator first? Yes unless it
+   * already has a transaction open here at the batch's epoch (Kafka's hasOngoingTransaction with
+   * the epoch): under transaction version 2 the next transaction has a bumped epoch, and its first
+   * batch must not ride on the previous transaction whose marker has not arrived yet — the late
+   * ABORT would end both (found by kafka-eos-pipeline-swarm seed 241, torn-transaction).
+   */
+  needsTransactionVerification(producerId: number, producerEpoch: number): boolean {
+    const entry = this.log.producerStateEntry(producerId);
+    return (entry?.currentTxnFirstOffset ?? null) === null || entry?.producerEpoch !== producerEpoch;
   }
 
   /** Starts a verification: returns its guard. */

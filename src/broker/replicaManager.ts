@@ -249,7 +249,7 @@ export class ReplicaManager {
       for (const data of topicData.partitionData) {
         if (!data.records.isTransactional || INTERNAL_TOPICS.includes(topicData.name)) continue;
         const partition = this.getPartition(topicData.name, data.index);
-        if (partition === undefined || partition.role !== 'leader' || !partition.needsTransactionVerification(data.records.producerId)) continue;
+        if (partition === undefined || partition.role !== 'leader' || !partition.needsTransactionVerification(data.records.producerId, data.records.producerEpoch)) continue;
         producer = { producerId: data.records.producerId, producerEpoch: data.records.producerEpoch };
         partitions.push({ topic: topicData.name, partition: data.index });
       }
