@@ -365,7 +365,8 @@ export class Partition {
    * than the open transaction starts a new one, whose coordinator may still be writing the old
    * one's markers (CONCURRENT_TRANSACTIONS). Found by kafka-transactions-swarm seed 262: skipped,
    * the late COMMIT marker of the previous transaction committed the next one's first record
-   * before that transaction was aborted.
+   * before that transaction was aborted; and kafka-eos-pipeline-swarm seed 241, where a late ABORT
+   * marker tore the next transaction.
    */
   needsTransactionVerification(producerId: number, producerEpoch: number): boolean {
     const entry = this.log.producerStateEntry(producerId);

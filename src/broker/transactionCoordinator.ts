@@ -20,7 +20,8 @@
  * - InitProducerId without a transactional id is the producer-id manager's (idempotence alone).
  *
  * Timers: `txn.coordinator.load/<partition>`, `txn.abort-timed-out` (periodic, once a partition is
- * led), `txn.create-transaction-state-topic`, and the marker manager's.
+ * led), `txn.create-transaction-state-topic`, `txn.complete-retry/<transactional id>` (a completion
+ * write tried again), and the marker manager's.
  *
  * Left out: TxnOffsetCommit (the group coordinator's pending transactional offsets, KIP-447),
  * transactional id expiration, DescribeTransactions and ListTransactions.
@@ -56,6 +57,8 @@ import { TRANSACTION_LOG_RECORDS, TRANSACTION_STATE_TOPIC_NAME, type Transaction
 
 const CREATE_TRANSACTION_STATE_TOPIC_TIMER = 'txn.create-transaction-state-topic';
 const ABORT_TIMED_OUT_TIMER = 'txn.abort-timed-out';
+/** The pause before a failed completion write is tried again (Kafka retries on its marker thread's next round). */
+const COMPLETE_RETRY_BACKOFF_MS = 100;
 
 export interface TransactionCoordinatorContext {
   nextCorrelationId(): number;
@@ -279,11 +282,27 @@ export class TransactionCoordinator implements PartitionLeadershipListener {
   }
 
   private sendMarkers(partition: number, metadata: TransactionMetadata, coordinatorEpoch: number): void {
-    this.markers.addTxnMarkersToSend(metadata, coordinatorEpoch, partition, () => {
-      this.runtime.scheduleWriteOperation(partition, (shard) => shard.completeTransaction(metadata.transactionalId, metadata.producerId, metadata.producerEpoch), (outcome) => {
-        // Completion failed (the write was refused or not committed): a reload, or the next
-        // election, finds the transaction still prepared and writes its markers again.
-        if ('error' in outcome) this.host.trace({ type: 'txn.complete-failed', transactionalId: metadata.transactionalId, errorCode: outcome.error });
+    this.markers.addTxnMarkersToSend(metadata, coordinatorEpoch, partition, () => this.completeTransaction(partition, metadata, coordinatorEpoch));
+  }
+
+  /**
+   * Writes CompleteCommit or CompleteAbort once every marker is written (Kafka's
+   * TransactionMarkerChannelManager.tryAppendToLog). A write that failed for want of replicas or
+   * a timeout (COORDINATOR_NOT_AVAILABLE) is tried again while this coordinator still loads the
+   * partition at the same epoch and the transaction is still prepared, as Kafka retries such log
+   * appends; otherwise (NOT_COORDINATOR) the next coordinator finds it prepared and ends it.
+   * Without the retry the transaction stayed prepared for good, and every later request of its
+   * producer was CONCURRENT_TRANSACTIONS (found by kafka-eos-pipeline-swarm seed 48).
+   */
+  private completeTransaction(partition: number, metadata: TransactionMetadata, coordinatorEpoch: number): void {
+    this.runtime.scheduleWriteOperation(partition, (shard) => shard.completeTransaction(metadata.transactionalId, metadata.producerId, metadata.producerEpoch), (outcome) => {
+      if (!('error' in outcome)) return;
+      this.host.trace({ type: 'txn.complete-failed', transactionalId: metadata.transactionalId, errorCode: outcome.error });
+      if (outcome.error !== 'COORDINATOR_NOT_AVAILABLE') return;
+      this.timers.schedule(`txn.complete-retry/${metadata.transactionalId}`, COMPLETE_RETRY_BACKOFF_MS, () => {
+        const current = this.runtime.shard(partition)?.metadata(metadata.transactionalId);
+        const stillPrepared = current !== undefined && current.state === metadata.state && current.producerEpoch === metadata.producerEpoch;
+        if (stillPrepared && this.runtime.coordinatorEpoch(partition) === coordinatorEpoch) this.completeTransaction(partition, metadata, coordinatorEpoch);
       });
     });
   }

@@ -11,8 +11,8 @@
  *   active ends it; a COMMIT marker changes nothing (its producer's records were kept).
  * - Non-transactional batches are always kept.
  *
- * It is its own module so the consumer's fetcher (on another branch) can use it; nothing else
- * depends on the consumer.
+ * The consumer's fetcher (fetcher.ts) applies it to every fetch at read_committed; the checker's
+ * final read_committed read uses it too.
  *
  * Invariants: the output is a subsequence of the input records, in offset order; no control record
  * is in it.
@@ -25,6 +25,8 @@ import type { AbortedTransaction } from '../log/transactionIndex.js';
 export interface ConsumedRecord {
   readonly offset: number;
   readonly record: SimpleRecord;
+  /** The leader epoch of its batch (KIP-320: a consumer remembers it with its position). */
+  readonly leaderEpoch: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export function filterAbortedTransactions(batches: readonly RecordBatch[], abort
     if (batch.isTransactional && active.has(batch.producerId)) continue;
     batch.records.forEach((record, index) => {
       const offset = batch.baseOffset + index;
-      if (offset >= fetchOffset) out.push({ offset, record });
+      if (offset >= fetchOffset) out.push({ offset, record, leaderEpoch: batch.partitionLeaderEpoch });
     });
   }
   return out;

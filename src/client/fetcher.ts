@@ -14,18 +14,22 @@
  * - collectFetch: at most max.poll.records records, partition after partition in buffer order;
  *   records are returned only for a partition still fetchable at the very position they were
  *   fetched from, and the position then moves past them, taking the leader epoch of the last
- *   record's batch (what validation later checks).
+ *   record's batch (what validation later checks);
+ * - isolation.level=read_committed: the broker answers below the last stable offset with the
+ *   aborted transactions of that range; their records are dropped (abortedTransactions.ts), and
+ *   control records are never handed out at either level.
  *
  * Invariant: a partition's position only moves forward here, one record at a time, never past a
  * record not handed out.
  * Left out: fetch sessions (KIP-227), preferred read replicas (KIP-392), KIP-951 leader hints,
- * aborted transactions (read_committed comes with transactions), and byte-accurate limits.
+ * and byte-accurate limits.
  */
 
 import type { NodeId } from '../host.js';
-import { decodeReceivedRecords } from '../log/recordBatch.js';
+import { decodeReceivedRecords, type RecordBatch } from '../log/recordBatch.js';
 import { CONSUMER_REPLICA_ID, type FetchResponsePartition, type TopicPartition, topicPartitionKey } from '../protocol/apis.js';
 import type { KafkaErrorCode } from '../protocol/errors.js';
+import { type ConsumedRecord, filterAbortedTransactions } from './abortedTransactions.js';
 import type { ConsumerConfig } from './consumerConfig.js';
 import type { ConsumerNetworkClient } from './consumerNetworkClient.js';
 import type { ConsumerException, ConsumerRecord } from './consumerRecord.js';
@@ -156,19 +160,34 @@ export class Fetcher {
     const batches = received.map(({ batch }) => batch);
     const lastBatch = batches[batches.length - 1];
     const batchesEnd = lastBatch === undefined ? null : { offset: lastBatch.baseOffset + lastBatch.lastOffsetDelta + 1, epoch: lastBatch.partitionLeaderEpoch };
-    for (const batch of batches) {
-      batch.records.forEach((record, index) => {
-        const offset = batch.baseOffset + index;
-        // A batch may begin before the fetch offset: those records were handed out already.
-        if (offset < requestPosition.offset || batch.isControl) return;
-        records.push({ topic: partition.topic, partition: partition.partition, offset, leaderEpoch: batch.partitionLeaderEpoch, key: record.key, value: record.value, timestampMs: record.timestampMs });
-      });
+    for (const consumed of this.consumedRecords(batches, data, requestPosition.offset)) {
+      const { offset, record, leaderEpoch } = consumed;
+      records.push({ topic: partition.topic, partition: partition.partition, offset, leaderEpoch, key: record.key, value: record.value, timestampMs: record.timestampMs });
     }
     if (data.errorCode === 'NONE') {
       this.subscriptions.updateHighWatermark(partition, data.highWatermark);
       this.subscriptions.updateLogStartOffset(partition, data.logStartOffset);
     }
     return { partition, requestPosition, errorCode: data.errorCode, records, nextIndex: 0, nextFetchOffset: requestPosition.offset, batchesEnd };
+  }
+
+  /**
+   * The records of a fetch the application may see, from the fetch offset on (a batch may begin
+   * before it: those records were handed out already), never a control record. At read_committed
+   * the records of the transactions the response lists as aborted are dropped too (Kafka's
+   * CompletedFetch); the broker sent nothing at or above the last stable offset.
+   */
+  private consumedRecords(batches: readonly RecordBatch[], data: FetchResponsePartition, fetchOffset: number): ConsumedRecord[] {
+    if (this.config.isolationLevel === 'read_committed') return filterAbortedTransactions(batches, data.abortedTransactions ?? [], fetchOffset);
+    const consumed: ConsumedRecord[] = [];
+    for (const batch of batches) {
+      if (batch.isControl) continue;
+      batch.records.forEach((record, index) => {
+        const offset = batch.baseOffset + index;
+        if (offset >= fetchOffset) consumed.push({ offset, record, leaderEpoch: batch.partitionLeaderEpoch });
+      });
+    }
+    return consumed;
   }
 
   /** Hands out up to max.poll.records buffered records, advancing positions (FetchCollector.collectFetch). */

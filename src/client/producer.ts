@@ -34,14 +34,29 @@
  * Trace events: {type:'producer.txn', state, transactionalId, producerId, producerEpoch, error?}
  * whenever the transactional state changes.
  *
- * Left out: sendOffsetsToTransaction (TxnOffsetCommit needs the group coordinator's transactional
- * offsets, not built yet), flush()/close(), max.request.size, buffer.memory, compression, batch
+ * sendOffsetsToTransaction (the consume-transform-produce loop, KIP-98 and KIP-447): AddOffsetsToTxn
+ * to the transaction coordinator, then FindCoordinator (KeyType GROUP) and TxnOffsetCommit with the
+ * consumer's group metadata to the group's coordinator; commitTransaction's EndTxn waits for them.
+ * Trace events: {type:'producer.txn-offsets', transactionalId, groupId, offsets, error?} when
+ * TxnOffsetCommit is answered.
+ *
+ * Left out: flush()/close(), max.request.size, buffer.memory, compression, batch
  * splitting on MESSAGE_TOO_LARGE, KIP-951 leader hints, and ApiVersions.
  */
 
 import type { Host, NodeId, TimerId } from '../host.js';
 import type { SimpleRecord } from '../log/recordBatch.js';
-import type { AddPartitionsToTxnResponse, EndTxnResponse, FindCoordinatorResponse, InitProducerIdResponse, KafkaRequest, MetadataResponse, ProduceResponse } from '../protocol/apis.js';
+import type {
+  AddOffsetsToTxnResponse,
+  AddPartitionsToTxnResponse,
+  EndTxnResponse,
+  FindCoordinatorResponse,
+  InitProducerIdResponse,
+  KafkaRequest,
+  MetadataResponse,
+  ProduceResponse,
+  TxnOffsetCommitResponse,
+} from '../protocol/apis.js';
 import { type KafkaErrorCode, isRetriable } from '../protocol/errors.js';
 import { RecordAccumulator } from './accumulator.js';
 import type { ProducerConfig } from './config.js';
@@ -50,7 +65,18 @@ import { BuiltInPartitioner } from './partitioner.js';
 import { INVALID_OFFSET, type ProducerBatch, type SendCallback } from './producerBatch.js';
 import { retryBackoffMs } from './retryBackoff.js';
 import { TransactionManager } from './transactionManager.js';
-import { classifyBatchError, classifyCoordinatorError, type CoordinatorRequest, type TransactionalState, TransactionalProducerState, type TransactionOutcome } from './transactions.js';
+import {
+  classifyBatchError,
+  classifyCoordinatorError,
+  classifyTxnOffsetCommitError,
+  type ConsumerGroupMetadata,
+  type CoordinatorRequest,
+  isGroupCoordinatorRequest,
+  type TransactionalOffset,
+  type TransactionalState,
+  TransactionalProducerState,
+  type TransactionOutcome,
+} from './transactions.js';
 
 export type { SendCallback, SendResult } from './producerBatch.js';
 
@@ -110,6 +136,8 @@ const RESPONSE_KIND: Readonly<Record<string, OutstandingRequest['kind']>> = {
   ProduceResponse: 'Produce',
   FindCoordinatorResponse: 'Coordinator',
   AddPartitionsToTxnResponse: 'Coordinator',
+  AddOffsetsToTxnResponse: 'Coordinator',
+  TxnOffsetCommitResponse: 'Coordinator',
   EndTxnResponse: 'Coordinator',
 };
 
@@ -203,6 +231,8 @@ export class Producer {
         break;
       case 'FindCoordinatorResponse':
       case 'AddPartitionsToTxnResponse':
+      case 'AddOffsetsToTxnResponse':
+      case 'TxnOffsetCommitResponse':
       case 'EndTxnResponse':
         if (request.kind !== 'Coordinator') throw new Error('handleMessage: kind mismatch');
         this.handleCoordinatorResponse(request.request, response, nowMs);
@@ -275,6 +305,27 @@ export class Producer {
     const transactional = this.transactionalOrThrow('beginTransaction');
     if (transactional.state !== 'READY') throw new Error(`beginTransaction in ${transactional.state}`);
     this.transitionTransactional('IN_TRANSACTION');
+  }
+
+  /**
+   * KafkaProducer.sendOffsetsToTransaction: commits the consumer's offsets as part of the
+   * transaction, so they take effect exactly when its records do. `groupMetadata` is the
+   * consumer's (KafkaConsumer.groupMetadata), so a consumer fenced from the group fails it
+   * (abortable). The callback hears once TxnOffsetCommit is answered; commitTransaction should wait
+   * for it (Kafka's call blocks).
+   */
+  sendOffsetsToTransaction(offsets: readonly TransactionalOffset[], groupMetadata: ConsumerGroupMetadata, callback: (outcome: TransactionOutcome) => void): void {
+    const transactional = this.transactionalOrThrow('sendOffsetsToTransaction');
+    if (transactional.state === 'ABORTABLE_ERROR' || transactional.state === 'FATAL_ERROR') {
+      const last = transactional.lastError!;
+      callback({ ok: false, error: last.error, errorClass: last.errorClass });
+      return;
+    }
+    if (transactional.state !== 'IN_TRANSACTION') throw new Error(`sendOffsetsToTransaction in ${transactional.state}`);
+    // Called again after a timeout, it waits for the same offsets (Kafka's pending result).
+    if (transactional.pendingOffsets === null) transactional.pendingOffsets = { offsets, groupMetadata, added: false, groupCoordinator: null };
+    transactional.pendingResult = { operation: 'sendOffsets', deadlineMs: this.host.nowMs() + this.config.maxBlockMs, callback };
+    this.poll();
   }
 
   /** KafkaProducer.commitTransaction: sends what is queued, then EndTxn(commit) once every batch is done. */
@@ -675,6 +726,11 @@ export class Producer {
       // Kafka's TimeoutException: the operation may be called again, and picks up where it was.
       transactional.completePending({ ok: false, error: 'TIMEOUT', errorClass: 'retriable' });
     }
+    if (pending?.operation === 'sendOffsets' && transactional.state === 'ABORTABLE_ERROR') {
+      // A send failed meanwhile: the offsets can no longer be committed; the application must abort.
+      const last = transactional.lastError!;
+      transactional.completePending({ ok: false, error: last.error, errorClass: last.errorClass });
+    }
     if (transactional.state === 'ABORTING_TRANSACTION') {
       // A batch re-enqueued for a retry after the abort began is dropped too (Kafka's Sender does so while aborting).
       for (const batch of this.accumulator.abortUndrainedBatches()) this.failBatch(batch, 'TRANSACTION_ABORTED', false);
@@ -713,6 +769,19 @@ export class Producer {
       this.outstanding.set(correlationId, { kind: 'Coordinator', broker, deadlineMs, request });
       return;
     }
+    if (request.kind === 'FindGroupCoordinator') {
+      const broker = this.host.random.pick(this.metadata.liveBrokers());
+      this.host.send(broker, { api: 'FindCoordinator', correlationId, keyType: 0, coordinatorKeys: [request.groupId] } satisfies KafkaRequest, 'client');
+      this.outstanding.set(correlationId, { kind: 'Coordinator', broker, deadlineMs, request });
+      return;
+    }
+    if (request.kind === 'TxnOffsetCommit') {
+      const pending = transactional.pendingOffsets!;
+      const groupCoordinator = pending.groupCoordinator!;
+      this.host.send(groupCoordinator, txnOffsetCommitRequest(correlationId, transactionalId, producerId, producerEpoch, pending.offsets, pending.groupMetadata), 'client');
+      this.outstanding.set(correlationId, { kind: 'Coordinator', broker: groupCoordinator, deadlineMs, request });
+      return;
+    }
     const coordinator = transactional.coordinator!;
     switch (request.kind) {
       case 'InitProducerId':
@@ -734,18 +803,52 @@ export class Producer {
       case 'EndTxn':
         this.host.send(coordinator, { api: 'EndTxn', correlationId, transactionalId, producerId, producerEpoch, committed: request.committed } satisfies KafkaRequest, 'client');
         break;
+      case 'AddOffsetsToTxn':
+        this.host.send(coordinator, { api: 'AddOffsetsToTxn', correlationId, transactionalId, producerId, producerEpoch, groupId: request.groupId } satisfies KafkaRequest, 'client');
+        break;
     }
     this.outstanding.set(correlationId, { kind: 'Coordinator', broker: coordinator, deadlineMs, request });
   }
 
-  private handleCoordinatorResponse(request: CoordinatorRequest, response: FindCoordinatorResponse | AddPartitionsToTxnResponse | EndTxnResponse, nowMs: number): void {
+  private handleCoordinatorResponse(
+    request: CoordinatorRequest,
+    response: FindCoordinatorResponse | AddPartitionsToTxnResponse | AddOffsetsToTxnResponse | TxnOffsetCommitResponse | EndTxnResponse,
+    nowMs: number,
+  ): void {
     const transactional = this.transactional!;
     switch (response.api) {
       case 'FindCoordinatorResponse': {
         const found = response.coordinators[0];
         if (found === undefined || found.errorCode !== 'NONE') return this.coordinatorRequestFailed(request.kind, found?.errorCode ?? 'COORDINATOR_NOT_AVAILABLE', nowMs);
-        transactional.coordinator = found.nodeId as NodeId;
+        if (request.kind === 'FindGroupCoordinator') {
+          if (transactional.pendingOffsets !== null) transactional.pendingOffsets.groupCoordinator = found.nodeId as NodeId;
+        } else {
+          transactional.coordinator = found.nodeId as NodeId;
+        }
         this.coordinatorAttempts = 0;
+        return;
+      }
+      case 'AddOffsetsToTxnResponse': {
+        if (response.errorCode !== 'NONE') return this.coordinatorRequestFailed(request.kind, response.errorCode, nowMs);
+        this.coordinatorAttempts = 0;
+        transactional.offsetsAddedInTransaction = true;
+        if (transactional.pendingOffsets !== null) transactional.pendingOffsets.added = true;
+        return;
+      }
+      case 'TxnOffsetCommitResponse': {
+        const error = response.topics.flatMap((topic) => topic.partitions).find((partition) => partition.errorCode !== 'NONE')?.errorCode ?? 'NONE';
+        const pending = transactional.pendingOffsets;
+        this.host.trace({
+          type: 'producer.txn-offsets',
+          transactionalId: transactional.transactionalId,
+          groupId: pending?.groupMetadata.groupId ?? null,
+          offsets: (pending?.offsets ?? []).map((offset) => [offset.topic, offset.partition, offset.offset]),
+          ...(error === 'NONE' ? {} : { error }),
+        });
+        if (error !== 'NONE') return this.coordinatorRequestFailed(request.kind, error, nowMs);
+        this.coordinatorAttempts = 0;
+        transactional.pendingOffsets = null;
+        if (transactional.pendingResult?.operation === 'sendOffsets') transactional.completePending({ ok: true });
         return;
       }
       case 'AddPartitionsToTxnResponse': {
@@ -804,9 +907,13 @@ export class Producer {
       for (const tp of transactional.pendingPartitionsInTransaction) transactional.newPartitionsInTransaction.add(tp);
       transactional.pendingPartitionsInTransaction.clear();
     }
-    const errorClass = classifyCoordinatorError(error);
+    const groupRequest = isGroupCoordinatorRequest(kind);
+    const errorClass = kind === 'TxnOffsetCommit' ? classifyTxnOffsetCommitError(error) : classifyCoordinatorError(error);
     if (errorClass === 'retriable') {
-      if (error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'NETWORK_EXCEPTION' || error === 'REQUEST_TIMED_OUT') transactional.coordinator = null;
+      const coordinatorLost = error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'NETWORK_EXCEPTION' || error === 'REQUEST_TIMED_OUT';
+      // The group's coordinator is looked up again for the offsets; the transaction's for the rest.
+      if (coordinatorLost && groupRequest && transactional.pendingOffsets !== null) transactional.pendingOffsets.groupCoordinator = null;
+      else if (coordinatorLost && !groupRequest) transactional.coordinator = null;
       this.coordinatorNextAllowedMs = nowMs + retryBackoffMs(this.coordinatorAttempts, this.config.retryBackoffMs, this.config.retryBackoffMaxMs, this.host.random);
       this.coordinatorAttempts += 1;
       return;
@@ -871,11 +978,47 @@ export class Producer {
   }
 }
 
-type ProducerResponse = MetadataResponse | InitProducerIdResponse | ProduceResponse | FindCoordinatorResponse | AddPartitionsToTxnResponse | EndTxnResponse;
+type ProducerResponse =
+  | MetadataResponse
+  | InitProducerIdResponse
+  | ProduceResponse
+  | FindCoordinatorResponse
+  | AddPartitionsToTxnResponse
+  | AddOffsetsToTxnResponse
+  | TxnOffsetCommitResponse
+  | EndTxnResponse;
 
 function asResponse(message: unknown): ProducerResponse | null {
   if (typeof message !== 'object' || message === null) return null;
   const { api, correlationId } = message as { api?: unknown; correlationId?: unknown };
   if (typeof api !== 'string' || typeof correlationId !== 'number' || !Object.hasOwn(RESPONSE_KIND, api)) return null;
   return message as ProducerResponse;
+}
+
+/** TxnOffsetCommit v4 for the offsets of one group, by topic in the order given. */
+function txnOffsetCommitRequest(
+  correlationId: number,
+  transactionalId: string,
+  producerId: number,
+  producerEpoch: number,
+  offsets: readonly TransactionalOffset[],
+  groupMetadata: ConsumerGroupMetadata,
+): KafkaRequest {
+  const byTopic = new Map<string, TransactionalOffset[]>();
+  for (const offset of offsets) byTopic.set(offset.topic, [...(byTopic.get(offset.topic) ?? []), offset]);
+  return {
+    api: 'TxnOffsetCommit',
+    correlationId,
+    transactionalId,
+    groupId: groupMetadata.groupId,
+    producerId,
+    producerEpoch,
+    generationId: groupMetadata.generationId,
+    memberId: groupMetadata.memberId,
+    groupInstanceId: groupMetadata.groupInstanceId,
+    topics: [...byTopic].map(([name, partitions]) => ({
+      name,
+      partitions: partitions.map((offset) => ({ partitionIndex: offset.partition, committedOffset: offset.offset, committedLeaderEpoch: offset.leaderEpoch ?? -1, committedMetadata: null })),
+    })),
+  };
 }

@@ -27,6 +27,10 @@
  *   CONCURRENT_TRANSACTIONS, a lost connection): the producer retries by itself; the application
  *   sees them only if the operation's own timeout (max.block.ms) runs out, and may call it again.
  *
+ * sendOffsetsToTransaction (KIP-98, KIP-447) runs inside IN_TRANSACTION: AddOffsetsToTxn to the
+ * transaction coordinator, FindCoordinator for the group, then TxnOffsetCommit to the group's
+ * coordinator with the consumer's group metadata; EndTxn(commit) goes only after it.
+ *
  * Invariants: at most one coordinator request in flight; partitions are added (transaction version
  * 1) before any batch of them is drained; a commit is sent only once every batch has completed.
  */
@@ -75,7 +79,49 @@ export function classifyBatchError(error: KafkaErrorCode | 'TIMEOUT'): Transacti
   return 'abortable';
 }
 
-/** The outcome the application gets from initTransactions, commitTransaction or abortTransaction. */
+/**
+ * How the producer treats an error of TxnOffsetCommit (Kafka's TxnOffsetCommitHandler): a group
+ * coordinator that moved or is loading is retried; a consumer fenced from its group (KIP-447:
+ * UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID, and STALE_MEMBER_EPOCH from a KIP-848
+ * group) makes the transaction abortable (CommitFailedException: the application aborts, and its
+ * consumer rejoins); a fenced producer, or anything unexpected, is fatal.
+ */
+export function classifyTxnOffsetCommitError(error: KafkaErrorCode): TransactionErrorClass {
+  if (RETRIABLE_COORDINATOR_ERRORS.has(error) || error === 'UNKNOWN_TOPIC_OR_PARTITION') return 'retriable';
+  if (error === 'UNKNOWN_MEMBER_ID' || error === 'ILLEGAL_GENERATION' || error === 'FENCED_INSTANCE_ID' || error === 'STALE_MEMBER_EPOCH' || error === 'REBALANCE_IN_PROGRESS') return 'abortable';
+  return 'fatal';
+}
+
+/**
+ * KafkaConsumer.groupMetadata(): what sendOffsetsToTransaction hands the group coordinator so it
+ * can refuse the offsets of a consumer that is no longer the partitions' owner (KIP-447).
+ */
+export interface ConsumerGroupMetadata {
+  readonly groupId: string;
+  /** The generation (classic) or member epoch (KIP-848); -1 outside a group. */
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+}
+
+/** An offset to commit in the transaction: the next offset to consume, and the leader epoch of the last record consumed. */
+export interface TransactionalOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly leaderEpoch: number | null;
+}
+
+/** sendOffsetsToTransaction in progress: AddOffsetsToTxn, then FindCoordinator for the group, then TxnOffsetCommit. */
+export interface PendingTransactionalOffsets {
+  readonly offsets: readonly TransactionalOffset[];
+  readonly groupMetadata: ConsumerGroupMetadata;
+  /** The transaction coordinator has the group's offsets partition in the transaction. */
+  added: boolean;
+  groupCoordinator: NodeId | null;
+}
+
+/** The outcome the application gets from initTransactions, sendOffsetsToTransaction, commitTransaction or abortTransaction. */
 export type TransactionOutcome = { readonly ok: true } | { readonly ok: false; readonly error: KafkaErrorCode | 'TIMEOUT'; readonly errorClass: TransactionErrorClass };
 
 /** A request the producer should send to the coordinator now. */
@@ -83,7 +129,15 @@ export type CoordinatorRequest =
   | { readonly kind: 'FindCoordinator' }
   | { readonly kind: 'InitProducerId'; readonly producerId: number; readonly producerEpoch: number }
   | { readonly kind: 'AddPartitionsToTxn'; readonly partitions: readonly string[] }
-  | { readonly kind: 'EndTxn'; readonly committed: boolean };
+  | { readonly kind: 'EndTxn'; readonly committed: boolean }
+  | { readonly kind: 'AddOffsetsToTxn'; readonly groupId: string }
+  | { readonly kind: 'FindGroupCoordinator'; readonly groupId: string }
+  | { readonly kind: 'TxnOffsetCommit' };
+
+/** The requests of sendOffsetsToTransaction that go to the group's coordinator rather than the transaction's. */
+export function isGroupCoordinatorRequest(kind: CoordinatorRequest['kind']): boolean {
+  return kind === 'FindGroupCoordinator' || kind === 'TxnOffsetCommit';
+}
 
 export class TransactionalProducerState {
   private stateValue: TransactionalState = 'UNINITIALIZED';
@@ -97,9 +151,13 @@ export class TransactionalProducerState {
   readonly pendingPartitionsInTransaction = new Set<string>();
   /** Whether any batch of this transaction was sent (transaction version 2 adds partitions implicitly). */
   sentInTransaction = false;
+  /** sendOffsetsToTransaction in progress, or null. */
+  pendingOffsets: PendingTransactionalOffsets | null = null;
+  /** Whether the coordinator added a group's offsets to this transaction (AddOffsetsToTxn). */
+  offsetsAddedInTransaction = false;
   private lastErrorValue: { error: KafkaErrorCode | 'TIMEOUT'; errorClass: TransactionErrorClass } | null = null;
   /** The application's call waiting for its outcome, with its deadline (max.block.ms). */
-  pendingResult: { readonly operation: 'init' | 'commit' | 'abort'; readonly deadlineMs: number; readonly callback: (outcome: TransactionOutcome) => void } | null = null;
+  pendingResult: { readonly operation: 'init' | 'sendOffsets' | 'commit' | 'abort'; readonly deadlineMs: number; readonly callback: (outcome: TransactionOutcome) => void } | null = null;
   /** An epoch bump is owed once the abort completes (transaction version 1, after a sequence error). */
   bumpAfterAbort = false;
 
@@ -125,7 +183,10 @@ export class TransactionalProducerState {
       this.newPartitionsInTransaction.clear();
       this.pendingPartitionsInTransaction.clear();
       this.sentInTransaction = false;
+      this.offsetsAddedInTransaction = false;
     }
+    // Offsets not yet committed when the transaction can no longer commit are dropped with it.
+    if (next !== 'IN_TRANSACTION' && next !== 'COMMITTING_TRANSACTION') this.pendingOffsets = null;
     this.stateValue = next;
   }
 
@@ -160,10 +221,12 @@ export class TransactionalProducerState {
       case 'INITIALIZING':
         return { kind: 'InitProducerId', producerId, producerEpoch };
       case 'IN_TRANSACTION':
-        if (this.newPartitionsInTransaction.size === 0) return null;
-        return { kind: 'AddPartitionsToTxn', partitions: [...this.newPartitionsInTransaction].sort(compareStrings) };
+        if (this.newPartitionsInTransaction.size > 0) return { kind: 'AddPartitionsToTxn', partitions: [...this.newPartitionsInTransaction].sort(compareStrings) };
+        return this.offsetsRequest();
       case 'COMMITTING_TRANSACTION':
         if (this.newPartitionsInTransaction.size > 0) return { kind: 'AddPartitionsToTxn', partitions: [...this.newPartitionsInTransaction].sort(compareStrings) };
+        // EndTxn goes after the offsets: Kafka queues it behind TxnOffsetCommit.
+        if (this.pendingOffsets !== null) return this.offsetsRequest();
         return allBatchesDone ? { kind: 'EndTxn', committed: true } : null;
       case 'ABORTING_TRANSACTION':
         return allBatchesDone ? { kind: 'EndTxn', committed: false } : null;
@@ -177,8 +240,23 @@ export class TransactionalProducerState {
     }
   }
 
+  /**
+   * The next step of sendOffsetsToTransaction (Kafka's AddOffsetsToTxnHandler, then
+   * TxnOffsetCommitHandler): the transaction coordinator adds the group's offsets partition to the
+   * transaction (under both transaction versions here: ksim's TxnOffsetCommit does not add it
+   * implicitly), then the group's coordinator is found and takes the offsets.
+   */
+  private offsetsRequest(): CoordinatorRequest | null {
+    const pending = this.pendingOffsets;
+    if (pending === null) return null;
+    if (!pending.added) return { kind: 'AddOffsetsToTxn', groupId: pending.groupMetadata.groupId };
+    if (pending.groupCoordinator === null) return { kind: 'FindGroupCoordinator', groupId: pending.groupMetadata.groupId };
+    return { kind: 'TxnOffsetCommit' };
+  }
+
   /** Does this transaction need an EndTxn at all? Not when the coordinator never heard of it. */
   hasCoordinatorTransaction(): boolean {
+    if (this.offsetsAddedInTransaction) return true;
     return this.transactionVersion === 2 ? this.sentInTransaction : this.partitionsInTransaction.size > 0 || this.pendingPartitionsInTransaction.size > 0;
   }
 

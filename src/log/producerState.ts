@@ -108,10 +108,10 @@ export class ProducerStateManager {
     if (batch.producerId < 0) return OK;
     if (batch.isControl) return this.checkEndTxnMarker(batch);
     const entry = this.producers.get(batch.producerId);
-    if (entry === undefined) return OK;
     // A coordinator's own transactional write (TxnOffsetCommit) has no sequence to check or
     // deduplicate; only its epoch is fenced (Kafka checks sequences for AppendOrigin.CLIENT only).
-    if (origin === 'coordinator') return batch.producerEpoch < entry.producerEpoch ? { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' } : OK;
+    if (origin === 'coordinator') return entry !== undefined && batch.producerEpoch < entry.producerEpoch ? { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' } : OK;
+    if (entry === undefined) return OK;
     const firstSeq = batch.baseSequence;
     if (batch.producerEpoch === entry.producerEpoch) {
       const lastSeq = lastSequence(batch);

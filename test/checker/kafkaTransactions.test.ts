@@ -73,11 +73,14 @@ describe('the transaction checks', () => {
   });
 
   test('ReadCommittedBelowLastStableOffset: a read_committed fetch returning records at or above its LSO', () => {
-    const fetch = (endOffset: number, lastStableOffset: number, highWatermark: number): [string, TraceEvent] => [
+    const fetch = (endOffset: number, lastStableOffset: number, highWatermark: number, fetchOffset = 0): [string, TraceEvent] => [
       'b1',
-      { type: 'partition.read', topic: 't', partition: 0, leaderEpoch: 1, fetchOffset: 0, endOffset, highWatermark, isolationLevel: 'read_committed', lastStableOffset },
+      { type: 'partition.read', topic: 't', partition: 0, leaderEpoch: 1, fetchOffset, endOffset, highWatermark, isolationLevel: 'read_committed', lastStableOffset },
     ];
     expect(judge([fetch(4, 4, 6)])).toEqual([]);
+    // A position above a new leader's LSO: the fetch returns nothing, which is no violation.
+    expect(judge([fetch(5, 4, 5, 5)])).toEqual([]);
+    expect(judge([fetch(6, 4, 6, 5)])).toEqual(['ReadCommittedBelowLastStableOffset']);
     expect(judge([fetch(5, 4, 6)])).toEqual(['ReadCommittedBelowLastStableOffset']);
     expect(judge([fetch(4, 7, 6)])).toEqual(['ReadCommittedBelowLastStableOffset']);
   });

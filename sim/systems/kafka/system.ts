@@ -45,6 +45,9 @@ import { GroupChecker, type GroupSpec } from './groupChecker.js';
 import { KafkaNarrator } from './narrator.js';
 import { type ContractInputs, allowedReason, contractTable } from './contract.js';
 import { AdminNode, FinalReaderNode } from './workload.js';
+import { Findings } from '../../checker/findings.js';
+import { PipelineChecker } from './pipelineChecker.js';
+import { PIPELINE_SCHEMA, type PipelineSpec, pipelineInstanceIds, pipelineIssues, pipelineNodes } from './pipelineSystem.js';
 
 interface KafkaCluster {
   controllers: number;
@@ -79,6 +82,8 @@ interface KafkaWorkload {
   groups: ConsumerGroupSpec[];
   /** Transactional producers (transactionalProducerNode.ts), or null for plain ones. */
   transactions: { recordsPerTransaction: number; abortProbability: number } | null;
+  /** An exactly-once read-process-write pipeline over the topic (pipelineSystem.ts), or null. */
+  pipeline: PipelineSpec | null;
 }
 
 type Section = Record<string, unknown>;
@@ -195,6 +200,7 @@ export const kafkaSystem: SystemDefinition = {
             abortProbability: { type: 'number', minimum: 0, maximum: 1, default: 0.25 },
           },
         },
+        pipeline: PIPELINE_SCHEMA,
       },
     },
   },
@@ -203,7 +209,9 @@ export const kafkaSystem: SystemDefinition = {
     const workload = kafkaWorkload(scenario);
     const consumerSection = ((scenario.config as Partial<KafkaConfig>).consumer ?? {}) as Section;
     const groupIssues = workload.groups.flatMap((group, index) => consumerGroupIssues(group, index, consumerSection));
-    return [...configIssues(scenario.config as Partial<KafkaConfig>), ...workloadIssues(scenario, raw), ...groupIssues];
+    const config = scenario.config as Partial<KafkaConfig>;
+    const pipeline = pipelineIssues(workload.pipeline, workload.topic, config.consumer ?? {}, config.producer ?? {});
+    return [...configIssues(config), ...workloadIssues(scenario, raw), ...groupIssues, ...pipeline];
   },
   build(scenario: Scenario) {
     const cluster = withSchemaDefaults<KafkaCluster>(kafkaSystem.schemas.cluster, scenario.cluster);
@@ -222,6 +230,11 @@ export const kafkaSystem: SystemDefinition = {
     const consumersStopAtMs = scenario.durationMs + Math.floor((scenario.livenessMs * 7) / 8);
     const consumerNodes = workload.groups.flatMap((group, index) => consumerGroupNodes(group, index, config.consumer, brokers, workload, consumersStopAtMs));
     const topicConfigs = Object.fromEntries(Object.entries(config.topic).map(([key, value]) => [key, String(value)]));
+    const pipeline = workload.pipeline;
+    const pipelineSpecs =
+      pipeline === null
+        ? []
+        : pipelineNodes({ spec: pipeline, inputTopic: workload.topic, inputPartitions: workload.partitions, replicationFactor: workload.replicationFactor, topicConfigs, controllers, brokers, consumer: config.consumer, producer: config.producer, durationMs: scenario.durationMs, livenessMs: scenario.livenessMs });
 
     const nodes: NodeSpec[] = [
       ...controllers.map((id): NodeSpec => ({ id, role: 'server', factory: createControllerNode({ raftConfig, voters: controllers, controllerConfig }) })),
@@ -256,8 +269,9 @@ export const kafkaSystem: SystemDefinition = {
           new AdminNode(host as Host<unknown>, controllers, { name: workload.topic, partitions: workload.partitions, replicationFactor: workload.replicationFactor, assignments: workload.assignments, configs: topicConfigs }, 2_000),
       },
       { id: 'r1', role: 'client', factory: (host) => new FinalReaderNode(host as Host<unknown>, brokers, workload.topic, workload.partitions, readAtMs) },
-      // Transactions are also read as a read_committed consumer would read them.
-      ...(workload.transactions === null
+      ...pipelineSpecs,
+      // Transactions, and the pipeline's input, are also read as a read_committed consumer would read them.
+      ...(workload.transactions === null && pipeline === null
         ? []
         : [{ id: 'r2', role: 'client' as const, factory: (host: Host<unknown>) => new FinalReaderNode(host, brokers, workload.topic, workload.partitions, readAtMs, 1) }]),
     ];
@@ -265,7 +279,8 @@ export const kafkaSystem: SystemDefinition = {
     const view = { leaderOfPartition0: null as NodeId | null, replicasOfPartition0: [] as NodeId[], activeController: null as NodeId | null, groupCoordinator: null as NodeId | null };
     return {
       nodes,
-      consumers: consumerNodes.map((node) => node.id),
+      // The pipeline's instances are consumers too: the consumer fault families strike them.
+      consumers: [...consumerNodes.map((node) => node.id), ...(pipeline === null ? [] : pipelineInstanceIds(pipeline))],
       sizeOf: kafkaMessageSizeBytes,
       resolveSelector(selector: string, world: World): NodeId | undefined {
         if (selector === '@leader') return view.leaderOfPartition0 ?? undefined;
@@ -288,6 +303,11 @@ export const kafkaSystem: SystemDefinition = {
           duplicateAllowedReason: () => allowedReason('duplicate', contract),
           groupStateLossReason: () => groupStateLossReason(checker, controllers.length),
         }, world);
+        const pipelineChecker =
+          pipeline === null
+            ? null
+            : new PipelineChecker(new Findings(world), { inputTopic: workload.topic, outputTopic: pipeline.outputTopic, inputPartitions: workload.partitions, outputPartitions: pipeline.outputPartitions, groupId: pipeline.group });
+        let healed = false;
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).
         const quorumChecker = new RaftChecker({ voters: controllers, commitBoundMs: 2 * raftConfig.fetchTimeoutMs, fetchTimeoutMs: raftConfig.fetchTimeoutMs }, world);
@@ -303,6 +323,7 @@ export const kafkaSystem: SystemDefinition = {
           else {
             checker.observe(record);
             if (workload.groups.length > 0) groupChecker.observe(record);
+            pipelineChecker?.observe(record);
           }
         });
         world.onFault((atMs, action, note) => {
@@ -326,11 +347,13 @@ export const kafkaSystem: SystemDefinition = {
           onHeal: (w: World) => {
             checker.onHeal(w);
             groupChecker.onHeal();
+            healed = true;
           },
           contractTable: () => contractTable(contract),
           finish: (w: World) => {
             const quorum = quorumChecker.finishSafety(w.nowMs);
-            const result = checker.finish(w);
+            const ownResult = checker.finish(w);
+            const result = pipelineChecker === null ? ownResult : withPipeline(ownResult, pipelineChecker.finish(w.nowMs, healed, pipelineLossExcuse(checker, controllers.length)));
             if (workload.groups.length === 0) return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
             const groups = groupChecker.finish(w);
             return {
@@ -519,4 +542,22 @@ function consumerGroupIssues(group: ConsumerGroupSpec, index: number, consumer: 
   const saidAlready = new Set(alone.ok ? [] : alone.errors);
   if (!parsed.ok) for (const error of parsed.errors.filter((e) => !saidAlready.has(e))) issues.push({ path: 'config.consumer', message: `for ${path} (${groupId(group, index)}): ${error}` });
   return issues;
+}
+
+/** The kafka checker's verdict with the pipeline checker's added. */
+function withPipeline(result: ReturnType<KafkaChecker['finish']>, pipeline: ReturnType<PipelineChecker['finish']>): ReturnType<KafkaChecker['finish']> {
+  return {
+    violations: [...result.violations, ...pipeline.violations],
+    anomalies: [...result.anomalies, ...pipeline.anomalies],
+    summary: { ...result.summary, ...pipeline.summary },
+  };
+}
+
+/** Why the pipeline's exactly-once may not hold here: committed records lost as the contract allows, or null. */
+function pipelineLossExcuse(checker: KafkaChecker, controllerCount: number): string | null {
+  const lost = checker.partitionsWithAllowedLoss();
+  if (lost.length > 0) return `committed records were lost as the producer contract allows (${lost.join(', ')}): outputs, offsets or transaction state committed there may be gone`;
+  const controllers = checker.controllersThatLostStorage();
+  if (controllers.length > controllerCount / 2) return `a majority of controllers lost their storage (${controllers.join(', ')}): the topics themselves may be gone`;
+  return null;
 }
