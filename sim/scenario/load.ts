@@ -212,7 +212,8 @@ export function validateScenario(raw: unknown, name: string, file: string): Scen
     });
   }
   issues.push(...(system.check?.(scenario, raw as Record<string, unknown>) ?? []));
-  issues.push(...checkFaultsAgainstSystem(scenario, system));
+  // Naming the plan's nodes builds the cluster, which a config the check refused cannot do.
+  issues.push(...checkFaultsAgainstSystem(scenario, system, issues.length === 0));
   if (issues.length > 0) throw ScenarioError.invalid(file, issues);
   return scenario;
 }
@@ -291,7 +292,7 @@ function faultSpecOf(faults: Record<string, unknown>): FaultSpec {
 }
 
 /** The checks the schema cannot make, because they depend on the system and the whole scenario. */
-function checkFaultsAgainstSystem(scenario: Scenario, system: SystemDefinition): ScenarioIssue[] {
+function checkFaultsAgainstSystem(scenario: Scenario, system: SystemDefinition, buildable: boolean): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   const faults = scenario.faults;
   if ('swarm' in faults) {
@@ -306,6 +307,7 @@ function checkFaultsAgainstSystem(scenario: Scenario, system: SystemDefinition):
   }
   if (!('plan' in faults)) return issues;
   issues.push(...overlappingFaultIssues(faults.plan));
+  if (!buildable) return issues;
   const nodeIds = system.build(scenario, 1).nodes.map((node) => node.id);
   faults.plan.forEach((fault, index) => {
     const path = `faults.plan[${index}]`;

@@ -77,6 +77,18 @@ describe('Kafka config values are checked as Kafka checks them (exit 64)', () =>
       'config.controller.quorum.fetch.timeout.ms is 0, which is not allowed: must be positive',
     );
   });
+
+  test('a bad value beside a fault plan (naming the nodes of a plan builds the cluster, which must not be tried)', () => {
+    const plan = "faults:\n  plan:\n    - { atMs: 1000, type: isolate, node: '@leader', durationMs: 500 }";
+    expectRefused(
+      KAFKA.replace('  producer: { acks: all }', '  producer: { acks: all }\n  raft: { ksim.legacy.raft.no.check.quorum: maybe }').replace('faults: { none: true }', plan),
+      'config.raft.ksim.legacy.raft.no.check.quorum is the string "maybe", which is not allowed: must be true or false',
+    );
+    expectRefused(
+      ['description: d', 'system: raft', 'config: { ksim.raft.pre.vote: 7 }', plan, 'durationMs: 2000', 'livenessMs: 5000', 'expect: pass'].join('\n'),
+      'ksim.raft.pre.vote must be true or false',
+    );
+  });
 });
 
 describe('scenarios that could only fail for a reason of their own making (exit 64)', () => {
