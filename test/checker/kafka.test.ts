@@ -71,6 +71,19 @@ describe('KafkaChecker invariants', () => {
       expect.objectContaining({ anomaly: 'metadata-rollback', excuses: [expect.objectContaining({ rule: 'controller-storage-lost', faults: [{ atMs: 0, node: 'c2', kind: 'disk-loss' }] })] }),
     ]);
   });
+
+  test('SingleLeaderPerEpoch after the metadata went back is that rollback (excused with it); without a rollback it is a violation', () => {
+    const meta = (offset: number, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
+    // kafka-transactions-swarm seed 390: c3 lost its disk, the quorum forgot the partition's
+    // changes, and the controller handed out epoch 0 again, to another leader.
+    const rolledBack = feed(checker(), [crash('c2', 'disk'), ['b1', leader(0)], ['c1', meta(10, 0, 1)], ['c1', meta(11, 0, 0)], ['b2', leader(0)]]);
+    expect(names(rolledBack)).toEqual([]);
+    expect(finish(rolledBack).anomalies.find((anomaly) => anomaly.anomaly === 'metadata-rollback')?.excuses).toContainEqual(
+      expect.objectContaining({ subject: expect.stringContaining('b1 and b2 both lead'), rule: 'controller-storage-lost' }),
+    );
+    // A controller's lost disk alone excuses nothing: the partition's metadata never went back.
+    expect(names(feed(checker(), [crash('c2', 'disk'), ['b1', leader(0)], ['b2', leader(0)]]))).toEqual(['SingleLeaderPerEpoch']);
+  });
 });
 
 describe('KafkaChecker history', () => {

@@ -272,7 +272,15 @@ export class KafkaChecker implements SystemChecker {
     const partition = this.partition(key);
     const other = partition.leaders.get(leaderEpoch);
     if (other !== undefined && other !== record.node) {
-      this.findings.violation('SingleLeaderPerEpoch', record.atMs, `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`, { partition: key, leaderEpoch });
+      const message = `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`;
+      // After the partition's metadata went back (a controller lost its storage, pre-KIP-853), the
+      // controller hands out the epochs it forgot again: the reuse is that rollback, excused as it is.
+      const rollback = judgeMetadataRollback(this.controllerStorageLosses);
+      if (partition.metadataRollbacksAtMs.length > 0 && rollback.allowed) {
+        this.findings.allow('metadata-rollback', rollback.reason, 1, { subject: `${message}, after its metadata went back`, rule: rollback.rule, faults: [...rollback.faults] });
+      } else {
+        this.findings.violation('SingleLeaderPerEpoch', record.atMs, message, { partition: key, leaderEpoch });
+      }
     }
     partition.leaders.set(leaderEpoch, record.node);
     partition.following.set(record.node, leaderEpoch);
