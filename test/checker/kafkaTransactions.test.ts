@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../src/host.js';
 import { Findings } from '../../sim/checker/findings.js';
+import { partitionForTransactionalId } from '../../src/broker/transactionCoordinator.js';
 import { KafkaChecker } from '../../sim/systems/kafka/checker.js';
 import { TransactionChecker } from '../../sim/systems/kafka/transactionChecker.js';
 import { World } from '../../sim/world.js';
@@ -62,6 +63,18 @@ describe('the transaction checks', () => {
 
   test('torn-transaction: part of a transaction visible, the rest only in the log', () => {
     expect(judge([...transaction('t6', ['p', 'q'], true, null), read('kafka.final-read', ['p', 'q']), read('kafka.final-read-committed', ['p'])])).toEqual(['torn-transaction']);
+  });
+
+  test('torn-transaction after the partition of its transactional id lost committed coordinator records is allowed; after another partition lost them, not', () => {
+    const lost = (partition: number): Array<[string, TraceEvent]> => [
+      ['b3', { type: 'partition.hw', topic: '__transaction_state', partition, role: 'follower', leaderEpoch: 0, highWatermark: 40 }],
+      ['b3', { type: 'partition.recovered', topic: '__transaction_state', partition, logStartOffset: 0, logEndOffset: 29, truncatedBytes: 300 }],
+    ];
+    const own = partitionForTransactionalId('txn-p1', 5);
+    const torn = [...transaction('t7', ['r'], true, 'committed'), read('kafka.final-read', ['r']), read('kafka.final-read-committed', [])];
+    // kafka-transactions-swarm seed 247: the coordinator lost its PrepareCommit with the last replica standing.
+    expect(judge([...lost(own), ...torn])).toEqual([]);
+    expect(judge([...lost((own + 1) % 5), ...torn])).toEqual(['torn-transaction']);
   });
 
   test('torn-transaction: a committed transaction hidden at read_committed though it is in the log', () => {

@@ -238,7 +238,21 @@ export class TransactionChecker {
         continue;
       }
       if (hidden.length > 0 && (seen.length > 0 || transaction.outcome === 'committed')) {
-        this.findings.violation('torn-transaction', atMs, `${transaction.txn} (${transaction.outcome}) is visible in part: ${describe(seen)} at read_committed, but ${describe(hidden)} only in the log`, details);
+        const message = `${transaction.txn} (${transaction.outcome}) is visible in part: ${describe(seen)} at read_committed, but ${describe(hidden)} only in the log`;
+        // A coordinator that reloads its partition without the PrepareCommit it had written
+        // (committed records lost with the last replica standing) forgets the decision and aborts
+        // the transaction when it times out: the loss the contract allows, on that partition only.
+        const statePartition = partitionForTransactionalId(transactionalIdOf(transaction.client), this.transactionStatePartitions);
+        if (this.stateLostAtMs.has(statePartition)) {
+          const losses = this.transactionStateLosses.filter((loss) => loss.includes(`__transaction_state-${statePartition} `));
+          this.findings.allow('torn-transaction', `__transaction_state-${statePartition}, which holds ${transactionalIdOf(transaction.client)}, lost committed coordinator records (${losses.join('; ')}): a coordinator that reloads it without the transaction's decision aborts it on timeout`, 1, {
+            subject: message,
+            rule: 'transaction-state-lost',
+            faults: [],
+          });
+        } else {
+          this.findings.violation('torn-transaction', atMs, message, details);
+        }
       }
     }
   }
