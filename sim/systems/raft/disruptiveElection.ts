@@ -90,9 +90,13 @@ export class DisruptionWatch {
     const request = this.latestRequest.get(to);
     if (request === undefined || request.to !== from || `${request.api}Response` !== m.api || request.correlationId !== m.correlationId) return;
     if (m.errorCode !== 'NONE' || m.currentLeader === undefined || m.currentLeader.leaderId !== from) return;
-    const answers = (this.answers.get(to) ?? []).filter((answer) => answer.atMs > atMs - ANSWER_HORIZON_MS);
+    // Every delivery of a Fetch answer passes here: drop the expired answers from the front, in place.
+    let answers = this.answers.get(to);
+    if (answers === undefined) this.answers.set(to, (answers = []));
+    let expired = 0;
+    while (expired < answers.length && answers[expired]!.atMs <= atMs - ANSWER_HORIZON_MS) expired++;
+    if (expired > 0) answers.splice(0, expired);
     answers.push({ atMs, leader: from, epoch: m.currentLeader.leaderEpoch, incarnation });
-    this.answers.set(to, answers);
   }
 
   private judge(candidate: NodeId, epoch: number, fromMs: number, atMs: number): DisruptiveCandidacy | null {
