@@ -1,0 +1,78 @@
+/**
+ * Conformance with Apache Kafka's own client-side assignors. `npm run conformance` ran
+ * kafka-clients' RangeAssignor, RoundRobinAssignor, StickyAssignor and CooperativeStickyAssignor
+ * on 600 drawn rebalances (static and dynamic members, unequal subscriptions, a subscribed topic
+ * that does not exist, stale generations, partitions claimed twice) and recorded their answers in
+ * kafka-client-assignors.json; ksim's assignors must give the same member every partition Kafka
+ * gives it. Order within a member's list is not compared: the consumer treats it as a set.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createAssignor } from '../../src/client/assignors/index.js';
+import { type Subscription, subscriptionOf } from '../../src/client/assignors/partitionAssignor.js';
+import type { AssignorName } from '../../src/client/consumerConfig.js';
+
+type PartitionPair = [topic: string, partition: number];
+
+interface RecordedMember {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly topics: string[];
+  readonly ownedPartitions: PartitionPair[];
+  readonly generation: number;
+  readonly userData: { readonly partitions: PartitionPair[]; readonly generation: number } | null;
+}
+
+interface RecordedCase {
+  readonly assignor: AssignorName;
+  readonly topics: Record<string, number>;
+  readonly members: RecordedMember[];
+  readonly kafka: { readonly assignment?: Record<string, PartitionPair[]>; readonly error?: string };
+}
+
+const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'kafka-client-assignors.json'), 'utf8')) as { kafka: string; cases: RecordedCase[] };
+
+const toTopicPartitions = (pairs: readonly PartitionPair[]) => pairs.map(([topic, partition]) => ({ topic, partition }));
+
+function subscriptionOfMember(member: RecordedMember): Subscription {
+  return subscriptionOf(member.topics, {
+    userData: member.userData === null ? null : { partitions: toTopicPartitions(member.userData.partitions), generation: member.userData.generation },
+    ownedPartitions: toTopicPartitions(member.ownedPartitions),
+    generationId: member.generation,
+    groupInstanceId: member.groupInstanceId,
+  });
+}
+
+/** Each member's partitions as sorted "topic-partition" names, members in id order. */
+function normalized(assignment: ReadonlyMap<string, readonly { topic: string; partition: number }[]> | Record<string, PartitionPair[]>): Record<string, string[]> {
+  const entries: Array<[string, Array<{ topic: string; partition: number }>]> =
+    assignment instanceof Map ? [...assignment].map(([member, partitions]) => [member, [...partitions]]) : Object.entries(assignment).map(([member, pairs]) => [member, toTopicPartitions(pairs)]);
+  return Object.fromEntries(
+    entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([member, partitions]) => [member, partitions.map(({ topic, partition }) => `${topic}-${partition}`).sort()]),
+  );
+}
+
+function ksimAnswer(testCase: RecordedCase): Record<string, string[]> {
+  const subscriptions = new Map(testCase.members.map((member) => [member.memberId, subscriptionOfMember(member)]));
+  const partitionsPerTopic = new Map(Object.entries(testCase.topics));
+  return normalized(createAssignor(testCase.assignor).assign(partitionsPerTopic, subscriptions));
+}
+
+describe(`client assignors answer as ${fixture.kafka}`, () => {
+  for (const assignor of ['range', 'roundrobin', 'sticky', 'cooperative-sticky'] as const) {
+    it(`${assignor}: every recorded case`, () => {
+      const cases = fixture.cases.filter((each) => each.assignor === assignor);
+      expect(cases.length).toBeGreaterThan(100);
+      const mismatches = cases.flatMap((testCase, index) => {
+        expect(testCase.kafka.error, `case ${index}: Kafka refused it`).toBeUndefined();
+        const expected = normalized(testCase.kafka.assignment!);
+        const actual = ksimAnswer(testCase);
+        return JSON.stringify(actual) === JSON.stringify(expected) ? [] : [{ index, topics: testCase.topics, members: testCase.members, kafka: expected, ksim: actual }];
+      });
+      expect(mismatches.slice(0, 1), `${mismatches.length} of ${cases.length} cases differ from Kafka`).toEqual([]);
+    });
+  }
+});
