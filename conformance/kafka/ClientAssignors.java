@@ -45,9 +45,10 @@ public class ClientAssignors {
 
     private static ObjectNode assign(JsonNode testCase) {
         ConsumerPartitionAssignor assignor = assignorNamed(testCase.get("assignor").asText());
-        Map<String, ConsumerPartitionAssignor.Subscription> subscriptions = new LinkedHashMap<>();
+        // A HashMap filled in JoinGroup's member order, as ConsumerCoordinator.onLeaderElected builds it.
+        Map<String, ConsumerPartitionAssignor.Subscription> subscriptions = new HashMap<>();
         for (JsonNode member : testCase.get("members")) {
-            subscriptions.put(member.get("memberId").asText(), subscriptionOf(member));
+            subscriptions.put(member.get("memberId").asText(), subscriptionOf(testCase.get("assignor").asText(), member));
         }
         ConsumerPartitionAssignor.GroupAssignment result =
             assignor.assign(clusterOf(testCase.get("topics")), new ConsumerPartitionAssignor.GroupSubscription(subscriptions));
@@ -68,7 +69,7 @@ public class ClientAssignors {
         }
     }
 
-    private static ConsumerPartitionAssignor.Subscription subscriptionOf(JsonNode member) {
+    private static ConsumerPartitionAssignor.Subscription subscriptionOf(String assignorName, JsonNode member) {
         List<String> topics = new ArrayList<>();
         member.get("topics").forEach(topic -> topics.add(topic.asText()));
         ByteBuffer userData = null;
@@ -76,7 +77,13 @@ public class ClientAssignors {
         if (stickyData != null && !stickyData.isNull()) {
             JsonNode generation = stickyData.get("generation");
             Optional<Integer> generationId = generation == null || generation.isNull() ? Optional.empty() : Optional.of(generation.asInt());
-            userData = StickyAssignor.serializeTopicPartitionAssignment(new MemberData(partitionsOf(stickyData.get("partitions")), generationId));
+            if (assignorName.equals("cooperative-sticky")) {
+                // CooperativeStickyAssignor's user data: its generation alone, one INT32.
+                userData = ByteBuffer.allocate(4).putInt(generationId.orElse(-1));
+                userData.flip();
+            } else {
+                userData = StickyAssignor.serializeTopicPartitionAssignment(new MemberData(partitionsOf(stickyData.get("partitions")), generationId));
+            }
         }
         ConsumerPartitionAssignor.Subscription subscription = new ConsumerPartitionAssignor.Subscription(
             topics, userData, partitionsOf(member.get("ownedPartitions")), member.get("generation").asInt(), Optional.empty());

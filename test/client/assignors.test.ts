@@ -251,10 +251,16 @@ describe('CooperativeStickyAssignor (KIP-429)', () => {
   test('reads the generation from its user data when the subscription is older than v2', () => {
     const assignor = new CooperativeStickyAssignor();
     assignor.onAssignment([tp('t', 0)], 5);
-    const current = subscriptionOf(['t'], { ownedPartitions: [tp('t', 0)], generationId: 5, userData: assignor.subscriptionUserData() });
+    const current = asDecodedAtVersion(subscriptionOf(['t'], { ownedPartitions: [tp('t', 0)], generationId: 5, userData: assignor.subscriptionUserData() }), 1);
     const stale = subscriptionOf(['t'], { ownedPartitions: [tp('t', 0)], generationId: 4 });
-    const assignment = assignor.assign(new Map([['t', 1]]), new Map([['new', asDecodedAtVersion(current, 1)], ['old', stale]]));
-    expect(keys(assignment.get('new')!)).toEqual(['t-0']);
+    // Kafka visits "a" before "b" (Java HashMap order): the stale claim comes first and the v1
+    // member's generation 5, read from its user data, beats it.
+    const assignment = assignor.assign(new Map([['t', 1]]), new Map([['b', current], ['a', stale]]));
+    expect(keys(assignment.get('b')!)).toEqual(['t-0']);
+    // The other way round Kafka compares the stale generation 4 with the v1 member's subscription
+    // field, which it lacks (DEFAULT_GENERATION), and the stale member keeps the partition; kafka-clients 4.1.1 answers so too.
+    const reversed = new CooperativeStickyAssignor().assign(new Map([['t', 1]]), new Map([['a', current], ['b', stale]]));
+    expect(keys(reversed.get('b')!)).toEqual(['t-0']);
   });
 });
 

@@ -19,13 +19,17 @@ export class CooperativeStickyAssignor implements PartitionAssignor {
   readonly name = 'cooperative-sticky';
   readonly supportedProtocols = ['COOPERATIVE', 'EAGER'] as const;
   private generation = DEFAULT_GENERATION;
+  /** As a leader, the highest member generation seen (AbstractStickyAssignor.maxGeneration, never reset). */
+  private maxGeneration = DEFAULT_GENERATION;
 
   subscriptionUserData(): StickyAssignorUserData {
     return { partitions: [], generation: this.generation };
   }
 
   assign(partitionsPerTopic: ReadonlyMap<string, number>, subscriptions: ReadonlyMap<string, Subscription>): GroupAssignment {
-    return cooperativeStickyAssign(partitionsPerTopic, subscriptions);
+    const result = cooperativeStickyAssignment(partitionsPerTopic, subscriptions, this.maxGeneration);
+    this.maxGeneration = result.maxGeneration;
+    return result.assignment;
   }
 
   onAssignment(_partitions: readonly TopicPartition[], generationId: number): void {
@@ -33,17 +37,28 @@ export class CooperativeStickyAssignor implements PartitionAssignor {
   }
 }
 
-/** The cooperative-sticky assignment, as a pure function: the sticky one minus the partitions changing hands. */
+/** The cooperative-sticky assignment by a fresh assignor, as a pure function. */
 export function cooperativeStickyAssign(partitionsPerTopic: ReadonlyMap<string, number>, subscriptions: ReadonlyMap<string, Subscription>): GroupAssignment {
-  const result = stickyAssign(partitionsPerTopic, subscriptions, memberDataFromOwnedPartitions);
+  return cooperativeStickyAssignment(partitionsPerTopic, subscriptions, DEFAULT_GENERATION).assignment;
+}
+
+/** The sticky assignment minus the partitions changing hands (CooperativeStickyAssignor.adjustAssignment). */
+function cooperativeStickyAssignment(
+  partitionsPerTopic: ReadonlyMap<string, number>,
+  subscriptions: ReadonlyMap<string, Subscription>,
+  maxGeneration: number,
+): { readonly assignment: GroupAssignment; readonly maxGeneration: number } {
+  const result = stickyAssign(partitionsPerTopic, subscriptions, memberDataFromOwnedPartitions, maxGeneration);
   const transferring = result.partitionsTransferringOwnership ?? partitionsTransferringOwnership(subscriptions, result.assignment);
   for (const { partition, memberId } of transferring.values()) {
     const partitions = result.assignment.get(memberId)!;
-    partitions.splice(partitions.findIndex((candidate) => sameTopicPartition(candidate, partition)), 1);
+    const index = partitions.findIndex((candidate) => sameTopicPartition(candidate, partition));
+    if (index >= 0) partitions.splice(index, 1);
   }
-  return result.assignment;
+  return { assignment: result.assignment, maxGeneration: result.maxGeneration };
 }
 
+/** CooperativeStickyAssignor.memberData: the v2+ generation field, or for older members the generation in the user data. */
 function memberDataFromOwnedPartitions(subscription: Subscription): MemberData {
   const generation = subscription.generationId >= 0 ? subscription.generationId : (subscription.userData?.generation ?? null);
   return { partitions: subscription.ownedPartitions, generation };

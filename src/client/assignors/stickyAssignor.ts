@@ -5,11 +5,12 @@
  * assignment and generation), and the leader reads ownership from there.
  *
  * State: the last assignment and generation this member received (`onAssignment`), lost with the
- * process, as in Kafka: a restarted member claims nothing.
+ * process, as in Kafka: a restarted member claims nothing; and, as a leader, the highest member
+ * generation it has seen (AbstractStickyAssignor.maxGeneration, never reset).
  */
 
 import type { TopicPartition } from '../../protocol/apis.js';
-import { type GroupAssignment, type PartitionAssignor, type StickyAssignorUserData, type Subscription } from './partitionAssignor.js';
+import { DEFAULT_GENERATION, type GroupAssignment, type PartitionAssignor, type StickyAssignorUserData, type Subscription } from './partitionAssignor.js';
 import { type MemberData, stickyAssign } from './stickyAssignment.js';
 
 export class StickyAssignor implements PartitionAssignor {
@@ -17,13 +18,16 @@ export class StickyAssignor implements PartitionAssignor {
   readonly supportedProtocols = ['EAGER'] as const;
   private memberAssignment: readonly TopicPartition[] | null = null;
   private generation: number | null = null;
+  private maxGeneration = DEFAULT_GENERATION;
 
   subscriptionUserData(): StickyAssignorUserData | null {
     return this.memberAssignment === null ? null : { partitions: this.memberAssignment, generation: this.generation };
   }
 
   assign(partitionsPerTopic: ReadonlyMap<string, number>, subscriptions: ReadonlyMap<string, Subscription>): GroupAssignment {
-    return stickyAssign(partitionsPerTopic, subscriptions, memberDataFromUserData).assignment;
+    const result = stickyAssign(partitionsPerTopic, subscriptions, memberDataFromUserData, this.maxGeneration);
+    this.maxGeneration = result.maxGeneration;
+    return result.assignment;
   }
 
   onAssignment(partitions: readonly TopicPartition[], generationId: number): void {
