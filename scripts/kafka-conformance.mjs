@@ -1,10 +1,12 @@
 /**
  * `npm run conformance`: asks Apache Kafka's own code for the answers ksim's conformance tests
- * compare against, and records them in test/conformance/. Today: the four client-side partition
- * assignors of kafka-clients (range, roundrobin, sticky, cooperative-sticky).
+ * compare against, and records them in test/conformance/: the four client-side partition assignors
+ * of kafka-clients (range, roundrobin, sticky, cooperative-sticky) in kafka-client-assignors.json,
+ * and the KIP-848 server-side assignors of kafka-group-coordinator (uniform, range) in
+ * kafka-group-coordinator-assignors.json (cases from scripts/conformance/groupCoordinatorCases.mjs).
  *
- * The cases are drawn from fixed seeds, so the fixture changes only when this generator or the
- * Kafka version (conformance/kafka/pom.xml) does. Three kinds, one case per line:
+ * The cases are drawn from fixed seeds, so the fixtures change only when this generator or the
+ * Kafka version (conformance/kafka/pom.xml) does. The client assignors' kinds, one case per line:
  * - single rebalances with a drawn past (any assignor);
  * - cooperative-sticky members older than ConsumerProtocolSubscription v2, whose generation
  *   travels only in the assignor's user data;
@@ -12,9 +14,10 @@
  *   written by hand (one that Kafka refuses with an exception, which ksim must refuse too);
  * - rebalance sequences for the sticky assignors: Kafka's answer at one step is what the members
  *   own at the next, while members join and leave, topics grow, subscriptions change, and a member
- *   that missed a rebalance reports an older generation. Each step is recorded as a case of its own. Kafka runs only here: `npm test` reads the
- * recorded answers and needs no Java. Maven resolves the jars; the harness is compiled with javac
- * and run on that classpath.
+ *   that missed a rebalance reports an older generation. Each step is recorded as a case of its own.
+ *
+ * Kafka runs only here: `npm test` reads the recorded answers and needs no Java. Maven resolves the
+ * jars; the harnesses are compiled with javac and run on that classpath.
  *
  * Exit codes: 0 written; 69 Java or Maven missing or failing; 74 the fixture could not be written.
  */
@@ -24,10 +27,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
+import { groupCoordinatorCases, groupCoordinatorSeed } from './conformance/groupCoordinatorCases.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const harnessDirectory = join(root, 'conformance', 'kafka');
 const fixture = join(root, 'test', 'conformance', 'kafka-client-assignors.json');
+const groupCoordinatorFixture = join(root, 'test', 'conformance', 'kafka-group-coordinator-assignors.json');
 
 /** Cases per assignor. */
 const CASES_PER_ASSIGNOR = 150;
@@ -241,6 +246,17 @@ function fixtureText({ cases: recordedCases, ...header }) {
   return `${JSON.stringify(header).slice(0, -1)},"cases":[\n${lines.join(',\n')}\n]}\n`;
 }
 
+function writeFixture(path, recorded, answeredBy) {
+  try {
+    writeFileSync(path, fixtureText(recorded));
+  } catch (error) {
+    process.stderr.write(`conformance: cannot write ${path}: ${error.message}\n`);
+    process.exit(74);
+  }
+  const errors = recorded.cases.filter((each) => each.kafka.error !== undefined).length;
+  process.stdout.write(`conformance: ${recorded.cases.length} cases answered by ${answeredBy} (${errors} refused) → ${path}\n`);
+}
+
 function run(command, args, options = {}) {
   try {
     return execFileSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'], ...options });
@@ -262,13 +278,14 @@ try {
   run('mvn', ['-q', '-B', '-f', join(harnessDirectory, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`]);
   const classpath = readFileSync(classpathFile, 'utf8').trim();
   const classes = join(scratch, 'classes');
-  run('javac', ['-d', classes, '-cp', classpath, join(harnessDirectory, 'ClientAssignors.java')]);
-  /** Kafka's answers to a batch of cases, the cases with their answers. */
-  const askKafka = (batch) => {
-    const output = run('java', ['-cp', `${classes}:${classpath}`, 'org.apache.kafka.clients.consumer.ClientAssignors'], { input: JSON.stringify({ cases: batch }) });
+  run('javac', ['-d', classes, '-cp', classpath, ...['Answers.java', 'ClientAssignors.java', 'GroupCoordinatorAssignors.java'].map((file) => join(harnessDirectory, file))]);
+  /** A harness's answers to a batch of cases: the cases with their answers. */
+  const askHarness = (mainClass) => (batch) => {
+    const output = run('java', ['-cp', `${classes}:${classpath}`, mainClass], { input: JSON.stringify({ cases: batch }) });
     const { answers } = JSON.parse(output.slice(output.indexOf('{"answers"')));
     return batch.map((each, index) => ({ ...each, kafka: answers[index] }));
   };
+  const askKafka = askHarness('org.apache.kafka.clients.consumer.ClientAssignors');
   const single = ASSIGNORS.flatMap((assignor) => Array.from({ length: CASES_PER_ASSIGNOR }, () => drawCase(assignor)));
   random = seedrandom.alea(SEQUENCE_SEED);
   const oldVersions = Array.from({ length: OLD_VERSION_CASES }, drawOldVersionCase);
@@ -288,14 +305,18 @@ try {
     sequenceSeed: SEQUENCE_SEED,
     cases,
   };
-  try {
-    writeFileSync(fixture, fixtureText(recorded));
-  } catch (error) {
-    process.stderr.write(`conformance: cannot write ${fixture}: ${error.message}\n`);
-    process.exit(74);
-  }
-  const errors = cases.filter((each) => each.kafka.error !== undefined).length;
-  process.stdout.write(`conformance: ${cases.length} cases answered by kafka-clients ${kafkaVersion()} (${errors} refused) → ${fixture}\n`);
+  writeFixture(fixture, recorded, `kafka-clients ${kafkaVersion()}`);
+  const serverSide = groupCoordinatorCases(askHarness('org.apache.kafka.coordinator.group.GroupCoordinatorAssignors'));
+  writeFixture(
+    groupCoordinatorFixture,
+    {
+      generatedBy: 'npm run conformance (scripts/kafka-conformance.mjs, scripts/conformance/groupCoordinatorCases.mjs)',
+      kafka: `org.apache.kafka:kafka-group-coordinator:${kafkaVersion()}`,
+      seed: groupCoordinatorSeed,
+      cases: serverSide,
+    },
+    `kafka-group-coordinator ${kafkaVersion()}`,
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

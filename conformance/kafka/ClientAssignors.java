@@ -12,6 +12,7 @@
 package org.apache.kafka.clients.consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ksim.conformance.Answers;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,22 +26,10 @@ import java.nio.ByteBuffer;
 import java.util.*;
 
 public class ClientAssignors {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Answers.JSON;
 
     public static void main(String[] args) throws Exception {
-        JsonNode input = JSON.readTree(System.in);
-        ArrayNode answers = JSON.createArrayNode();
-        for (JsonNode each : input.get("cases")) {
-            ObjectNode answer = answers.addObject();
-            try {
-                answer.set("assignment", assign(each));
-            } catch (RuntimeException error) {
-                answer.put("error", error.getClass().getSimpleName() + ": " + error.getMessage());
-            }
-        }
-        ObjectNode output = JSON.createObjectNode();
-        output.set("answers", answers);
-        System.out.println(JSON.writeValueAsString(output));
+        Answers.answerEach(ClientAssignors::assign);
     }
 
     private static ObjectNode assign(JsonNode testCase) {

@@ -8,12 +8,11 @@
  * partition Kafka gives it, and refuse what Kafka refuses. Order within a member's list is not
  * compared: the consumer treats it as a set.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { createAssignor } from '../../src/client/assignors/index.js';
 import { type Subscription, subscriptionOf } from '../../src/client/assignors/partitionAssignor.js';
 import type { AssignorName } from '../../src/client/consumerConfig.js';
+import { type RecordedAnswer, expectKafkasAnswers, readFixture } from './recordedAnswers.js';
 
 type PartitionPair = [topic: string, partition: number];
 
@@ -30,10 +29,10 @@ interface RecordedCase {
   readonly assignor: AssignorName;
   readonly topics: Record<string, number>;
   readonly members: RecordedMember[];
-  readonly kafka: { readonly assignment?: Record<string, PartitionPair[]>; readonly error?: string };
+  readonly kafka: RecordedAnswer<Record<string, PartitionPair[]>>;
 }
 
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'kafka-client-assignors.json'), 'utf8')) as { kafka: string; cases: RecordedCase[] };
+const fixture = readFixture<RecordedCase>('kafka-client-assignors.json');
 
 const toTopicPartitions = (pairs: readonly PartitionPair[]) => pairs.map(([topic, partition]) => ({ topic, partition }));
 
@@ -66,19 +65,11 @@ function ksimAnswer(testCase: RecordedCase): Record<string, string[]> {
 describe(`client assignors answer as ${fixture.kafka}`, () => {
   for (const assignor of ['range', 'roundrobin', 'sticky', 'cooperative-sticky'] as const) {
     it(`${assignor}: every recorded case`, () => {
-      const cases = fixture.cases.filter((each) => each.assignor === assignor);
-      expect(cases.length).toBeGreaterThan(100);
-      const mismatches = cases.flatMap((testCase, index) => {
-        if (testCase.kafka.error !== undefined) {
-          // Kafka threw: ksim must refuse the same input, naming the same Java exception.
-          expect(() => ksimAnswer(testCase), `case ${index}: Kafka threw ${testCase.kafka.error}`).toThrow(testCase.kafka.error.split(':')[0]!);
-          return [];
-        }
-        const expected = normalized(testCase.kafka.assignment!);
-        const actual = ksimAnswer(testCase);
-        return JSON.stringify(actual) === JSON.stringify(expected) ? [] : [{ index, topics: testCase.topics, members: testCase.members, kafka: expected, ksim: actual }];
-      });
-      expect(mismatches.slice(0, 1), `${mismatches.length} of ${cases.length} cases differ from Kafka`).toEqual([]);
+      expectKafkasAnswers(
+        fixture.cases.filter((each) => each.assignor === assignor),
+        ksimAnswer,
+        (assignment) => normalized(assignment),
+      );
     });
   }
 });

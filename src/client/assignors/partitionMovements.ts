@@ -14,7 +14,7 @@
  */
 
 import { type TopicPartition, topicPartitionKey } from '../../protocol/apis.js';
-import { JavaHashOrder, topicPartitionHashCode } from './javaHashOrder.js';
+import { JavaHashOrder, topicPartitionHashCode } from '../../util/javaHashOrder.js';
 
 /** AbstractStickyAssignor.ConsumerPair: a movement's source and destination members. */
 interface ConsumerPair {

@@ -29,7 +29,7 @@
 
 import { type TopicPartition, topicPartitionKey } from '../../protocol/apis.js';
 import { generalAssign } from './generalStickyAssignment.js';
-import { javaHashMapOrder } from './javaHashOrder.js';
+import { javaHashMapOrder } from '../../util/javaHashOrder.js';
 import { DEFAULT_GENERATION, type GroupAssignment, type Subscription, compareStrings, partitionsOfTopics } from './partitionAssignor.js';
 
 /** AbstractStickyAssignor.MemberData: what a member claims, and in which generation. */

@@ -1,8 +1,9 @@
 /**
- * The iteration order of Java's HashMap and HashSet, for the places where Kafka's sticky assignor
- * lets that order decide an answer (which member keeps a contested partition, which member keeps
- * maxQuota, which partition a reversed movement picks). Emulating it makes ksim give Kafka's answer
- * on the same inputs, deterministically.
+ * The iteration order of Java's HashMap and HashSet, for the places where Kafka's assignors let
+ * that order decide an answer (the client sticky assignor: which member keeps a contested
+ * partition, which member keeps maxQuota, which partition a reversed movement picks; the server's
+ * uniform assignor: which member keeps which partitions). Emulating it makes ksim give Kafka's
+ * answer on the same inputs, deterministically.
  *
  * What it models (java.util.HashMap, OpenJDK 8 and later):
  * - a key's hash is its hashCode spread as `h ^ (h >>> 16)`; its bucket is `hash & (capacity - 1)`;
@@ -11,13 +12,15 @@
  * - iteration visits buckets in index order and, within a bucket, keys in the order they were
  *   inserted (a resize splits a bucket's chain keeping that order; removing a key and inserting it
  *   again puts it last).
- * - String.hashCode over UTF-16 code units and Kafka's TopicPartition.hashCode, in 32-bit arithmetic.
+ * - String.hashCode over UTF-16 code units, Integer.hashCode, Kafka's TopicPartition.hashCode and
+ *   Uuid.hashCode (for ksim's 32-hex-digit topic ids), in 32-bit arithmetic;
+ * - `new HashSet<>(collection)` and `new HashMap<>(n)`: the initial capacities they choose.
  *
  * Left out: treeified buckets (eight or more colliding keys in a table of at least 64), which the
  * group sizes ksim runs never reach.
  */
 
-import type { TopicPartition } from '../../protocol/apis.js';
+import type { TopicPartition } from '../protocol/apis.js';
 
 const DEFAULT_INITIAL_CAPACITY = 16;
 const LOAD_FACTOR = 0.75;
@@ -32,6 +35,38 @@ export function javaStringHashCode(value: string): number {
 /** org.apache.kafka.common.TopicPartition.hashCode. */
 export function topicPartitionHashCode(partition: TopicPartition): number {
   return (Math.imul(31, 31 + partition.partition) + javaStringHashCode(partition.topic)) | 0;
+}
+
+const UUID_HEX = /^[0-9a-f]{32}$/;
+
+/**
+ * org.apache.kafka.common.Uuid.hashCode, for a topic id of 32 hex digits (most then least
+ * significant half). Any other id (a test's "t1") is no Uuid; it hashes as a String.
+ */
+export function uuidHashCode(hexTopicId: string): number {
+  if (!UUID_HEX.test(hexTopicId)) return javaStringHashCode(hexTopicId);
+  const xor = BigInt.asUintN(64, BigInt(`0x${hexTopicId.slice(0, 16)}`) ^ BigInt(`0x${hexTopicId.slice(16, 32)}`));
+  return Number(BigInt.asIntN(32, xor >> 32n)) ^ Number(BigInt.asIntN(32, xor));
+}
+
+/** Uuid.compareTo: the most significant halves, then the least, each as a signed long. */
+export function compareUuids(a: string, b: string): number {
+  if (!UUID_HEX.test(a) || !UUID_HEX.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  const signed = (hex: string) => BigInt.asIntN(64, BigInt(`0x${hex}`));
+  const most = signed(a.slice(0, 16)) - signed(b.slice(0, 16));
+  if (most !== 0n) return most < 0n ? -1 : 1;
+  const least = signed(a.slice(16, 32)) - signed(b.slice(16, 32));
+  return least === 0n ? 0 : least < 0n ? -1 : 1;
+}
+
+/** Integer.hashCode. */
+export function integerHashCode(value: number): number {
+  return value | 0;
+}
+
+/** The capacity `new HashSet<>(collection)` starts with: room for the collection at the load factor, at least 16. */
+export function capacityForCollection(size: number): number {
+  return Math.max(Math.floor(size / LOAD_FACTOR) + 1, DEFAULT_INITIAL_CAPACITY);
 }
 
 /** HashMap.hash: the high half of the hash code folded into the low half. */
