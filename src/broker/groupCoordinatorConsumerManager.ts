@@ -233,7 +233,7 @@ export class ConsumerGroupManager {
     const specs = members.map((member) => {
       const subscribedTopicIds = member.subscribedTopicNames.filter((name) => topics.has(name)).map((name) => topics.get(name)!.topicId);
       for (const name of member.subscribedTopicNames) if (topics.has(name)) subscribedTopics.set(topics.get(name)!.topicId, topics.get(name)!.numPartitions);
-      return { memberId: member.memberId, subscribedTopicIds, currentTarget: currentTargetOf(group, member.memberId, records) };
+      return { memberId: member.memberId, instanceId: member.instanceId, subscribedTopicIds, currentTarget: currentTargetOf(group, member.memberId, records) };
     });
     const assignorName = preferredServerAssignor(members, this.config.consumerGroupAssignors);
     const targets = ASSIGNORS[assignorName](specs, subscribedTopics);
