@@ -163,3 +163,50 @@ describe('the Kafka checker with transactions', () => {
     expect(result.anomalies.map((anomaly) => anomaly.anomaly)).toEqual(['hanging-transaction']);
   });
 });
+
+describe('liveness/transaction-ended: a transaction ends within its bound after the heal', () => {
+  const bound = { transactionTimeoutMs: 10_000, abortTimedOutTransactionCleanupIntervalMs: 10_000 };
+  // 10 s + 10 s + 5 s of marker slack: a transaction open at the heal (at 2 s) must end by 27 s.
+  const data = (atMs: number): [number, string, TraceEvent] => [atMs, 'b1', { type: 'partition.append', topic: 't', partition: 0, role: 'leader', transactional: true, producerId: 7, producerEpoch: 0, values: ['a'] }];
+  const marker = (atMs: number): [number, string, TraceEvent] => [atMs, 'b1', { type: 'partition.append', topic: 't', partition: 0, role: 'leader', control: true, marker: 'ABORT', producerId: 7, producerEpoch: 1, values: [null] }];
+  const state: [number, string, TraceEvent] = [0, 'b2', { type: 'txn.state', transactionalId: 'txn-p1', producerId: 7, producerEpoch: 0, state: 'Ongoing', partitions: ['t-0'] }];
+
+  function unended(events: Array<[number, string, TraceEvent]>, endMs: number, withBound = true): { failures: string[]; excused: string[] } {
+    const checker = new TransactionChecker(new Findings(null), 5, withBound ? bound : null);
+    for (const [atMs, node, event] of events) checker.observe({ atMs, node, incarnation: 1, event });
+    return checker.unendedTransactions(2_000, endMs);
+  }
+
+  test('a transaction with data and no marker past the bound is a hanging transaction', () => {
+    const { failures } = unended([state, data(1_000)], 31_000);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain('t-0 holds txn-p1 (producer 7)');
+    expect(failures[0]).toContain('should have ended by 27000 ms');
+  });
+
+  test('its marker ends it; a run that stops before the bound does not judge it; no bound, no judgement', () => {
+    expect(unended([state, data(1_000), marker(20_000)], 31_000).failures).toEqual([]);
+    expect(unended([state, data(1_000)], 26_999).failures).toEqual([]);
+    expect(unended([state, data(1_000)], 31_000, false).failures).toEqual([]);
+  });
+
+  test('a transaction begun after the heal counts from its first append; a later marker of another producer does not end it', () => {
+    const otherMarker: [number, string, TraceEvent] = [5_000, 'b1', { type: 'partition.append', topic: 't', partition: 0, role: 'leader', control: true, marker: 'COMMIT', producerId: 8, producerEpoch: 0, values: [null] }];
+    expect(unended([state, data(10_000), otherMarker], 34_999).failures).toEqual([]);
+    expect(unended([state, data(10_000), otherMarker], 35_000).failures).toHaveLength(1);
+  });
+
+  test('excused only when the transactional id’s own __transaction_state partition lost committed records', () => {
+    const partition = partitionForTransactionalId('txn-p1', 5);
+    const lost: Array<[number, string, TraceEvent]> = [
+      [500, 'b3', { type: 'partition.hw', topic: '__transaction_state', partition, role: 'follower', leaderEpoch: 0, highWatermark: 40 }],
+      [1_500, 'b3', { type: 'partition.recovered', topic: '__transaction_state', partition, logEndOffset: 10 }],
+    ];
+    const excusedRun = unended([state, ...lost, data(1_000)], 31_000);
+    expect(excusedRun.failures).toEqual([]);
+    expect(excusedRun.excused[0]).toContain(`__transaction_state-${partition}, which holds txn-p1`);
+    const otherPartition = (partition + 1) % 5;
+    const elsewhere: Array<[number, string, TraceEvent]> = lost.map(([atMs, node, event]) => [atMs, node, { ...event, partition: otherPartition }]);
+    expect(unended([state, ...elsewhere, data(1_000)], 31_000).failures).toHaveLength(1);
+  });
+});

@@ -46,7 +46,7 @@ import {
   listedOffsetMonotonic,
 } from './invariants.js';
 import { PartitionModel, type ReplicaModel } from './model.js';
-import { TransactionChecker } from './transactionChecker.js';
+import { type TransactionEndBound, TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
   readonly topic: string;
@@ -65,6 +65,8 @@ export interface KafkaCheckerOptions {
   readonly transactions?: boolean;
   /** transaction.state.log.num.partitions, for the transaction part. */
   readonly transactionStatePartitions?: number;
+  /** How long a transaction may stay open after the heal (transactionChecker.ts). */
+  readonly transactionEndBound?: TransactionEndBound;
 }
 
 /** One record lost from where it was acknowledged or committed, to be judged by the loss rules. */
@@ -100,7 +102,7 @@ export class KafkaChecker implements SystemChecker {
     world: World | null,
   ) {
     this.findings = new Findings(world);
-    this.transactions = options.transactions === true ? new TransactionChecker(this.findings, options.transactionStatePartitions) : null;
+    this.transactions = options.transactions === true ? new TransactionChecker(this.findings, options.transactionStatePartitions, options.transactionEndBound ?? null) : null;
   }
 
   /**
@@ -623,6 +625,11 @@ export class KafkaChecker implements SystemChecker {
       this.findings.allow('hanging-transaction', `a __transaction_state replica lost committed coordinator records (${stateLosses.join('; ')}): a coordinator that loads the older state never writes the markers of transactions it forgot, as in Kafka, where an operator must abort them (KIP-664)`);
     } else if (committedMissing.length > 0) {
       fail('liveness/final-read-committed', `the read_committed final read of ${committedMissing.join(', ')} never saw the last stable offset reach the high watermark: a transaction stayed open (hanging)`);
+    }
+    if (this.transactions !== null && this.healAtMs !== null) {
+      const { failures: unended, excused } = this.transactions.unendedTransactions(this.healAtMs, world.nowMs);
+      for (const message of unended) fail('liveness/transaction-ended', message);
+      for (const reason of excused) this.findings.allow('hanging-transaction', `${reason}: a coordinator that loads the older state never writes the markers of transactions it forgot, as in Kafka, where an operator must abort them (KIP-664)`);
     }
     const ackedAfterHeal = operations.filter((op) => op.outcome === 'ok' && this.healAtMs !== null && op.invokedAtMs >= this.healAtMs).length;
     if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');

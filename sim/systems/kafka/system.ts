@@ -22,7 +22,7 @@ import { BROKER_CONFIG_KEYS, LEGACY_SWITCH_KEYS, parseBrokerConfig } from '../..
 import { createBrokerNode } from '../../../src/broker/brokerNode.js';
 import { GROUP_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/groupCoordinatorConfig.js';
 import { TRANSACTION_COORDINATOR_CONFIG_KEYS } from '../../../src/broker/transactionCoordinatorConfig.js';
-import { PRODUCER_CONFIG_NAMES, parseProducerConfig } from '../../../src/client/config.js';
+import { PRODUCER_CONFIG_NAMES, parseProducerConfig, producerConfigOrThrow } from '../../../src/client/config.js';
 import { createProducerNode } from './producerNode.js';
 import { CONSUMER_CONFIG_NAMES, parseConsumerConfig } from '../../../src/client/consumerConfig.js';
 import { type CommitMode, createConsumerNode } from './consumerNode.js';
@@ -296,7 +296,15 @@ export const kafkaSystem: SystemDefinition = {
           eligibleLeaderReplicas: controllerConfig.eligibleLeaderReplicasEnable,
         };
         const partitionKeys = Array.from({ length: workload.partitions }, (_, i) => `${workload.topic}-${i}`);
-        const checker = new KafkaChecker({ partitionKeys, topic: workload.topic, controllers, transactions: workload.transactions !== null, transactionStatePartitions: brokerConfig.transactionCoordinator.transactionStateLogNumPartitions }, contract, world);
+        const transactionEndBound = {
+          transactionTimeoutMs: producerConfigOrThrow(config.producer ?? {}).transactionTimeoutMs,
+          abortTimedOutTransactionCleanupIntervalMs: brokerConfig.transactionCoordinator.transactionAbortTimedOutTransactionCleanupIntervalMs,
+        };
+        const checker = new KafkaChecker(
+          { partitionKeys, topic: workload.topic, controllers, transactions: workload.transactions !== null, transactionStatePartitions: brokerConfig.transactionCoordinator.transactionStateLogNumPartitions, transactionEndBound },
+          contract,
+          world,
+        );
         const groupChecker = new GroupChecker(groupSpecs(workload, config.consumer), workload.topic, {
           highWatermark: (partition) => checker.highWatermarkOf(partition),
           logLossAllowed: (partition) => checker.lossAllowedOn(partition),

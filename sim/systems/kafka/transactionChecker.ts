@@ -30,9 +30,18 @@
  *   Excused once a `__transaction_state` partition lost committed records: its coordinator may
  *   then hand an epoch out again.
  *
- * Left out (they need consumers): exactly-once for a read-process-write pipeline, precommitted
- * reads, and liveness of the LSO beyond what the final read_committed read demands (it waits for
- * the LSO to reach the high watermark, so a hanging transaction fails the final read).
+ * Liveness after heal (`liveness/transaction-ended`): every transaction a partition's leader took
+ * data for gets its marker within a bound of the later of its first append and the heal —
+ * transaction.timeout.ms (the coordinator aborts it then) + transaction.abort.timed.out.transaction.
+ * cleanup.interval.ms (how often it looks) + MARKER_SLACK_MS (the PrepareAbort write, the markers,
+ * their retries, in a cluster that has healed). A
+ * transaction the run ends before that bound is not judged. Excused only for a transactional id
+ * whose `__transaction_state` partition lost committed records: its coordinator forgot the
+ * transaction, and Kafka needs an operator to abort it (KIP-664). The final read_committed read
+ * judges the other half: the LSO must reach the high watermark.
+ *
+ * Left out (they need consumers): exactly-once for a read-process-write pipeline and precommitted
+ * reads (pipelineChecker.ts).
  */
 import { partitionForTransactionalId } from '../../../src/broker/transactionCoordinator.js';
 import type { Findings } from '../../checker/findings.js';
@@ -47,7 +56,32 @@ export const TRANSACTION_GUARANTEES = {
   ReadCommittedBelowLastStableOffset: 'a read_committed fetch stops below the last stable offset, which never passes the high watermark (KAFKA-9807)',
   LastStableOffsetMonotonic: 'within a leader epoch, the last stable offset handed to read_committed readers never goes back',
   MarkerNotBelowProducerEpoch: 'a marker never lands with a producer epoch older than one the partition already took from that producer: a fenced transaction cannot be completed late',
+  'liveness/transaction-ended':
+    'after the heal, a transaction with data in a partition gets its marker within transaction.timeout.ms + transaction.abort.timed.out.transaction.cleanup.interval.ms + 5 s: the coordinator aborts what its producer left open (no hanging transaction, KIP-890)',
 } as const;
+
+/** What bounds how long a transaction may stay open once the cluster has healed. */
+export interface TransactionEndBound {
+  /** The producers' transaction.timeout.ms. */
+  readonly transactionTimeoutMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms. */
+  readonly abortTimedOutTransactionCleanupIntervalMs: number;
+}
+
+/** Time for the coordinator's PrepareAbort write, the markers and their retries, once it decided. */
+export const MARKER_SLACK_MS = 5_000;
+
+export function transactionEndBoundMs(bound: TransactionEndBound): number {
+  return bound.transactionTimeoutMs + bound.abortTimedOutTransactionCleanupIntervalMs + MARKER_SLACK_MS;
+}
+
+/** A transaction a partition holds data of and no marker yet. */
+interface OpenTransaction {
+  readonly partition: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly firstAppendMs: number;
+}
 
 type TxnOutcome = 'committed' | 'aborted' | 'fenced' | 'open';
 
@@ -75,11 +109,17 @@ export class TransactionChecker {
   private readonly clientLastStableOffsets = new Map<string, number>();
   /** Per `partition|producerId`, the highest producer epoch a leader appended a batch or marker with. */
   private readonly appendedProducerEpochs = new Map<string, number>();
+  /** Per `partition|producerId`, the transaction whose data a leader appended and no marker has closed. */
+  private readonly openTransactions = new Map<string, OpenTransaction>();
+  /** Each producer id's transactional id, from the coordinators' state changes. */
+  private readonly transactionalIdOfProducer = new Map<number, string>();
 
   constructor(
     private readonly findings: Findings,
     /** transaction.state.log.num.partitions, to tell which partition holds a producer's transactional id. */
     private readonly transactionStatePartitions = 5,
+    /** How long a transaction may stay open after the heal; null: not judged. */
+    private readonly endBound: TransactionEndBound | null = null,
   ) {}
 
   /**
@@ -120,7 +160,11 @@ export class TransactionChecker {
       case 'partition.read':
         return this.onRead(record);
       case 'partition.append':
+        this.trackOpenTransaction(record);
         return this.onLeaderAppend(record);
+      case 'txn.state':
+        if (typeof event['producerId'] === 'number') this.transactionalIdOfProducer.set(event['producerId'], String(event['transactionalId']));
+        return;
       case 'partition.hw':
       case 'partition.recovered':
         return this.onTransactionStateReplica(record);
@@ -214,6 +258,49 @@ export class TransactionChecker {
       `${record.node} wrote a ${String(event['marker'])} marker into ${partition} for producer ${String(event['producerId'])} with epoch ${producerEpoch}, after that producer appended there with epoch ${highest}`,
       { partition, broker: record.node, producerId: event['producerId'], producerEpoch, laterEpoch: highest, marker: event['marker'] },
     );
+  }
+
+  /** A leader's transactional append opens the producer's transaction on the partition; its marker closes it. */
+  private trackOpenTransaction(record: TraceRecord): void {
+    const event = record.event;
+    if (event['role'] !== 'leader' || typeof event['producerId'] !== 'number') return;
+    const partition = `${String(event['topic'])}-${String(event['partition'])}`;
+    const key = `${partition}|${event['producerId']}`;
+    if (event['control'] === true) {
+      this.openTransactions.delete(key);
+      return;
+    }
+    if (event['transactional'] !== true || this.openTransactions.has(key)) return;
+    this.openTransactions.set(key, { partition, producerId: event['producerId'], producerEpoch: event['producerEpoch'] as number, firstAppendMs: record.atMs });
+  }
+
+  /**
+   * Liveness after heal: transactions still without a marker at `atMs` whose bound has passed
+   * (`liveness/transaction-ended`), and the reasons excusing the others — their coordinator's
+   * `__transaction_state` partition lost committed records.
+   */
+  unendedTransactions(healAtMs: number, atMs: number): { failures: string[]; excused: string[] } {
+    const failures: string[] = [];
+    const excused: string[] = [];
+    if (this.endBound === null) return { failures, excused };
+    const boundMs = transactionEndBoundMs(this.endBound);
+    for (const open of this.openTransactions.values()) {
+      const deadlineMs = Math.max(open.firstAppendMs, healAtMs) + boundMs;
+      if (deadlineMs > atMs) continue;
+      const transactionalId = this.transactionalIdOfProducer.get(open.producerId);
+      const owner = transactionalId === undefined ? `producer ${open.producerId}` : `${transactionalId} (producer ${open.producerId})`;
+      const description = `${open.partition} holds ${owner}'s transaction from epoch ${open.producerEpoch}, open since ${open.firstAppendMs} ms, with no marker at ${atMs} ms`;
+      const statePartition = transactionalId === undefined ? null : partitionForTransactionalId(transactionalId, this.transactionStatePartitions);
+      if (statePartition !== null && this.stateLostAtMs.has(statePartition)) {
+        excused.push(`${description}: __transaction_state-${statePartition}, which holds ${transactionalId}, lost committed coordinator records`);
+        continue;
+      }
+      failures.push(
+        `${description}; after the heal at ${healAtMs} ms it should have ended by ${deadlineMs} ms (transaction.timeout.ms ${this.endBound.transactionTimeoutMs} + ` +
+          `transaction.abort.timed.out.transaction.cleanup.interval.ms ${this.endBound.abortTimedOutTransactionCleanupIntervalMs} + ${MARKER_SLACK_MS} ms for the markers): a hanging transaction`,
+      );
+    }
+    return { failures, excused };
   }
 
   private anyStateLostBefore(atMs: number): boolean {
