@@ -25,6 +25,9 @@
  *   append-txn N records producer=P epoch=E seq=S [transactional=no]   a producer's batch
  *   marker commit|abort producer=P epoch=E coordinator-epoch=C         WriteTxnMarkers for one partition
  *   read offset=O isolation=read_committed|read_uncommitted            a consumer's Fetch
+ *   verify producer=P epoch=E        must a produce of P at epoch E ask the coordinator first (KIP-890)?
+ *   start-verification producer=P    the leader asks: prints the verification guard it set
+ *   guard producer=P guard=G         does that guard still stand when the coordinator answers?
  */
 import { join } from 'node:path';
 import { test } from 'vitest';
@@ -101,6 +104,14 @@ class PartitionDriver {
         return this.marker(words[1] === 'commit' ? 'COMMIT' : 'ABORT', intArg(args, 'producer'), intArg(args, 'epoch'), intArg(args, 'coordinator-epoch'));
       case 'read':
         return this.read(intArg(args, 'offset'), args.get('isolation') === 'read_committed' ? 1 : 0);
+      case 'verify': {
+        const needed = this.partition.needsTransactionVerification(intArg(args, 'producer'), intArg(args, 'epoch'));
+        return [needed ? 'verify with the coordinator first' : 'no verification: the transaction is open at this epoch'];
+      }
+      case 'start-verification':
+        return [`guard ${this.partition.startTransactionVerification(intArg(args, 'producer'))}`];
+      case 'guard':
+        return [this.partition.verificationGuardHolds(intArg(args, 'producer'), intArg(args, 'guard')) ? 'the guard holds: append' : 'the guard is gone: INVALID_TXN_STATE'];
       case 'delayed-produce': {
         const check = this.partition.checkEnoughReplicasReachOffset(intArg(args, 'until'));
         return [check.done ? `answered: ${check.error}` : 'still waiting'];
