@@ -21,10 +21,10 @@ const TOPIC = 'orders';
 const TXN_PARTITIONS = 3;
 const PHASE_MS = 1_000_000;
 
-function buildCluster(seed: number, transactionVersion: 1 | 2): TestCluster {
+function buildCluster(seed: number, transactionVersion: 1 | 2, topicConfig: Record<string, unknown> = {}): TestCluster {
   const scenario = kafkaScenario({
     cluster: { controllers: 3, brokers: 3, producers: 0 },
-    config: { broker: { 'transaction.state.log.num.partitions': TXN_PARTITIONS, 'transaction.version': transactionVersion } },
+    config: { broker: { 'transaction.state.log.num.partitions': TXN_PARTITIONS, 'transaction.version': transactionVersion }, topic: topicConfig },
     workload: { topic: TOPIC, partitions: 2, replicationFactor: 3 },
     durationMs: PHASE_MS,
     livenessMs: PHASE_MS,
@@ -196,6 +196,31 @@ describe('the transaction coordinator in a cluster (transaction.version 1)', () 
     cluster.runUntil(() => stateOf(cluster, 'tx-f') === 'CompleteCommit', 60_000);
     expect(findCoordinator(cluster, 'tx-f', survivor)).not.toBe(coordinator);
     // Every partition has exactly one COMMIT: a marker the old coordinator wrote may be written again, never contradicted.
+    for (const partition of [0, 1]) expect(new Set(markersIn(cluster, partition).map((m) => m.marker))).toEqual(new Set(['COMMIT']));
+    expect(cluster.violations()).toEqual([]);
+  });
+
+  test('a CompleteCommit write that finds too few in-sync replicas is tried again until it is written (kafka-eos-pipeline-swarm seed 48)', () => {
+    // The data topic commits with one replica; __transaction_state keeps transaction.state.log.min.isr=2.
+    // The other two brokers crash as the coordinator starts writing the markers: once they are
+    // fenced, the data partitions' leadership comes to the coordinator and the markers land, but its
+    // __transaction_state ISR is itself alone, and the CompleteCommit write is NOT_ENOUGH_REPLICAS
+    // (COORDINATOR_NOT_AVAILABLE to the coordinator).
+    const cluster = buildCluster(17, 1, { 'min.insync.replicas': 1 });
+    const coordinator = findCoordinator(cluster, 'tx-r');
+    const { producerId } = initProducerId(cluster, coordinator, 'tx-r');
+    call(cluster, PROBE, coordinator, { api: 'AddPartitionsToTxn', transactions: [{ transactionalId: 'tx-r', producerId, producerEpoch: 0, verifyOnly: false, topics: [{ name: TOPIC, partitions: [0, 1] }] }] });
+    expect(produce(cluster, 'tx-r', 0, batch(producerId, 0, 0, ['r0']))).toBe('NONE');
+    expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-r', producerId, producerEpoch: 0, committed: true }).errorCode).toBe('NONE');
+    const others = ['b1', 'b2', 'b3'].filter((broker) => broker !== coordinator);
+    for (const broker of others) cluster.crash(broker);
+    cluster.runUntil(() => cluster.eventsOf('txn.complete-failed').length >= 2, 60_000);
+    expect(new Set(cluster.eventsOf('txn.complete-failed').map((event) => event['errorCode']))).toEqual(new Set(['COORDINATOR_NOT_AVAILABLE']));
+    expect(stateOf(cluster, 'tx-r')).toBe('PrepareCommit');
+    // The brokers back: a retry finds the followers in sync again, and the same coordinator completes it.
+    for (const broker of others) cluster.restart(broker);
+    cluster.runUntil(() => stateOf(cluster, 'tx-r') === 'CompleteCommit', 120_000);
+    expect(findCoordinator(cluster, 'tx-r')).toBe(coordinator);
     for (const partition of [0, 1]) expect(new Set(markersIn(cluster, partition).map((m) => m.marker))).toEqual(new Set(['COMMIT']));
     expect(cluster.violations()).toEqual([]);
   });
