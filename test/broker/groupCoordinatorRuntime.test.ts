@@ -46,7 +46,7 @@ function timerWithFailingWrites(failures: number) {
 describe('coordinator timers', () => {
   test('a timer scheduled with retry runs again after the retry backoff when its write fails (EventBasedCoordinatorTimer)', () => {
     const { timer, pending, runs, fireNext } = timerWithFailingWrites(2);
-    timer.schedule('session/g/m', 10_000, () => ({ records: [], response: null }), true);
+    timer.schedule('session/g/m', 10_000, () => ({ records: [], response: null, replayRecords: true }), true);
     expect(pending.map((entry) => entry.delayMs)).toEqual([10_000]);
     fireNext();
     expect(pending.map((entry) => entry.delayMs)).toEqual([TIMER_RETRY_BACKOFF_MS]);
@@ -60,7 +60,7 @@ describe('coordinator timers', () => {
 
   test('a timer without retry runs once even if its write fails', () => {
     const { timer, pending, runs, fireNext } = timerWithFailingWrites(1);
-    timer.schedule('heartbeat/g/m', 10_000, () => ({ records: [], response: null }));
+    timer.schedule('heartbeat/g/m', 10_000, () => ({ records: [], response: null, replayRecords: true }));
     fireNext();
     expect(runs).toHaveLength(1);
     expect(pending).toEqual([]);
