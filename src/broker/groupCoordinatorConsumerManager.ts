@@ -314,7 +314,7 @@ export class ConsumerGroupManager {
       const member = group instanceof ConsumerGroup ? group.member(memberId) : undefined;
       if (group === undefined || member === undefined || !(group instanceof ConsumerGroup)) return { records: [], response: null, replayRecords: true };
       return { records: this.fenceMember(group, member, 'session-timeout'), response: null, replayRecords: true };
-    });
+    }, RETRY_FAILED_WRITE);
   }
 
   private scheduleRebalanceTimeout(groupId: string, memberId: string, memberEpoch: number, rebalanceTimeoutMs: number): void {
@@ -324,7 +324,7 @@ export class ConsumerGroupManager {
       // Only a member still at the epoch it was asked to revoke in has failed to revoke in time.
       if (group === undefined || member === undefined || !(group instanceof ConsumerGroup) || member.memberEpoch !== memberEpoch) return { records: [], response: null, replayRecords: true };
       return { records: this.fenceMember(group, member, 'rebalance-timeout'), response: null, replayRecords: true };
-    });
+    }, RETRY_FAILED_WRITE);
   }
 
   private cancelTimers(groupId: string, memberId: string): void {
@@ -531,6 +531,9 @@ function currentAssignmentOf(member: ConsumerGroupMember) {
 function sameCurrentAssignment(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean {
   return JSON.stringify(currentAssignmentOf(a)) === JSON.stringify(currentAssignmentOf(b));
 }
+
+/** Kafka schedules both fencing timers with retry: a member is fenced even if the first write fails. */
+const RETRY_FAILED_WRITE = true;
 
 function sessionTimeoutKey(groupId: string, memberId: string): string {
   return `session/${groupId}/${memberId}`;

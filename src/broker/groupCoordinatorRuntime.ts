@@ -50,6 +50,9 @@ import type { TimerHandle, Timers } from './timers.js';
 /** A sequential read of the log when loading: 100 MB/s, so a small partition loads within a millisecond or two. */
 export const LOAD_BYTES_PER_MS = 100_000;
 
+/** How long a failed timer write waits before it runs again (CoordinatorTimer's default retryBackoff). */
+export const TIMER_RETRY_BACKOFF_MS = 500;
+
 /**
  * How one coordinator's records are stored, and the name its traces (`<name>.loaded`, ...) and
  * timers (`<name>.coordinator.load/<partition>`, `<name>.<key>`) carry.
@@ -185,22 +188,29 @@ export function runtimeHostForTopic(
 
 export type WriteOutcome<R> = { readonly response: R } | { readonly error: KafkaErrorCode };
 
-/** Kafka's CoordinatorTimer: at most one timer per key; an expiry runs as a write operation. */
+/**
+ * Kafka's CoordinatorTimer: at most one timer per key; an expiry runs as a write operation. A timer
+ * scheduled with `retry` whose write fails while its coordinator is still active runs again after
+ * TIMER_RETRY_BACKOFF_MS (EventBasedCoordinatorTimer): a session timeout whose fencing write found
+ * too few in-sync replicas must still fence the member once the partition can take writes again.
+ */
 export class CoordinatorTimer<Rec = CoordinatorRecord> {
   private readonly handles = new Map<string, TimerHandle>();
 
   constructor(
     private readonly timers: Timers,
-    private readonly run: (operation: () => CoordinatorResult<unknown, Rec>) => void,
+    private readonly run: (operation: () => CoordinatorResult<unknown, Rec>, onWriteFailed: () => void) => void,
     private readonly name: string,
   ) {}
 
   /** Schedules `operation` after `delayMs`, replacing any timer of the same key. */
-  schedule(key: string, delayMs: number, operation: () => CoordinatorResult<unknown, Rec>): void {
+  schedule(key: string, delayMs: number, operation: () => CoordinatorResult<unknown, Rec>, retry = false): void {
     this.cancel(key);
     const handle = this.timers.schedule(`${this.name}.${key}`, delayMs, () => {
       this.handles.delete(key);
-      this.run(operation);
+      this.run(operation, () => {
+        if (retry) this.schedule(key, TIMER_RETRY_BACKOFF_MS, operation, retry);
+      });
     });
     this.handles.set(key, handle);
   }
@@ -288,7 +298,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
       return;
     }
     if (existing !== undefined && partitionEpoch <= existing.epoch) return;
-    const timer = new CoordinatorTimer<Rec>(this.host.timers, (operation) => this.runTimerOperation(partitionIndex, operation), this.records.name);
+    const timer = new CoordinatorTimer<Rec>(this.host.timers, (operation, onWriteFailed) => this.runTimerOperation(partitionIndex, operation, onWriteFailed), this.records.name);
     const context = new CoordinatorContext<S, Rec>(partitionIndex, partitionEpoch, timer);
     this.contexts.set(partitionIndex, context);
     const log = this.host.readLog(partitionIndex);
@@ -465,11 +475,15 @@ export class CoordinatorRuntime<S extends CoordinatorShard<Rec>, Rec = Coordinat
     while (context.deferred.length > 0 && context.deferred[0]!.offset <= endOffset) context.deferred.shift()!.complete(mapped);
   }
 
-  private runTimerOperation(partitionIndex: number, operation: () => CoordinatorResult<unknown, Rec>): void {
+  private runTimerOperation(partitionIndex: number, operation: () => CoordinatorResult<unknown, Rec>, onWriteFailed: () => void): void {
     const context = this.contexts.get(partitionIndex);
     if (context === undefined || context.state !== 'active') return;
-    // A timer's write has no one to answer; its effects are in the records and the trace.
-    this.append(context, operation(), () => {});
+    // A timer's write has no one to answer; its effects are in the records and the trace. A failure
+    // once the coordinator is gone is ignored (its timers went with it), as Kafka ignores
+    // NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS there.
+    this.append(context, operation(), (error) => {
+      if (error !== null && context.state === 'active' && this.contexts.get(partitionIndex) === context) onWriteFailed();
+    });
   }
 
   private shardContext(context: CoordinatorContext<S, Rec>): ShardContext<Rec> {

@@ -30,7 +30,8 @@
  * Errors: FENCED_MEMBER_EPOCH or UNKNOWN_MEMBER_ID → FENCED: partitions lost (onPartitionsLost),
  * rejoin with epoch 0; NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE → rediscover and heartbeat again;
  * COORDINATOR_LOAD_IN_PROGRESS → back off; UNRELEASED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED,
- * UNSUPPORTED_ASSIGNOR, INVALID_REQUEST → FATAL. A commit refused with STALE_MEMBER_EPOCH is retried
+ * UNSUPPORTED_ASSIGNOR, INVALID_REQUEST, GROUP_ID_NOT_FOUND (the group's state is gone) → FATAL.
+ * A commit refused with STALE_MEMBER_EPOCH is retried
  * with the new epoch while the member is still in the group.
  *
  * With a rebalance listener, callbacks run in the application's poll (Kafka's
@@ -349,6 +350,14 @@ export class ConsumerMembershipManager implements GroupMember {
       case 'UNKNOWN_MEMBER_ID':
         this.host.trace({ type: 'consumer.fenced', groupId: this.groupId, memberId: this.memberId, generationId: sentEpoch, error });
         return this.transitionToFenced();
+      case 'GROUP_ID_NOT_FOUND':
+        // The coordinator has no such group (its state is gone): the Java client has no case for it,
+        // so it is an unexpected error and fatal (handleFatalFailure), raised by the next poll; only
+        // the answer to a leave heartbeat, from a member already out of the group, is ignored.
+        if (this.state === 'UNSUBSCRIBED') return;
+        this.fatalError = { kind: 'KafkaException', error };
+        if (this.state !== 'FENCED' && this.state !== 'STALE') this.transitionTo('FATAL');
+        return;
       default:
         if (FATAL_HEARTBEAT_ERRORS.has(error)) {
           this.fatalError = error === 'UNRELEASED_INSTANCE_ID' ? { kind: 'FencedInstanceId' } : { kind: 'KafkaException', error };

@@ -8,7 +8,8 @@ import { describe, expect, test } from 'vitest';
 import { javaStringHashCode, partitionForGroup } from '../../src/broker/groupCoordinator.js';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG, parseGroupCoordinatorConfig } from '../../src/broker/groupCoordinatorConfig.js';
 import { deserializeRecord, serializeRecord } from '../../src/broker/groupCoordinatorRecords.js';
-import { appendErrorToResponseError } from '../../src/broker/groupCoordinatorRuntime.js';
+import { appendErrorToResponseError, CoordinatorTimer, TIMER_RETRY_BACKOFF_MS } from '../../src/broker/groupCoordinatorRuntime.js';
+import { Timers } from '../../src/broker/timers.js';
 import { parseBrokerConfig } from '../../src/broker/config.js';
 import { CoordinatorParts } from './groupCoordinatorParts.js';
 import { GroupCoordinatorDriver } from './groupCoordinatorDriver.js';
@@ -23,6 +24,46 @@ describe('where a group lives', () => {
     expect(javaStringHashCode('polygenelubricants')).toBe(-2_147_483_648);
     expect(partitionForGroup('polygenelubricants', 50)).toBe(0);
     expect(partitionForGroup('hello', 50)).toBe(99162322 % 50);
+  });
+});
+
+/** A CoordinatorTimer over fake timers whose writes fail `failures` times, then succeed. */
+function timerWithFailingWrites(failures: number) {
+  const pending: { id: number; delayMs: number }[] = [];
+  let nextId = 0;
+  const timers = new Timers({ setTimer: (delayMs) => { pending.push({ id: nextId, delayMs }); return nextId++; }, cancelTimer: () => {} });
+  const runs: number[] = [];
+  let failuresLeft = failures;
+  const timer = new CoordinatorTimer(timers, (operation, onWriteFailed) => {
+    operation();
+    runs.push(pending.length);
+    if (failuresLeft-- > 0) onWriteFailed();
+  }, 'group');
+  const fireNext = () => timers.fire(pending.shift()!.id);
+  return { timer, pending, runs, fireNext };
+}
+
+describe('coordinator timers', () => {
+  test('a timer scheduled with retry runs again after the retry backoff when its write fails (EventBasedCoordinatorTimer)', () => {
+    const { timer, pending, runs, fireNext } = timerWithFailingWrites(2);
+    timer.schedule('session/g/m', 10_000, () => ({ records: [], response: null, replayRecords: true }), true);
+    expect(pending.map((entry) => entry.delayMs)).toEqual([10_000]);
+    fireNext();
+    expect(pending.map((entry) => entry.delayMs)).toEqual([TIMER_RETRY_BACKOFF_MS]);
+    fireNext();
+    fireNext();
+    // Two failures, two retries; the third write succeeded and nothing is scheduled any more.
+    expect(runs).toHaveLength(3);
+    expect(pending).toEqual([]);
+    expect(timer.isScheduled('session/g/m')).toBe(false);
+  });
+
+  test('a timer without retry runs once even if its write fails', () => {
+    const { timer, pending, runs, fireNext } = timerWithFailingWrites(1);
+    timer.schedule('heartbeat/g/m', 10_000, () => ({ records: [], response: null, replayRecords: true }));
+    fireNext();
+    expect(runs).toHaveLength(1);
+    expect(pending).toEqual([]);
   });
 });
 

@@ -12,9 +12,10 @@ import { TOPIC, TOPIC_ID, startConsumers } from './consumerTestbed.js';
 const CONSUMER = { 'group.id': 'g', 'group.protocol': 'consumer', 'auto.offset.reset': 'earliest' };
 
 function keepPolling(bed: ConsumerTestbed, node: TestConsumerNode, timeoutMs = 100): void {
+  // A poll that throws returns at once: the application waits a little before it polls again.
   const loop = () => node.consumer.poll(timeoutMs, (result) => {
     node.polls.push({ atMs: node.host.nowMs(), result });
-    node.host.setTimer(0, 'test.poll');
+    node.host.setTimer(result.ok ? 0 : timeoutMs, 'test.poll');
   });
   const original = node.onTimer.bind(node);
   node.onTimer = (tag, id) => (tag === 'test.poll' ? loop() : original(tag, id));
@@ -105,6 +106,39 @@ describe('ConsumerMembershipManager: joining and reconciling', () => {
     const epochs = bed.requestsOf('ConsumerGroupHeartbeat').map((request) => request.memberEpoch);
     expect(epochs).toContain(0);
     expect(epochs.lastIndexOf(0)).toBeGreaterThan(1);
+  });
+});
+
+describe('ConsumerMembershipManager: the group gone from its coordinator', () => {
+  test('GROUP_ID_NOT_FOUND on a heartbeat is fatal, as in the Java client: poll throws it and the member never heartbeats again', () => {
+    const bed = startConsumers({ partitions: 1 }, CONSUMER);
+    const node = bed.node('c1');
+    node.consumer.subscribe([TOPIC], node.listener);
+    keepPolling(bed, node);
+    bed.runFor(200);
+    bed.injectedErrors.set('ConsumerGroupHeartbeat', ['GROUP_ID_NOT_FOUND']);
+    bed.runFor(3_000);
+    expect(stateOf(node)).toBe('FATAL');
+    const failed = node.polls.filter((poll) => !poll.result.ok).map((poll) => (poll.result.ok ? null : poll.result.exception));
+    expect(failed[0]).toEqual({ kind: 'KafkaException', error: 'GROUP_ID_NOT_FOUND' });
+    const sent = bed.requestsOf('ConsumerGroupHeartbeat').length;
+    bed.runFor(10_000);
+    expect(bed.requestsOf('ConsumerGroupHeartbeat')).toHaveLength(sent);
+  });
+
+  test('GROUP_ID_NOT_FOUND answering the leave heartbeat of a closed consumer is ignored', () => {
+    const bed = startConsumers({ partitions: 1 }, CONSUMER);
+    const node = bed.node('c1');
+    node.consumer.subscribe([TOPIC], node.listener);
+    node.poll(300);
+    bed.runFor(400);
+    bed.injectedErrors.set('ConsumerGroupHeartbeat', ['GROUP_ID_NOT_FOUND']);
+    let closed = false;
+    node.consumer.close(() => { closed = true; });
+    bed.runFor(1_000);
+    expect(bed.requestsOf('ConsumerGroupHeartbeat').at(-1)).toMatchObject({ memberEpoch: -1 });
+    expect(closed).toBe(true);
+    expect(stateOf(node)).toBe('UNSUBSCRIBED');
   });
 });
 

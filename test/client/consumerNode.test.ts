@@ -87,3 +87,16 @@ describe('ConsumerNode history', () => {
     expect(ofType(events, 'op.invoke', 'poll').at(-1)!.atMs).toBeLessThan(2_300);
   });
 });
+
+describe('ConsumerNode after a fatal error', () => {
+  test('a poll that throws a fatal KafkaException (GROUP_ID_NOT_FOUND) ends the process, for its supervisor to restart', () => {
+    const bed = driven('auto', { 'group.protocol': 'consumer', 'session.timeout.ms': undefined, 'heartbeat.interval.ms': undefined });
+    bed.runFor(500);
+    bed.injectedErrors.set('ConsumerGroupHeartbeat', ['GROUP_ID_NOT_FOUND']);
+    bed.runFor(1_500);
+    const events = history(bed);
+    const failed = ofType(events, 'op.fail', 'poll');
+    expect(failed.map((event) => event['error'])).toContain('GROUP_ID_NOT_FOUND');
+    expect(ofType(events, 'process.halt')).toMatchObject([{ reason: 'poll threw GROUP_ID_NOT_FOUND' }]);
+  });
+});

@@ -9,6 +9,8 @@
  * once) — and polls again, until its clock reaches `stopAtMs`, when it closes the consumer (a last
  * auto-commit, revocation, LeaveGroup). A crash ends the loop wherever it is; the restarted node
  * is a new consumer that joins again (as the same static member, if group.instance.id is set).
+ * A poll that throws a fatal KafkaException (GROUP_ID_NOT_FOUND when the coordinator lost the
+ * group's state) ends the process (`host.halt`); its supervisor restarts it like a crash.
  *
  * History (trace events; requestId = incarnation * REQUEST_ID_STRIDE + n, unique per node; every
  * event names its `group`; partitions are keyed `topic-partition`):
@@ -170,6 +172,9 @@ export class ConsumerNode implements ProtocolNode<unknown> {
   private polled(requestId: number, result: PollResult): void {
     if (!result.ok) {
       this.host.trace({ type: 'op.fail', op: 'poll', requestId, group: this.group, error: errorNameOf(result.exception) });
+      // A fatal KafkaException leaves the consumer unusable (its member never rejoins): the
+      // application dies of it, and its supervisor starts it again with a new consumer.
+      if (result.exception.kind === 'KafkaException') return this.host.halt(`poll threw ${errorNameOf(result.exception)}`);
       this.recover(result.exception);
       this.schedule('poll', this.workload.pollTimeoutMs);
       return;
