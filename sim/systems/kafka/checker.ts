@@ -45,7 +45,7 @@ import {
   isrJoinCurrentRegistration,
   listedOffsetMonotonic,
 } from './invariants.js';
-import { PartitionModel, type ReplicaModel } from './model.js';
+import { type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
 import { TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
@@ -374,20 +374,23 @@ export class KafkaChecker implements SystemChecker {
    * Committed changes are traced by whichever controller replays them as raft leader, so after a
    * failover the same offset may be traced twice: the same change again is no news, a different one
    * at an offset already seen means the metadata log was rewritten, and lower epochs than the last
-   * mean it went back. Either is a metadata rollback.
+   * mean it went back. A change first traced below the last offset seen is a late trace of a
+   * committed change only if its epochs are not below those of an earlier change of the partition
+   * (epochs never fall along the log); otherwise the log was rewritten there too. Either is a
+   * metadata rollback.
    */
   private onMetadataPartition(key: string, record: TraceRecord, offset: number, leaderEpoch: number, partitionEpoch: number, isr: readonly NodeId[]): void {
     const partition = this.partition(key);
-    const epochs = `${leaderEpoch}/${partitionEpoch}`;
+    const epochs: MetadataEpochs = { leaderEpoch, partitionEpoch };
     const seen = partition.metadataAt.get(offset);
+    const earlier = seen === undefined && offset <= partition.metadataOffset ? higherEarlierChange(partition, offset, epochs) : null;
     partition.metadataAt.set(offset, epochs);
-    if (seen === epochs || (seen === undefined && offset <= partition.metadataOffset)) return;
-    const rewritten = seen !== undefined;
-    const backwards = leaderEpoch < partition.leaderEpoch || partitionEpoch < partition.partitionEpoch;
-    if (rewritten || (backwards && offset > partition.metadataOffset)) {
+    if (seen !== undefined && sameEpochs(seen, epochs)) return;
+    if (seen === undefined && offset <= partition.metadataOffset && earlier === null) return;
+    const rollback = describeRollback(partition, offset, epochs, seen, earlier);
+    if (rollback !== null) {
       partition.metadataRollbacksAtMs.push(record.atMs);
-      const what = rewritten ? `its change at metadata offset ${offset} was rewritten from epochs ${seen} to ${epochs}` : `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${epochs}`;
-      this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${what}`, { partition: key, offset });
+      this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${rollback}`, { partition: key, offset });
     }
     if (partition.lastProposal !== null) {
       const committed = { offset, leaderEpoch, isr, previousIsr: partition.metadataIsr };
@@ -669,4 +672,32 @@ function describeRecord(record: LostRecord): string {
 
 function describePlaces(places: ReadonlyArray<{ partition: string; offset: number }>): string {
   return places.map((p) => `${p.partition}@${p.offset}`).join(', ');
+}
+
+function sameEpochs(a: MetadataEpochs, b: MetadataEpochs): boolean {
+  return a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch;
+}
+
+function describeEpochs(epochs: MetadataEpochs): string {
+  return `${epochs.leaderEpoch}/${epochs.partitionEpoch}`;
+}
+
+/** How this change shows the partition's metadata log went back, or null when it does not. */
+function describeRollback(partition: PartitionModel, offset: number, epochs: MetadataEpochs, seen: MetadataEpochs | undefined, earlier: { offset: number; epochs: MetadataEpochs } | null): string | null {
+  if (seen !== undefined) return `its change at metadata offset ${offset} was rewritten from epochs ${describeEpochs(seen)} to ${describeEpochs(epochs)}`;
+  if (earlier !== null) {
+    return `a change at metadata offset ${offset}, traced only now, has epochs ${describeEpochs(epochs)}, below the ${describeEpochs(earlier.epochs)} of its change at offset ${earlier.offset}`;
+  }
+  const backwards = epochs.leaderEpoch < partition.leaderEpoch || epochs.partitionEpoch < partition.partitionEpoch;
+  if (backwards && offset > partition.metadataOffset) return `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${describeEpochs(epochs)}`;
+  return null;
+}
+
+/** A change of the partition below `offset` whose epochs are above these, if one was seen: then these cannot follow it in one log. */
+function higherEarlierChange(partition: PartitionModel, offset: number, epochs: MetadataEpochs): { offset: number; epochs: MetadataEpochs } | null {
+  for (const [earlierOffset, earlierEpochs] of partition.metadataAt) {
+    if (earlierOffset >= offset) continue;
+    if (earlierEpochs.leaderEpoch > epochs.leaderEpoch || earlierEpochs.partitionEpoch > epochs.partitionEpoch) return { offset: earlierOffset, epochs: earlierEpochs };
+  }
+  return null;
 }
