@@ -45,6 +45,7 @@ import {
   isrJoinCurrentRegistration,
   listedOffsetMonotonic,
 } from './invariants.js';
+import { HangingTransactions } from './hangingTransactions.js';
 import { type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
 import { TransactionChecker } from './transactionChecker.js';
 
@@ -91,6 +92,7 @@ export class KafkaChecker implements SystemChecker {
   private readonly lossAllowedPartitions = new Set<string>();
   /** The transaction part, for transactional workloads. */
   private readonly transactions: TransactionChecker | null;
+  private readonly hangingTransactions = new HangingTransactions();
   private readonly committedReads = new Set<string>();
 
   constructor(
@@ -165,6 +167,7 @@ export class KafkaChecker implements SystemChecker {
     const event = record.event;
     if (this.transactions !== null) {
       this.transactions.observe(record);
+      this.hangingTransactions.observe(record);
       if (event.type === 'kafka.final-read-committed') this.committedReads.add(`${String(event['topic'])}-${String(event['partition'])}`);
     }
     if (this.history.observe(record) !== undefined) return;
@@ -445,6 +448,16 @@ export class KafkaChecker implements SystemChecker {
   /** The partition's true high watermark: the end of what has been committed. */
   highWatermarkOf(partition: string): number {
     return this.partitions.get(partition)?.committedEnd ?? 0;
+  }
+
+  /**
+   * Why a read_committed read of the partition may never complete, or null: the transaction at
+   * its last stable offset was forgotten with committed records of its own __transaction_state
+   * partition (hangingTransactions.ts).
+   */
+  hangingTransactionExcuse(partition: string): string | null {
+    const transactions = this.transactions;
+    return transactions === null ? null : this.hangingTransactions.excuse(partition, (transactionalId) => transactions.stateLossesOf(transactionalId));
   }
 
   /** Whether the partition lost committed or acknowledged records that the loss rules allowed. */

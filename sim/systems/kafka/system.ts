@@ -353,7 +353,7 @@ export const kafkaSystem: SystemDefinition = {
           finish: (w: World) => {
             const quorum = quorumChecker.finishSafety(w.nowMs);
             const ownResult = checker.finish(w);
-            const result = pipelineChecker === null ? ownResult : withPipeline(ownResult, pipelineChecker.finish(w.nowMs, healed, pipelineLossExcuse(checker, controllers.length)));
+            const result = pipelineChecker === null ? ownResult : withPipeline(ownResult, pipelineChecker.finish(w.nowMs, healed, pipelineLossExcuse(checker, controllers.length), (partition) => checker.hangingTransactionExcuse(partition)));
             if (workload.groups.length === 0) return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
             const groups = groupChecker.finish(w);
             return {
