@@ -114,6 +114,21 @@ export class KafkaChecker implements SystemChecker {
     this.metadataRolledBack = true;
   }
 
+  /**
+   * Why the cluster may be unable to serve anything after the heal, or null. With a majority of the
+   * metadata quorum's disks gone, the topic itself may be gone: the cluster is a new, empty one.
+   * Pre-KIP-853 KRaft cannot tell; the report says so. A minority's loss can roll the log back
+   * too, and nodes that applied the lost records halt.
+   */
+  clusterMetadataLoss(): string | null {
+    const lostControllers = this.controllersThatLostStorage();
+    if (lostControllers.length > this.options.controllers.length / 2) return `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`;
+    if (this.metadataRolledBack && lostControllers.length > 0) {
+      return `controllers lost their disks (${lostControllers.join(', ')}) and the metadata log rolled back beneath nodes that had applied it, which halted: pre-KIP-853 KRaft needs an operator to recover`;
+    }
+    return null;
+  }
+
   /** The controllers that lost stable storage so far (a lost disk, or a flipped bit in what they had stored). */
   controllersThatLostStorage(): NodeId[] {
     return [...new Set(this.controllerStorageLosses.map((fault) => fault.node))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -500,16 +515,10 @@ export class KafkaChecker implements SystemChecker {
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
-      const lostControllers = this.controllersThatLostStorage();
-      const majorityLost = lostControllers.length > this.options.controllers.length / 2;
+      const excuse = this.clusterMetadataLoss();
       for (const failure of this.livenessFailures(world, operations)) {
-        // With a majority of the metadata quorum's disks gone, the topic itself may be gone: the
-        // cluster is a new, empty one. Pre-KIP-853 KRaft cannot tell; the report says so. A
-        // minority's loss can roll the log back too, and nodes that applied the lost records halt.
-        if (majorityLost) this.findings.allow('cluster-metadata-lost', `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`);
-        else if (this.metadataRolledBack && lostControllers.length > 0) {
-          this.findings.allow('cluster-metadata-lost', `controllers lost their disks (${lostControllers.join(', ')}) and the metadata log rolled back beneath nodes that had applied it, which halted: pre-KIP-853 KRaft needs an operator to recover`);
-        } else violations.push(failure);
+        if (excuse !== null) this.findings.allow('cluster-metadata-lost', excuse);
+        else violations.push(failure);
       }
     }
     const anomalies = this.findings.anomalies();
