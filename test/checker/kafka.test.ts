@@ -64,6 +64,12 @@ describe('KafkaChecker invariants', () => {
     // with group.initial.rebalance.delay.ms 0, seed 13: the partition created again at offset 22 after 0/1 at 14 and 0/2 at 23).
     expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(12, 2, 3)], ['c2', meta(11, 1, 2)]]))).toEqual([]);
     expect(names(feed(checker(), [['c1', meta(14, 0, 1)], ['c1', meta(23, 0, 2)], ['c3', meta(22, 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    // Another leader in the same leader epoch at a later offset: the partition created again over a
+    // lost creation (kafka-eos-pipeline-swarm seed 140: b3 at 0/0 by c2, which then lost its disk; b1 at 0/0 by c1).
+    const led = (offset: number, leader: string, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ ...meta(offset, leaderEpoch, partitionEpoch), leader });
+    expect(names(feed(checker(), [['c2', led(18, 'b3', 0, 0)], ['c1', led(19, 'b1', 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    // The same leader again in its epoch (an ISR change) is no rollback.
+    expect(names(feed(checker(), [['c2', led(18, 'b3', 0, 0)], ['c1', led(19, 'b3', 0, 1)]]))).toEqual([]);
   });
 
   test('MonotonicPartitionEpochs: allowed only once a controller lost its storage (pre-KIP-853), which the verdict cites', () => {

@@ -225,7 +225,7 @@ export class KafkaChecker implements SystemChecker {
       case 'partition.epochs':
         return this.reportFinding(epochCacheRises(key, record.node, event['entries'] as Array<[number, number]>), record.atMs);
       case 'metadata.partition':
-        return this.onMetadataPartition(key, record, num('offset'), num('leaderEpoch'), num('partitionEpoch'), event['isr'] as NodeId[]);
+        return this.onMetadataPartition(key, record, num('offset'), { leaderEpoch: num('leaderEpoch'), partitionEpoch: num('partitionEpoch'), leader: (event['leader'] ?? null) as NodeId | null }, event['isr'] as NodeId[]);
       case 'metadata.broker':
         return this.onBrokerRegistration(String(event['brokerId']), num('brokerEpoch'));
       case 'kafka.final-read': {
@@ -394,12 +394,14 @@ export class KafkaChecker implements SystemChecker {
    * at an offset already seen means the metadata log was rewritten, and lower epochs than the last
    * mean it went back. A change first traced below the last offset seen is a late trace of a
    * committed change only if its epochs are not below those of an earlier change of the partition
-   * (epochs never fall along the log); otherwise the log was rewritten there too. Either is a
-   * metadata rollback.
+   * (epochs never fall along the log); otherwise the log was rewritten there too. A later change
+   * that names another leader in the same leader epoch was written over the log as well (a new
+   * leader always comes with a new epoch): the partition created again after the quorum lost it.
+   * Each is a metadata rollback.
    */
-  private onMetadataPartition(key: string, record: TraceRecord, offset: number, leaderEpoch: number, partitionEpoch: number, isr: readonly NodeId[]): void {
+  private onMetadataPartition(key: string, record: TraceRecord, offset: number, epochs: MetadataEpochs, isr: readonly NodeId[]): void {
     const partition = this.partition(key);
-    const epochs: MetadataEpochs = { leaderEpoch, partitionEpoch };
+    const { leaderEpoch, partitionEpoch } = epochs;
     const seen = partition.metadataAt.get(offset);
     const earlier = seen === undefined && offset <= partition.metadataOffset ? higherEarlierChange(partition, offset, epochs) : null;
     partition.metadataAt.set(offset, epochs);
@@ -697,7 +699,7 @@ function describePlaces(places: ReadonlyArray<{ partition: string; offset: numbe
 }
 
 function sameEpochs(a: MetadataEpochs, b: MetadataEpochs): boolean {
-  return a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch;
+  return a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch && a.leader === b.leader;
 }
 
 function describeEpochs(epochs: MetadataEpochs): string {
@@ -710,8 +712,13 @@ function describeRollback(partition: PartitionModel, offset: number, epochs: Met
   if (earlier !== null) {
     return `a change at metadata offset ${offset}, traced only now, has epochs ${describeEpochs(epochs)}, below the ${describeEpochs(earlier.epochs)} of its change at offset ${earlier.offset}`;
   }
+  if (offset <= partition.metadataOffset) return null;
   const backwards = epochs.leaderEpoch < partition.leaderEpoch || epochs.partitionEpoch < partition.partitionEpoch;
-  if (backwards && offset > partition.metadataOffset) return `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${describeEpochs(epochs)}`;
+  if (backwards) return `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${describeEpochs(epochs)}`;
+  const last = partition.metadataAt.get(partition.metadataOffset);
+  if (last !== undefined && last.leaderEpoch === epochs.leaderEpoch && last.leader !== epochs.leader) {
+    return `its change at metadata offset ${offset} names leader ${epochs.leader ?? 'none'} in leader epoch ${epochs.leaderEpoch}, which ${last.leader ?? 'no leader'} held at offset ${partition.metadataOffset}`;
+  }
   return null;
 }
 

@@ -78,6 +78,8 @@ export interface IsrProposalModel {
 export interface MetadataEpochs {
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
+  /** The leader the change names (null: none). */
+  readonly leader: NodeId | null;
 }
 
 export class PartitionModel {
