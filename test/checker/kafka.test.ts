@@ -59,6 +59,17 @@ describe('KafkaChecker invariants', () => {
     expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(11, 2, 2)], ['c2', meta(11, 3, 3)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
     // A new active controller tracing an already-traced change again is not a regression.
     expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(11, 2, 2)], ['c2', meta(10, 1, 1)]]))).toEqual([]);
+    // A change traced for the first time below the last one seen: late, and fine while its epochs
+    // fit the log; below an earlier change's epochs it was written over the log (kafka-eos-pipeline-swarm
+    // with group.initial.rebalance.delay.ms 0, seed 13: the partition created again at offset 22 after 0/1 at 14 and 0/2 at 23).
+    expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(12, 2, 3)], ['c2', meta(11, 1, 2)]]))).toEqual([]);
+    expect(names(feed(checker(), [['c1', meta(14, 0, 1)], ['c1', meta(23, 0, 2)], ['c3', meta(22, 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    // Another leader in the same leader epoch at a later offset: the partition created again over a
+    // lost creation (kafka-eos-pipeline-swarm seed 140: b3 at 0/0 by c2, which then lost its disk; b1 at 0/0 by c1).
+    const led = (offset: number, leader: string, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ ...meta(offset, leaderEpoch, partitionEpoch), leader });
+    expect(names(feed(checker(), [['c2', led(18, 'b3', 0, 0)], ['c1', led(19, 'b1', 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    // The same leader again in its epoch (an ISR change) is no rollback.
+    expect(names(feed(checker(), [['c2', led(18, 'b3', 0, 0)], ['c1', led(19, 'b3', 0, 1)]]))).toEqual([]);
   });
 
   test('MonotonicPartitionEpochs: allowed only once a controller lost its storage (pre-KIP-853), which the verdict cites', () => {
@@ -79,6 +90,12 @@ describe('KafkaChecker invariants', () => {
     const rolledBack = feed(checker(), [crash('c2', 'disk'), ['b1', leader(0)], ['c1', meta(10, 0, 1)], ['c1', meta(11, 0, 0)], ['b2', leader(0)]]);
     expect(names(rolledBack)).toEqual([]);
     expect(finish(rolledBack).anomalies.find((anomaly) => anomaly.anomaly === 'metadata-rollback')?.excuses).toContainEqual(
+      expect.objectContaining({ subject: expect.stringContaining('b1 and b2 both lead'), rule: 'controller-storage-lost' }),
+    );
+    // The rollback seen through a change traced late, below an earlier change's epochs (seed 13 above).
+    const rewrittenBelow = feed(checker(), [crash('c2', 'disk'), ['c1', meta(14, 0, 1)], ['b1', leader(0)], ['c1', meta(23, 0, 2)], ['c3', meta(22, 0, 0)], ['b2', leader(0)]]);
+    expect(names(rewrittenBelow)).toEqual([]);
+    expect(finish(rewrittenBelow).anomalies.find((anomaly) => anomaly.anomaly === 'metadata-rollback')?.excuses).toContainEqual(
       expect.objectContaining({ subject: expect.stringContaining('b1 and b2 both lead'), rule: 'controller-storage-lost' }),
     );
     // A controller's lost disk alone excuses nothing: the partition's metadata never went back.

@@ -89,6 +89,17 @@ describe('EpochOffsetNamesOneRecord (KAFKA-10527)', () => {
     const steps: Step[] = [['b1', leader(0)], ['b1', append(0, ['a'])], crash('b1', 'power'), ['b1', recovered(0), 2], ['b1', append(0, ['z']), 2]];
     expect(names(feed(checker(), steps))).toEqual(['EpochOffsetNamesOneRecord/epoch-offset-conflict']);
   });
+
+  test('after the partition\'s metadata went back with a controller\'s lost storage, the reused epoch is that rollback, on that partition only', () => {
+    // kafka-eos-pipeline-swarm seed 355: every controller lost its storage, __transaction_state-4
+    // was created again, and epoch 2 went to b3 after b1 had written offset 240 in it.
+    const meta = (offset: number, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
+    const conflict: Step[] = [['b1', leader(2)], ['b1', append(0, ['a'], 'leader', 2)], ['b2', append(0, ['x'], 'follower', 2)]];
+    const rolledBack = feed(checker(), [crash('c2', 'disk'), ['c1', meta(10, 2, 2)], ['c1', meta(11, 0, 0)], ...conflict]);
+    expect(names(rolledBack)).toEqual([]);
+    // A controller's lost disk alone excuses nothing: this partition's metadata never went back.
+    expect(names(feed(checker(), [crash('c2', 'disk'), ...conflict]))).toEqual(['EpochOffsetNamesOneRecord/epoch-offset-conflict']);
+  });
 });
 
 describe('ClientHighWatermarkMonotonic', () => {

@@ -106,6 +106,37 @@ describe('the exactly-once pipeline checks', () => {
     expect(judge(clean().filter((event) => event[1].type !== 'kafka.final-group-offsets')).violations).toEqual(['liveness/pipeline-final-read']);
   });
 
+  test('a final read held by a hanging transaction is allowed only where its coordinator lost that transaction, per partition', () => {
+    // kafka-eos-pipeline-swarm seed 378: events-2's last stable offset stayed at a transaction of
+    // txn-p1 that its coordinator forgot with the committed records __transaction_state-4 lost.
+    const withoutInput = clean().filter((event) => event[1].type !== 'kafka.final-read-committed' || event[1]['topic'] !== 'in');
+    const run = (hangingExcuse: (partition: string) => string | null) => {
+      const findings = new Findings(null);
+      const checker = new PipelineChecker(findings, OPTIONS);
+      for (const [node, event, atMs] of withoutInput) checker.observe({ atMs: atMs ?? 0, node, incarnation: 1, event });
+      return checker.finish(2_000, true, null, { hanging: hangingExcuse });
+    };
+    const excused = run((partition) => (partition === 'in-0' ? 'in-0 is held by a transaction its coordinator forgot' : null));
+    expect(excused.violations).toEqual([]);
+    expect(excused.anomalies).toEqual([expect.objectContaining({ anomaly: 'hanging-transaction', excuses: [expect.objectContaining({ subject: "the pipeline's final read of in-0 never completed", rule: 'transaction-state-lost' })] })]);
+    // Another partition's excuse does not reach this one.
+    expect(run((partition) => (partition === 'out-0' ? 'out-0 is held' : null)).violations.map((violation) => violation.invariant)).toEqual(['liveness/pipeline-final-read']);
+  });
+
+  test('a cluster whose metadata is gone excuses the liveness failures as the kafka checker does, and only then', () => {
+    // kafka-eos-pipeline-swarm seeds 473 and 500: the metadata log rolled back beneath brokers that halted.
+    const noOffsets = clean().filter((event) => event[1].type !== 'kafka.final-group-offsets');
+    const run = (clusterMetadataLoss: string | null) => {
+      const checker = new PipelineChecker(new Findings(null), OPTIONS);
+      for (const [node, event, atMs] of noOffsets) checker.observe({ atMs: atMs ?? 0, node, incarnation: 1, event });
+      return checker.finish(2_000, true, null, { clusterMetadataLoss });
+    };
+    const excused = run('controllers lost their disks (c3) and the metadata log rolled back beneath nodes that had applied it, which halted');
+    expect(excused.violations).toEqual([]);
+    expect(excused.anomalies.map((anomaly) => anomaly.anomaly)).toEqual(['cluster-metadata-lost']);
+    expect(run(null).violations.map((violation) => violation.invariant)).toEqual(['liveness/pipeline-final-read']);
+  });
+
   test('the contract allows none of them on its own, each with a reason', () => {
     const table = pipelineContractTable();
     expect(table.map((row) => row.anomaly).sort()).toEqual(['aborted-read', 'pipeline-aborted-read', 'pipeline-duplicate', 'pipeline-lost-write', 'pipeline-output-beyond-offsets', 'precommitted-read', 'zombie-write']);

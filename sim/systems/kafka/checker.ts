@@ -45,7 +45,8 @@ import {
   isrJoinCurrentRegistration,
   listedOffsetMonotonic,
 } from './invariants.js';
-import { PartitionModel, type ReplicaModel } from './model.js';
+import { HangingTransactions } from './hangingTransactions.js';
+import { type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
 import { type TransactionEndBound, TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
@@ -93,6 +94,7 @@ export class KafkaChecker implements SystemChecker {
   private readonly lossAllowedPartitions = new Set<string>();
   /** The transaction part, for transactional workloads. */
   private readonly transactions: TransactionChecker | null;
+  private readonly hangingTransactions = new HangingTransactions();
   private readonly committedReads = new Set<string>();
 
   constructor(
@@ -112,6 +114,21 @@ export class KafkaChecker implements SystemChecker {
    */
   onMetadataRolledBack(): void {
     this.metadataRolledBack = true;
+  }
+
+  /**
+   * Why the cluster may be unable to serve anything after the heal, or null. With a majority of the
+   * metadata quorum's disks gone, the topic itself may be gone: the cluster is a new, empty one.
+   * Pre-KIP-853 KRaft cannot tell; the report says so. A minority's loss can roll the log back
+   * too, and nodes that applied the lost records halt.
+   */
+  clusterMetadataLoss(): string | null {
+    const lostControllers = this.controllersThatLostStorage();
+    if (lostControllers.length > this.options.controllers.length / 2) return `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`;
+    if (this.metadataRolledBack && lostControllers.length > 0) {
+      return `controllers lost their disks (${lostControllers.join(', ')}) and the metadata log rolled back beneath nodes that had applied it, which halted: pre-KIP-853 KRaft needs an operator to recover`;
+    }
+    return null;
   }
 
   /** The controllers that lost stable storage so far (a lost disk, or a flipped bit in what they had stored). */
@@ -167,6 +184,7 @@ export class KafkaChecker implements SystemChecker {
     const event = record.event;
     if (this.transactions !== null) {
       this.transactions.observe(record);
+      this.hangingTransactions.observe(record);
       if (event.type === 'kafka.final-read-committed') this.committedReads.add(`${String(event['topic'])}-${String(event['partition'])}`);
     }
     if (this.history.observe(record) !== undefined) return;
@@ -209,7 +227,7 @@ export class KafkaChecker implements SystemChecker {
       case 'partition.epochs':
         return this.reportFinding(epochCacheRises(key, record.node, event['entries'] as Array<[number, number]>), record.atMs);
       case 'metadata.partition':
-        return this.onMetadataPartition(key, record, num('offset'), num('leaderEpoch'), num('partitionEpoch'), event['isr'] as NodeId[]);
+        return this.onMetadataPartition(key, record, num('offset'), { leaderEpoch: num('leaderEpoch'), partitionEpoch: num('partitionEpoch'), leader: (event['leader'] ?? null) as NodeId | null }, event['isr'] as NodeId[]);
       case 'metadata.broker':
         return this.onBrokerRegistration(String(event['brokerId']), num('brokerEpoch'));
       case 'kafka.final-read': {
@@ -262,7 +280,10 @@ export class KafkaChecker implements SystemChecker {
       const entry = { value, epoch };
       partition.setEntry(replica, baseOffset + i, entry);
       this.copies.onAppend(key, record.node, baseOffset + i, value, record.atMs);
-      this.reportFinding(epochOffsetNamesOneRecord(key, partition, record.node, baseOffset + i, entry), record.atMs);
+      const conflict = epochOffsetNamesOneRecord(key, partition, record.node, baseOffset + i, entry);
+      // Two records under one epoch and offset, after the partition's metadata went back: the
+      // controller handed that epoch out again (as for SingleLeaderPerEpoch, kafka-eos-pipeline-swarm seed 355).
+      if (conflict === null || !this.excusedByMetadataRollback(partition, conflict.message)) this.reportFinding(conflict, record.atMs);
     });
     replica.logEndOffset = Math.max(replica.logEndOffset, baseOffset + values.length);
     for (const leadership of partition.leaderships.values()) {
@@ -270,19 +291,24 @@ export class KafkaChecker implements SystemChecker {
     }
   }
 
+  /**
+   * After the partition's metadata went back (a controller lost its storage, pre-KIP-853), the
+   * controller hands out the epochs it forgot again: a reused epoch is that rollback, excused as it
+   * is, on this partition only. Counts the excuse and says so; false without such a rollback.
+   */
+  private excusedByMetadataRollback(partition: PartitionModel, message: string): boolean {
+    const rollback = judgeMetadataRollback(this.controllerStorageLosses);
+    if (partition.metadataRollbacksAtMs.length === 0 || !rollback.allowed) return false;
+    this.findings.allow('metadata-rollback', rollback.reason, 1, { subject: `${message}, after its metadata went back`, rule: rollback.rule, faults: [...rollback.faults] });
+    return true;
+  }
+
   private onLeader(key: string, record: TraceRecord, leaderEpoch: number, isr: readonly NodeId[], epochStartOffset: number): void {
     const partition = this.partition(key);
     const other = partition.leaders.get(leaderEpoch);
     if (other !== undefined && other !== record.node) {
       const message = `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`;
-      // After the partition's metadata went back (a controller lost its storage, pre-KIP-853), the
-      // controller hands out the epochs it forgot again: the reuse is that rollback, excused as it is.
-      const rollback = judgeMetadataRollback(this.controllerStorageLosses);
-      if (partition.metadataRollbacksAtMs.length > 0 && rollback.allowed) {
-        this.findings.allow('metadata-rollback', rollback.reason, 1, { subject: `${message}, after its metadata went back`, rule: rollback.rule, faults: [...rollback.faults] });
-      } else {
-        this.findings.violation('SingleLeaderPerEpoch', record.atMs, message, { partition: key, leaderEpoch });
-      }
+      if (!this.excusedByMetadataRollback(partition, message)) this.findings.violation('SingleLeaderPerEpoch', record.atMs, message, { partition: key, leaderEpoch });
     }
     partition.leaders.set(leaderEpoch, record.node);
     partition.following.set(record.node, leaderEpoch);
@@ -376,20 +402,25 @@ export class KafkaChecker implements SystemChecker {
    * Committed changes are traced by whichever controller replays them as raft leader, so after a
    * failover the same offset may be traced twice: the same change again is no news, a different one
    * at an offset already seen means the metadata log was rewritten, and lower epochs than the last
-   * mean it went back. Either is a metadata rollback.
+   * mean it went back. A change first traced below the last offset seen is a late trace of a
+   * committed change only if its epochs are not below those of an earlier change of the partition
+   * (epochs never fall along the log); otherwise the log was rewritten there too. A later change
+   * that names another leader in the same leader epoch was written over the log as well (a new
+   * leader always comes with a new epoch): the partition created again after the quorum lost it.
+   * Each is a metadata rollback.
    */
-  private onMetadataPartition(key: string, record: TraceRecord, offset: number, leaderEpoch: number, partitionEpoch: number, isr: readonly NodeId[]): void {
+  private onMetadataPartition(key: string, record: TraceRecord, offset: number, epochs: MetadataEpochs, isr: readonly NodeId[]): void {
     const partition = this.partition(key);
-    const epochs = `${leaderEpoch}/${partitionEpoch}`;
+    const { leaderEpoch, partitionEpoch } = epochs;
     const seen = partition.metadataAt.get(offset);
+    const earlier = seen === undefined && offset <= partition.metadataOffset ? higherEarlierChange(partition, offset, epochs) : null;
     partition.metadataAt.set(offset, epochs);
-    if (seen === epochs || (seen === undefined && offset <= partition.metadataOffset)) return;
-    const rewritten = seen !== undefined;
-    const backwards = leaderEpoch < partition.leaderEpoch || partitionEpoch < partition.partitionEpoch;
-    if (rewritten || (backwards && offset > partition.metadataOffset)) {
+    if (seen !== undefined && sameEpochs(seen, epochs)) return;
+    if (seen === undefined && offset <= partition.metadataOffset && earlier === null) return;
+    const rollback = describeRollback(partition, offset, epochs, seen, earlier);
+    if (rollback !== null) {
       partition.metadataRollbacksAtMs.push(record.atMs);
-      const what = rewritten ? `its change at metadata offset ${offset} was rewritten from epochs ${seen} to ${epochs}` : `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${epochs}`;
-      this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${what}`, { partition: key, offset });
+      this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${rollback}`, { partition: key, offset });
     }
     if (partition.lastProposal !== null) {
       const committed = { offset, leaderEpoch, isr, previousIsr: partition.metadataIsr };
@@ -446,6 +477,16 @@ export class KafkaChecker implements SystemChecker {
     return this.partitions.get(partition)?.committedEnd ?? 0;
   }
 
+  /**
+   * Why a read_committed read of the partition may never complete, or null: the transaction at
+   * its last stable offset was forgotten with committed records of its own __transaction_state
+   * partition (hangingTransactions.ts).
+   */
+  hangingTransactionExcuse(partition: string): string | null {
+    const transactions = this.transactions;
+    return transactions === null ? null : this.hangingTransactions.excuse(partition, (transactionalId) => transactions.stateLossesOf(transactionalId));
+  }
+
   /** Whether the partition lost committed or acknowledged records that the loss rules allowed. */
   lossAllowedOn(partition: string): boolean {
     return this.lossAllowedPartitions.has(partition);
@@ -486,16 +527,10 @@ export class KafkaChecker implements SystemChecker {
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
-      const lostControllers = this.controllersThatLostStorage();
-      const majorityLost = lostControllers.length > this.options.controllers.length / 2;
+      const excuse = this.clusterMetadataLoss();
       for (const failure of this.livenessFailures(world, operations)) {
-        // With a majority of the metadata quorum's disks gone, the topic itself may be gone: the
-        // cluster is a new, empty one. Pre-KIP-853 KRaft cannot tell; the report says so. A
-        // minority's loss can roll the log back too, and nodes that applied the lost records halt.
-        if (majorityLost) this.findings.allow('cluster-metadata-lost', `a majority of controllers lost their disks (${lostControllers.join(', ')}): the metadata log, topics included, may be gone`);
-        else if (this.metadataRolledBack && lostControllers.length > 0) {
-          this.findings.allow('cluster-metadata-lost', `controllers lost their disks (${lostControllers.join(', ')}) and the metadata log rolled back beneath nodes that had applied it, which halted: pre-KIP-853 KRaft needs an operator to recover`);
-        } else violations.push(failure);
+        if (excuse !== null) this.findings.allow('cluster-metadata-lost', excuse);
+        else violations.push(failure);
       }
     }
     const anomalies = this.findings.anomalies();
@@ -676,4 +711,37 @@ function describeRecord(record: LostRecord): string {
 
 function describePlaces(places: ReadonlyArray<{ partition: string; offset: number }>): string {
   return places.map((p) => `${p.partition}@${p.offset}`).join(', ');
+}
+
+function sameEpochs(a: MetadataEpochs, b: MetadataEpochs): boolean {
+  return a.leaderEpoch === b.leaderEpoch && a.partitionEpoch === b.partitionEpoch && a.leader === b.leader;
+}
+
+function describeEpochs(epochs: MetadataEpochs): string {
+  return `${epochs.leaderEpoch}/${epochs.partitionEpoch}`;
+}
+
+/** How this change shows the partition's metadata log went back, or null when it does not. */
+function describeRollback(partition: PartitionModel, offset: number, epochs: MetadataEpochs, seen: MetadataEpochs | undefined, earlier: { offset: number; epochs: MetadataEpochs } | null): string | null {
+  if (seen !== undefined) return `its change at metadata offset ${offset} was rewritten from epochs ${describeEpochs(seen)} to ${describeEpochs(epochs)}`;
+  if (earlier !== null) {
+    return `a change at metadata offset ${offset}, traced only now, has epochs ${describeEpochs(epochs)}, below the ${describeEpochs(earlier.epochs)} of its change at offset ${earlier.offset}`;
+  }
+  if (offset <= partition.metadataOffset) return null;
+  const backwards = epochs.leaderEpoch < partition.leaderEpoch || epochs.partitionEpoch < partition.partitionEpoch;
+  if (backwards) return `it went from leader epoch ${partition.leaderEpoch} / partition epoch ${partition.partitionEpoch} to ${describeEpochs(epochs)}`;
+  const last = partition.metadataAt.get(partition.metadataOffset);
+  if (last !== undefined && last.leaderEpoch === epochs.leaderEpoch && last.leader !== epochs.leader) {
+    return `its change at metadata offset ${offset} names leader ${epochs.leader ?? 'none'} in leader epoch ${epochs.leaderEpoch}, which ${last.leader ?? 'no leader'} held at offset ${partition.metadataOffset}`;
+  }
+  return null;
+}
+
+/** A change of the partition below `offset` whose epochs are above these, if one was seen: then these cannot follow it in one log. */
+function higherEarlierChange(partition: PartitionModel, offset: number, epochs: MetadataEpochs): { offset: number; epochs: MetadataEpochs } | null {
+  for (const [earlierOffset, earlierEpochs] of partition.metadataAt) {
+    if (earlierOffset >= offset) continue;
+    if (earlierEpochs.leaderEpoch > epochs.leaderEpoch || earlierEpochs.partitionEpoch > epochs.partitionEpoch) return { offset: earlierOffset, epochs: earlierEpochs };
+  }
+  return null;
 }

@@ -74,6 +74,14 @@ export interface IsrProposalModel {
   readonly registeredBrokerEpochs: ReadonlyMap<NodeId, number>;
 }
 
+/** A partition's epochs as one change in the metadata log left them. */
+export interface MetadataEpochs {
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  /** The leader the change names (null: none). */
+  readonly leader: NodeId | null;
+}
+
 export class PartitionModel {
   readonly replicas = new Map<NodeId, ReplicaModel>();
   /** Offset → the value committed there. */
@@ -95,7 +103,7 @@ export class PartitionModel {
   /** The metadata log offset of the last change seen: a new controller may trace a change again. */
   metadataOffset = -1;
   /** Metadata log offset → the epochs committed there, to tell a re-traced change from a rewritten one. */
-  readonly metadataAt = new Map<number, string>();
+  readonly metadataAt = new Map<number, MetadataEpochs>();
   /** When this partition's metadata was seen going back. */
   readonly metadataRollbacksAtMs: number[] = [];
   /** The ISR of the last change committed to the metadata log. */

@@ -76,6 +76,18 @@ export interface PipelineCheckerOptions {
   readonly groupId: string;
 }
 
+/** What may excuse the pipeline's liveness failures; each absent is no excuse. */
+export interface PipelineLivenessExcuses {
+  /**
+   * Why a partition's read_committed read may never complete (a transaction its coordinator
+   * forgot with committed records it lost), or null; a final read missing only for such
+   * partitions is that allowed hanging transaction, counted per partition.
+   */
+  readonly hanging?: (partition: string) => string | null;
+  /** Why the cluster may be unable to serve anything after the heal (its metadata lost), or null: the kafka checker's own liveness excuse. */
+  readonly clusterMetadataLoss?: string | null;
+}
+
 export class PipelineChecker {
   private readonly transactions = new Map<string, PipelineTransaction>();
   /** The input producers' transactions (when the input is transactional): txn → when its commit was decided, or null. */
@@ -194,8 +206,18 @@ export class PipelineChecker {
    * The verdict at the end of the run: the history checks once every read is in, then liveness —
    * the reads arrived, and the pipeline caught up with its input. `healed`: the run reached its
    * liveness phase (a run stopped by a violation earlier is judged by that alone).
+   * `excuses` holds what may excuse a liveness failure (PipelineLivenessExcuses).
    */
-  finish(atMs: number, healed: boolean, lossExcuse: string | null): { violations: Violation[]; anomalies: AllowedAnomaly[]; summary: Record<string, unknown> } {
+  finish(atMs: number, healed: boolean, lossExcuse: string | null, excuses: PipelineLivenessExcuses = {}): { violations: Violation[]; anomalies: AllowedAnomaly[]; summary: Record<string, unknown> } {
+    const result = this.judge(atMs, healed, lossExcuse, excuses.hanging ?? (() => null));
+    const clusterLoss = excuses.clusterMetadataLoss ?? null;
+    // Like the kafka checker's own liveness: a cluster whose metadata is gone serves no reads.
+    if (clusterLoss !== null && result.liveness.length > 0) this.findings.allow('cluster-metadata-lost', clusterLoss, result.liveness.length);
+    const liveness = clusterLoss === null ? result.liveness : [];
+    return { violations: [...this.findings.violations(), ...liveness], anomalies: this.findings.anomalies(), summary: result.summary };
+  }
+
+  private judge(atMs: number, healed: boolean, lossExcuse: string | null, hangingExcuse: (partition: string) => string | null): { liveness: Violation[]; summary: Record<string, unknown> } {
     const liveness: Violation[] = [];
     const missing = this.missingReads();
     let summary: Record<string, unknown> = { transactions: this.transactions.size, committed: [...this.transactions.values()].filter((t) => t.outcome === 'committed').length };
@@ -206,9 +228,16 @@ export class PipelineChecker {
         liveness.push({ invariant: 'liveness/pipeline-caught-up', kind: 'liveness', atMs, message: `${result.uncovered} input record(s) visible at read_committed lie at or above the group's committed offsets by the end of the liveness phase: the pipeline did not catch up` });
       }
     } else if (healed && !this.findings.hasViolations) {
-      liveness.push({ invariant: 'liveness/pipeline-final-read', kind: 'liveness', atMs, message: `the pipeline's final reads never completed: ${missing.join(', ')}` });
+      const excuses = missing.map((read) => ({ read, excuse: hangingExcuse(read) }));
+      if (excuses.every(({ excuse }) => excuse !== null)) {
+        for (const { read, excuse } of excuses) {
+          if (excuse !== null) this.findings.allow('hanging-transaction', excuse, 1, { subject: `the pipeline's final read of ${read} never completed`, rule: 'transaction-state-lost', faults: [] });
+        }
+      } else {
+        liveness.push({ invariant: 'liveness/pipeline-final-read', kind: 'liveness', atMs, message: `the pipeline's final reads never completed: ${missing.join(', ')}` });
+      }
     }
-    return { violations: [...this.findings.violations(), ...liveness], anomalies: this.findings.anomalies(), summary: { pipeline: summary } };
+    return { liveness, summary: { pipeline: summary } };
   }
 
   /** The pipeline began a transaction on an input record whose producer had not yet decided to commit it. */

@@ -65,6 +65,8 @@ export interface PipelineNodeOptions {
 }
 
 const STEP_TIMER = 'pipeline.step';
+/** Tag prefix of the timer that tells a client its shared connection to a peer was closed by the other client (`pipeline.closed-by-consumer/b2`). */
+const CLOSED_TIMER = 'pipeline.closed-by-';
 const RESTART_AFTER_FATAL_MS = 1_000;
 const RETRY_MS = 200;
 /** Correlation ids: a range of CORRELATION_RANGE per generation; the producer's ranges start at PRODUCER_CORRELATION_BASE. */
@@ -109,8 +111,12 @@ export function createPipelineNode(options: PipelineNodeOptions): NodeFactory<un
   };
 }
 
-/** The node's host as one of its clients sees it: the same, with its correlation ids moved up by `base`. */
-function clientConnectionHost(host: Host<unknown>, base: number): Host<unknown> {
+/**
+ * The node's host as one of its clients sees it: the same, with its correlation ids moved up by
+ * `base`. A client that closes its connection to a peer closes the node's one connection, which
+ * the other client shares: `onClosed` tells the node, so the other client learns of it too.
+ */
+function clientConnectionHost(host: Host<unknown>, base: number, onClosed: (peer: NodeId) => void): Host<unknown> {
   return {
     nodeId: host.nodeId,
     incarnation: host.incarnation,
@@ -121,7 +127,10 @@ function clientConnectionHost(host: Host<unknown>, base: number): Host<unknown> 
       const request = message as { correlationId: number };
       host.send(to, { ...request, correlationId: request.correlationId + base }, trafficClass);
     },
-    disconnect: (peer) => host.disconnect(peer),
+    disconnect: (peer) => {
+      host.disconnect(peer);
+      onClosed(peer);
+    },
     setTimer: (delayMs, tag) => host.setTimer(delayMs, tag),
     cancelTimer: (id) => host.cancelTimer(id),
     trace: (event) => host.trace(event),
@@ -168,8 +177,17 @@ export class PipelineNode implements ProtocolNode<unknown> {
 
   private newClients(): [Consumer, Producer] {
     this.generation++;
-    const consumer = new Consumer(clientConnectionHost(this.host, this.generation * CORRELATION_RANGE), { bootstrapBrokers: this.options.bootstrapBrokers, config: this.consumerConfig });
-    const producer = new Producer(clientConnectionHost(this.host, PRODUCER_CORRELATION_BASE + this.generation * CORRELATION_RANGE), { bootstrapBrokers: this.options.bootstrapBrokers, config: this.producerConfig });
+    // Closing the shared connection drops the other client's answers in flight on it; that client
+    // hears of it as of any broken connection (in Kafka each client has its own connection, and a
+    // consumer closing its coordinator's would not touch the producer's, whose answers were lost
+    // here without a word: kafka-eos-pipeline-swarm seed 42). Told by a timer, not from within the
+    // closing client's own call.
+    const closedBy = (client: 'consumer' | 'producer') => (peer: NodeId) => void this.host.setTimer(0, `${CLOSED_TIMER}${client}/${peer}`);
+    const consumer = new Consumer(clientConnectionHost(this.host, this.generation * CORRELATION_RANGE, closedBy('consumer')), { bootstrapBrokers: this.options.bootstrapBrokers, config: this.consumerConfig });
+    const producer = new Producer(clientConnectionHost(this.host, PRODUCER_CORRELATION_BASE + this.generation * CORRELATION_RANGE, closedBy('producer')), {
+      bootstrapBrokers: this.options.bootstrapBrokers,
+      config: this.producerConfig,
+    });
     return [consumer, producer];
   }
 
@@ -199,12 +217,20 @@ export class PipelineNode implements ProtocolNode<unknown> {
 
   onTimer(tag: string, id: TimerId): void {
     if (this.producer.handleTimer(tag, id)) return;
+    if (tag.startsWith(CLOSED_TIMER)) return this.onConnectionClosedByClient(tag.slice(CLOSED_TIMER.length));
     if (tag === STEP_TIMER) {
       if (id !== this.stepTimer) return;
       this.stepTimer = null;
       return this.step();
     }
     this.consumer.handleTimer(tag, id);
+  }
+
+  /** `closer/peer`: one client closed the node's connection to peer; the other client learns it broke. */
+  private onConnectionClosedByClient(closerAndPeer: string): void {
+    const [closer, peer] = closerAndPeer.split('/') as [string, NodeId];
+    if (closer === 'consumer') this.producer.handleDisconnect(peer);
+    else this.consumer.handleDisconnect(peer);
   }
 
   onDiskComplete(completion: DiskCompletion): void {

@@ -361,7 +361,10 @@ export const kafkaSystem: SystemDefinition = {
           finish: (w: World) => {
             const quorum = quorumChecker.finishSafety(w.nowMs);
             const ownResult = checker.finish(w);
-            const result = pipelineChecker === null ? ownResult : withPipeline(ownResult, pipelineChecker.finish(w.nowMs, healed, pipelineLossExcuse(checker, controllers.length)));
+            const result = pipelineChecker === null ? ownResult : withPipeline(ownResult, pipelineChecker.finish(w.nowMs, healed, pipelineLossExcuse(checker, controllers.length), {
+                    hanging: (partition) => checker.hangingTransactionExcuse(partition),
+                    clusterMetadataLoss: checker.clusterMetadataLoss(),
+                  }));
             if (workload.groups.length === 0) return { ...result, violations: [...quorum.violations, ...result.violations], anomalies: [...quorum.anomalies, ...result.anomalies] };
             const groups = groupChecker.finish(w);
             return {

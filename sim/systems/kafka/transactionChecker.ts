@@ -132,6 +132,12 @@ export class TransactionChecker {
     return lostAtMs !== undefined && lostAtMs <= atMs;
   }
 
+  /** The committed records lost by the `__transaction_state` partition that holds this transactional id (empty: none). */
+  stateLossesOf(transactionalId: string): string[] {
+    const partition = partitionForTransactionalId(transactionalId, this.transactionStatePartitions);
+    return this.transactionStateLosses.filter((loss) => loss.includes(`__transaction_state-${partition} `));
+  }
+
   observe(record: TraceRecord): void {
     const event = record.event;
     switch (event.type) {
