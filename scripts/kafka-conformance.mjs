@@ -3,7 +3,8 @@
  * compare against, and records them in test/conformance/: the four client-side partition assignors
  * of kafka-clients (range, roundrobin, sticky, cooperative-sticky) in kafka-client-assignors.json,
  * and the KIP-848 server-side assignors of kafka-group-coordinator (uniform, range) in
- * kafka-group-coordinator-assignors.json (cases from scripts/conformance/groupCoordinatorCases.mjs).
+ * kafka-group-coordinator-assignors.json (cases from scripts/conformance/groupCoordinatorCases.mjs), and
+ * kafka-storage's producer state on append in kafka-producer-state.json (scripts/conformance/producerStateCases.mjs).
  *
  * The cases are drawn from fixed seeds, so the fixtures change only when this generator or the
  * Kafka version (conformance/kafka/pom.xml) does. The client assignors' kinds, one case per line:
@@ -28,11 +29,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
 import { groupCoordinatorCases, groupCoordinatorSeed } from './conformance/groupCoordinatorCases.mjs';
+import { producerStateCases, producerStateSeed } from './conformance/producerStateCases.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const harnessDirectory = join(root, 'conformance', 'kafka');
 const fixture = join(root, 'test', 'conformance', 'kafka-client-assignors.json');
 const groupCoordinatorFixture = join(root, 'test', 'conformance', 'kafka-group-coordinator-assignors.json');
+const producerStateFixture = join(root, 'test', 'conformance', 'kafka-producer-state.json');
 
 /** Cases per assignor. */
 const CASES_PER_ASSIGNOR = 150;
@@ -278,7 +281,7 @@ try {
   run('mvn', ['-q', '-B', '-f', join(harnessDirectory, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`]);
   const classpath = readFileSync(classpathFile, 'utf8').trim();
   const classes = join(scratch, 'classes');
-  run('javac', ['-d', classes, '-cp', classpath, ...['Answers.java', 'ClientAssignors.java', 'GroupCoordinatorAssignors.java'].map((file) => join(harnessDirectory, file))]);
+  run('javac', ['-d', classes, '-cp', classpath, ...['Answers.java', 'ClientAssignors.java', 'GroupCoordinatorAssignors.java', 'ProducerState.java'].map((file) => join(harnessDirectory, file))]);
   /** A harness's answers to a batch of cases: the cases with their answers. */
   const askHarness = (mainClass) => (batch) => {
     const output = run('java', ['-cp', `${classes}:${classpath}`, mainClass], { input: JSON.stringify({ cases: batch }) });
@@ -316,6 +319,16 @@ try {
       cases: serverSide,
     },
     `kafka-group-coordinator ${kafkaVersion()}`,
+  );
+  writeFixture(
+    producerStateFixture,
+    {
+      generatedBy: 'npm run conformance (scripts/kafka-conformance.mjs, scripts/conformance/producerStateCases.mjs)',
+      kafka: `org.apache.kafka:kafka-storage:${kafkaVersion()}`,
+      seed: producerStateSeed,
+      cases: producerStateCases(askHarness('org.apache.kafka.storage.internals.log.ProducerState')),
+    },
+    `kafka-storage ${kafkaVersion()}`,
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });

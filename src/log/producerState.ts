@@ -112,6 +112,16 @@ export class ProducerStateManager {
     // deduplicate; only its epoch is fenced (Kafka checks sequences for AppendOrigin.CLIENT only).
     if (origin === 'coordinator') return entry !== undefined && batch.producerEpoch < entry.producerEpoch ? { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' } : OK;
     if (entry === undefined) return OK;
+    const rejected = this.checkEpochAndSequence(batch, entry);
+    if (rejected !== null) return rejected;
+    // Kafka checks this after the epoch and sequence, whatever the epoch: a bumped epoch does not
+    // end the producer's transaction (kafka-storage 4.1.1 conformance, kafka-producer-state.json case 3 step 7).
+    if (!batch.isTransactional && entry.currentTxnFirstOffset !== null) return { kind: 'rejected', error: 'INVALID_TXN_STATE' };
+    return OK;
+  }
+
+  /** A retry of one of the last batches, a fenced epoch, or a sequence gap; null when the batch may follow. */
+  private checkEpochAndSequence(batch: RecordBatch, entry: MutableEntry): Exclude<ProducerCheck, { kind: 'ok' }> | null {
     const firstSeq = batch.baseSequence;
     if (batch.producerEpoch === entry.producerEpoch) {
       const lastSeq = lastSequence(batch);
@@ -125,12 +135,11 @@ export class ProducerStateManager {
     if (batch.producerEpoch > entry.producerEpoch) {
       // An epoch bump starts a fresh sequence (the entry of an unknown epoch accepts anything).
       if (firstSeq !== 0 && entry.producerEpoch !== NO_PRODUCER_EPOCH) return { kind: 'rejected', error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' };
-      return OK;
+      return null;
     }
     const currentLastSeq = entry.batches[entry.batches.length - 1]?.lastSeq ?? NO_SEQUENCE;
     if (!inSequence(currentLastSeq, firstSeq)) return { kind: 'rejected', error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' };
-    if (!batch.isTransactional && entry.currentTxnFirstOffset !== null) return { kind: 'rejected', error: 'INVALID_TXN_STATE' };
-    return OK;
+    return null;
   }
 
   /** Kafka's appendEndTxnMarker checks: the producer epoch, then the coordinator epoch. */
@@ -187,15 +196,18 @@ export class ProducerStateManager {
   /**
    * A marker ends the producer's transaction (Kafka's appendEndTxnMarker and completeTxn). A marker
    * for a producer with no ongoing transaction here (the coordinator writes one to every partition
-   * of the transaction, data or not) completes an empty transaction at the marker's own offset.
+   * of the transaction, data or not) completes nothing: as in Kafka, it only moves the producer's
+   * epochs, and has no entry in the aborted-transaction index and no hold on the first unstable
+   * offset (kafka-storage 4.1.1 conformance, kafka-producer-state.json case 0 step 6).
    */
   private updateEndTxnMarker(batch: RecordBatch): CompletedTxn | null {
     const marker = batch.records[0] === undefined ? null : readEndTransactionMarker(batch.records[0]);
     if (marker === null) return null;
     const entry = this.entryForEpoch(batch.producerId, batch.producerEpoch);
     entry.coordinatorEpoch = marker.coordinatorEpoch;
-    const firstOffset = entry.currentTxnFirstOffset ?? batch.baseOffset;
-    if (entry.currentTxnFirstOffset !== null) this.ongoingTxns.delete(entry.currentTxnFirstOffset);
+    const firstOffset = entry.currentTxnFirstOffset;
+    if (firstOffset === null) return null;
+    this.ongoingTxns.delete(firstOffset);
     entry.currentTxnFirstOffset = null;
     const completed: CompletedTxn = { producerId: batch.producerId, firstOffset, lastOffset: batch.baseOffset, isAborted: marker.result === 'ABORT' };
     this.unreplicatedTxns.push(completed);

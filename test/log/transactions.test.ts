@@ -95,9 +95,11 @@ describe('ProducerStateManager transactions', () => {
     expect(state.checkAndPrepare(markerBatch(3, 1, 'ABORT', 5, 1))).toEqual({ kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' });
   });
 
-  test('a marker for a producer with no transaction here completes an empty one at the marker', () => {
+  test('a marker for a producer with no transaction here completes nothing and holds no unstable offset, but moves its epochs (as Kafka)', () => {
     const state = new ProducerStateManager();
-    expect(state.update(markerBatch(9, 5, 'ABORT', 0))).toEqual({ producerId: 5, firstOffset: 9, lastOffset: 9, isAborted: true });
+    expect(state.update(markerBatch(9, 5, 'ABORT', 3))).toBeNull();
+    expect(state.firstUnstableOffset()).toBeNull();
+    expect(state.lastEntry(5)?.coordinatorEpoch).toBe(3);
   });
 
   test('the last stable offset after a completion is the oldest other ongoing transaction, or just past the marker', () => {
