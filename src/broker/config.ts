@@ -77,6 +77,13 @@ export interface LegacySwitches {
    * the ISR on the strength of what its old self had fetched.
    */
   readonly fetchWithoutBrokerEpoch: boolean;
+  /**
+   * ksim.legacy.commit.without.member.epoch: the group coordinator takes a consumer group's
+   * OffsetCommit without checking the member id and epoch it names — the fencing KIP-848 gave
+   * OffsetCommit v9 (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID), as the classic protocol's generation
+   * check does for JoinGroup members — so a member the coordinator already fenced commits anyway.
+   */
+  readonly commitWithoutMemberEpoch: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -87,6 +94,7 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   highWatermarkAdvancesBelowMinIsr: false,
   highWatermarkOverCommittedIsr: false,
   fetchWithoutBrokerEpoch: false,
+  commitWithoutMemberEpoch: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -120,6 +128,7 @@ export const LEGACY_SWITCH_KEYS = {
   highWatermarkAdvancesBelowMinIsr: 'ksim.legacy.hw.advances.below.min.isr',
   highWatermarkOverCommittedIsr: 'ksim.legacy.hw.over.committed.isr',
   fetchWithoutBrokerEpoch: 'ksim.legacy.fetch.without.broker.epoch',
+  commitWithoutMemberEpoch: 'ksim.legacy.commit.without.member.epoch',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**
@@ -138,7 +147,7 @@ export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>)
   return {
     ...(numbers as Omit<BrokerConfig, 'legacy' | 'groupCoordinator' | 'transactionCoordinator'>),
     legacy: legacy as unknown as LegacySwitches,
-    groupCoordinator: parseGroupCoordinatorConfig(properties),
+    groupCoordinator: { ...parseGroupCoordinatorConfig(properties), commitWithoutMemberEpoch: (legacy as unknown as LegacySwitches).commitWithoutMemberEpoch },
     transactionCoordinator: parseTransactionCoordinatorConfig(properties),
   };
 }

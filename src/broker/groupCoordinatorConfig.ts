@@ -62,6 +62,8 @@ export interface GroupCoordinatorConfig {
   readonly consumerGroupMaxSize: number;
   /** group.consumer.assignors: the first is the default when no member names one. */
   readonly consumerGroupAssignors: readonly ServerAssignorName[];
+  /** The legacy switch ksim.legacy.commit.without.member.epoch (src/broker/config.ts), set by the broker's config. */
+  readonly commitWithoutMemberEpoch: boolean;
 }
 
 /** Java's Integer.MAX_VALUE, Kafka's "no limit" for group sizes. */
@@ -86,9 +88,10 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
   consumerGroupMaxHeartbeatIntervalMs: 15_000,
   consumerGroupMaxSize: INT32_MAX,
   consumerGroupAssignors: ['uniform', 'range'],
+  commitWithoutMemberEpoch: false,
 };
 
-type IntField = Exclude<keyof GroupCoordinatorConfig, 'rebalanceProtocols' | 'consumerGroupAssignors'>;
+type IntField = Exclude<keyof GroupCoordinatorConfig, 'rebalanceProtocols' | 'consumerGroupAssignors' | 'commitWithoutMemberEpoch'>;
 
 /** Each integer config's Kafka key. */
 const INT_CONFIG_KEYS: Readonly<Record<IntField, string>> = {
@@ -132,7 +135,7 @@ export const GROUP_COORDINATOR_CONFIG_KEYS: readonly string[] = [...Object.value
 
 /** Parses Kafka-named keys over Kafka's defaults; unknown keys are left to the broker's other parts. */
 export function parseGroupCoordinatorConfig(properties: Readonly<Record<string, unknown>>): GroupCoordinatorConfig {
-  const { rebalanceProtocols: _protocols, consumerGroupAssignors: _assignors, ...intDefaults } = DEFAULT_GROUP_COORDINATOR_CONFIG;
+  const { rebalanceProtocols: _protocols, consumerGroupAssignors: _assignors, commitWithoutMemberEpoch: _legacy, ...intDefaults } = DEFAULT_GROUP_COORDINATOR_CONFIG;
   const ints = parseConfigFields(intDefaults, INT_CONFIG_KEYS, properties, (key, value) => parseIntAtLeast(key, value, LEAST_VALUES[key] ?? 1));
   const config: { -readonly [K in keyof GroupCoordinatorConfig]: GroupCoordinatorConfig[K] } = { ...DEFAULT_GROUP_COORDINATOR_CONFIG, ...(ints as Record<IntField, number>) };
   if (properties[REBALANCE_PROTOCOLS_KEY] !== undefined) config.rebalanceProtocols = parseRebalanceProtocols(properties[REBALANCE_PROTOCOLS_KEY]);

@@ -347,6 +347,8 @@ export class ConsumerGroupManager {
   validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number): KafkaErrorCode {
     // Epoch -1 from outside the group (an admin client, a consumer using assign()): only while empty.
     if (memberEpoch < 0 && group.isEmpty) return 'NONE';
+    // The legacy switch: no fencing of commits at all (see LegacySwitches.commitWithoutMemberEpoch).
+    if (this.config.commitWithoutMemberEpoch) return 'NONE';
     const member = group.member(memberId);
     if (member === undefined) return 'UNKNOWN_MEMBER_ID';
     return memberEpoch === member.memberEpoch ? 'NONE' : 'STALE_MEMBER_EPOCH';

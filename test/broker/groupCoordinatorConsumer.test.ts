@@ -5,6 +5,7 @@
  * coordinator restores.
  */
 import { describe, expect, test } from 'vitest';
+import { parseBrokerConfig } from '../../src/broker/config.js';
 import { ASSIGNORS, type AssignmentMemberSpec } from '../../src/broker/groupCoordinatorAssignors.js';
 import { ConsumerGroup, type ConsumerGroupMember, newMember } from '../../src/broker/groupCoordinatorConsumerGroup.js';
 import { reconcile } from '../../src/broker/groupCoordinatorReconciliation.js';
@@ -217,3 +218,32 @@ describe('ConsumerGroupHeartbeat', () => {
     expect([0, 1, 2, 3].map((partition) => group.currentPartitionEpoch(T, partition))).toEqual([1, 1, 1, 1]);
   });
 });
+
+describe('the legacy switch ksim.legacy.commit.without.member.epoch', () => {
+  function committedAfterFencing(config: ConstructorParameters<typeof GroupCoordinatorDriver>[1]): string[] {
+    const driver = new GroupCoordinatorDriver(['b1'], config);
+    driver.run('lead epoch=1');
+    driver.run('cgh c1');
+    driver.run('cgh c2');
+    driver.run('tick 45000');
+    // c1 stopped heartbeating long ago and was fenced; it commits at the epoch it last had.
+    return driver.run('commit c1 0=7');
+  }
+
+  test('off (Kafka): a fenced member\'s commit is refused with UNKNOWN_MEMBER_ID', () => {
+    expect(committedAfterFencing({}).join('\n')).toContain('UNKNOWN_MEMBER_ID');
+  });
+
+  test('on: the coordinator takes the commit of a member it no longer has', () => {
+    const events = committedAfterFencing({ commitWithoutMemberEpoch: true }).join('\n');
+    expect(events).not.toContain('UNKNOWN_MEMBER_ID');
+    expect(events).toContain('0=7 NONE');
+  });
+
+  test('the broker config key sets it, and it is off by default', () => {
+    expect(parseBrokerConfig({}).groupCoordinator.commitWithoutMemberEpoch).toBe(false);
+    expect(parseBrokerConfig({ 'ksim.legacy.commit.without.member.epoch': true }).groupCoordinator.commitWithoutMemberEpoch).toBe(true);
+    expect(parseBrokerConfig({ 'ksim.legacy.commit.without.member.epoch': true }).legacy.commitWithoutMemberEpoch).toBe(true);
+  });
+});
+
