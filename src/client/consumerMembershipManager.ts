@@ -463,7 +463,7 @@ export class ConsumerMembershipManager implements GroupMember {
     // Commit before revoking, retried up to the rebalance timeout; the reconciliation goes on either way.
     this.parts.commits().commitSync(subscriptions.allConsumed(), this.host.nowMs() + this.config.maxPollIntervalMs, () => {
       reconciliation.commit = 'done';
-    });
+    }, () => subscriptions.allConsumed());
   }
 
   /** The target's partitions by topic name, or null (and a metadata update) while a topic id is unknown. */

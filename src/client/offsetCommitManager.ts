@@ -155,11 +155,17 @@ export class OffsetCommitManager {
 
   /**
    * commitSync: sends, and on a retriable failure sends again after retry.backoff.ms, until
-   * `deadlineMs`; `done` runs once (from an input, in the application's pending call).
+   * `deadlineMs`; `done` runs once (from an input, in the application's pending call). With
+   * `latestOffsets`, each retry commits what it gives then instead of the first attempt's offsets
+   * (CommitRequestManager's auto-commit before revocation: "retried with the latest offsets"), so a
+   * retry never lands after a newer commit with older offsets.
    */
-  commitSync(offsets: OffsetsToCommit, deadlineMs: number, done: (result: CommitResult) => void): void {
+  commitSync(offsets: OffsetsToCommit, deadlineMs: number, done: (result: CommitResult) => void, latestOffsets: (() => OffsetsToCommit) | null = null): void {
     if (offsets.size === 0) return done({ ok: true });
+    let first = true;
     const attempt = (): void => {
+      if (!first && latestOffsets !== null) offsets = latestOffsets();
+      first = false;
       const nowMs = this.host.nowMs();
       if (nowMs >= deadlineMs) return done({ ok: false, exception: { kind: 'Timeout' } });
       if (this.lookup.coordinator === null) {
