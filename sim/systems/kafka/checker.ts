@@ -523,7 +523,7 @@ export class KafkaChecker implements SystemChecker {
       const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
       if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
       const committedMissing = this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
-      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs);
+      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs, (partition) => this.lossAllowedPartitions.has(partition));
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
