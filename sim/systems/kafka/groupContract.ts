@@ -84,7 +84,12 @@ export function groupContractTable(inputs: GroupContractInputs): GroupContractRo
     { anomaly: 'shared-ownership', allowed: 'never', reason: 'a generation (classic) or the coordinator\'s assignment (KIP-848) gives each partition to one member' },
     { anomaly: 'generation-regressed', allowed: 'never', reason: 'generations and member epochs only go up, on the member and on the coordinator' },
     { anomaly: 'fenced-commit-accepted', allowed: 'never', reason: 'a member of an older generation, or with a stale member epoch, is fenced: its commit is refused' },
-    { anomaly: 'commit-above-high-watermark', allowed: 'never', reason: 'consumers read below the high watermark, so what they commit never exceeds it' },
+    {
+      anomaly: 'commit-above-high-watermark',
+      allowed: 'when',
+      reason:
+        'consumers read below the high watermark, so what they commit never exceeds it — except where the log lost committed records, as the producer contract allows: the high watermark went back below positions members had already read to (OffsetCommit does not check it)',
+    },
     { anomaly: 'commit-regressed', allowed: 'when', reason: 'only where a member\'s position was reset or moved back by a detected truncation' },
   ];
 }
@@ -116,13 +121,16 @@ export function allowedGroupReason(anomaly: GroupAnomaly, inputs: GroupContractI
       return null;
     case 'inconsistent-offsets':
       return evidence.logLossAllowed ? 'the log lost committed records of this partition, as the producer contract allows' : null;
+    case 'commit-above-high-watermark':
+      // Kafka's coordinator takes any offset (GroupMetadataManager validates only the metadata's
+      // size): a member commits the position it read to, which a loss may leave above the new HW.
+      return evidence.logLossAllowed ? 'the log lost committed records of this partition, as the producer contract allows: the high watermark went back below a position the member had already read to' : null;
     case 'duplicate':
     case 'int-poll-skip':
     case 'int-nonmonotonic-poll':
     case 'shared-ownership':
     case 'generation-regressed':
     case 'fenced-commit-accepted':
-    case 'commit-above-high-watermark':
       return null;
     default: {
       const unreachable: never = anomaly;
