@@ -4,7 +4,8 @@
  * of kafka-clients (range, roundrobin, sticky, cooperative-sticky) in kafka-client-assignors.json,
  * and the KIP-848 server-side assignors of kafka-group-coordinator (uniform, range) in
  * kafka-group-coordinator-assignors.json (cases from scripts/conformance/groupCoordinatorCases.mjs), and
- * kafka-storage's producer state on append in kafka-producer-state.json (scripts/conformance/producerStateCases.mjs).
+ * kafka-storage's producer state on append in kafka-producer-state.json (scripts/conformance/producerStateCases.mjs),
+ * and kafka-transaction-coordinator's transaction state table (every pair of states) in kafka-transaction-states.json.
  *
  * The cases are drawn from fixed seeds, so the fixtures change only when this generator or the
  * Kafka version (conformance/kafka/pom.xml) does. The client assignors' kinds, one case per line:
@@ -36,6 +37,9 @@ const harnessDirectory = join(root, 'conformance', 'kafka');
 const fixture = join(root, 'test', 'conformance', 'kafka-client-assignors.json');
 const groupCoordinatorFixture = join(root, 'test', 'conformance', 'kafka-group-coordinator-assignors.json');
 const producerStateFixture = join(root, 'test', 'conformance', 'kafka-producer-state.json');
+const transactionStatesFixture = join(root, 'test', 'conformance', 'kafka-transaction-states.json');
+/** Kafka's transaction states by the names DescribeTransactions gives them; every pair is a case. */
+const TRANSACTION_STATES = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'PrepareEpochFence', 'Dead'];
 
 /** Cases per assignor. */
 const CASES_PER_ASSIGNOR = 150;
@@ -281,7 +285,7 @@ try {
   run('mvn', ['-q', '-B', '-f', join(harnessDirectory, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`]);
   const classpath = readFileSync(classpathFile, 'utf8').trim();
   const classes = join(scratch, 'classes');
-  run('javac', ['-d', classes, '-cp', classpath, ...['Answers.java', 'ClientAssignors.java', 'GroupCoordinatorAssignors.java', 'ProducerState.java'].map((file) => join(harnessDirectory, file))]);
+  run('javac', ['-d', classes, '-cp', classpath, ...['Answers.java', 'ClientAssignors.java', 'GroupCoordinatorAssignors.java', 'ProducerState.java', 'TransactionStates.java'].map((file) => join(harnessDirectory, file))]);
   /** A harness's answers to a batch of cases: the cases with their answers. */
   const askHarness = (mainClass) => (batch) => {
     const output = run('java', ['-cp', `${classes}:${classpath}`, mainClass], { input: JSON.stringify({ cases: batch }) });
@@ -329,6 +333,15 @@ try {
       cases: producerStateCases(askHarness('org.apache.kafka.storage.internals.log.ProducerState')),
     },
     `kafka-storage ${kafkaVersion()}`,
+  );
+  writeFixture(
+    transactionStatesFixture,
+    {
+      generatedBy: 'npm run conformance (scripts/kafka-conformance.mjs)',
+      kafka: `org.apache.kafka:kafka-transaction-coordinator:${kafkaVersion()}`,
+      cases: askHarness('org.apache.kafka.coordinator.transaction.TransactionStates')(TRANSACTION_STATES.flatMap((from) => TRANSACTION_STATES.map((to) => ({ from, to })))),
+    },
+    `kafka-transaction-coordinator ${kafkaVersion()}`,
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -3,15 +3,16 @@
  * TransactionState): the producer id and epoch it owns, the partitions of its ongoing transaction,
  * and where that transaction stands.
  *
- * The transition table (Kafka's TransactionState.validPreviousStates); any other transition is a
- * bug in the coordinator and throws:
+ * The transition table (Kafka's TransactionState.validPreviousStates, checked pair by pair against
+ * kafka-transaction-coordinator 4.1.1 in test/conformance/transactionStates.test.ts); any other
+ * transition is a bug in the coordinator and throws:
  *
  * | to                 | from                                        | why                                         |
  * |--------------------|---------------------------------------------|---------------------------------------------|
  * | Empty              | Empty, CompleteCommit, CompleteAbort        | InitProducerId (a new epoch, no transaction) |
  * | Ongoing            | Ongoing, Empty, CompleteCommit, CompleteAbort | partitions added (AddPartitionsToTxn, AddOffsetsToTxn, an implicit add) |
  * | PrepareCommit      | Ongoing                                     | EndTxn(commit): the decision is durable once written |
- * | PrepareAbort       | Ongoing, PrepareEpochFence                  | EndTxn(abort), a timeout, or a fenced producer |
+ * | PrepareAbort       | Ongoing, PrepareEpochFence, Empty, CompleteCommit, CompleteAbort | EndTxn(abort), a timeout, or a fenced producer; from Empty or Complete*, transaction version 2's abort with an epoch bump (KAFKA-14563) |
  * | CompleteCommit     | PrepareCommit                               | every partition has its COMMIT marker        |
  * | CompleteAbort      | PrepareAbort                                | every partition has its ABORT marker         |
  * | PrepareEpochFence  | Ongoing                                     | a new InitProducerId or a timeout fences the producer before aborting |
@@ -35,7 +36,7 @@ const VALID_PREVIOUS_STATES: Readonly<Record<TransactionState, readonly Transact
   Empty: ['Empty', 'CompleteCommit', 'CompleteAbort'],
   Ongoing: ['Ongoing', 'Empty', 'CompleteCommit', 'CompleteAbort'],
   PrepareCommit: ['Ongoing'],
-  PrepareAbort: ['Ongoing', 'PrepareEpochFence'],
+  PrepareAbort: ['Ongoing', 'PrepareEpochFence', 'Empty', 'CompleteCommit', 'CompleteAbort'],
   CompleteCommit: ['PrepareCommit'],
   CompleteAbort: ['PrepareAbort'],
   PrepareEpochFence: ['Ongoing'],

@@ -25,15 +25,15 @@ function metadata(state: TransactionState): TransactionMetadata {
 }
 
 describe('the transition table (Kafka’s TransactionState)', () => {
-  test('a commit or abort is prepared only from Ongoing, and completed only from its own prepare', () => {
+  test('a commit is prepared only from Ongoing, an abort also from Empty or Complete* (transaction version 2, KAFKA-14563), each completed only from its own prepare', () => {
     const legal = STATES.flatMap((from) => STATES.filter((to) => isValidTransition(from, to)).map((to) => `${from}→${to}`));
     expect(legal).toEqual([
-      'Empty→Empty', 'Empty→Ongoing', 'Empty→Dead',
+      'Empty→Empty', 'Empty→Ongoing', 'Empty→PrepareAbort', 'Empty→Dead',
       'Ongoing→Ongoing', 'Ongoing→PrepareCommit', 'Ongoing→PrepareAbort', 'Ongoing→PrepareEpochFence',
       'PrepareCommit→CompleteCommit',
       'PrepareAbort→CompleteAbort',
-      'CompleteCommit→Empty', 'CompleteCommit→Ongoing', 'CompleteCommit→Dead',
-      'CompleteAbort→Empty', 'CompleteAbort→Ongoing', 'CompleteAbort→Dead',
+      'CompleteCommit→Empty', 'CompleteCommit→Ongoing', 'CompleteCommit→PrepareAbort', 'CompleteCommit→Dead',
+      'CompleteAbort→Empty', 'CompleteAbort→Ongoing', 'CompleteAbort→PrepareAbort', 'CompleteAbort→Dead',
       'PrepareEpochFence→PrepareAbort',
     ]);
   });
