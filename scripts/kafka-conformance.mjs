@@ -28,7 +28,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import seedrandom from 'seedrandom';
+import { draws } from './conformance/draws.mjs';
 import { groupCoordinatorCases, groupCoordinatorSeed } from './conformance/groupCoordinatorCases.mjs';
 import { producerStateCases, producerStateSeed } from './conformance/producerStateCases.mjs';
 
@@ -54,20 +54,8 @@ const SEQUENCES_PER_ASSIGNOR = 30;
 const SEQUENCE_STEPS = 5;
 const SEQUENCE_SEED = 'ksim-client-assignors-sequences-1';
 
-let random = seedrandom.alea(SEED);
-const between = (low, high) => low + Math.floor(random() * (high - low + 1));
-const chance = (probability) => random() < probability;
-const pick = (values) => values[Math.floor(random() * values.length)];
+const { random, between, chance, pick, shuffled, reseed } = draws(SEED);
 const hex = () => Math.floor(random() * 0x1_0000_0000).toString(16).padStart(8, '0');
-
-function shuffled(values) {
-  const copy = [...values];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other], copy[index]];
-  }
-  return copy;
-}
 
 /**
  * One group at one rebalance: topics and their partition counts, members (some static, some with
@@ -294,7 +282,7 @@ try {
   };
   const askKafka = askHarness('org.apache.kafka.clients.consumer.ClientAssignors');
   const single = ASSIGNORS.flatMap((assignor) => Array.from({ length: CASES_PER_ASSIGNOR }, () => drawCase(assignor)));
-  random = seedrandom.alea(SEQUENCE_SEED);
+  reseed(SEQUENCE_SEED);
   const oldVersions = Array.from({ length: OLD_VERSION_CASES }, drawOldVersionCase);
   const lopsided = ['sticky', 'cooperative-sticky'].flatMap((assignor) => Array.from({ length: LOPSIDED_CASES_PER_ASSIGNOR }, () => drawLopsidedCase(assignor)));
   const cases = askKafka([...single, ...oldVersions, ...lopsided, ...HANDPICKED_CASES]);

@@ -9,7 +9,7 @@
  * Topic ids are 32 hex digits, as ksim's controller makes them; member ids 22 characters, as a
  * Kafka 4 consumer makes them (Uuid.randomUuid().toString()).
  */
-import seedrandom from 'seedrandom';
+import { draws } from './draws.mjs';
 
 const SEED = 'ksim-group-coordinator-assignors-1';
 const ASSIGNORS = ['uniform', 'range'];
@@ -22,18 +22,7 @@ export const groupCoordinatorSeed = SEED;
 
 /** The recorded cases, each with Kafka's answer; askKafka answers a batch of cases. */
 export function groupCoordinatorCases(askKafka) {
-  const random = seedrandom.alea(SEED);
-  const between = (low, high) => low + Math.floor(random() * (high - low + 1));
-  const chance = (probability) => random() < probability;
-  const pick = (values) => values[Math.floor(random() * values.length)];
-  const shuffled = (values) => {
-    const copy = [...values];
-    for (let index = copy.length - 1; index > 0; index--) {
-      const other = Math.floor(random() * (index + 1));
-      [copy[index], copy[other]] = [copy[other], copy[index]];
-    }
-    return copy;
-  };
+  const { random, between, chance, pick, shuffled } = draws(SEED);
   const topicId = () => Array.from({ length: 32 }, () => '0123456789abcdef'[between(0, 15)]).join('');
   const memberId = () => Array.from({ length: 22 }, () => BASE64_URL[between(0, 63)]).join('');
 

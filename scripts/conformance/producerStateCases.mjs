@@ -10,7 +10,7 @@
  * version 2), markers for producers with no transaction, and sequences near Integer.MAX_VALUE that
  * wrap to 0.
  */
-import seedrandom from 'seedrandom';
+import { draws } from './draws.mjs';
 
 const SEED = 'ksim-producer-state-1';
 const CASES = 400;
@@ -20,10 +20,7 @@ export const producerStateSeed = SEED;
 
 /** The recorded cases, each with Kafka's answer; askKafka answers a batch of cases. */
 export function producerStateCases(askKafka) {
-  const random = seedrandom.alea(SEED);
-  const between = (low, high) => low + Math.floor(random() * (high - low + 1));
-  const chance = (probability) => random() < probability;
-  const pick = (values) => values[Math.floor(random() * values.length)];
+  const { random, between, chance, pick } = draws(SEED);
   const wrap = (sequence) => (sequence > INT32_MAX ? sequence - INT32_MAX - 1 : sequence);
 
   const drawCase = () => {
