@@ -250,13 +250,15 @@ export class TransactionCoordinatorShard implements CoordinatorShard<Transaction
       }
       case 'PrepareCommit':
       case 'PrepareAbort':
+        // Under version 2 a prepared transaction already carries the bumped epoch: only a retry of its EndTxn is valid.
+        if (version2 && !isRetry) return resultOf(answer('PRODUCER_FENCED'));
         return resultOf(answer(metadata.state === `Prepare${wanted}` ? 'CONCURRENT_TRANSACTIONS' : 'INVALID_TXN_STATE'));
       case 'CompleteCommit':
       case 'CompleteAbort':
         if (metadata.state === `Complete${wanted}` && (isRetry || !version2)) return resultOf(current);
-        return version2 && !isRetry ? this.endEmptyTransaction(metadata) : resultOf(answer('INVALID_TXN_STATE'));
+        return version2 && !commit && !isRetry ? this.abortEmptyTransaction(metadata) : resultOf(answer('INVALID_TXN_STATE'));
       case 'Empty':
-        return version2 ? this.endEmptyTransaction(metadata) : resultOf(answer('INVALID_TXN_STATE'));
+        return version2 && !commit ? this.abortEmptyTransaction(metadata) : resultOf(answer('INVALID_TXN_STATE'));
       case 'PrepareEpochFence':
       case 'Dead':
         return resultOf(answer('INVALID_TXN_STATE'));
@@ -268,19 +270,22 @@ export class TransactionCoordinatorShard implements CoordinatorShard<Transaction
   }
 
   /**
-   * Transaction version 2: an EndTxn for a transaction that added no partition (none of its
-   * produces reached a partition) has nothing to mark, but bumps the epoch all the same, so the
-   * producer's next transaction starts on a fresh epoch as every other one does.
+   * Transaction version 2: an abort of a transaction that added no partition (none of its produces
+   * reached a partition) still bumps the epoch, through PrepareAbort with no partitions to mark and
+   * then CompleteAbort, so the producer's next transaction starts on a fresh epoch as every other one
+   * does. A commit of such a transaction is INVALID_TXN_STATE: there is nothing to commit
+   * (Kafka 4's TransactionCoordinator.endTransaction, KAFKA-14563).
    */
-  private endEmptyTransaction(metadata: TransactionMetadata): TxnResult<ProducerIdAnswer> {
-    const next = transitionTo(metadata, 'Empty', {
+  private abortEmptyTransaction(metadata: TransactionMetadata): TxnResult<ProducerIdAnswer> {
+    const nowMs = this.context.nowMs();
+    const next = transitionTo(metadata, 'PrepareAbort', {
       lastProducerEpoch: metadata.producerEpoch,
       producerEpoch: metadata.producerEpoch + 1,
       partitions: [],
-      txnStartTimestampMs: -1,
-      txnLastUpdateTimestampMs: this.context.nowMs(),
+      txnStartTimestampMs: nowMs,
+      txnLastUpdateTimestampMs: nowMs,
     });
-    return { records: [transactionLogRecord(next)], response: answer('NONE', next.producerId, next.producerEpoch), replayRecords: true };
+    return { records: [transactionLogRecord(next)], response: { ...answer('NONE', next.producerId, next.producerEpoch), prepared: next }, replayRecords: true };
   }
 
   /**

@@ -227,6 +227,21 @@ describe('the transaction coordinator in a cluster (transaction.version 1)', () 
 });
 
 describe('the transaction coordinator in a cluster (transaction.version 2, KIP-890 part 2)', () => {
+  test('a transaction with nothing in it: abort bumps the epoch through PrepareAbort and CompleteAbort, commit is INVALID_TXN_STATE (KAFKA-14563)', () => {
+    const cluster = buildCluster(11, 2);
+    const coordinator = findCoordinator(cluster, 'tx-e');
+    const { producerId } = initProducerId(cluster, coordinator, 'tx-e');
+    expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-e', producerId, producerEpoch: 0, committed: true }).errorCode).toBe('INVALID_TXN_STATE');
+    expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-e', producerId, producerEpoch: 0, committed: false })).toMatchObject({ errorCode: 'NONE', producerId, producerEpoch: 1 });
+    cluster.runUntil(() => stateOf(cluster, 'tx-e') === 'CompleteAbort', 10_000);
+    const states = cluster.eventsOf('txn.state').filter((event) => event['transactionalId'] === 'tx-e').map((event) => event['state']);
+    expect(states.slice(-2)).toEqual(['PrepareAbort', 'CompleteAbort']);
+    // Its retry (the epoch before the bump) is answered again; a commit after a completed abort is refused.
+    expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-e', producerId, producerEpoch: 0, committed: false })).toMatchObject({ errorCode: 'NONE', producerEpoch: 1 });
+    expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-e', producerId, producerEpoch: 1, committed: true }).errorCode).toBe('INVALID_TXN_STATE');
+    expect(cluster.violations()).toEqual([]);
+  });
+
   test('a partition joins the transaction on its first produce, and every EndTxn bumps the epoch', () => {
     const cluster = buildCluster(3, 2);
     const coordinator = findCoordinator(cluster, 'tx-2');
