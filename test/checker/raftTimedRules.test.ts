@@ -125,7 +125,7 @@ describe('DisruptionWatch (KIP-996)', () => {
     expect(newState.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
   });
 
-  test('raft seed 837482129: an answer that reached a prospective voter in the same millisecond it followed again gives no standing', () => {
+  test('kafka-swarm seed 837482129: an answer that reached a prospective voter in the same millisecond it followed again gives no standing', () => {
     // c1 followed c3 and fetched (correlation 4); c3 was paused and c1 became prospective. When c3
     // woke, its answer to correlation 4 reached c1 first and c3's pre-vote refusal in the same
     // millisecond: c1's new FollowerState had not fetched, so it rightly granted c2 a pre-vote.

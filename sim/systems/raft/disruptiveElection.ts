@@ -18,7 +18,7 @@
  * the same incarnation, and that FollowerState was answered before P: an error-free answer from L,
  * naming L leader of e, to the latest Fetch or FetchSnapshot F sent in that state. "Before" is the
  * order in which the World ran the events, never a millisecond comparison, and no time margin
- * enters: raft-swarm's seed 837482129 had a Fetch answer reach c1 in the same millisecond as, but
+ * enters: kafka-swarm seed 837482129 had a Fetch answer reach c1 in the same millisecond as, but
  * just before, c1 returned from prospective to follower; its new FollowerState had not fetched,
  * rightly granted a pre-vote, and a rule comparing milliseconds called it disruptive.
  *
