@@ -46,6 +46,7 @@ import {
   listedOffsetMonotonic,
 } from './invariants.js';
 import { HangingTransactions } from './hangingTransactions.js';
+import { LostMarkers } from './lostMarkers.js';
 import { type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
 import { type TransactionEndBound, TransactionChecker } from './transactionChecker.js';
 
@@ -95,6 +96,10 @@ export class KafkaChecker implements SystemChecker {
   /** The transaction part, for transactional workloads. */
   private readonly transactions: TransactionChecker | null;
   private readonly hangingTransactions = new HangingTransactions();
+  /** Which marker closed each transactional record's transaction (lostMarkers.ts). */
+  private readonly lostMarkers = new LostMarkers();
+  /** `partition@offset` of every record whose loss the loss rules allowed. */
+  private readonly allowedLosses = new Set<string>();
   private readonly committedReads = new Set<string>();
 
   constructor(
@@ -185,6 +190,7 @@ export class KafkaChecker implements SystemChecker {
     if (this.transactions !== null) {
       this.transactions.observe(record);
       this.hangingTransactions.observe(record);
+      if (event.type === 'partition.append') this.lostMarkers.observeAppend(event);
       if (event.type === 'kafka.final-read-committed') this.committedReads.add(`${String(event['topic'])}-${String(event['partition'])}`);
     }
     if (this.history.observe(record) !== undefined) return;
@@ -467,7 +473,10 @@ export class KafkaChecker implements SystemChecker {
       excuses.push({ reason: judgement.reason, excuse: { subject: describeRecord(record), rule: judgement.rule, faults: [...judgement.faults] } });
     }
     for (const { reason, excuse } of excuses) this.findings.allow(anomaly, reason, 1, excuse);
-    for (const record of lost) this.lossAllowedPartitions.add(record.partition);
+    for (const record of lost) {
+      this.lossAllowedPartitions.add(record.partition);
+      this.allowedLosses.add(`${record.partition}@${record.offset}`);
+    }
   }
 
   // ---- Hooks for the group checker (groupChecker.ts) ----
@@ -490,6 +499,14 @@ export class KafkaChecker implements SystemChecker {
   /** Whether the partition lost committed or acknowledged records that the loss rules allowed. */
   lossAllowedOn(partition: string): boolean {
     return this.lossAllowedPartitions.has(partition);
+  }
+
+  /**
+   * Why the never-committed transactional record `value` at `partition@offset` may be visible, or
+   * null: the marker that closed its transaction there was lost as the loss rules allow (lostMarkers.ts).
+   */
+  markerLossExcuse(partition: string, offset: number, value: string): string | null {
+    return this.lostMarkers.excuse(partition, offset, value, (lostPartition, lostOffset) => this.allowedLosses.has(`${lostPartition}@${lostOffset}`));
   }
 
   /** Every partition that lost records the loss rules allowed, in name order. */
@@ -523,7 +540,7 @@ export class KafkaChecker implements SystemChecker {
       const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
       if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
       const committedMissing = this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
-      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs, (partition) => this.lossAllowedPartitions.has(partition));
+      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs, (partition) => this.lossAllowedPartitions.has(partition), (partition, offset, value) => this.markerLossExcuse(partition, offset, value));
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
