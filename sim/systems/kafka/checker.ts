@@ -409,8 +409,12 @@ export class KafkaChecker implements SystemChecker {
    * failover the same offset may be traced twice: the same change again is no news, a different one
    * at an offset already seen means the metadata log was rewritten, and lower epochs than the last
    * mean it went back. A change first traced below the last offset seen is a late trace of a
-   * committed change only if its epochs are not below those of an earlier change of the partition
-   * (epochs never fall along the log); otherwise the log was rewritten there too. A later change
+   * committed change only if it fits between the changes seen around it: every change writes the
+   * partition epoch up by one (PartitionRegistration.merge), so along one log a partition's epochs
+   * rise strictly with the offset, and its leader epoch never falls. A change below one with a
+   * partition epoch at or under its own, or above one at or over it, was written in another log
+   * (the partition created again at offset 14 after it was created at 19: seeds 568, 931); the log
+   * was rewritten there too. A later change
    * that names another leader in the same leader epoch was written over the log as well (a new
    * leader always comes with a new epoch): the partition created again after the quorum lost it.
    * Each is a metadata rollback.
@@ -419,7 +423,7 @@ export class KafkaChecker implements SystemChecker {
     const partition = this.partition(key);
     const { leaderEpoch, partitionEpoch } = epochs;
     const seen = partition.metadataAt.get(offset);
-    const earlier = seen === undefined && offset <= partition.metadataOffset ? higherEarlierChange(partition, offset, epochs) : null;
+    const earlier = seen === undefined && offset <= partition.metadataOffset ? contradictingChange(partition, offset, epochs) : null;
     partition.metadataAt.set(offset, epochs);
     if (seen !== undefined && sameEpochs(seen, epochs)) return;
     if (seen === undefined && offset <= partition.metadataOffset && earlier === null) return;
@@ -427,6 +431,9 @@ export class KafkaChecker implements SystemChecker {
     if (rollback !== null) {
       partition.metadataRollbacksAtMs.push(record.atMs);
       this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${rollback}`, { partition: key, offset });
+      // The last ISR proposal was made against the log this change was written over: whatever ISR
+      // the rewritten log holds did not come from it (KIP-903 judges proposals in one log).
+      partition.lastProposal = null;
     }
     if (partition.lastProposal !== null) {
       const committed = { offset, leaderEpoch, isr, previousIsr: partition.metadataIsr };
@@ -742,7 +749,8 @@ function describeEpochs(epochs: MetadataEpochs): string {
 function describeRollback(partition: PartitionModel, offset: number, epochs: MetadataEpochs, seen: MetadataEpochs | undefined, earlier: { offset: number; epochs: MetadataEpochs } | null): string | null {
   if (seen !== undefined) return `its change at metadata offset ${offset} was rewritten from epochs ${describeEpochs(seen)} to ${describeEpochs(epochs)}`;
   if (earlier !== null) {
-    return `a change at metadata offset ${offset}, traced only now, has epochs ${describeEpochs(epochs)}, below the ${describeEpochs(earlier.epochs)} of its change at offset ${earlier.offset}`;
+    const order = earlier.offset < offset ? 'cannot follow' : 'cannot precede';
+    return `a change at metadata offset ${offset}, traced only now, has epochs ${describeEpochs(epochs)}, which ${order} the ${describeEpochs(earlier.epochs)} of its change at offset ${earlier.offset} in one log`;
   }
   if (offset <= partition.metadataOffset) return null;
   const backwards = epochs.leaderEpoch < partition.leaderEpoch || epochs.partitionEpoch < partition.partitionEpoch;
@@ -754,11 +762,19 @@ function describeRollback(partition: PartitionModel, offset: number, epochs: Met
   return null;
 }
 
-/** A change of the partition below `offset` whose epochs are above these, if one was seen: then these cannot follow it in one log. */
-function higherEarlierChange(partition: PartitionModel, offset: number, epochs: MetadataEpochs): { offset: number; epochs: MetadataEpochs } | null {
-  for (const [earlierOffset, earlierEpochs] of partition.metadataAt) {
-    if (earlierOffset >= offset) continue;
-    if (earlierEpochs.leaderEpoch > epochs.leaderEpoch || earlierEpochs.partitionEpoch > epochs.partitionEpoch) return { offset: earlierOffset, epochs: earlierEpochs };
+/**
+ * A change of the partition seen at another offset that cannot share one log with these epochs, if
+ * one was seen: along a log the partition epoch rises by one with every change and the leader
+ * epoch never falls.
+ */
+function contradictingChange(partition: PartitionModel, offset: number, epochs: MetadataEpochs): { offset: number; epochs: MetadataEpochs } | null {
+  for (const [otherOffset, other] of partition.metadataAt) {
+    if (otherOffset === offset) continue;
+    const contradicts =
+      otherOffset < offset
+        ? other.partitionEpoch >= epochs.partitionEpoch || other.leaderEpoch > epochs.leaderEpoch
+        : other.partitionEpoch <= epochs.partitionEpoch || other.leaderEpoch < epochs.leaderEpoch;
+    if (contradicts) return { offset: otherOffset, epochs: other };
   }
   return null;
 }
