@@ -64,6 +64,10 @@ describe('KafkaChecker invariants', () => {
     // with group.initial.rebalance.delay.ms 0, seed 13: the partition created again at offset 22 after 0/1 at 14 and 0/2 at 23).
     expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(12, 2, 3)], ['c2', meta(11, 1, 2)]]))).toEqual([]);
     expect(names(feed(checker(), [['c1', meta(14, 0, 1)], ['c1', meta(23, 0, 2)], ['c3', meta(22, 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    // Below every change seen, with a partition epoch a later change already has: the partition created
+    // again at offset 14 after its creation at 19 (seeds 568, 931; every change raises the partition epoch by one).
+    expect(names(feed(checker(), [['c1', meta(19, 0, 0)], ['c1', meta(33, 0, 3)], ['c1', meta(14, 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    expect(names(feed(checker(), [['c1', meta(19, 0, 1)], ['c1', meta(33, 0, 3)], ['c1', meta(14, 0, 0)]]))).toEqual([]);
     // Another leader in the same leader epoch at a later offset: the partition created again over a
     // lost creation (kafka-eos-pipeline-swarm seed 140: b3 at 0/0 by c2, which then lost its disk; b1 at 0/0 by c1).
     const led = (offset: number, leader: string, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ ...meta(offset, leaderEpoch, partitionEpoch), leader });
@@ -98,6 +102,9 @@ describe('KafkaChecker invariants', () => {
     expect(finish(rewrittenBelow).anomalies.find((anomaly) => anomaly.anomaly === 'metadata-rollback')?.excuses).toContainEqual(
       expect.objectContaining({ subject: expect.stringContaining('b1 and b2 both lead'), rule: 'controller-storage-lost' }),
     );
+    // The partition created again below its first creation, traced late (seeds 568, 931).
+    const createdAgainBelow = feed(checker(), [crash('c1', 'disk'), ['c1', meta(19, 0, 0)], ['b1', leader(0)], ['c1', meta(33, 0, 3)], ['c1', meta(14, 0, 0)], ['b2', leader(0)]]);
+    expect(names(createdAgainBelow)).toEqual([]);
     // A controller's lost disk alone excuses nothing: the partition's metadata never went back.
     expect(names(feed(checker(), [crash('c2', 'disk'), ['b1', leader(0)], ['b2', leader(0)]]))).toEqual(['SingleLeaderPerEpoch']);
   });
