@@ -421,6 +421,8 @@ export class KafkaChecker implements SystemChecker {
    */
   private onMetadataPartition(key: string, record: TraceRecord, offset: number, epochs: MetadataEpochs, isr: readonly NodeId[]): void {
     const partition = this.partition(key);
+    partition.metadataTracedAtMs.set(offset, record.atMs);
+    partition.metadataForgottenAtMs = null;
     const { leaderEpoch, partitionEpoch } = epochs;
     const seen = partition.metadataAt.get(offset);
     const earlier = seen === undefined && offset <= partition.metadataOffset ? contradictingChange(partition, offset, epochs) : null;
@@ -443,6 +445,38 @@ export class KafkaChecker implements SystemChecker {
     partition.metadataOffset = Math.max(partition.metadataOffset, offset);
     partition.leaderEpoch = Math.max(partition.leaderEpoch, leaderEpoch);
     partition.partitionEpoch = Math.max(partition.partitionEpoch, partitionEpoch);
+  }
+
+  /**
+   * The metadata quorum committed a new entry over a committed one at `offset` (the raft checker
+   * saw it): the metadata log was rewritten from there, which only a controller's lost storage
+   * allows (pre-KIP-853). Every partition with a change committed at or above it, traced before
+   * now, went back with it, whether or not a later change shows lower epochs; one whose every
+   * change was taken back, its creation included, no longer exists (Kafka cannot create it again
+   * by itself: auto-creation is left out, and an operator would do it).
+   */
+  onMetadataLogRewritten(offset: number, atMs: number): void {
+    for (const [key, partition] of [...this.partitions.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const takenBack = [...partition.metadataTracedAtMs].filter(([changeOffset, tracedAtMs]) => changeOffset >= offset && tracedAtMs < atMs).map(([changeOffset]) => changeOffset);
+      if (takenBack.length === 0) continue;
+      for (const changeOffset of takenBack) partition.metadataTracedAtMs.delete(changeOffset);
+      partition.metadataRollbacksAtMs.push(atMs);
+      if (partition.metadataTracedAtMs.size === 0) partition.metadataForgottenAtMs = atMs;
+      const changes = takenBack.sort((a, b) => a - b).join(', ');
+      this.reportMetadataRollback(atMs, `${key}'s metadata went back: the metadata log was rewritten from offset ${offset}, beneath its change(s) at ${changes}`, { partition: key, offset });
+    }
+  }
+
+  /**
+   * Why these partitions may never be read again, or null: every one of them was forgotten by a
+   * rewrite of the metadata log (onMetadataLogRewritten) after a controller lost its storage.
+   */
+  private forgottenPartitionsExcuse(keys: readonly string[]): string | null {
+    const controllers = this.controllersThatLostStorage();
+    if (keys.length === 0 || controllers.length === 0) return null;
+    if (keys.some((key) => (this.partitions.get(key)?.metadataForgottenAtMs ?? null) === null)) return null;
+    const since = Math.min(...keys.map((key) => this.partitions.get(key)!.metadataForgottenAtMs!));
+    return `${keys.join(', ')}: the metadata log was rewritten beneath their creation (from ${since}ms) after controllers lost their storage (${controllers.join(', ')}), so they no longer exist: pre-KIP-853 KRaft cannot detect it, and only an operator creates a topic again`;
   }
 
   // ---- Reporting ----
@@ -677,7 +711,9 @@ export class KafkaChecker implements SystemChecker {
     const failures: Violation[] = [];
     const fail = (invariant: string, message: string) => failures.push({ invariant, kind: 'liveness', message, atMs: world.nowMs });
     const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
-    if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
+    const missingForgotten = this.forgottenPartitionsExcuse(missing);
+    if (missingForgotten !== null) this.findings.allow('cluster-metadata-lost', missingForgotten);
+    else if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
     const committedMissing = this.transactions === null ? [] : this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
     const stateLosses = this.transactions?.transactionStateLosses ?? [];
     if (committedMissing.length > 0 && stateLosses.length > 0) {
@@ -691,7 +727,9 @@ export class KafkaChecker implements SystemChecker {
       for (const reason of excused) this.findings.allow('hanging-transaction', `${reason}: a coordinator that loads the older state never writes the markers of transactions it forgot, as in Kafka, where an operator must abort them (KIP-664)`);
     }
     const ackedAfterHeal = operations.filter((op) => op.outcome === 'ok' && this.healAtMs !== null && op.invokedAtMs >= this.healAtMs).length;
-    if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
+    const topicForgotten = this.forgottenPartitionsExcuse(this.options.partitionKeys.filter((key) => key.startsWith(`${this.options.topic}-`)));
+    if (ackedAfterHeal === 0 && topicForgotten !== null) this.findings.allow('cluster-metadata-lost', topicForgotten);
+    else if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
     return failures;
   }
 }

@@ -73,6 +73,11 @@ export interface RaftCheckerOptions {
   commitBoundMs: number;
   /** controller.quorum.fetch.timeout.ms: check quorum (checkQuorum.ts) is 1.5 × it. */
   fetchTimeoutMs: number;
+  /**
+   * Told once per new entry committed over a committed one (a rollback of the log from `offset`,
+   * which only lost stable storage allows): the kafka checker learns which metadata went back.
+   */
+  onCommittedRewritten?: (offset: number, atMs: number) => void;
 }
 
 /** The KRaft invariants every run is held to, with what each says (for the guarantees report). */
@@ -122,6 +127,8 @@ export class RaftChecker implements SystemChecker {
   /** Nodes that recovered a log starting above 0: the snapshot they must load next, by end offset. */
   private readonly snapshotDueAt = new Map<NodeId, number>();
   private readonly proposals: Array<{ atMs: number; offset: number; epoch: number; digest: number }> = [];
+  /** `offset|epoch|digest` of each entry seen committed over another, so a rewrite is told once. */
+  private readonly rewrites = new Set<string>();
 
   private readonly pauses = new PauseLedger();
   private readonly checkQuorum: CheckQuorumWatch;
@@ -362,6 +369,7 @@ export class RaftChecker implements SystemChecker {
       const committed = this.committed.get(offset);
       if (committed === undefined) this.committed.set(offset, entry);
       else if (committed.epoch !== entry.epoch || committed.digest !== entry.digest) {
+        this.onRewritten(offset, entry, record.atMs);
         this.report('LogMatching', record.atMs, `${record.node} commits offset ${offset} as epoch ${entry.epoch}, but it was committed as epoch ${committed.epoch}`, {
           node: record.node,
           offset,
@@ -386,6 +394,14 @@ export class RaftChecker implements SystemChecker {
     }
     node.highWatermark = Math.max(node.highWatermark, highWatermark);
     this.committedEndOffset = Math.max(this.committedEndOffset, highWatermark);
+  }
+
+  /** A committed offset now committed with another entry: the log was rewritten from there. */
+  private onRewritten(offset: number, entry: Entry, atMs: number): void {
+    const key = `${offset}|${entry.epoch}|${entry.digest}`;
+    if (this.rewrites.has(key)) return;
+    this.rewrites.add(key);
+    this.options.onCommittedRewritten?.(offset, atMs);
   }
 
   private onApply(record: TraceRecord, offset: number, count: number, digest: number): void {
