@@ -47,7 +47,7 @@ import {
 } from './invariants.js';
 import { HangingTransactions } from './hangingTransactions.js';
 import { LostMarkers } from './lostMarkers.js';
-import { type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
+import { type LeadershipModel, type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
 import { type TransactionEndBound, TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
@@ -314,7 +314,8 @@ export class KafkaChecker implements SystemChecker {
     const other = partition.leaders.get(leaderEpoch);
     if (other !== undefined && other !== record.node) {
       const message = `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`;
-      if (!this.excusedByMetadataRollback(partition, message)) this.findings.violation('SingleLeaderPerEpoch', record.atMs, message, { partition: key, leaderEpoch });
+      if (this.excusedByMetadataRollback(partition, message)) partition.reusedLeaderEpochs.add(leaderEpoch);
+      else this.findings.violation('SingleLeaderPerEpoch', record.atMs, message, { partition: key, leaderEpoch });
     }
     partition.leaders.set(leaderEpoch, record.node);
     partition.following.set(record.node, leaderEpoch);
@@ -346,7 +347,10 @@ export class KafkaChecker implements SystemChecker {
     const leadership = partition.leaderships.get(record.node);
     if (leadership === undefined) return;
     const leaderHighWatermark = this.replica(key, record).highWatermark;
-    this.reportFinding(isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, proposed), record.atMs);
+    const early = isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, proposed);
+    // Only a joiner that follows this very epoch can have been fooled by its reuse.
+    const fooled = early !== null && early.details['following'] === leadership.leaderEpoch;
+    if (!fooled || !this.explainedByReusedEpoch(key, leadership, [early.details['joiner'] as NodeId], early.message)) this.reportFinding(early, record.atMs);
     leadership.pendingIsr = proposed;
     const registeredBrokerEpochs = new Map(proposed.flatMap((member) => (this.brokerEpochs.has(member) ? [[member, this.brokerEpochs.get(member)!] as const] : [])));
     partition.lastProposal = { leader: record.node, leaderEpoch: leadership.leaderEpoch, isr: proposed, registeredBrokerEpochs };
@@ -357,7 +361,40 @@ export class KafkaChecker implements SystemChecker {
     if (leadership === undefined) return;
     leadership.isr = isr;
     leadership.pendingIsr = pendingIsr;
-    this.reportFinding(highWatermarkWithinMaximalIsr(key, leadership, this.replica(key, record).highWatermark, 'isr-change'), record.atMs);
+    this.reportHighWatermarkAboveIsr(key, leadership, highWatermarkWithinMaximalIsr(key, leadership, this.replica(key, record).highWatermark, 'isr-change'), record.atMs);
+  }
+
+  /**
+   * HighWatermarkWithinMaximalIsr, with the one shape a metadata rollback explains
+   * (explainedByReusedEpoch): every ISR member below the high watermark stopped agreeing with the
+   * leader inside the leader's own, reused epoch (kafka-group-swarm-kip848 seed 305).
+   */
+  private reportHighWatermarkAboveIsr(key: string, leadership: LeadershipModel, finding: InvariantFinding | null, atMs: number): void {
+    if (finding === null) return;
+    const highWatermark = finding.details['highWatermark'] as number;
+    const below = (finding.details['maximalIsr'] as NodeId[]).filter((member) => (leadership.logEndReached.get(member) ?? 0) < highWatermark);
+    if (!this.explainedByReusedEpoch(key, leadership, below, finding.message)) this.reportFinding(finding, atMs);
+  }
+
+  /**
+   * Whether these replicas' shortfall is an epoch handed out twice, counted as the metadata rollback
+   * it is: each holds, where it stops agreeing with the leader, a record of the leader's own epoch
+   * that the leader does not hold, and the controller gave that epoch to another leader after the
+   * partition's metadata went back (reusedLeaderEpochs). A follower's fetch then names that epoch
+   * and an offset the leader's epoch covers, so Kafka's divergence check cannot see the other
+   * leader's records, and the follower counts as caught up. Any other shortfall is not explained.
+   */
+  private explainedByReusedEpoch(key: string, leadership: LeadershipModel, replicas: readonly NodeId[], message: string): boolean {
+    const partition = this.partition(key);
+    if (replicas.length === 0 || !partition.reusedLeaderEpochs.has(leadership.leaderEpoch)) return false;
+    const leader = partition.replicas.get(leadership.leader);
+    const divergesInReusedEpoch = (member: NodeId): boolean => {
+      const offset = leadership.logEndReached.get(member) ?? 0;
+      const held = partition.replicas.get(member)?.entries.get(offset);
+      return held !== undefined && held.epoch === leadership.leaderEpoch && leader?.entries.get(offset)?.value !== held.value;
+    };
+    if (!replicas.every(divergesInReusedEpoch)) return false;
+    return this.excusedByMetadataRollback(partition, `${message}: ${replicas.join(', ')} hold(s) another leader's records of epoch ${leadership.leaderEpoch}, which the controller handed out twice`);
   }
 
   private onHighWatermark(key: string, record: TraceRecord, role: string, highWatermark: number): void {
@@ -387,7 +424,7 @@ export class KafkaChecker implements SystemChecker {
     const leadership = partition.leaderships.get(record.node);
     if (role === 'leader' && leadership !== undefined) {
       leadership.logEndReached.set(record.node, Math.max(leadership.logEndReached.get(record.node) ?? 0, replica.logEndOffset));
-      this.reportFinding(highWatermarkWithinMaximalIsr(key, leadership, highWatermark), record.atMs);
+      this.reportHighWatermarkAboveIsr(key, leadership, highWatermarkWithinMaximalIsr(key, leadership, highWatermark), record.atMs);
     }
     replica.highWatermark = Math.max(replica.highWatermark, highWatermark);
     if (role === 'leader') partition.committedEnd = Math.max(partition.committedEnd, highWatermark);

@@ -106,6 +106,8 @@ export class PartitionModel {
   readonly metadataAt = new Map<number, MetadataEpochs>();
   /** When this partition's metadata was seen going back. */
   readonly metadataRollbacksAtMs: number[] = [];
+  /** Leader epochs the controller handed out again to another leader after the metadata went back. */
+  readonly reusedLeaderEpochs = new Set<number>();
   /**
    * Metadata log offset → when the change committed there was last traced: what a rewrite of the
    * metadata log from a lower offset takes back (KafkaChecker.onMetadataLogRewritten).

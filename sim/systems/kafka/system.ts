@@ -310,6 +310,7 @@ export const kafkaSystem: SystemDefinition = {
           logLossAllowed: (partition) => checker.lossAllowedOn(partition),
           duplicateAllowedReason: () => allowedReason('duplicate', contract),
           groupStateLossReason: () => groupStateLossReason(checker, controllers.length),
+          clusterMetadataLoss: () => checker.clusterMetadataLoss(),
         }, world);
         const pipelineChecker =
           pipeline === null
