@@ -47,7 +47,7 @@ import {
 } from './invariants.js';
 import { HangingTransactions } from './hangingTransactions.js';
 import { LostMarkers } from './lostMarkers.js';
-import { type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
+import { type LeadershipModel, type MetadataEpochs, PartitionModel, type RecordModel, type ReplicaModel, maximalIsr } from './model.js';
 import { type TransactionEndBound, TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
@@ -309,6 +309,33 @@ export class KafkaChecker implements SystemChecker {
     return true;
   }
 
+  /** Whether another replica holds the committed value at `offset` under the same leader epoch as `entry`: one epoch, two records. */
+  private heldUnderReusedEpoch(partition: PartitionModel, offset: number, entry: RecordModel, committed: string | null): boolean {
+    for (const other of partition.replicas.values()) {
+      const held = other.entries.get(offset);
+      if (held !== undefined && held.value === committed && held.epoch === entry.epoch) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether every ISR member short of the high watermark did reach it by its own log, and departs
+   * from the leader's log only at a record written under the same leader epoch: an epoch handed out
+   * twice (after the partition's metadata went back), which the leader's epoch-based truncation
+   * cannot see, so it counts the member's fetch offset (kafka-eos-pipeline-swarm seed 931).
+   */
+  private reachedUnderReusedEpoch(partition: PartitionModel, leader: ReplicaModel, leadership: LeadershipModel, highWatermark: number): boolean {
+    const short = maximalIsr(leadership).filter((member) => (leadership.logEndReached.get(member) ?? 0) < highWatermark);
+    return short.every((member) => {
+      const replica = partition.replicas.get(member);
+      if (replica === undefined || replica.logEndOffset < highWatermark) return false;
+      const at = matchingPrefixEnd(replica, leader);
+      const mine = replica.entries.get(at);
+      const theirs = leader.entries.get(at);
+      return mine !== undefined && theirs !== undefined && mine.epoch === theirs.epoch && mine.value !== theirs.value;
+    });
+  }
+
   private onLeader(key: string, record: TraceRecord, leaderEpoch: number, isr: readonly NodeId[], epochStartOffset: number): void {
     const partition = this.partition(key);
     const other = partition.leaders.get(leaderEpoch);
@@ -374,6 +401,14 @@ export class KafkaChecker implements SystemChecker {
       if (committed === undefined && role === 'leader') {
         partition.setCommitted(offset, entry.value);
         this.copies.onCommitted(key, offset, entry.value, record.atMs);
+      } else if (committed !== undefined && committed !== entry.value && role === 'follower' && this.heldUnderReusedEpoch(partition, offset, entry, committed)) {
+        // The follower's record and the committed one share a leader epoch: the epoch was handed
+        // out twice after the partition's metadata went back, and the follower's epoch-based
+        // truncation cannot tell them apart (seed 931). That rollback, on this partition only.
+        const message = `${record.node} (follower) holds ${JSON.stringify(entry.value)} at committed offset ${offset} of ${key} under leader epoch ${entry.epoch}, which the committed record has too`;
+        if (!this.excusedByMetadataRollback(partition, message)) {
+          this.reportLoss('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, message, { partition: key, broker: record.node, offset }, [{ partition: key, offset, value: committed, acknowledgedAtMs: null }]);
+        }
       } else if (committed !== undefined && committed !== entry.value) {
         this.reportLoss('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, `${record.node} (${role}) holds ${JSON.stringify(entry.value)} at committed offset ${offset} of ${key}, committed as ${JSON.stringify(committed)}`, {
           partition: key,
@@ -387,7 +422,8 @@ export class KafkaChecker implements SystemChecker {
     const leadership = partition.leaderships.get(record.node);
     if (role === 'leader' && leadership !== undefined) {
       leadership.logEndReached.set(record.node, Math.max(leadership.logEndReached.get(record.node) ?? 0, replica.logEndOffset));
-      this.reportFinding(highWatermarkWithinMaximalIsr(key, leadership, highWatermark), record.atMs);
+      const finding = highWatermarkWithinMaximalIsr(key, leadership, highWatermark);
+      if (finding === null || !this.reachedUnderReusedEpoch(partition, replica, leadership, highWatermark) || !this.excusedByMetadataRollback(partition, finding.message)) this.reportFinding(finding, record.atMs);
     }
     replica.highWatermark = Math.max(replica.highWatermark, highWatermark);
     if (role === 'leader') partition.committedEnd = Math.max(partition.committedEnd, highWatermark);
