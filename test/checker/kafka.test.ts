@@ -131,6 +131,52 @@ describe('KafkaChecker invariants', () => {
     // Without a controller's lost storage, the rewrite itself is the violation.
     expect(names(electB2(committed(false), 12))).toContain('MonotonicPartitionEpochs/metadata-rollback');
   });
+  test('an epoch handed out twice after the metadata went back: a follower\'s record under the reused epoch is that rollback, for the high watermark and the committed prefix', () => {
+    const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+    // kafka-eos-pipeline-swarm seed 931: b3 holds "x" at offset 1 under b1's epoch 0; the partition is
+    // created again with b2 leading epoch 0, which writes "y" at offset 1. b3's fetch offset 2 matches
+    // b2's epoch 0, so b2 counts it and b3 never truncates "x".
+    const steps = (controllerLost: boolean): Step[] => [
+      ...(controllerLost ? [crash('c1', 'disk')] : []),
+      ['c1', meta(19, 'b1', 0)],
+      ['b1', leader(0, ['b1', 'b2', 'b3'])],
+      ['b1', append(0, ['a', 'x'])],
+      ['b2', append(0, ['a'], 'follower')],
+      ['b3', append(0, ['a', 'x'], 'follower')],
+      ['b1', hw(1)],
+      ['c1', meta(33, 'b1', 3)],
+      ['c1', meta(14, 'b2', 0)],
+      ['b2', leader(0, ['b2', 'b3'], 1)],
+      ['b2', append(1, ['y'])],
+      ['b2', hw(2)],
+      ['b3', hw(2, 'follower')],
+    ];
+    expect(names(feed(checker(), steps(true)))).toEqual([]);
+    const notRolledBack = names(feed(checker(), steps(false)));
+    expect(notRolledBack).toContain('HighWatermarkWithinMaximalIsr/high-watermark-above-isr');
+    expect(notRolledBack).toContain('CommittedPrefixIdentical/committed-data-lost');
+  });
+
+  test('a follower short of the high watermark that departs under another epoch is no reused epoch: a violation even after a rollback', () => {
+    const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+    const steps: Step[] = [
+      crash('c1', 'disk'),
+      ['c1', meta(19, 'b1', 0)],
+      ['b1', leader(0, ['b1', 'b2', 'b3'])],
+      ['b1', append(0, ['a'])],
+      ['b2', append(0, ['a'], 'follower')],
+      ['b3', append(0, ['a'], 'follower')],
+      ['b3', append(1, ['x'], 'follower', 5)],
+      ['c1', meta(33, 'b1', 3)],
+      ['c1', meta(14, 'b2', 0)],
+      ['b2', leader(0, ['b2', 'b3'], 1)],
+      ['b2', append(1, ['y'])],
+      ['b2', hw(2)],
+      ['b3', hw(2, 'follower')],
+    ];
+    expect(names(feed(checker(), steps))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr', 'CommittedPrefixIdentical/committed-data-lost']);
+  });
+
 });
 
 describe('KafkaChecker history', () => {
