@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../src/host.js';
 import { type ContractInputs, allowedReason, contractTable } from '../../sim/systems/kafka/contract.js';
 import { producerContractInputs } from '../../sim/systems/kafka/system.js';
-import { type Step, append, checker, crash, feed, finalRead, finish, hw, invoke, leader, names, ok, p, recovered, safe } from './kafkaSupport.js';
+import { type Step, append, checker, crash, feed, finalRead, finish, follower, hw, invoke, leader, names, ok, p, recovered, safe } from './kafkaSupport.js';
 
 describe('KafkaChecker invariants', () => {
   test('a healthy replication passes', () => {
@@ -133,6 +133,33 @@ describe('KafkaChecker invariants', () => {
     const notRolledBack = names(feed(checker(), steps(false)));
     expect(notRolledBack).toContain('HighWatermarkWithinMaximalIsr/high-watermark-above-isr');
     expect(notRolledBack).toContain('CommittedPrefixIdentical/committed-data-lost');
+  });
+
+  test('a replica that joins the ISR by a fetch offset it reached under a reused epoch is that rollback (IsrJoinCaughtUp, and the ISR change after it)', () => {
+    const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+    // kafka-eos-pipeline-swarm seed 818: b2's old records at 4..6 under the first epoch 1, the new
+    // leader's under the second; b2's fetch offset 7 matched epoch 1, and b1 took it into the ISR.
+    const steps = (controllerLost: boolean, oldEpoch: number): Step[] => [
+      ...(controllerLost ? [crash('c1', 'disk')] : []),
+      ['c1', meta(19, 'b1', 0)],
+      ['b1', leader(0, ['b1', 'b3'])],
+      ['b1', append(0, ['a'])],
+      ['b3', append(0, ['a'], 'follower')],
+      ['b3', append(1, ['x'], 'follower', oldEpoch)],
+      ['c1', meta(33, 'b1', 3)],
+      ['c1', meta(14, 'b2', 0)],
+      ['b2', append(0, ['a'], 'follower')],
+      ['b2', leader(0, ['b2'], 1)],
+      ['b2', append(1, ['y'])],
+      ['b2', hw(2)],
+      ['b3', follower(0, 'b2')],
+      ['b2', { type: 'partition.isr-proposed', ...p, isr: ['b2', 'b3'], reason: 'test', partitionEpoch: 1 }],
+      ['b2', { type: 'partition.isr', ...p, isr: ['b2', 'b3'], pendingIsr: null, partitionEpoch: 2 }],
+    ];
+    expect(names(feed(checker(), steps(true, 0)))).toEqual([]);
+    expect(names(feed(checker(), steps(false, 0)))).toContain('IsrJoinCaughtUp/isr-join-early');
+    // b3's record under another epoch: no reused epoch, a violation even after the rollback.
+    expect(names(feed(checker(), steps(true, 5)))).toEqual(['IsrJoinCaughtUp/isr-join-early', 'HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
   });
 
   test('a follower short of the high watermark that departs under another epoch is no reused epoch: a violation even after a rollback', () => {

@@ -319,21 +319,36 @@ export class KafkaChecker implements SystemChecker {
   }
 
   /**
-   * Whether every ISR member short of the high watermark did reach it by its own log, and departs
-   * from the leader's log only at a record written under the same leader epoch: an epoch handed out
-   * twice (after the partition's metadata went back), which the leader's epoch-based truncation
-   * cannot see, so it counts the member's fetch offset (kafka-eos-pipeline-swarm seed 931).
+   * HighWatermarkWithinMaximalIsr, excused as the partition's metadata rollback when every ISR
+   * member short of the high watermark did reach it by its own log, and departs from the leader's
+   * only at a record written under the same leader epoch: an epoch handed out twice, which the
+   * leader's epoch-based truncation cannot see, so it counts the member's fetch offset
+   * (kafka-eos-pipeline-swarm seeds 931, 818).
    */
-  private reachedUnderReusedEpoch(partition: PartitionModel, leader: ReplicaModel, leadership: LeadershipModel, highWatermark: number): boolean {
+  private checkHighWatermarkWithinMaximalIsr(key: string, partition: PartitionModel, leader: ReplicaModel, leadership: LeadershipModel, highWatermark: number, moment: 'advance' | 'isr-change', atMs: number): void {
+    const finding = highWatermarkWithinMaximalIsr(key, leadership, highWatermark, moment);
+    if (finding === null) return;
     const short = maximalIsr(leadership).filter((member) => (leadership.logEndReached.get(member) ?? 0) < highWatermark);
-    return short.every((member) => {
-      const replica = partition.replicas.get(member);
-      if (replica === undefined || replica.logEndOffset < highWatermark) return false;
-      const at = matchingPrefixEnd(replica, leader);
-      const mine = replica.entries.get(at);
-      const theirs = leader.entries.get(at);
-      return mine !== undefined && theirs !== undefined && mine.epoch === theirs.epoch && mine.value !== theirs.value;
-    });
+    const reusedEpoch = short.every((member) => departsUnderReusedEpoch(partition.replicas.get(member), leader, highWatermark));
+    if (!reusedEpoch || !this.excusedByMetadataRollback(partition, finding.message)) this.reportFinding(finding, atMs);
+  }
+
+  /**
+   * IsrJoinCaughtUp, except for joiners that reached the offsets by their own log and depart from
+   * the leader's only under a reused leader epoch, after the partition's metadata went back: the
+   * leader counts their fetch offset as it would any other (kafka-eos-pipeline-swarm seed 818).
+   */
+  private checkIsrJoinCaughtUp(key: string, partition: PartitionModel, leadership: LeadershipModel, leader: ReplicaModel, leaderHighWatermark: number, proposed: readonly NodeId[], atMs: number): void {
+    let judged = proposed;
+    for (;;) {
+      const finding = isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, judged);
+      if (finding === null) return;
+      const joiner = finding.details['joiner'] as NodeId;
+      const reached = Math.max(leaderHighWatermark, leadership.epochStartOffset);
+      const reusedEpoch = finding.details['following'] === leadership.leaderEpoch && departsUnderReusedEpoch(partition.replicas.get(joiner), leader, reached);
+      if (!reusedEpoch || !this.excusedByMetadataRollback(partition, finding.message)) return this.reportFinding(finding, atMs);
+      judged = judged.filter((member) => member !== joiner);
+    }
   }
 
   private onLeader(key: string, record: TraceRecord, leaderEpoch: number, isr: readonly NodeId[], epochStartOffset: number): void {
@@ -373,18 +388,20 @@ export class KafkaChecker implements SystemChecker {
     const leadership = partition.leaderships.get(record.node);
     if (leadership === undefined) return;
     const leaderHighWatermark = this.replica(key, record).highWatermark;
-    this.reportFinding(isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, proposed), record.atMs);
+    this.checkIsrJoinCaughtUp(key, partition, leadership, this.replica(key, record), leaderHighWatermark, proposed, record.atMs);
     leadership.pendingIsr = proposed;
     const registeredBrokerEpochs = new Map(proposed.flatMap((member) => (this.brokerEpochs.has(member) ? [[member, this.brokerEpochs.get(member)!] as const] : [])));
     partition.lastProposal = { leader: record.node, leaderEpoch: leadership.leaderEpoch, isr: proposed, registeredBrokerEpochs };
   }
 
   private onIsrChanged(key: string, record: TraceRecord, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
-    const leadership = this.partition(key).leaderships.get(record.node);
+    const partition = this.partition(key);
+    const leadership = partition.leaderships.get(record.node);
     if (leadership === undefined) return;
     leadership.isr = isr;
     leadership.pendingIsr = pendingIsr;
-    this.reportFinding(highWatermarkWithinMaximalIsr(key, leadership, this.replica(key, record).highWatermark, 'isr-change'), record.atMs);
+    const leader = this.replica(key, record);
+    this.checkHighWatermarkWithinMaximalIsr(key, partition, leader, leadership, leader.highWatermark, 'isr-change', record.atMs);
   }
 
   private onHighWatermark(key: string, record: TraceRecord, role: string, highWatermark: number): void {
@@ -422,8 +439,7 @@ export class KafkaChecker implements SystemChecker {
     const leadership = partition.leaderships.get(record.node);
     if (role === 'leader' && leadership !== undefined) {
       leadership.logEndReached.set(record.node, Math.max(leadership.logEndReached.get(record.node) ?? 0, replica.logEndOffset));
-      const finding = highWatermarkWithinMaximalIsr(key, leadership, highWatermark);
-      if (finding === null || !this.reachedUnderReusedEpoch(partition, replica, leadership, highWatermark) || !this.excusedByMetadataRollback(partition, finding.message)) this.reportFinding(finding, record.atMs);
+      this.checkHighWatermarkWithinMaximalIsr(key, partition, replica, leadership, highWatermark, 'advance', record.atMs);
     }
     replica.highWatermark = Math.max(replica.highWatermark, highWatermark);
     if (role === 'leader') partition.committedEnd = Math.max(partition.committedEnd, highWatermark);
@@ -749,6 +765,19 @@ function range(from: number, to: number): number[] {
 function describeOffsets(offsets: readonly number[]): string {
   if (offsets.length <= 5) return offsets.join(', ');
   return `${offsets.slice(0, 5).join(', ')} … (${offsets.length} in all)`;
+}
+
+/**
+ * Whether the replica's log reaches `offset` and departs from the leader's only at a record written
+ * under the same leader epoch as the leader's there: one epoch, two records (an epoch handed out
+ * twice), which a follower's epoch-based truncation cannot find.
+ */
+function departsUnderReusedEpoch(replica: ReplicaModel | undefined, leader: ReplicaModel, offset: number): boolean {
+  if (replica === undefined || replica.logEndOffset < offset) return false;
+  const at = matchingPrefixEnd(replica, leader);
+  const mine = replica.entries.get(at);
+  const theirs = leader.entries.get(at);
+  return mine !== undefined && theirs !== undefined && mine.epoch === theirs.epoch && mine.value !== theirs.value;
 }
 
 /**
