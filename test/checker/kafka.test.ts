@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../src/host.js';
 import { type ContractInputs, allowedReason, contractTable } from '../../sim/systems/kafka/contract.js';
 import { producerContractInputs } from '../../sim/systems/kafka/system.js';
-import { type Step, append, checker, crash, feed, finalRead, finish, follower, hw, invoke, leader, names, ok, p, recovered, safe } from './kafkaSupport.js';
+import { type Step, append, checker, crash, feed, finalRead, finish, follower, hw, invoke, leader, names, ok, p, recovered, safe, truncate } from './kafkaSupport.js';
 
 describe('KafkaChecker invariants', () => {
   test('a healthy replication passes', () => {
@@ -182,6 +182,46 @@ describe('KafkaChecker invariants', () => {
     expect(names(feed(checker(), steps))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr', 'CommittedPrefixIdentical/committed-data-lost']);
   });
 
+});
+
+describe('a power loss that takes back a truncation (revertedTruncations.ts)', () => {
+  // kafka-eos-pipeline-swarm seed 278: b2 truncated to 1 and fetched epoch 1's "y" there, then lost
+  // power; it came back with its epoch-0 "x" at 1 (the truncation was never flushed) and an epoch
+  // cache of epoch 0 alone, and led.
+  const epochs = (entries: Array<[number, number]>): TraceEvent => ({ type: 'partition.epochs', ...p, entries });
+  const steps = (mode: 'power' | 'process'): Step[] => [
+    ['b2', leader(0, ['b2', 'b1'])],
+    ['b2', append(0, ['a', 'x'])],
+    ['b1', append(0, ['a'], 'follower')],
+    ['b2', hw(1)],
+    ['b1', leader(1, ['b1', 'b2'], 1)],
+    ['b2', { type: 'partition.follower', ...p, leader: 'b1', leaderEpoch: 1 }],
+    ['b2', truncate(1)],
+    ['b1', append(1, ['y'], 'leader', 1)],
+    ['b2', append(1, ['y'], 'follower', 1)],
+    ['b1', hw(2)],
+    crash('b2', mode),
+    ['b2', recovered(2), 2],
+    ['b2', epochs([[0, 0]]), 2],
+    ['b2', leader(2, ['b2'], 2), 2],
+  ];
+
+  test('the replica holds what it truncated again; the committed record it lost is judged by the loss rules (a power loss on the last replica standing)', () => {
+    const c = feed(checker(), steps('power'));
+    expect(names(c)).toEqual([]);
+    const lost = finish(c).anomalies.find((anomaly) => anomaly.anomaly === 'committed-data-lost');
+    expect(lost?.excuses).toContainEqual(expect.objectContaining({ subject: '"y" at t-0@1', rule: 'last-replica-standing', faults: [expect.objectContaining({ node: 'b2', kind: 'power-loss' })] }));
+  });
+
+  test('a process crash cannot have lost the record: the same reverted log is a violation', () => {
+    expect(names(feed(checker(), steps('process')))).toEqual(['LeaderHoldsCommitted/committed-data-lost']);
+  });
+
+  test('an epoch cache that agrees with the model changes nothing', () => {
+    const agreeing = steps('power').map((step): Step => (Array.isArray(step) && step[1].type === 'partition.epochs' ? ['b2', epochs([[0, 0], [1, 1]]), 2] : step));
+    expect(names(feed(checker(), agreeing))).toEqual([]);
+    expect(finish(feed(checker(), agreeing)).anomalies.find((anomaly) => anomaly.anomaly === 'committed-data-lost')).toBeUndefined();
+  });
 });
 
 describe('KafkaChecker history', () => {
