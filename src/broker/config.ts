@@ -84,6 +84,13 @@ export interface LegacySwitches {
    * check does for JoinGroup members — so a member the coordinator already fenced commits anyway.
    */
   readonly commitWithoutMemberEpoch: boolean;
+  /**
+   * ksim.legacy.commit.without.generation: the group coordinator takes a classic group's
+   * OffsetCommit without checking the member id and generation it names (UNKNOWN_MEMBER_ID,
+   * ILLEGAL_GENERATION), blindly as the first 0.9 coordinator did where it knew no group for the
+   * commit (KAFKA-2596, apache/kafka#267) — so a member already rebalanced out of the group commits anyway.
+   */
+  readonly commitWithoutGeneration: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -95,6 +102,7 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   highWatermarkOverCommittedIsr: false,
   fetchWithoutBrokerEpoch: false,
   commitWithoutMemberEpoch: false,
+  commitWithoutGeneration: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -129,6 +137,7 @@ export const LEGACY_SWITCH_KEYS = {
   highWatermarkOverCommittedIsr: 'ksim.legacy.hw.over.committed.isr',
   fetchWithoutBrokerEpoch: 'ksim.legacy.fetch.without.broker.epoch',
   commitWithoutMemberEpoch: 'ksim.legacy.commit.without.member.epoch',
+  commitWithoutGeneration: 'ksim.legacy.commit.without.generation',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**
@@ -143,11 +152,13 @@ export function truncatesOnlyOnBecomingFollower(legacy: LegacySwitches): boolean
 export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>): BrokerConfig {
   const { legacy: _legacy, groupCoordinator: _groupCoordinator, transactionCoordinator: _transactionCoordinator, ...numberDefaults } = DEFAULT_BROKER_CONFIG;
   const numbers = parseConfigFields(numberDefaults, BROKER_CONFIG_KEYS, properties, parsePositiveInt);
-  const legacy = parseConfigFields(DEFAULT_LEGACY_SWITCHES, LEGACY_SWITCH_KEYS, properties, parsePositiveInt);
+  const legacy = parseConfigFields(DEFAULT_LEGACY_SWITCHES, LEGACY_SWITCH_KEYS, properties, parsePositiveInt) as unknown as LegacySwitches;
+  // The group coordinator gets only its own config, so the switches it obeys are copied into it.
+  const { commitWithoutMemberEpoch, commitWithoutGeneration } = legacy;
   return {
     ...(numbers as Omit<BrokerConfig, 'legacy' | 'groupCoordinator' | 'transactionCoordinator'>),
-    legacy: legacy as unknown as LegacySwitches,
-    groupCoordinator: { ...parseGroupCoordinatorConfig(properties), commitWithoutMemberEpoch: (legacy as unknown as LegacySwitches).commitWithoutMemberEpoch },
+    legacy,
+    groupCoordinator: { ...parseGroupCoordinatorConfig(properties), commitWithoutMemberEpoch, commitWithoutGeneration },
     transactionCoordinator: parseTransactionCoordinatorConfig(properties),
   };
 }

@@ -609,6 +609,8 @@ export class ClassicGroupManager {
     if (group.isInState('Dead')) return 'COORDINATOR_NOT_AVAILABLE';
     // Generation -1: an admin client or a consumer using assign(); allowed while the group is empty.
     if (generationId < 0 && group.isInState('Empty')) return 'NONE';
+    // The legacy switch: an OffsetCommit's member and generation go unchecked (LegacySwitches.commitWithoutGeneration).
+    if (this.config.commitWithoutGeneration && !isTransactional) return 'NONE';
     if (generationId >= 0 || memberId !== UNKNOWN_MEMBER_ID || groupInstanceId !== null) {
       const validation = group.validateMember(memberId, groupInstanceId);
       if (validation !== 'NONE') return validation;

@@ -5,6 +5,7 @@
  * same rules in sequence.
  */
 import { describe, expect, test } from 'vitest';
+import { parseBrokerConfig } from '../../src/broker/config.js';
 import { ClassicGroup } from '../../src/broker/groupCoordinatorClassicGroup.js';
 import { GroupCoordinatorDriver } from './groupCoordinatorDriver.js';
 
@@ -166,5 +167,39 @@ describe('the classic group state machine', () => {
     stableGroup(driver);
     driver.run('join c1');
     expect(driver.run('resign epoch=2')).toEqual(['unloaded at coordinator epoch 1', 'c1 ← JoinGroup NOT_COORDINATOR member m1']);
+  });
+});
+
+describe('the legacy switch ksim.legacy.commit.without.generation', () => {
+  /** The answers to a commit of an older generation and to one from a member the group does not have. */
+  function fencedCommits(config: ConstructorParameters<typeof GroupCoordinatorDriver>[1]): { stale: string; unknown: string; logGrew: boolean } {
+    const driver = loaded(config);
+    stableGroup(driver);
+    const offsets = driver.parts.replicaManager.getPartition('__consumer_offsets', 0)!.log;
+    const before = offsets.logEndOffset;
+    const stale = driver.run('commit c1 0=5 generation=0').join('\n');
+    const unknown = driver.run('commit c3 1=6 generation=1').join('\n');
+    return { stale, unknown, logGrew: offsets.logEndOffset > before };
+  }
+
+  test('off (Kafka): the older generation is ILLEGAL_GENERATION, the unknown member UNKNOWN_MEMBER_ID, and nothing is written', () => {
+    const { stale, unknown, logGrew } = fencedCommits({});
+    expect(stale).toContain('OffsetCommit 0 ILLEGAL_GENERATION');
+    expect(unknown).toContain('OffsetCommit 1 UNKNOWN_MEMBER_ID');
+    expect(logGrew).toBe(false);
+  });
+
+  test('on: the coordinator takes both commits and writes them', () => {
+    const { stale, unknown, logGrew } = fencedCommits({ commitWithoutGeneration: true });
+    expect(stale).toContain('OffsetCommit 0 NONE');
+    expect(unknown).toContain('OffsetCommit 1 NONE');
+    expect(logGrew).toBe(true);
+  });
+
+  test('the broker config key sets it, and it is off by default', () => {
+    expect(parseBrokerConfig({}).groupCoordinator.commitWithoutGeneration).toBe(false);
+    expect(parseBrokerConfig({ 'ksim.legacy.commit.without.generation': true }).groupCoordinator.commitWithoutGeneration).toBe(true);
+    expect(parseBrokerConfig({ 'ksim.legacy.commit.without.generation': true }).legacy.commitWithoutGeneration).toBe(true);
+    expect(parseBrokerConfig({ 'ksim.legacy.commit.without.generation': true }).groupCoordinator.commitWithoutMemberEpoch).toBe(false);
   });
 });

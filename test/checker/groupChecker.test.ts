@@ -17,6 +17,7 @@ interface Setup {
   readonly highWatermark?: number;
   readonly lossAllowed?: boolean;
   readonly groupStateLost?: boolean;
+  readonly clusterMetadataLost?: boolean;
 }
 
 function checker(setup: Setup = {}): GroupChecker {
@@ -25,6 +26,7 @@ function checker(setup: Setup = {}): GroupChecker {
     logLossAllowed: () => setup.lossAllowed ?? false,
     duplicateAllowedReason: () => null,
     groupStateLossReason: () => (setup.groupStateLost === true ? 'the coordinator lost its state' : null),
+    clusterMetadataLoss: () => (setup.clusterMetadataLost === true ? 'a majority of controllers lost their disks' : null),
   };
   const contract: GroupContractInputs = { groupId: 'g', commit: 'sync', autoOffsetReset: 'earliest', ...setup.contract };
   return new GroupChecker([{ groupId: 'g', protocol: setup.protocol ?? 'classic', members: ['k1', 'k2'], contract }], 't', hooks, null);
@@ -306,5 +308,17 @@ describe('the history against the log', () => {
     const result = c.finish(world);
     expect(result.violations.map((violation) => `${violation.invariant} ${violation.kind}`)).toEqual(['liveness/group-caught-up liveness']);
     expect(result.summary).toEqual({ g: { polls: 1, recordsPolled: 2, commits: 0, unseen: 1 } });
+  });
+
+  test('liveness: excused only by the Kafka checker\'s own excuse, the cluster\'s metadata lost (kafka-group-swarm-kip848 seed 305)', () => {
+    const run = (clusterMetadataLost: boolean) => {
+      const c = feed(checker({ clusterMetadataLost, groupStateLost: true }), [...writes, ['k1', poll([[0, 'a'], [1, 'b']])]]);
+      c.onHeal();
+      return c.finish(world);
+    };
+    expect(run(true).violations).toEqual([]);
+    expect(run(true).anomalies).toEqual([expect.objectContaining({ anomaly: 'cluster-metadata-lost', reason: 'a majority of controllers lost their disks' })]);
+    // The coordinator's lost group state alone excuses safety anomalies of a group starting over, not its liveness.
+    expect(run(false).violations.map((violation) => violation.invariant)).toEqual(['liveness/group-caught-up']);
   });
 });

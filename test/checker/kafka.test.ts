@@ -7,7 +7,8 @@ import { describe, expect, test } from 'vitest';
 import type { TraceEvent } from '../../src/host.js';
 import { type ContractInputs, allowedReason, contractTable } from '../../sim/systems/kafka/contract.js';
 import { producerContractInputs } from '../../sim/systems/kafka/system.js';
-import { type Step, append, checker, crash, feed, finalRead, finish, follower, hw, invoke, leader, names, ok, p, recovered, safe, truncate } from './kafkaSupport.js';
+import type { KafkaChecker } from '../../sim/systems/kafka/checker.js';
+import { type Step, append, bitFlip, checker, crash, feed, finalRead, finish, follower, hw, invoke, leader, names, ok, p, recovered, safe, truncate } from './kafkaSupport.js';
 
 describe('KafkaChecker invariants', () => {
   test('a healthy replication passes', () => {
@@ -109,6 +110,27 @@ describe('KafkaChecker invariants', () => {
     expect(names(feed(checker(), [crash('c2', 'disk'), ['b1', leader(0)], ['b2', leader(0)]]))).toEqual(['SingleLeaderPerEpoch']);
   });
 
+  test('a rewrite of the metadata log beneath a partition\'s change is that partition\'s rollback, even when no later change shows lower epochs', () => {
+    const meta = (offset: number, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
+    // kafka-group-swarm-kip848 seed 463: the ISR change at metadata offset 12 that took b2 out was
+    // committed, then lost with c3's flipped bit; the quorum wrote offsets 12 on again, and b2,
+    // back in the ISR of the older change, was elected without the records the lost change protected.
+    const committed = (lostStorage: boolean): KafkaChecker =>
+      feed(checker(), [...(lostStorage ? [bitFlip('c3', '__cluster_metadata-0/00000000000000000000.log')] : []), ['c1', meta(10, 0, 0)], ['c1', meta(12, 0, 1)], ['b1', leader(0)], ['b1', append(0, ['a', 'b'])], ['b3', append(0, ['a', 'b'], 'follower')], ['b1', hw(2)], ['b2', append(0, ['a'], 'follower')]]);
+    const electB2 = (c: KafkaChecker, rewrittenFrom: number): KafkaChecker => {
+      c.onMetadataLogRewritten(rewrittenFrom, 8);
+      return feed(c, [['b2', leader(1)]]);
+    };
+    const excused = electB2(committed(true), 12);
+    expect(names(excused)).toEqual([]);
+    const anomalies = finish(excused).anomalies;
+    expect(anomalies.find((anomaly) => anomaly.anomaly === 'metadata-rollback')?.excuses).toContainEqual(expect.objectContaining({ subject: expect.stringContaining('rewritten from offset 12, beneath its change(s) at 12') }));
+    expect(anomalies.find((anomaly) => anomaly.anomaly === 'committed-data-lost')?.excuses).toContainEqual(expect.objectContaining({ rule: 'metadata-rollback' }));
+    // A rewrite above every change of the partition took nothing of it back: the loss stays a violation.
+    expect(names(electB2(committed(true), 13))).toEqual(['LeaderHoldsCommitted/committed-data-lost']);
+    // Without a controller's lost storage, the rewrite itself is the violation.
+    expect(names(electB2(committed(false), 12))).toContain('MonotonicPartitionEpochs/metadata-rollback');
+  });
   test('an epoch handed out twice after the metadata went back: a follower\'s record under the reused epoch is that rollback, for the high watermark and the committed prefix', () => {
     const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
     // kafka-eos-pipeline-swarm seed 931: b3 holds "x" at offset 1 under b1's epoch 0; the partition is
@@ -182,6 +204,33 @@ describe('KafkaChecker invariants', () => {
     expect(names(feed(checker(), steps))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr', 'CommittedPrefixIdentical/committed-data-lost']);
   });
 
+});
+
+describe('an epoch handed out twice to the same leader (kafka-eos-pipeline-swarm seed 818)', () => {
+  // After the rollback the controller gave epoch 0 to b1 again (a new incarnation): no second
+  // leader in the epoch, but two records under one (epoch, offset) show the reuse.
+  const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+  const steps = (controllerLost: boolean): Step[] => [
+    ...(controllerLost ? [crash('c1', 'disk')] : []),
+    ['c1', meta(19, 'b1', 0)],
+    ['b1', leader(0, ['b1', 'b3'])],
+    ['b1', append(0, ['a', 'x'])],
+    ['b3', append(0, ['a', 'x'], 'follower')],
+    ['b1', hw(1)],
+    ['c1', meta(33, 'b1', 3)],
+    ['c1', meta(14, 'b1', 0)],
+    ['b1', recovered(1), 2],
+    ['b1', leader(0, ['b1'], 1), 2],
+    ['b1', append(1, ['y']), 2],
+    ['b1', hw(2), 2],
+    ['b3', follower(0, 'b1')],
+    ['b1', { type: 'partition.isr-proposed', ...p, isr: ['b1', 'b3'], reason: 'test', partitionEpoch: 1 }, 2],
+  ];
+
+  test('the joiner counted as caught up inside the reused epoch is that rollback; without a controller\'s loss, a violation', () => {
+    expect(names(feed(checker(), steps(true)))).toEqual([]);
+    expect(names(feed(checker(), steps(false)))).toContain('EpochOffsetNamesOneRecord/epoch-offset-conflict');
+  });
 });
 
 describe('a power loss that takes back a truncation (revertedTruncations.ts)', () => {
@@ -299,6 +348,25 @@ describe('KafkaChecker history', () => {
     const result = finish(two);
     expect(result.violations).toEqual([]);
     expect(result.anomalies.map((a) => a.anomaly)).toContain('cluster-metadata-lost');
+  });
+
+  test('liveness: excused for a partition whose creation a rewrite of the metadata log took back, and only while it is not created again', () => {
+    const created = (offset: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: 'b1', leaderEpoch: 0, partitionEpoch: 0, isr: [], replicas: [] });
+    // kafka-group-swarm-kip848 seed 680: the topic was created at metadata offset 11; c3's flipped
+    // bit cut its log to 11, it was elected, and the quorum wrote other records from offset 11: the
+    // topic no longer exists, so nothing can be written to it or read from it again.
+    const run = (createdAt: number, rewrittenFrom: number, lostStorage = true, createdAgain = false) => {
+      const c = feed(checker(), [...(lostStorage ? [bitFlip('c3', '__cluster_metadata-0/00000000000000000000.log')] : []), ['c2', created(createdAt)], invoke(1, 'v1')]);
+      c.onMetadataLogRewritten(rewrittenFrom, 10);
+      if (createdAgain) feed(c, [['c3', created(14)]]);
+      return finish(c);
+    };
+    const forgotten = run(11, 11);
+    expect(forgotten.violations).toEqual([]);
+    expect(forgotten.anomalies).toContainEqual(expect.objectContaining({ anomaly: 'cluster-metadata-lost', count: 2, reason: expect.stringContaining('t-0: the metadata log was rewritten beneath their creation') }));
+    expect(run(11, 12).violations.map((v) => v.invariant)).toEqual(['liveness/final-read', 'liveness/progress']);
+    expect(run(11, 11, true, true).violations.map((v) => v.invariant)).toEqual(['liveness/final-read', 'liveness/progress']);
+    expect(run(11, 11, false).violations.map((v) => v.invariant)).toEqual(expect.arrayContaining(['MonotonicPartitionEpochs/metadata-rollback']));
   });
 });
 

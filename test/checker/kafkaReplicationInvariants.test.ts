@@ -62,6 +62,40 @@ describe('HighWatermarkWithinMaximalIsr', () => {
   });
 });
 
+describe('HighWatermarkWithinMaximalIsr and IsrJoinCaughtUp after a leader epoch was handed out twice', () => {
+  // kafka-group-swarm-kip848 seed 305: b3 led epoch 1 and b2 copied its records; the controllers
+  // lost their storage, the partition's metadata went back, and epoch 1 went to b1. b2's fetch
+  // names epoch 1 at an offset b1's epoch 1 covers, so Kafka finds no divergence and counts b2 as
+  // caught up, though it holds b3's records of that epoch: the rollback, not the leader, did that.
+  const meta = (offset: number, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: 'b1', leaderEpoch, partitionEpoch, isr: [], replicas: [] });
+  const steps = (oldLeaderEpoch: number): Step[] => [
+    crash('c2', 'disk'),
+    ['b3', leader(oldLeaderEpoch, ['b3', 'b2'])],
+    ['b3', append(0, ['a', 'x'], 'leader', oldLeaderEpoch)],
+    ['b2', append(0, ['a', 'x'], 'follower', oldLeaderEpoch)],
+    ['b1', append(0, ['a'], 'follower', oldLeaderEpoch)],
+    ['c1', meta(10, 1, 1)],
+    ['c1', meta(11, 0, 0)],
+    ['b1', leader(1, ['b1', 'b2'], 1)],
+    ['b1', append(1, ['b', 'c'], 'leader', 1)],
+    ['b2', follower(1)],
+  ];
+  const withoutB2InIsr = (step: Step): Step => ('fault' in step || step[1].type !== 'partition.leader' || step[0] !== 'b1' ? step : ['b1', leader(1, ['b1'], 1)]);
+  const proposeB2: TraceEvent = { type: 'partition.isr-proposed', ...p, isr: ['b1', 'b2'], reason: 'test' };
+
+  test('excused as the metadata rollback when the member diverges inside the reused epoch', () => {
+    const c = feed(checker(), [...steps(1), ['b1', hw(3)]]);
+    expect(names(c)).toEqual([]);
+    const joined = feed(checker(), [...steps(1).map(withoutB2InIsr), ['b1', hw(3)], ['b1', proposeB2]]);
+    expect(names(joined)).toEqual([]);
+  });
+
+  test('a violation when the member\'s divergent records are of another epoch: no epoch was handed out twice', () => {
+    expect(names(feed(checker(), [...steps(0), ['b1', hw(3)]]))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
+    expect(names(feed(checker(), [...steps(0).map(withoutB2InIsr), ['b1', hw(3)], ['b1', proposeB2]]))).toEqual(['IsrJoinCaughtUp/isr-join-early']);
+  });
+});
+
 describe('HighWatermarkWithinLogEnd', () => {
   test('a follower that takes the leader\'s high watermark above its own log end offset', () => {
     const start: Step[] = [['b1', leader(0, ['b1', 'b2'])], ['b1', append(0, ['a', 'b'])], ['b2', follower(0)], ['b2', append(0, ['a'], 'follower')]];

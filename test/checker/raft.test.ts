@@ -116,6 +116,16 @@ describe('RaftChecker', () => {
     expect(invariants(feed([...steps, ['c3', hw(2, 2)]]))).toEqual(['LogMatching']);
   });
 
+  test('a committed offset committed again with another entry is told once per new entry (the kafka checker learns the metadata log was rewritten)', () => {
+    const told: Array<[number, number]> = [];
+    const checker = new RaftChecker({ voters: ['c1', 'c2', 'c3'], commitBoundMs: 0, fetchTimeoutMs: 2_000, onCommittedRewritten: (offset, atMs) => told.push([offset, atMs]) }, null);
+    checker.onDataLost('c1', 'disk loss');
+    const steps: Step[] = [...healthy, ['c3', append(0, 1, 100)], ['c3', append(1, 2, 999)], ['c3', hw(2, 2)], ['c2', { type: 'raft.truncate', offset: 1 }], ['c2', append(1, 2, 999)], ['c2', hw(2, 2)]];
+    steps.forEach(([node, event, incarnation], atMs) => checker.observe({ atMs, node, incarnation: incarnation ?? 1, event }));
+    expect(told).toEqual([[1, 11]]);
+    expect(invariants(checker)).toEqual([]);
+  });
+
   test('ConsistentCommittedData: a node holding a different entry at a committed offset, found at the end', () => {
     // c3 diverged before offset 1 was committed, and nothing ever truncated it; the end-of-run
     // check looks below each node's high watermark, which c3 reports only after the fact.

@@ -48,7 +48,7 @@ import {
 import { HangingTransactions } from './hangingTransactions.js';
 import { LostMarkers } from './lostMarkers.js';
 import { RevertedTruncations } from './revertedTruncations.js';
-import { type LeadershipModel, type MetadataEpochs, PartitionModel, type RecordModel, type ReplicaModel, maximalIsr } from './model.js';
+import { type LeadershipModel, type MetadataEpochs, PartitionModel, type RecordModel, type ReplicaModel } from './model.js';
 import { type TransactionEndBound, TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
@@ -312,7 +312,9 @@ export class KafkaChecker implements SystemChecker {
       const conflict = epochOffsetNamesOneRecord(key, partition, record.node, baseOffset + i, entry);
       // Two records under one epoch and offset, after the partition's metadata went back: the
       // controller handed that epoch out again (as for SingleLeaderPerEpoch, kafka-eos-pipeline-swarm seed 355).
-      if (conflict === null || !this.excusedByMetadataRollback(partition, conflict.message)) this.reportFinding(conflict, record.atMs);
+      // The epoch is then one the controller handed out twice, whoever led it each time (seed 818: b1 both times).
+      if (conflict !== null && this.excusedByMetadataRollback(partition, conflict.message)) partition.reusedLeaderEpochs.add(epoch);
+      else this.reportFinding(conflict, record.atMs);
     });
     replica.logEndOffset = Math.max(replica.logEndOffset, baseOffset + values.length);
     for (const leadership of partition.leaderships.values()) {
@@ -332,8 +334,14 @@ export class KafkaChecker implements SystemChecker {
     return true;
   }
 
-  /** Whether another replica holds the committed value at `offset` under the same leader epoch as `entry`: one epoch, two records. */
+  /**
+   * Whether `entry`'s leader epoch is one the controller handed out twice after the partition's
+   * metadata went back (reusedLeaderEpochs) and another replica holds the committed value at `offset`
+   * under that same epoch: one epoch, two records, which a follower's epoch-based truncation cannot
+   * tell apart (kafka-eos-pipeline-swarm seed 931).
+   */
   private heldUnderReusedEpoch(partition: PartitionModel, offset: number, entry: RecordModel, committed: string | null): boolean {
+    if (!partition.reusedLeaderEpochs.has(entry.epoch)) return false;
     for (const other of partition.replicas.values()) {
       const held = other.entries.get(offset);
       if (held !== undefined && held.value === committed && held.epoch === entry.epoch) return true;
@@ -341,45 +349,13 @@ export class KafkaChecker implements SystemChecker {
     return false;
   }
 
-  /**
-   * HighWatermarkWithinMaximalIsr, excused as the partition's metadata rollback when every ISR
-   * member short of the high watermark did reach it by its own log, and departs from the leader's
-   * only at a record written under the same leader epoch: an epoch handed out twice, which the
-   * leader's epoch-based truncation cannot see, so it counts the member's fetch offset
-   * (kafka-eos-pipeline-swarm seeds 931, 818).
-   */
-  private checkHighWatermarkWithinMaximalIsr(key: string, partition: PartitionModel, leader: ReplicaModel, leadership: LeadershipModel, highWatermark: number, moment: 'advance' | 'isr-change', atMs: number): void {
-    const finding = highWatermarkWithinMaximalIsr(key, leadership, highWatermark, moment);
-    if (finding === null) return;
-    const short = maximalIsr(leadership).filter((member) => (leadership.logEndReached.get(member) ?? 0) < highWatermark);
-    const reusedEpoch = short.every((member) => departsUnderReusedEpoch(partition.replicas.get(member), leader, highWatermark));
-    if (!reusedEpoch || !this.excusedByMetadataRollback(partition, finding.message)) this.reportFinding(finding, atMs);
-  }
-
-  /**
-   * IsrJoinCaughtUp, except for joiners that reached the offsets by their own log and depart from
-   * the leader's only under a reused leader epoch, after the partition's metadata went back: the
-   * leader counts their fetch offset as it would any other (kafka-eos-pipeline-swarm seed 818).
-   */
-  private checkIsrJoinCaughtUp(key: string, partition: PartitionModel, leadership: LeadershipModel, leader: ReplicaModel, leaderHighWatermark: number, proposed: readonly NodeId[], atMs: number): void {
-    let judged = proposed;
-    for (;;) {
-      const finding = isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, judged);
-      if (finding === null) return;
-      const joiner = finding.details['joiner'] as NodeId;
-      const reached = Math.max(leaderHighWatermark, leadership.epochStartOffset);
-      const reusedEpoch = finding.details['following'] === leadership.leaderEpoch && departsUnderReusedEpoch(partition.replicas.get(joiner), leader, reached);
-      if (!reusedEpoch || !this.excusedByMetadataRollback(partition, finding.message)) return this.reportFinding(finding, atMs);
-      judged = judged.filter((member) => member !== joiner);
-    }
-  }
-
   private onLeader(key: string, record: TraceRecord, leaderEpoch: number, isr: readonly NodeId[], epochStartOffset: number): void {
     const partition = this.partition(key);
     const other = partition.leaders.get(leaderEpoch);
     if (other !== undefined && other !== record.node) {
       const message = `${other} and ${record.node} both lead ${key} in epoch ${leaderEpoch}`;
-      if (!this.excusedByMetadataRollback(partition, message)) this.findings.violation('SingleLeaderPerEpoch', record.atMs, message, { partition: key, leaderEpoch });
+      if (this.excusedByMetadataRollback(partition, message)) partition.reusedLeaderEpochs.add(leaderEpoch);
+      else this.findings.violation('SingleLeaderPerEpoch', record.atMs, message, { partition: key, leaderEpoch });
     }
     partition.leaders.set(leaderEpoch, record.node);
     partition.following.set(record.node, leaderEpoch);
@@ -411,7 +387,10 @@ export class KafkaChecker implements SystemChecker {
     const leadership = partition.leaderships.get(record.node);
     if (leadership === undefined) return;
     const leaderHighWatermark = this.replica(key, record).highWatermark;
-    this.checkIsrJoinCaughtUp(key, partition, leadership, this.replica(key, record), leaderHighWatermark, proposed, record.atMs);
+    const early = isrJoinCaughtUp(key, partition, leadership, leaderHighWatermark, proposed);
+    // Only a joiner that follows this very epoch can have been fooled by its reuse.
+    const fooled = early !== null && early.details['following'] === leadership.leaderEpoch;
+    if (!fooled || !this.explainedByReusedEpoch(key, leadership, [early.details['joiner'] as NodeId], early.message)) this.reportFinding(early, record.atMs);
     leadership.pendingIsr = proposed;
     const registeredBrokerEpochs = new Map(proposed.flatMap((member) => (this.brokerEpochs.has(member) ? [[member, this.brokerEpochs.get(member)!] as const] : [])));
     partition.lastProposal = { leader: record.node, leaderEpoch: leadership.leaderEpoch, isr: proposed, registeredBrokerEpochs };
@@ -423,8 +402,40 @@ export class KafkaChecker implements SystemChecker {
     if (leadership === undefined) return;
     leadership.isr = isr;
     leadership.pendingIsr = pendingIsr;
-    const leader = this.replica(key, record);
-    this.checkHighWatermarkWithinMaximalIsr(key, partition, leader, leadership, leader.highWatermark, 'isr-change', record.atMs);
+    this.reportHighWatermarkAboveIsr(key, leadership, highWatermarkWithinMaximalIsr(key, leadership, this.replica(key, record).highWatermark, 'isr-change'), record.atMs);
+  }
+
+  /**
+   * HighWatermarkWithinMaximalIsr, with the one shape a metadata rollback explains
+   * (explainedByReusedEpoch): every ISR member below the high watermark stopped agreeing with the
+   * leader inside the leader's own, reused epoch (kafka-group-swarm-kip848 seed 305).
+   */
+  private reportHighWatermarkAboveIsr(key: string, leadership: LeadershipModel, finding: InvariantFinding | null, atMs: number): void {
+    if (finding === null) return;
+    const highWatermark = finding.details['highWatermark'] as number;
+    const below = (finding.details['maximalIsr'] as NodeId[]).filter((member) => (leadership.logEndReached.get(member) ?? 0) < highWatermark);
+    if (!this.explainedByReusedEpoch(key, leadership, below, finding.message)) this.reportFinding(finding, atMs);
+  }
+
+  /**
+   * Whether these replicas' shortfall is an epoch handed out twice, counted as the metadata rollback
+   * it is: each holds, where it stops agreeing with the leader, a record of the leader's own epoch
+   * that the leader does not hold, and the controller gave that epoch to another leader after the
+   * partition's metadata went back (reusedLeaderEpochs). A follower's fetch then names that epoch
+   * and an offset the leader's epoch covers, so Kafka's divergence check cannot see the other
+   * leader's records, and the follower counts as caught up. Any other shortfall is not explained.
+   */
+  private explainedByReusedEpoch(key: string, leadership: LeadershipModel, replicas: readonly NodeId[], message: string): boolean {
+    const partition = this.partition(key);
+    if (replicas.length === 0 || !partition.reusedLeaderEpochs.has(leadership.leaderEpoch)) return false;
+    const leader = partition.replicas.get(leadership.leader);
+    const divergesInReusedEpoch = (member: NodeId): boolean => {
+      const offset = leadership.logEndReached.get(member) ?? 0;
+      const held = partition.replicas.get(member)?.entries.get(offset);
+      return held !== undefined && held.epoch === leadership.leaderEpoch && leader?.entries.get(offset)?.value !== held.value;
+    };
+    if (!replicas.every(divergesInReusedEpoch)) return false;
+    return this.excusedByMetadataRollback(partition, `${message}: ${replicas.join(', ')} hold(s) another leader's records of epoch ${leadership.leaderEpoch}, which the controller handed out twice`);
   }
 
   private onHighWatermark(key: string, record: TraceRecord, role: string, highWatermark: number): void {
@@ -462,7 +473,7 @@ export class KafkaChecker implements SystemChecker {
     const leadership = partition.leaderships.get(record.node);
     if (role === 'leader' && leadership !== undefined) {
       leadership.logEndReached.set(record.node, Math.max(leadership.logEndReached.get(record.node) ?? 0, replica.logEndOffset));
-      this.checkHighWatermarkWithinMaximalIsr(key, partition, replica, leadership, highWatermark, 'advance', record.atMs);
+      this.reportHighWatermarkAboveIsr(key, leadership, highWatermarkWithinMaximalIsr(key, leadership, highWatermark), record.atMs);
     }
     replica.highWatermark = Math.max(replica.highWatermark, highWatermark);
     if (role === 'leader') partition.committedEnd = Math.max(partition.committedEnd, highWatermark);
@@ -496,6 +507,8 @@ export class KafkaChecker implements SystemChecker {
    */
   private onMetadataPartition(key: string, record: TraceRecord, offset: number, epochs: MetadataEpochs, isr: readonly NodeId[]): void {
     const partition = this.partition(key);
+    partition.metadataTracedAtMs.set(offset, record.atMs);
+    partition.metadataForgottenAtMs = null;
     const { leaderEpoch, partitionEpoch } = epochs;
     const seen = partition.metadataAt.get(offset);
     const earlier = seen === undefined && offset <= partition.metadataOffset ? contradictingChange(partition, offset, epochs) : null;
@@ -518,6 +531,38 @@ export class KafkaChecker implements SystemChecker {
     partition.metadataOffset = Math.max(partition.metadataOffset, offset);
     partition.leaderEpoch = Math.max(partition.leaderEpoch, leaderEpoch);
     partition.partitionEpoch = Math.max(partition.partitionEpoch, partitionEpoch);
+  }
+
+  /**
+   * The metadata quorum committed a new entry over a committed one at `offset` (the raft checker
+   * saw it): the metadata log was rewritten from there, which only a controller's lost storage
+   * allows (pre-KIP-853). Every partition with a change committed at or above it, traced before
+   * now, went back with it, whether or not a later change shows lower epochs; one whose every
+   * change was taken back, its creation included, no longer exists (Kafka cannot create it again
+   * by itself: auto-creation is left out, and an operator would do it).
+   */
+  onMetadataLogRewritten(offset: number, atMs: number): void {
+    for (const [key, partition] of [...this.partitions.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const takenBack = [...partition.metadataTracedAtMs].filter(([changeOffset, tracedAtMs]) => changeOffset >= offset && tracedAtMs < atMs).map(([changeOffset]) => changeOffset);
+      if (takenBack.length === 0) continue;
+      for (const changeOffset of takenBack) partition.metadataTracedAtMs.delete(changeOffset);
+      partition.metadataRollbacksAtMs.push(atMs);
+      if (partition.metadataTracedAtMs.size === 0) partition.metadataForgottenAtMs = atMs;
+      const changes = takenBack.sort((a, b) => a - b).join(', ');
+      this.reportMetadataRollback(atMs, `${key}'s metadata went back: the metadata log was rewritten from offset ${offset}, beneath its change(s) at ${changes}`, { partition: key, offset });
+    }
+  }
+
+  /**
+   * Why these partitions may never be read again, or null: every one of them was forgotten by a
+   * rewrite of the metadata log (onMetadataLogRewritten) after a controller lost its storage.
+   */
+  private forgottenPartitionsExcuse(keys: readonly string[]): string | null {
+    const controllers = this.controllersThatLostStorage();
+    if (keys.length === 0 || controllers.length === 0) return null;
+    if (keys.some((key) => (this.partitions.get(key)?.metadataForgottenAtMs ?? null) === null)) return null;
+    const since = Math.min(...keys.map((key) => this.partitions.get(key)!.metadataForgottenAtMs!));
+    return `${keys.join(', ')}: the metadata log was rewritten beneath their creation (from ${since}ms) after controllers lost their storage (${controllers.join(', ')}), so they no longer exist: pre-KIP-853 KRaft cannot detect it, and only an operator creates a topic again`;
   }
 
   // ---- Reporting ----
@@ -752,7 +797,9 @@ export class KafkaChecker implements SystemChecker {
     const failures: Violation[] = [];
     const fail = (invariant: string, message: string) => failures.push({ invariant, kind: 'liveness', message, atMs: world.nowMs });
     const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
-    if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
+    const missingForgotten = this.forgottenPartitionsExcuse(missing);
+    if (missingForgotten !== null) this.findings.allow('cluster-metadata-lost', missingForgotten);
+    else if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
     const committedMissing = this.transactions === null ? [] : this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
     const stateLosses = this.transactions?.transactionStateLosses ?? [];
     if (committedMissing.length > 0 && stateLosses.length > 0) {
@@ -766,7 +813,9 @@ export class KafkaChecker implements SystemChecker {
       for (const reason of excused) this.findings.allow('hanging-transaction', `${reason}: a coordinator that loads the older state never writes the markers of transactions it forgot, as in Kafka, where an operator must abort them (KIP-664)`);
     }
     const ackedAfterHeal = operations.filter((op) => op.outcome === 'ok' && this.healAtMs !== null && op.invokedAtMs >= this.healAtMs).length;
-    if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
+    const topicForgotten = this.forgottenPartitionsExcuse(this.options.partitionKeys.filter((key) => key.startsWith(`${this.options.topic}-`)));
+    if (ackedAfterHeal === 0 && topicForgotten !== null) this.findings.allow('cluster-metadata-lost', topicForgotten);
+    else if (ackedAfterHeal === 0) fail('liveness/progress', 'no write sent after the heal was acknowledged');
     return failures;
   }
 }
@@ -788,19 +837,6 @@ function range(from: number, to: number): number[] {
 function describeOffsets(offsets: readonly number[]): string {
   if (offsets.length <= 5) return offsets.join(', ');
   return `${offsets.slice(0, 5).join(', ')} … (${offsets.length} in all)`;
-}
-
-/**
- * Whether the replica's log reaches `offset` and departs from the leader's only at a record written
- * under the same leader epoch as the leader's there: one epoch, two records (an epoch handed out
- * twice), which a follower's epoch-based truncation cannot find.
- */
-function departsUnderReusedEpoch(replica: ReplicaModel | undefined, leader: ReplicaModel, offset: number): boolean {
-  if (replica === undefined || replica.logEndOffset < offset) return false;
-  const at = matchingPrefixEnd(replica, leader);
-  const mine = replica.entries.get(at);
-  const theirs = leader.entries.get(at);
-  return mine !== undefined && theirs !== undefined && mine.epoch === theirs.epoch && mine.value !== theirs.value;
 }
 
 /**

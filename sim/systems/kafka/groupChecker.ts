@@ -72,6 +72,12 @@ export interface GroupCheckerHooks {
    * take the topic itself), or null. A group that starts over may reuse its generations.
    */
   groupStateLossReason(): string | null;
+  /**
+   * Why the cluster may be unable to serve anything after the heal, or null: the Kafka checker's
+   * own liveness excuse (its metadata lost, KafkaChecker.clusterMetadataLoss), which the pipeline
+   * checker takes too. A group cannot catch up where its coordinator or its topic cannot work.
+   */
+  clusterMetadataLoss(): string | null;
 }
 
 /** The invariants a coordinator that lost its group state can break, as the group starts over. */
@@ -497,7 +503,9 @@ export class GroupChecker implements SystemChecker {
     for (const group of this.groups.values()) {
       const unseen = this.findings.hasViolations || this.finalReads.size === 0 ? 0 : this.checkGroupHistory(group, world.nowMs);
       summary[group.spec.groupId] = { polls: group.polls, recordsPolled: group.recordsPolled, commits: group.commitsTakenEffect, unseen };
-      if (this.healed && !this.findings.hasViolations && unseen > 0) {
+      const excuse = this.healed && !this.findings.hasViolations && unseen > 0 ? this.hooks.clusterMetadataLoss() : null;
+      if (excuse !== null) this.findings.allow('cluster-metadata-lost', excuse);
+      else if (this.healed && !this.findings.hasViolations && unseen > 0) {
         liveness.push({ invariant: 'liveness/group-caught-up', kind: 'liveness', atMs: world.nowMs, message: `${group.spec.groupId} never polled ${unseen} acknowledged record(s) the log holds, by the end of the liveness phase` });
       }
     }

@@ -106,6 +106,18 @@ export class PartitionModel {
   readonly metadataAt = new Map<number, MetadataEpochs>();
   /** When this partition's metadata was seen going back. */
   readonly metadataRollbacksAtMs: number[] = [];
+  /** Leader epochs the controller handed out again to another leader after the metadata went back. */
+  readonly reusedLeaderEpochs = new Set<number>();
+  /**
+   * Metadata log offset → when the change committed there was last traced: what a rewrite of the
+   * metadata log from a lower offset takes back (KafkaChecker.onMetadataLogRewritten).
+   */
+  readonly metadataTracedAtMs = new Map<number, number>();
+  /**
+   * When a rewrite of the metadata log took back every change of this partition the checker saw,
+   * its creation included, or null: the partition no longer exists until it is created again.
+   */
+  metadataForgottenAtMs: number | null = null;
   /** The ISR of the last change committed to the metadata log. */
   metadataIsr: readonly NodeId[] = [];
   /**

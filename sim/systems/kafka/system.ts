@@ -310,6 +310,7 @@ export const kafkaSystem: SystemDefinition = {
           logLossAllowed: (partition) => checker.lossAllowedOn(partition),
           duplicateAllowedReason: () => allowedReason('duplicate', contract),
           groupStateLossReason: () => groupStateLossReason(checker, controllers.length),
+          clusterMetadataLoss: () => checker.clusterMetadataLoss(),
         }, world);
         const pipelineChecker =
           pipeline === null
@@ -318,7 +319,12 @@ export const kafkaSystem: SystemDefinition = {
         let healed = false;
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).
-        const quorumChecker = new RaftChecker({ voters: controllers, commitBoundMs: 2 * raftConfig.fetchTimeoutMs, fetchTimeoutMs: raftConfig.fetchTimeoutMs }, world);
+        const quorumChecker = new RaftChecker({
+          voters: controllers,
+          commitBoundMs: 2 * raftConfig.fetchTimeoutMs,
+          fetchTimeoutMs: raftConfig.fetchTimeoutMs,
+          onCommittedRewritten: (offset, atMs) => checker.onMetadataLogRewritten(offset, atMs),
+        }, world);
         world.onTrace((record) => {
           const event = record.event;
           if (event.type === 'metadata.partition' && event['topic'] === workload.topic && event['partition'] === 0) {

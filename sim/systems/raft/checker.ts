@@ -71,8 +71,13 @@ export interface RaftCheckerOptions {
   voters: readonly NodeId[];
   /** After the heal, a proposal must be committed on every voter within this long. */
   commitBoundMs: number;
-  /** controller.quorum.fetch.timeout.ms: a follower's fetch timer (disruptiveElection.ts); check quorum is 1.5 × it. */
+  /** controller.quorum.fetch.timeout.ms: check quorum (checkQuorum.ts) is 1.5 × it. */
   fetchTimeoutMs: number;
+  /**
+   * Told once per new entry committed over a committed one (a rollback of the log from `offset`,
+   * which only lost stable storage allows): the kafka checker learns which metadata went back.
+   */
+  onCommittedRewritten?: (offset: number, atMs: number) => void;
 }
 
 /** The KRaft invariants every run is held to, with what each says (for the guarantees report). */
@@ -122,6 +127,8 @@ export class RaftChecker implements SystemChecker {
   /** Nodes that recovered a log starting above 0: the snapshot they must load next, by end offset. */
   private readonly snapshotDueAt = new Map<NodeId, number>();
   private readonly proposals: Array<{ atMs: number; offset: number; epoch: number; digest: number }> = [];
+  /** `offset|epoch|digest` of each entry seen committed over another, so a rewrite is told once. */
+  private readonly rewrites = new Set<string>();
 
   private readonly pauses = new PauseLedger();
   private readonly checkQuorum: CheckQuorumWatch;
@@ -134,7 +141,7 @@ export class RaftChecker implements SystemChecker {
     this.findings = new Findings(world);
     this.checkQuorum = new CheckQuorumWatch(options.voters, 1.5 * options.fetchTimeoutMs, this.pauses);
     const running = (node: NodeId): number | null => (world === null ? (this.nodes.get(node)?.incarnation ?? null) : world.isUp(node) ? world.incarnation(node) : null);
-    this.disruption = new DisruptionWatch(options.voters, options.fetchTimeoutMs, this.pauses, running);
+    this.disruption = new DisruptionWatch(options.voters, running);
     if (world !== null) {
       world.onDeliver((delivery) => {
         this.checkQuorum.onDelivered(world.nowMs, delivery.from, delivery.to, delivery.message);
@@ -259,7 +266,7 @@ export class RaftChecker implements SystemChecker {
       this.report(
         'NoDisruptiveElection',
         record.atMs,
-        `${disruptive.candidate} raised the epoch to ${disruptive.epoch} while ${disruptive.leader} led epoch ${disruptive.leaderEpoch} with a majority in good standing (${[disruptive.leader, ...disruptive.inGoodStanding].join(', ')}: each follower answered by it within controller.quorum.fetch.timeout.ms since ${disruptive.prospectiveSinceMs} ms); with pre-vote (KIP-996) they would have refused it`,
+        `${disruptive.candidate} raised the epoch to ${disruptive.epoch} while ${disruptive.leader} led epoch ${disruptive.leaderEpoch} with a majority in good standing (${[disruptive.leader, ...disruptive.inGoodStanding].join(', ')}: each follower had fetched from it in its current FollowerState before ${disruptive.candidate} began its election at ${disruptive.prospectiveSinceMs} ms); with pre-vote (KIP-996) they would have refused it`,
         { ...disruptive },
       );
     }
@@ -362,6 +369,7 @@ export class RaftChecker implements SystemChecker {
       const committed = this.committed.get(offset);
       if (committed === undefined) this.committed.set(offset, entry);
       else if (committed.epoch !== entry.epoch || committed.digest !== entry.digest) {
+        this.onRewritten(offset, entry, record.atMs);
         this.report('LogMatching', record.atMs, `${record.node} commits offset ${offset} as epoch ${entry.epoch}, but it was committed as epoch ${committed.epoch}`, {
           node: record.node,
           offset,
@@ -386,6 +394,14 @@ export class RaftChecker implements SystemChecker {
     }
     node.highWatermark = Math.max(node.highWatermark, highWatermark);
     this.committedEndOffset = Math.max(this.committedEndOffset, highWatermark);
+  }
+
+  /** A committed offset now committed with another entry: the log was rewritten from there. */
+  private onRewritten(offset: number, entry: Entry, atMs: number): void {
+    const key = `${offset}|${entry.epoch}|${entry.digest}`;
+    if (this.rewrites.has(key)) return;
+    this.rewrites.add(key);
+    this.options.onCommittedRewritten?.(offset, atMs);
   }
 
   private onApply(record: TraceRecord, offset: number, count: number, digest: number): void {
