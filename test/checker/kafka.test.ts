@@ -8,7 +8,7 @@ import type { TraceEvent } from '../../src/host.js';
 import { type ContractInputs, allowedReason, contractTable } from '../../sim/systems/kafka/contract.js';
 import { producerContractInputs } from '../../sim/systems/kafka/system.js';
 import type { KafkaChecker } from '../../sim/systems/kafka/checker.js';
-import { type Step, append, bitFlip, checker, crash, feed, finalRead, finish, hw, invoke, leader, names, ok, p, recovered, safe } from './kafkaSupport.js';
+import { type Step, append, bitFlip, checker, crash, feed, finalRead, finish, follower, hw, invoke, leader, names, ok, p, recovered, safe, truncate } from './kafkaSupport.js';
 
 describe('KafkaChecker invariants', () => {
   test('a healthy replication passes', () => {
@@ -157,6 +157,33 @@ describe('KafkaChecker invariants', () => {
     expect(notRolledBack).toContain('CommittedPrefixIdentical/committed-data-lost');
   });
 
+  test('a replica that joins the ISR by a fetch offset it reached under a reused epoch is that rollback (IsrJoinCaughtUp, and the ISR change after it)', () => {
+    const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+    // kafka-eos-pipeline-swarm seed 818: b2's old records at 4..6 under the first epoch 1, the new
+    // leader's under the second; b2's fetch offset 7 matched epoch 1, and b1 took it into the ISR.
+    const steps = (controllerLost: boolean, oldEpoch: number): Step[] => [
+      ...(controllerLost ? [crash('c1', 'disk')] : []),
+      ['c1', meta(19, 'b1', 0)],
+      ['b1', leader(0, ['b1', 'b3'])],
+      ['b1', append(0, ['a'])],
+      ['b3', append(0, ['a'], 'follower')],
+      ['b3', append(1, ['x'], 'follower', oldEpoch)],
+      ['c1', meta(33, 'b1', 3)],
+      ['c1', meta(14, 'b2', 0)],
+      ['b2', append(0, ['a'], 'follower')],
+      ['b2', leader(0, ['b2'], 1)],
+      ['b2', append(1, ['y'])],
+      ['b2', hw(2)],
+      ['b3', follower(0, 'b2')],
+      ['b2', { type: 'partition.isr-proposed', ...p, isr: ['b2', 'b3'], reason: 'test', partitionEpoch: 1 }],
+      ['b2', { type: 'partition.isr', ...p, isr: ['b2', 'b3'], pendingIsr: null, partitionEpoch: 2 }],
+    ];
+    expect(names(feed(checker(), steps(true, 0)))).toEqual([]);
+    expect(names(feed(checker(), steps(false, 0)))).toContain('IsrJoinCaughtUp/isr-join-early');
+    // b3's record under another epoch: no reused epoch, a violation even after the rollback.
+    expect(names(feed(checker(), steps(true, 5)))).toEqual(['IsrJoinCaughtUp/isr-join-early', 'HighWatermarkWithinMaximalIsr/high-watermark-above-isr']);
+  });
+
   test('a follower short of the high watermark that departs under another epoch is no reused epoch: a violation even after a rollback', () => {
     const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
     const steps: Step[] = [
@@ -177,6 +204,73 @@ describe('KafkaChecker invariants', () => {
     expect(names(feed(checker(), steps))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr', 'CommittedPrefixIdentical/committed-data-lost']);
   });
 
+});
+
+describe('an epoch handed out twice to the same leader (kafka-eos-pipeline-swarm seed 818)', () => {
+  // After the rollback the controller gave epoch 0 to b1 again (a new incarnation): no second
+  // leader in the epoch, but two records under one (epoch, offset) show the reuse.
+  const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+  const steps = (controllerLost: boolean): Step[] => [
+    ...(controllerLost ? [crash('c1', 'disk')] : []),
+    ['c1', meta(19, 'b1', 0)],
+    ['b1', leader(0, ['b1', 'b3'])],
+    ['b1', append(0, ['a', 'x'])],
+    ['b3', append(0, ['a', 'x'], 'follower')],
+    ['b1', hw(1)],
+    ['c1', meta(33, 'b1', 3)],
+    ['c1', meta(14, 'b1', 0)],
+    ['b1', recovered(1), 2],
+    ['b1', leader(0, ['b1'], 1), 2],
+    ['b1', append(1, ['y']), 2],
+    ['b1', hw(2), 2],
+    ['b3', follower(0, 'b1')],
+    ['b1', { type: 'partition.isr-proposed', ...p, isr: ['b1', 'b3'], reason: 'test', partitionEpoch: 1 }, 2],
+  ];
+
+  test('the joiner counted as caught up inside the reused epoch is that rollback; without a controller\'s loss, a violation', () => {
+    expect(names(feed(checker(), steps(true)))).toEqual([]);
+    expect(names(feed(checker(), steps(false)))).toContain('EpochOffsetNamesOneRecord/epoch-offset-conflict');
+  });
+});
+
+describe('a power loss that takes back a truncation (revertedTruncations.ts)', () => {
+  // kafka-eos-pipeline-swarm seed 278: b2 truncated to 1 and fetched epoch 1's "y" there, then lost
+  // power; it came back with its epoch-0 "x" at 1 (the truncation was never flushed) and an epoch
+  // cache of epoch 0 alone, and led.
+  const epochs = (entries: Array<[number, number]>): TraceEvent => ({ type: 'partition.epochs', ...p, entries });
+  const steps = (mode: 'power' | 'process'): Step[] => [
+    ['b2', leader(0, ['b2', 'b1'])],
+    ['b2', append(0, ['a', 'x'])],
+    ['b1', append(0, ['a'], 'follower')],
+    ['b2', hw(1)],
+    ['b1', leader(1, ['b1', 'b2'], 1)],
+    ['b2', { type: 'partition.follower', ...p, leader: 'b1', leaderEpoch: 1 }],
+    ['b2', truncate(1)],
+    ['b1', append(1, ['y'], 'leader', 1)],
+    ['b2', append(1, ['y'], 'follower', 1)],
+    ['b1', hw(2)],
+    crash('b2', mode),
+    ['b2', recovered(2), 2],
+    ['b2', epochs([[0, 0]]), 2],
+    ['b2', leader(2, ['b2'], 2), 2],
+  ];
+
+  test('the replica holds what it truncated again; the committed record it lost is judged by the loss rules (a power loss on the last replica standing)', () => {
+    const c = feed(checker(), steps('power'));
+    expect(names(c)).toEqual([]);
+    const lost = finish(c).anomalies.find((anomaly) => anomaly.anomaly === 'committed-data-lost');
+    expect(lost?.excuses).toContainEqual(expect.objectContaining({ subject: '"y" at t-0@1', rule: 'last-replica-standing', faults: [expect.objectContaining({ node: 'b2', kind: 'power-loss' })] }));
+  });
+
+  test('a process crash cannot have lost the record: the same reverted log is a violation', () => {
+    expect(names(feed(checker(), steps('process')))).toEqual(['LeaderHoldsCommitted/committed-data-lost']);
+  });
+
+  test('an epoch cache that agrees with the model changes nothing', () => {
+    const agreeing = steps('power').map((step): Step => (Array.isArray(step) && step[1].type === 'partition.epochs' ? ['b2', epochs([[0, 0], [1, 1]]), 2] : step));
+    expect(names(feed(checker(), agreeing))).toEqual([]);
+    expect(finish(feed(checker(), agreeing)).anomalies.find((anomaly) => anomaly.anomaly === 'committed-data-lost')).toBeUndefined();
+  });
 });
 
 describe('KafkaChecker history', () => {

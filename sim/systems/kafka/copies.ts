@@ -86,6 +86,8 @@ export class CopyLedger {
   private readonly faults = new Map<NodeId, ReplicaFault[]>();
   /** `partition|replica` → when it last recovered that partition. */
   private readonly lastRecoveryMs = new Map<string, number>();
+  /** `partition|replica` → the destructive faults its last recovery of the partition answered for. */
+  private readonly lastRecoveryFaults = new Map<string, ReplicaFault[]>();
 
   onFault(fault: ReplicaFault): void {
     const list = this.faults.get(fault.node) ?? [];
@@ -132,6 +134,23 @@ export class CopyLedger {
       heldHere.delete(held);
     }
     this.lastRecoveryMs.set(`${partition}|${replica}`, atMs);
+    this.lastRecoveryFaults.set(`${partition}|${replica}`, destructive);
+  }
+
+  /**
+   * The replica's last recovery brought back, at `offset`, a record it had truncated away
+   * (revertedTruncations.ts): the copy it held there was lost by the faults that recovery answered
+   * for, and it holds the older record (`value`) again, or something unknown (undefined).
+   */
+  onReverted(partition: string, replica: NodeId, offset: number, value: string | null | undefined, atMs: number): void {
+    const heldHere = this.heldBy(partition, replica);
+    const copy = heldHere.get(offset);
+    if (copy !== undefined) {
+      this.end(copy, 'lost', atMs);
+      copy.lostBy = (this.lastRecoveryFaults.get(`${partition}|${replica}`) ?? []).filter((fault) => fault.kind === 'bit-flip' || fault.atMs >= copy.fromMs);
+      heldHere.delete(offset);
+    }
+    if (value !== undefined) this.onAppend(partition, replica, offset, value, atMs);
   }
 
   /** A leader's high watermark covered the record: the first time counts. */

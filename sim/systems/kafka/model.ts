@@ -161,6 +161,16 @@ export class PartitionModel {
     this.refresh(replica, offset);
   }
 
+  /** Replaces the replica's record at one offset with another, or with none (what it holds there is unknown). */
+  replaceEntry(replica: ReplicaModel, offset: number, entry: RecordModel | null): void {
+    if (entry === null) {
+      replica.entries.delete(offset);
+      this.refresh(replica, offset);
+      return;
+    }
+    this.setEntry(replica, offset, entry);
+  }
+
   /** Removes the replica's records at and above `offset` (a truncation). */
   truncate(replica: ReplicaModel, offset: number): void {
     for (let held = offset; held < replica.logEndOffset; held++) {
