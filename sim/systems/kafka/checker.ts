@@ -225,6 +225,7 @@ export class KafkaChecker implements SystemChecker {
         if (event['timestampKind'] !== 'latest' || event['errorCode'] !== 'NONE' || event['isolationLevel'] === null) return;
         return this.reportFinding(listedOffsetMonotonic(key, this.partition(key), record.node, num('leaderEpoch'), num('offset')), record.atMs);
       case 'partition.epochs':
+        this.onRecoveredEpochs(key, record, event['entries'] as Array<[number, number]>);
         return this.reportFinding(epochCacheRises(key, record.node, event['entries'] as Array<[number, number]>), record.atMs);
       case 'metadata.partition':
         return this.onMetadataPartition(key, record, num('offset'), { leaderEpoch: num('leaderEpoch'), partitionEpoch: num('partitionEpoch'), leader: (event['leader'] ?? null) as NodeId | null }, event['isr'] as NodeId[]);
@@ -270,6 +271,37 @@ export class KafkaChecker implements SystemChecker {
     const replica = this.replica(key, record);
     partition.advanceLogStart(replica, logStartOffset);
     partition.truncate(replica, logEndOffset);
+    replica.logEndOffset = logEndOffset;
+    replica.recoveredLogEnd = logEndOffset;
+  }
+
+  /**
+   * The leader-epoch cache a replica recovered (traced right after the recovery) names the epoch of
+   * every record it recovered. Where it contradicts the records the model holds, the disk brought
+   * back older ones: a power loss struck before a truncation reached the disk (Kafka truncates a
+   * segment without fsync), so the records it had removed are there again and what was appended
+   * after it is gone (kafka-group-swarm-kip848 seed 564). From the first contradiction on, the
+   * model takes back the truncated records of the recovered epochs, holds nothing where it knows
+   * none, and the copies it held there are lost to the fault.
+   */
+  private onRecoveredEpochs(key: string, record: TraceRecord, entries: ReadonlyArray<readonly [number, number]>): void {
+    const partition = this.partition(key);
+    const replica = this.replica(key, record);
+    const logEndOffset = replica.recoveredLogEnd;
+    replica.recoveredLogEnd = null;
+    if (logEndOffset === null) return;
+    const epochAt = (offset: number): number | undefined => [...entries].reverse().find(([, startOffset]) => startOffset <= offset)?.[0];
+    let from = replica.logStartOffset;
+    while (from < logEndOffset && (replica.entries.get(from) === undefined || replica.entries.get(from)!.epoch === epochAt(from))) from++;
+    if (from >= logEndOffset) return;
+    this.copies.onRecoveredOlderRecords(key, record.node, from, record.atMs);
+    partition.truncate(replica, from);
+    for (let offset = from; offset < logEndOffset; offset++) {
+      const older = replica.truncated.get(offset)?.filter((entry) => entry.epoch === epochAt(offset)).at(-1);
+      if (older === undefined) continue;
+      partition.setEntry(replica, offset, older);
+      this.copies.onAppend(key, record.node, offset, older.value, record.atMs);
+    }
     replica.logEndOffset = logEndOffset;
   }
 

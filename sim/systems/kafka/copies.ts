@@ -86,6 +86,8 @@ export class CopyLedger {
   private readonly faults = new Map<NodeId, ReplicaFault[]>();
   /** `partition|replica` → when it last recovered that partition. */
   private readonly lastRecoveryMs = new Map<string, number>();
+  /** The destructive faults the last recovery of each partition's replica found (`partition|replica`). */
+  private readonly lastRecoveryFaults = new Map<string, ReplicaFault[]>();
 
   onFault(fault: ReplicaFault): void {
     const list = this.faults.get(fault.node) ?? [];
@@ -132,6 +134,23 @@ export class CopyLedger {
       heldHere.delete(held);
     }
     this.lastRecoveryMs.set(`${partition}|${replica}`, atMs);
+    this.lastRecoveryFaults.set(`${partition}|${replica}`, destructive);
+  }
+
+  /**
+   * The recovery just seen brought back, from `offset` on, older records than the copies held there
+   * (a power loss undid the truncation that had removed them, and the appends after it): those
+   * copies are lost by the same faults, as if the log had ended at `offset`.
+   */
+  onRecoveredOlderRecords(partition: string, replica: NodeId, offset: number, atMs: number): void {
+    const heldHere = this.heldBy(partition, replica);
+    const destructive = this.lastRecoveryFaults.get(`${partition}|${replica}`) ?? [];
+    for (const [held, copy] of [...heldHere.entries()]) {
+      if (held < offset) continue;
+      this.end(copy, 'lost', atMs);
+      copy.lostBy = destructive.filter((fault) => fault.kind === 'bit-flip' || fault.atMs >= copy.fromMs);
+      heldHere.delete(held);
+    }
   }
 
   /** A leader's high watermark covered the record: the first time counts. */

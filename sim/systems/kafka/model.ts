@@ -38,6 +38,13 @@ export class ReplicaModel {
   entriesFromOffset = Number.POSITIVE_INFINITY;
   /** The committed offsets, at or above logStartOffset, where this replica holds no record or another one. */
   readonly divergent = new Set<number>();
+  /**
+   * Offset → the records a truncation removed there, oldest first: a power loss before the
+   * truncation reached the disk brings them back (KafkaChecker.onRecoveredEpochs).
+   */
+  readonly truncated = new Map<number, RecordModel[]>();
+  /** The log end this incarnation recovered, until its recovered leader-epoch cache is traced; else null. */
+  recoveredLogEnd: number | null = null;
 
   constructor(public incarnation: number) {}
 
@@ -169,7 +176,11 @@ export class PartitionModel {
   /** Removes the replica's records at and above `offset` (a truncation). */
   truncate(replica: ReplicaModel, offset: number): void {
     for (let held = offset; held < replica.logEndOffset; held++) {
-      if (replica.entries.delete(held)) this.refresh(replica, held);
+      const entry = replica.entries.get(held);
+      if (entry === undefined) continue;
+      replica.truncated.set(held, [...(replica.truncated.get(held) ?? []), entry]);
+      replica.entries.delete(held);
+      this.refresh(replica, held);
     }
     replica.logEndOffset = Math.min(replica.logEndOffset, offset);
     // As Kafka's UnifiedLog.updateLogEndOffset: a high watermark never stands above the log end.
