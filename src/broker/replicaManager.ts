@@ -23,8 +23,9 @@
  *   (KIP-101, KIP-279, KIP-320). This broker's own fetchers do not send it: they truncate by the
  *   diverging epoch in Fetch responses (Kafka 2.7+); a consumer validating its position does.
  * - Transactions: a transactional producer's first batch on a partition is verified with its
- *   coordinator first (KIP-890, AddPartitionsToTxnManager); WriteTxnMarkers appends the
- *   coordinator's markers with acks=all.
+ *   coordinator first (KIP-890, AddPartitionsToTxnManager) — under transaction version 1 only if
+ *   transaction.partition.verification.enable; WriteTxnMarkers appends the coordinator's markers
+ *   with acks=all.
  * - ISR expiration: every replica.lag.time.max.ms / 2, each led partition drops its lagging
  *   followers (through the AlterPartitionManager).
  *
@@ -65,6 +66,7 @@ import { Partition, type PartitionSettings } from './partition.js';
 import { type DelayedFetch, type DelayedProduce, type DelayedProducePartition, Purgatory } from './purgatory.js';
 import { ReplicaFetcherManager } from './replicaFetcher.js';
 import type { TimerHandle, Timers } from './timers.js';
+import { verifiesTransactionPartitions } from './transactionCoordinatorConfig.js';
 
 /** A partition this broker began or stopped leading, as applying an image found it. */
 export interface PartitionLeadershipChange {
@@ -238,11 +240,14 @@ export class ReplicaManager {
 
   /**
    * The transactional batches of a produce that need the coordinator's word before they are
-   * appended (a producer with no transaction open on the partition), or null when none do.
+   * appended (a producer with no transaction open on the partition), or null when none do — or
+   * when verification is off (transaction version 1 with transaction.partition.verification.enable
+   * false: the broker before KAFKA-14402, where a late batch opens a transaction its coordinator
+   * never hears of).
    */
   private partitionsToVerify(request: ProduceRequest): TransactionToVerify | null {
     const transactionalId = request.transactionalId ?? null;
-    if (transactionalId === null || this.transactionVerifier === null) return null;
+    if (transactionalId === null || this.transactionVerifier === null || !verifiesTransactionPartitions(this.config.transactionCoordinator)) return null;
     const partitions: TopicPartition[] = [];
     let producer: { producerId: number; producerEpoch: number } | null = null;
     for (const topicData of request.topicData) {

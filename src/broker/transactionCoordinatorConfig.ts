@@ -13,9 +13,14 @@
  * it is a broker setting, the same on every broker of a run. Kafka 4.0 finalizes 2 on a new
  * cluster, and so does ksim.
  *
+ * `transaction.partition.verification.enable` (TransactionLogConfig; default true) turns KIP-890
+ * part 1's verification off for transaction version 1 only: a transaction version 2 produce adds its
+ * partition through the same call, so Kafka verifies it whatever the key says (ReplicaManager's
+ * maybeSendPartitionsToTransactionCoordinator skips only when neither holds). Off under version 1 it
+ * restores the broker before KAFKA-14402 (Kafka 3.6), whose late writes hang transactions.
+ *
  * Left out: transactional.id.expiration.ms and its cleanup (ids never expire in a run),
- * transaction.state.log.load.buffer.size, transaction.partition.verification.enable (verification,
- * KIP-890 part 1, is always on, as it is by default).
+ * transaction.state.log.load.buffer.size.
  */
 import type { TransactionVersion } from '../protocol/apis.js';
 import { parseConfigFields } from '../util/configValues.js';
@@ -35,6 +40,8 @@ export interface TransactionCoordinatorConfig {
   readonly transactionAbortTimedOutTransactionCleanupIntervalMs: number;
   /** transaction.version (a feature in Kafka): 1 or 2. */
   readonly transactionVersion: TransactionVersion;
+  /** transaction.partition.verification.enable: KIP-890 part 1 under transaction version 1 (version 2 always verifies). */
+  readonly transactionPartitionVerificationEnable: boolean;
 }
 
 export const DEFAULT_TRANSACTION_COORDINATOR_CONFIG: TransactionCoordinatorConfig = {
@@ -45,6 +52,7 @@ export const DEFAULT_TRANSACTION_COORDINATOR_CONFIG: TransactionCoordinatorConfi
   transactionMaxTimeoutMs: 900_000,
   transactionAbortTimedOutTransactionCleanupIntervalMs: 10_000,
   transactionVersion: 2,
+  transactionPartitionVerificationEnable: true,
 };
 
 const CONFIG_KEYS: Readonly<Record<keyof TransactionCoordinatorConfig, string>> = {
@@ -55,6 +63,7 @@ const CONFIG_KEYS: Readonly<Record<keyof TransactionCoordinatorConfig, string>> 
   transactionMaxTimeoutMs: 'transaction.max.timeout.ms',
   transactionAbortTimedOutTransactionCleanupIntervalMs: 'transaction.abort.timed.out.transaction.cleanup.interval.ms',
   transactionVersion: 'transaction.version',
+  transactionPartitionVerificationEnable: 'transaction.partition.verification.enable',
 };
 
 /** Every key this file reads, for a scenario schema to accept. */
@@ -74,4 +83,13 @@ export function parseTransactionCoordinatorConfig(properties: Readonly<Record<st
     return number;
   });
   return fields as unknown as TransactionCoordinatorConfig;
+}
+
+/**
+ * Does a partition leader verify a transaction's first append with its coordinator (KIP-890 part
+ * 1)? Always under transaction version 2, where the same call adds the partition; under version 1
+ * as transaction.partition.verification.enable says.
+ */
+export function verifiesTransactionPartitions(config: TransactionCoordinatorConfig): boolean {
+  return config.transactionVersion === 2 || config.transactionPartitionVerificationEnable;
 }

@@ -21,10 +21,10 @@ const TOPIC = 'orders';
 const TXN_PARTITIONS = 3;
 const PHASE_MS = 1_000_000;
 
-function buildCluster(seed: number, transactionVersion: 1 | 2, topicConfig: Record<string, unknown> = {}): TestCluster {
+function buildCluster(seed: number, transactionVersion: 1 | 2, topicConfig: Record<string, unknown> = {}, brokerConfig: Record<string, unknown> = {}): TestCluster {
   const scenario = kafkaScenario({
     cluster: { controllers: 3, brokers: 3, producers: 0 },
-    config: { broker: { 'transaction.state.log.num.partitions': TXN_PARTITIONS, 'transaction.version': transactionVersion }, topic: topicConfig },
+    config: { broker: { 'transaction.state.log.num.partitions': TXN_PARTITIONS, 'transaction.version': transactionVersion, ...brokerConfig }, topic: topicConfig },
     workload: { topic: TOPIC, partitions: 2, replicationFactor: 3 },
     durationMs: PHASE_MS,
     livenessMs: PHASE_MS,
@@ -150,6 +150,37 @@ describe('the transaction coordinator in a cluster (transaction.version 1)', () 
     expect(readCommitted(cluster, 0).lastStableOffset).toBe(readCommitted(cluster, 0).highWatermark);
   });
 
+  /** A transaction of one batch aborted at epoch 0, then that producer's late batch at epoch 0: the produce's answer and the partition after it. */
+  function lateBatchAfterAbort(verification: boolean) {
+    const cluster = buildCluster(19, 1, {}, { 'transaction.partition.verification.enable': verification });
+    const coordinator = findCoordinator(cluster, 'tx-h');
+    const { producerId } = initProducerId(cluster, coordinator, 'tx-h');
+    call(cluster, PROBE, coordinator, { api: 'AddPartitionsToTxn', transactions: [{ transactionalId: 'tx-h', producerId, producerEpoch: 0, verifyOnly: false, topics: [{ name: TOPIC, partitions: [0] }] }] });
+    expect(produce(cluster, 'tx-h', 0, batch(producerId, 0, 0, ['h0']))).toBe('NONE');
+    expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-h', producerId, producerEpoch: 0, committed: false }).errorCode).toBe('NONE');
+    cluster.runUntil(() => stateOf(cluster, 'tx-h') === 'CompleteAbort', 10_000);
+    expect(markersIn(cluster, 0)).toEqual([{ marker: 'ABORT', producerEpoch: 0 }]);
+    // Transaction version 1 keeps the epoch across transactions: only verification can tell this batch is late.
+    const late = produce(cluster, 'tx-h', 0, batch(producerId, 0, 1, ['late']));
+    cluster.runFor(20_000);
+    return { late, coordinatorState: stateOf(cluster, 'tx-h'), read: readCommitted(cluster, 0) };
+  }
+
+  test('KIP-890 part 1 (KAFKA-14402): a batch that arrives after its transaction’s ABORT marker is INVALID_TXN_STATE', () => {
+    const { late, read } = lateBatchAfterAbort(true);
+    expect(late).toBe('INVALID_TXN_STATE');
+    expect(read.lastStableOffset).toBe(read.highWatermark);
+  });
+
+  test('transaction.partition.verification.enable=false: the late batch opens a transaction its coordinator never hears of, and the LSO hangs', () => {
+    const { late, coordinatorState, read } = lateBatchAfterAbort(false);
+    expect(late).toBe('NONE');
+    expect(coordinatorState).toBe('CompleteAbort');
+    // The ABORT marker is at offset 1 and the late batch at 2: the LSO stops there, below the high watermark, for good.
+    expect(read.highWatermark).toBe(3);
+    expect(read.lastStableOffset).toBe(2);
+  });
+
   test('a new InitProducerId fences the zombie and aborts its open transaction; read_committed is told of the abort', () => {
     const cluster = buildCluster(7, 1);
     const coordinator = findCoordinator(cluster, 'tx-z');
@@ -240,6 +271,14 @@ describe('the transaction coordinator in a cluster (transaction.version 2, KIP-8
     expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-e', producerId, producerEpoch: 0, committed: false })).toMatchObject({ errorCode: 'NONE', producerEpoch: 1 });
     expect(call(cluster, PROBE, coordinator, { api: 'EndTxn', transactionalId: 'tx-e', producerId, producerEpoch: 1, committed: true }).errorCode).toBe('INVALID_TXN_STATE');
     expect(cluster.violations()).toEqual([]);
+  });
+
+  test('transaction.partition.verification.enable=false does not apply: the first produce still goes to the coordinator, which adds the partition', () => {
+    const cluster = buildCluster(3, 2, {}, { 'transaction.partition.verification.enable': false });
+    const coordinator = findCoordinator(cluster, 'tx-2v');
+    const { producerId } = initProducerId(cluster, coordinator, 'tx-2v');
+    expect(produce(cluster, 'tx-2v', 0, batch(producerId, 0, 0, ['v0']))).toBe('NONE');
+    expect(stateOf(cluster, 'tx-2v')).toBe('Ongoing');
   });
 
   test('a partition joins the transaction on its first produce, and every EndTxn bumps the epoch', () => {

@@ -3,7 +3,7 @@
  * the records of `__transaction_state`, and the configuration under Kafka's names.
  */
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, parseTransactionCoordinatorConfig } from '../../src/broker/transactionCoordinatorConfig.js';
+import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, parseTransactionCoordinatorConfig, verifiesTransactionPartitions } from '../../src/broker/transactionCoordinatorConfig.js';
 import { isValidTransition, parsePartitionKey, type TransactionMetadata, type TransactionState, transitionTo } from '../../src/broker/transactionMetadata.js';
 import { TRANSACTION_LOG_RECORDS, transactionLogRecord } from '../../src/broker/transactionStateRecords.js';
 
@@ -63,5 +63,15 @@ describe('TransactionCoordinatorConfig', () => {
     expect(parseTransactionCoordinatorConfig({})).toEqual(DEFAULT_TRANSACTION_COORDINATOR_CONFIG);
     expect(parseTransactionCoordinatorConfig({ 'transaction.state.log.num.partitions': '50', 'transaction.version': 1 })).toMatchObject({ transactionStateLogNumPartitions: 50, transactionVersion: 1 });
     expect(() => parseTransactionCoordinatorConfig({ 'transaction.version': 3 })).toThrow(/transaction.version: must be an integer from 1 to 2/);
+  });
+
+  test('transaction.partition.verification.enable: a boolean (or "true"/"false"), on by default, and off only under transaction version 1', () => {
+    expect(DEFAULT_TRANSACTION_COORDINATOR_CONFIG.transactionPartitionVerificationEnable).toBe(true);
+    const off = parseTransactionCoordinatorConfig({ 'transaction.partition.verification.enable': 'false', 'transaction.version': 1 });
+    expect(off.transactionPartitionVerificationEnable).toBe(false);
+    expect(verifiesTransactionPartitions(off)).toBe(false);
+    expect(verifiesTransactionPartitions({ ...off, transactionVersion: 2 })).toBe(true);
+    expect(verifiesTransactionPartitions(DEFAULT_TRANSACTION_COORDINATOR_CONFIG)).toBe(true);
+    expect(() => parseTransactionCoordinatorConfig({ 'transaction.partition.verification.enable': 'yes' })).toThrow(/transaction.partition.verification.enable must be true or false, got "yes"/);
   });
 });

@@ -65,6 +65,10 @@ describe('KafkaChecker invariants', () => {
     // with group.initial.rebalance.delay.ms 0, seed 13: the partition created again at offset 22 after 0/1 at 14 and 0/2 at 23).
     expect(names(feed(checker(), [['c1', meta(10, 1, 1)], ['c1', meta(12, 2, 3)], ['c2', meta(11, 1, 2)]]))).toEqual([]);
     expect(names(feed(checker(), [['c1', meta(14, 0, 1)], ['c1', meta(23, 0, 2)], ['c3', meta(22, 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    // Below every change seen, with a partition epoch a later change already has: the partition created
+    // again at offset 14 after its creation at 19 (seeds 568, 931; every change raises the partition epoch by one).
+    expect(names(feed(checker(), [['c1', meta(19, 0, 0)], ['c1', meta(33, 0, 3)], ['c1', meta(14, 0, 0)]]))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+    expect(names(feed(checker(), [['c1', meta(19, 0, 1)], ['c1', meta(33, 0, 3)], ['c1', meta(14, 0, 0)]]))).toEqual([]);
     // Another leader in the same leader epoch at a later offset: the partition created again over a
     // lost creation (kafka-eos-pipeline-swarm seed 140: b3 at 0/0 by c2, which then lost its disk; b1 at 0/0 by c1).
     const led = (offset: number, leader: string, leaderEpoch: number, partitionEpoch: number): TraceEvent => ({ ...meta(offset, leaderEpoch, partitionEpoch), leader });
@@ -99,6 +103,9 @@ describe('KafkaChecker invariants', () => {
     expect(finish(rewrittenBelow).anomalies.find((anomaly) => anomaly.anomaly === 'metadata-rollback')?.excuses).toContainEqual(
       expect.objectContaining({ subject: expect.stringContaining('b1 and b2 both lead'), rule: 'controller-storage-lost' }),
     );
+    // The partition created again below its first creation, traced late (seeds 568, 931).
+    const createdAgainBelow = feed(checker(), [crash('c1', 'disk'), ['c1', meta(19, 0, 0)], ['b1', leader(0)], ['c1', meta(33, 0, 3)], ['c1', meta(14, 0, 0)], ['b2', leader(0)]]);
+    expect(names(createdAgainBelow)).toEqual([]);
     // A controller's lost disk alone excuses nothing: the partition's metadata never went back.
     expect(names(feed(checker(), [crash('c2', 'disk'), ['b1', leader(0)], ['b2', leader(0)]]))).toEqual(['SingleLeaderPerEpoch']);
   });
@@ -124,6 +131,52 @@ describe('KafkaChecker invariants', () => {
     // Without a controller's lost storage, the rewrite itself is the violation.
     expect(names(electB2(committed(false), 12))).toContain('MonotonicPartitionEpochs/metadata-rollback');
   });
+  test('an epoch handed out twice after the metadata went back: a follower\'s record under the reused epoch is that rollback, for the high watermark and the committed prefix', () => {
+    const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+    // kafka-eos-pipeline-swarm seed 931: b3 holds "x" at offset 1 under b1's epoch 0; the partition is
+    // created again with b2 leading epoch 0, which writes "y" at offset 1. b3's fetch offset 2 matches
+    // b2's epoch 0, so b2 counts it and b3 never truncates "x".
+    const steps = (controllerLost: boolean): Step[] => [
+      ...(controllerLost ? [crash('c1', 'disk')] : []),
+      ['c1', meta(19, 'b1', 0)],
+      ['b1', leader(0, ['b1', 'b2', 'b3'])],
+      ['b1', append(0, ['a', 'x'])],
+      ['b2', append(0, ['a'], 'follower')],
+      ['b3', append(0, ['a', 'x'], 'follower')],
+      ['b1', hw(1)],
+      ['c1', meta(33, 'b1', 3)],
+      ['c1', meta(14, 'b2', 0)],
+      ['b2', leader(0, ['b2', 'b3'], 1)],
+      ['b2', append(1, ['y'])],
+      ['b2', hw(2)],
+      ['b3', hw(2, 'follower')],
+    ];
+    expect(names(feed(checker(), steps(true)))).toEqual([]);
+    const notRolledBack = names(feed(checker(), steps(false)));
+    expect(notRolledBack).toContain('HighWatermarkWithinMaximalIsr/high-watermark-above-isr');
+    expect(notRolledBack).toContain('CommittedPrefixIdentical/committed-data-lost');
+  });
+
+  test('a follower short of the high watermark that departs under another epoch is no reused epoch: a violation even after a rollback', () => {
+    const meta = (offset: number, leaderId: string, partitionEpoch: number): TraceEvent => ({ type: 'metadata.partition', offset, ...p, leader: leaderId, leaderEpoch: 0, partitionEpoch, isr: [], replicas: [] });
+    const steps: Step[] = [
+      crash('c1', 'disk'),
+      ['c1', meta(19, 'b1', 0)],
+      ['b1', leader(0, ['b1', 'b2', 'b3'])],
+      ['b1', append(0, ['a'])],
+      ['b2', append(0, ['a'], 'follower')],
+      ['b3', append(0, ['a'], 'follower')],
+      ['b3', append(1, ['x'], 'follower', 5)],
+      ['c1', meta(33, 'b1', 3)],
+      ['c1', meta(14, 'b2', 0)],
+      ['b2', leader(0, ['b2', 'b3'], 1)],
+      ['b2', append(1, ['y'])],
+      ['b2', hw(2)],
+      ['b3', hw(2, 'follower')],
+    ];
+    expect(names(feed(checker(), steps))).toEqual(['HighWatermarkWithinMaximalIsr/high-watermark-above-isr', 'CommittedPrefixIdentical/committed-data-lost']);
+  });
+
 });
 
 describe('KafkaChecker history', () => {

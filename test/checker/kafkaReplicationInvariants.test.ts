@@ -280,6 +280,14 @@ describe('IsrJoinCurrentRegistration (KIP-903)', () => {
     expect(names(feed(checker(), [...proposed, ['c1', registered('b2', 7, 7)], ['c1', committed(8, ['b1', 'b2'])]]))).toEqual(['IsrJoinCurrentRegistration/isr-join-early']);
   });
 
+  test('a change written over the log (the metadata went back) is not the proposal\'s commit: not judged, the rollback is', () => {
+    // kafka-eos-pipeline-swarm seed 931: the partition created again at a lower offset with b2 in its ISR, after b2
+    // registered again with a lower broker epoch in the rewritten log.
+    const rewritten: Step[] = [...proposed, ['c1', registered('b2', 1, 1)], ['c1', { ...committed(2, ['b1', 'b2']), partitionEpoch: 3 }]];
+    expect(names(feed(checker(), [crash('c2', 'disk'), ...rewritten]))).toEqual([]);
+    expect(names(feed(checker(), rewritten))).toEqual(['MonotonicPartitionEpochs/metadata-rollback']);
+  });
+
   test('committed before it registered again, or not taken in at all: nothing to judge', () => {
     expect(names(feed(checker(), [...proposed, ['c1', committed(4, ['b1', 'b2'])], ['c1', registered('b2', 7, 7)]]))).toEqual([]);
     // A controller's own change of another leader epoch (an election) is not the proposal.

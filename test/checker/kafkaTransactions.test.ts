@@ -84,6 +84,24 @@ describe('the transaction checks', () => {
     expect(judge(torn, (partition) => partition === 't-1')).toEqual(['torn-transaction']);
   });
 
+  test('aborted-read and zombie-write where the closing marker of every visible record was lost as allowed are allowed (marker-lost); otherwise not', () => {
+    // kafka-eos-pipeline-swarm seed 602: the ABORT marker that hid "c" was lost with the last replica standing.
+    const aborted = [...transaction('t2', ['c', 'd'], false, 'aborted'), read('kafka.final-read', ['c', 'd']), read('kafka.final-read-committed', ['c', 'd'])];
+    const judgeWith = (events: Array<[string, TraceEvent]>, lostAt: (partition: string, offset: number, value: string) => boolean) => {
+      const findings = new Findings(null);
+      const checker = new TransactionChecker(findings);
+      events.forEach(([node, event], atMs) => checker.observe({ atMs, node, incarnation: 1, event }));
+      checker.checkHistory(events.length, undefined, (partition, offset, value) => (lostAt(partition, offset, value) ? 'its marker was lost' : null));
+      return { violations: findings.violations().map((violation) => violation.invariant), anomalies: findings.anomalies().map((anomaly) => anomaly.anomaly) };
+    };
+    expect(judgeWith(aborted, () => true)).toEqual({ violations: [], anomalies: ['aborted-read'] });
+    // One visible record whose marker is still there keeps the violation.
+    expect(judgeWith(aborted, (_partition, _offset, value) => value === 'c').violations).toEqual(['aborted-read']);
+    const fenced = [...transaction('t3', ['z'], false, 'fenced'), read('kafka.final-read', ['z']), read('kafka.final-read-committed', ['z'])];
+    expect(judgeWith(fenced, (partition, offset) => partition === 't-0' && offset === 0)).toEqual({ violations: [], anomalies: ['zombie-write'] });
+    expect(judgeWith(fenced, (partition) => partition === 't-1').violations).toEqual(['zombie-write']);
+  });
+
   test('torn-transaction: a committed transaction hidden at read_committed though it is in the log', () => {
     expect(judge([...transaction('t7', ['r'], true, 'committed'), read('kafka.final-read', ['r']), read('kafka.final-read-committed', [])])).toEqual(['torn-transaction']);
   });
@@ -168,6 +186,58 @@ describe('the Kafka checker with transactions', () => {
     const result = checker.finish(world);
     expect(result.violations).toEqual([]);
     expect(result.anomalies.map((anomaly) => anomaly.anomaly)).toEqual(['hanging-transaction']);
+  });
+});
+
+describe('the Kafka checker: a marker lost as the loss rules allow', () => {
+  // Seed 602's shape: t2's record at t-0@0 and its ABORT marker at @1 are committed on b1 and b2;
+  // b1, the last replica standing, loses @1 in a power loss and leads again; the producer's next
+  // transaction continues the one open from 0 and commits it.
+  function run(markerLostInFault: boolean): { violations: string[]; anomalies: string[] } {
+    const checker = new KafkaChecker({ partitionKeys: ['t-0'], topic: 't', controllers: ['c1', 'c2', 'c3'], transactions: true }, safe, null);
+    const world = new World({ seed: 1, sizeOf: () => 1 });
+    const append = (role: string, offset: number, value: string | null, epoch = 0): TraceEvent =>
+      value === null
+        ? { type: 'partition.append', topic: 't', partition: 0, role, baseOffset: offset, lastOffset: offset, epoch, values: [null], control: true, marker: offset === 1 ? 'ABORT' : 'COMMIT', producerId: 7, producerEpoch: offset + 1, coordinatorEpoch: 0 }
+        : { type: 'partition.append', topic: 't', partition: 0, role, baseOffset: offset, lastOffset: offset, epoch, values: [value], transactional: true, producerId: 7, producerEpoch: 0 };
+    const events: Array<[string, TraceEvent]> = [
+      ...transaction('t2', ['c'], false, 'aborted'),
+      ...transaction('t3', [], true, 'committed'),
+      ['p1', { type: 'op.invoke', op: 'send', requestId: 5, value: 'e', txn: 't3' }],
+      ['b1', { type: 'partition.leader', topic: 't', partition: 0, leaderEpoch: 0, isr: ['b1', 'b2'], leaderEpochStartOffset: 0 }],
+      ['b1', append('leader', 0, 'c')],
+      ['b2', append('follower', 0, 'c')],
+      ['b1', append('leader', 1, null)],
+      ['b2', append('follower', 1, null)],
+      ['b1', { type: 'partition.hw', topic: 't', partition: 0, role: 'leader', highWatermark: 2 }],
+    ];
+    events.forEach(([node, event], atMs) => checker.observe({ atMs, node, incarnation: 1, event }));
+    if (markerLostInFault) checker.onFault(10, { type: 'crash', node: 'b1', mode: 'power', restartAfterMs: 1 }, 'b1');
+    const after: Array<[string, TraceEvent]> = [
+      ['b1', { type: 'partition.recovered', topic: 't', partition: 0, logStartOffset: 0, logEndOffset: 1, truncatedBytes: 70 }],
+      ['b1', { type: 'partition.leader', topic: 't', partition: 0, leaderEpoch: 1, isr: ['b1'], leaderEpochStartOffset: 1 }],
+      ['b1', append('leader', 1, 'e', 1)],
+      ['b1', append('leader', 2, null, 1)],
+      ['b1', { type: 'partition.hw', topic: 't', partition: 0, role: 'leader', highWatermark: 3 }],
+    ];
+    after.forEach(([node, event], i) => checker.observe({ atMs: 20 + i, node, incarnation: 2, event }));
+    checker.onHeal(world);
+    checker.observe({ atMs: 30, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read', topic: 't', partition: 0, records: [[0, 'c'], [1, 'e']] } });
+    checker.observe({ atMs: 31, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read-committed', topic: 't', partition: 0, records: [[0, 'c'], [1, 'e']] } });
+    const result = checker.finish(world);
+    return { violations: result.violations.map((violation) => violation.invariant), anomalies: result.anomalies.map((anomaly) => anomaly.anomaly) };
+  }
+
+  test('the aborted record made visible is allowed when its ABORT marker\'s loss was', () => {
+    const verdict = run(true);
+    expect(verdict.violations.filter((invariant) => !invariant.startsWith('liveness/'))).toEqual([]);
+    expect(verdict.anomalies).toContain('aborted-read');
+  });
+
+  test('without a fault that destroyed the marker, its loss is a violation and the aborted read is not excused', () => {
+    const verdict = run(false);
+    expect(verdict.violations[0]).toMatch(/committed-data-lost/);
+    expect(verdict.anomalies).not.toContain('aborted-read');
   });
 });
 

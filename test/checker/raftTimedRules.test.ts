@@ -81,59 +81,102 @@ describe('RaftChecker: CheckQuorum', () => {
 });
 
 describe('DisruptionWatch (KIP-996)', () => {
-  const FETCH_TIMEOUT_MS = 2_000;
+  const answer = (correlationId: number, errorCode = 'NONE') => ({ api: 'FetchResponse', correlationId, errorCode, currentLeader: { leaderId: 'c3', leaderEpoch: 1 } });
 
-  /** c3 leads epoch 1; c2 follows it from 0 ms and is answered every 500 ms up to `answeredUntilMs`. */
-  function healthy(answeredUntilMs: number, running: (node: string) => number | null = () => 1, pauses = new PauseLedger()): DisruptionWatch {
-    const watch = new DisruptionWatch(VOTERS, FETCH_TIMEOUT_MS, pauses, running);
+  /** c3 leads epoch 1; c2 and c1 follow it from 0 ms, and c2 is answered every 500 ms up to `answeredUntilMs`. */
+  function healthy(answeredUntilMs: number, running: (node: string) => number | null = () => 1): DisruptionWatch {
+    const watch = new DisruptionWatch(VOTERS, running);
     watch.onState('c3', 1, 0, 'leader', 1, 'c3');
     watch.onState('c2', 1, 0, 'follower', 1, 'c3');
     watch.onState('c1', 1, 0, 'follower', 1, 'c3');
     for (let atMs = 100, correlationId = 1; atMs <= answeredUntilMs; atMs += 500, correlationId++) {
       watch.onSent('c2', 'c3', { api: 'Fetch', correlationId });
-      watch.onDelivered(atMs, 'c3', 'c2', { api: 'FetchResponse', correlationId, errorCode: 'NONE', currentLeader: { leaderId: 'c3', leaderEpoch: 1 } }, 1);
+      watch.onDelivered(atMs, 'c3', 'c2', answer(correlationId), 1);
     }
     return watch;
   }
 
-  test('a candidacy under a leader and a follower answered all along is disruptive', () => {
+  test('a candidacy under a leader and a follower that has fetched from it is disruptive', () => {
     const watch = healthy(10_000);
     const candidacy = watch.onState('c1', 1, 10_000, 'candidate', 2, null);
     expect(candidacy).toMatchObject({ candidate: 'c1', epoch: 2, leader: 'c3', leaderEpoch: 1, inGoodStanding: ['c2'] });
   });
 
-  test('after a prospective phase, good standing must hold since the candidate became prospective', () => {
-    const watch = healthy(5_100);
-    watch.onState('c1', 1, 4_000, 'prospective', 1, 'c3');
-    // c2 was last answered at 5,100 ms; at 7,200 ms that is more than the fetch timeout ago.
-    expect(watch.onState('c1', 1, 7_200, 'candidate', 2, null)).toBeNull();
-    const fresh = healthy(10_000);
-    fresh.onState('c1', 1, 9_000, 'prospective', 1, 'c3');
-    expect(fresh.onState('c1', 1, 10_000, 'candidate', 2, null)).not.toBeNull();
+  test('a FollowerState that has fetched refuses pre-votes for as long as it lasts: no time enters', () => {
+    // One answer, long before: while c2 is still in that FollowerState its fetch timer has not
+    // expired (a paused process's timer fires late, and expiry ends the state), so it refuses.
+    const watch = healthy(100);
+    watch.onState('c1', 1, 9_000, 'prospective', 1, 'c3');
+    expect(watch.onState('c1', 1, 10_000, 'candidate', 2, null)).toMatchObject({ inGoodStanding: ['c2'], prospectiveSinceMs: 9_000 });
   });
 
-  test('no standing from stale answers, another stint, a restart, a leader that is down, or a follower of another leader', () => {
+  test('the follower must have fetched before the candidate became prospective, in a state that began before it', () => {
+    const late = new DisruptionWatch(VOTERS, () => 1);
+    late.onState('c3', 1, 0, 'leader', 1, 'c3');
+    late.onState('c2', 1, 0, 'follower', 1, 'c3');
+    late.onSent('c2', 'c3', { api: 'Fetch', correlationId: 1 });
+    late.onState('c1', 1, 4_000, 'prospective', 1, 'c3');
+    // c2's first answer comes after c1 asked: c2 may have granted before it.
+    late.onDelivered(4_001, 'c3', 'c2', answer(1), 1);
+    expect(late.onState('c1', 1, 4_010, 'candidate', 2, null)).toBeNull();
+    const newState = healthy(10_000);
+    newState.onState('c1', 1, 9_000, 'prospective', 1, 'c3');
+    newState.onState('c2', 1, 9_800, 'follower', 1, 'c3');
+    expect(newState.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
+  });
+
+  test('kafka-swarm seed 837482129: an answer that reached a prospective voter in the same millisecond it followed again gives no standing', () => {
+    // c1 followed c3 and fetched (correlation 4); c3 was paused and c1 became prospective. When c3
+    // woke, its answer to correlation 4 reached c1 first and c3's pre-vote refusal in the same
+    // millisecond: c1's new FollowerState had not fetched, so it rightly granted c2 a pre-vote.
+    const build = (): DisruptionWatch => {
+      const watch = new DisruptionWatch(VOTERS, () => 1);
+      watch.onState('c3', 1, 0, 'leader', 1, 'c3');
+      watch.onState('c2', 1, 0, 'follower', 1, 'c3');
+      watch.onState('c1', 1, 18_160, 'follower', 1, 'c3');
+      watch.onSent('c1', 'c3', { api: 'Fetch', correlationId: 4 });
+      watch.onState('c1', 1, 22_375, 'prospective', 1, 'c3');
+      watch.onDelivered(22_736, 'c3', 'c1', answer(4), 1);
+      watch.onState('c1', 1, 22_736, 'follower', 1, 'c3');
+      watch.onSent('c1', 'c3', { api: 'Fetch', correlationId: 7 });
+      return watch;
+    };
+    const granted = build();
+    granted.onState('c2', 1, 23_104, 'prospective', 1, 'c3');
+    expect(granted.onState('c2', 1, 23_112, 'candidate', 2, null)).toBeNull();
+    // Had c3 answered correlation 7 before c2 asked, c1 would have been bound to refuse.
+    const answered = build();
+    answered.onDelivered(23_104, 'c3', 'c1', answer(7), 1);
+    answered.onState('c2', 1, 23_104, 'prospective', 1, 'c3');
+    expect(answered.onState('c2', 1, 23_112, 'candidate', 2, null)).toMatchObject({ candidate: 'c2', leader: 'c3', inGoodStanding: ['c1'] });
+  });
+
+  test('no standing from stale answers, a Fetch of an earlier state, errors, a restart, a leader that is down or elected later', () => {
     const stale = healthy(0);
     stale.onSent('c2', 'c3', { api: 'Fetch', correlationId: 99 });
-    stale.onDelivered(9_000, 'c3', 'c2', { api: 'FetchResponse', correlationId: 98, errorCode: 'NONE', currentLeader: { leaderId: 'c3', leaderEpoch: 1 } }, 1);
+    stale.onDelivered(9_000, 'c3', 'c2', answer(98), 1);
     expect(stale.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
-    const newStint = healthy(10_000);
-    newStint.onState('c2', 1, 9_800, 'follower', 1, 'c3');
-    expect(newStint.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
+    const earlierState = healthy(0);
+    earlierState.onSent('c2', 'c3', { api: 'Fetch', correlationId: 60 });
+    earlierState.onState('c2', 1, 8_000, 'prospective', 1, 'c3');
+    earlierState.onState('c2', 1, 8_100, 'follower', 1, 'c3');
+    earlierState.onDelivered(8_200, 'c3', 'c2', answer(60), 1);
+    expect(earlierState.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
+    const erred = healthy(0);
+    erred.onSent('c2', 'c3', { api: 'Fetch', correlationId: 50 });
+    erred.onDelivered(9_900, 'c3', 'c2', answer(50, 'FENCED_LEADER_EPOCH'), 1);
+    expect(erred.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
     const leaderDown = healthy(10_000, (node) => (node === 'c3' ? null : 1));
     expect(leaderDown.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
     const restarted = healthy(10_000, (node) => (node === 'c2' ? 2 : 1));
     expect(restarted.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
-    const erred = healthy(0);
-    erred.onSent('c2', 'c3', { api: 'Fetch', correlationId: 50 });
-    erred.onDelivered(9_900, 'c3', 'c2', { api: 'FetchResponse', correlationId: 50, errorCode: 'FENCED_LEADER_EPOCH', currentLeader: { leaderId: 'c3', leaderEpoch: 1 } }, 1);
-    expect(erred.onState('c1', 1, 10_000, 'candidate', 2, null)).toBeNull();
-  });
-
-  test('a follower paused through the gap keeps its standing: its fetch timer waited with it', () => {
-    const pauses = new PauseLedger();
-    const watch = healthy(5_000, () => 1, pauses);
-    pauses.onPaused('c2', 5_500, 3_000);
-    expect(watch.onState('c1', 1, 8_000, 'candidate', 2, null)).not.toBeNull();
+    // A leader elected after the candidate became prospective may have granted it as candidate.
+    const electedLater = new DisruptionWatch(VOTERS, () => 1);
+    electedLater.onState('c2', 1, 0, 'follower', 2, 'c3');
+    electedLater.onSent('c2', 'c3', { api: 'Fetch', correlationId: 1 });
+    electedLater.onDelivered(5, 'c3', 'c2', { ...answer(1), currentLeader: { leaderId: 'c3', leaderEpoch: 2 } }, 1);
+    electedLater.onState('c1', 1, 10, 'prospective', 2, null);
+    electedLater.onState('c3', 1, 20, 'leader', 2, 'c3');
+    expect(electedLater.onState('c1', 1, 40, 'candidate', 3, null)).toBeNull();
   });
 });

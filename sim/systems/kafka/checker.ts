@@ -46,7 +46,8 @@ import {
   listedOffsetMonotonic,
 } from './invariants.js';
 import { HangingTransactions } from './hangingTransactions.js';
-import { type LeadershipModel, type MetadataEpochs, PartitionModel, type ReplicaModel } from './model.js';
+import { LostMarkers } from './lostMarkers.js';
+import { type LeadershipModel, type MetadataEpochs, PartitionModel, type RecordModel, type ReplicaModel } from './model.js';
 import { type TransactionEndBound, TransactionChecker } from './transactionChecker.js';
 
 export interface FinalRead {
@@ -95,6 +96,10 @@ export class KafkaChecker implements SystemChecker {
   /** The transaction part, for transactional workloads. */
   private readonly transactions: TransactionChecker | null;
   private readonly hangingTransactions = new HangingTransactions();
+  /** Which marker closed each transactional record's transaction (lostMarkers.ts). */
+  private readonly lostMarkers = new LostMarkers();
+  /** `partition@offset` of every record whose loss the loss rules allowed. */
+  private readonly allowedLosses = new Set<string>();
   private readonly committedReads = new Set<string>();
 
   constructor(
@@ -185,6 +190,7 @@ export class KafkaChecker implements SystemChecker {
     if (this.transactions !== null) {
       this.transactions.observe(record);
       this.hangingTransactions.observe(record);
+      if (event.type === 'partition.append') this.lostMarkers.observeAppend(event);
       if (event.type === 'kafka.final-read-committed') this.committedReads.add(`${String(event['topic'])}-${String(event['partition'])}`);
     }
     if (this.history.observe(record) !== undefined) return;
@@ -335,6 +341,21 @@ export class KafkaChecker implements SystemChecker {
     return true;
   }
 
+  /**
+   * Whether `entry`'s leader epoch is one the controller handed out twice after the partition's
+   * metadata went back (reusedLeaderEpochs) and another replica holds the committed value at `offset`
+   * under that same epoch: one epoch, two records, which a follower's epoch-based truncation cannot
+   * tell apart (kafka-eos-pipeline-swarm seed 931).
+   */
+  private heldUnderReusedEpoch(partition: PartitionModel, offset: number, entry: RecordModel, committed: string | null): boolean {
+    if (!partition.reusedLeaderEpochs.has(entry.epoch)) return false;
+    for (const other of partition.replicas.values()) {
+      const held = other.entries.get(offset);
+      if (held !== undefined && held.value === committed && held.epoch === entry.epoch) return true;
+    }
+    return false;
+  }
+
   private onLeader(key: string, record: TraceRecord, leaderEpoch: number, isr: readonly NodeId[], epochStartOffset: number): void {
     const partition = this.partition(key);
     const other = partition.leaders.get(leaderEpoch);
@@ -437,6 +458,14 @@ export class KafkaChecker implements SystemChecker {
       if (committed === undefined && role === 'leader') {
         partition.setCommitted(offset, entry.value);
         this.copies.onCommitted(key, offset, entry.value, record.atMs);
+      } else if (committed !== undefined && committed !== entry.value && role === 'follower' && this.heldUnderReusedEpoch(partition, offset, entry, committed)) {
+        // The follower's record and the committed one share a leader epoch: the epoch was handed
+        // out twice after the partition's metadata went back, and the follower's epoch-based
+        // truncation cannot tell them apart (seed 931). That rollback, on this partition only.
+        const message = `${record.node} (follower) holds ${JSON.stringify(entry.value)} at committed offset ${offset} of ${key} under leader epoch ${entry.epoch}, which the committed record has too`;
+        if (!this.excusedByMetadataRollback(partition, message)) {
+          this.reportLoss('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, message, { partition: key, broker: record.node, offset }, [{ partition: key, offset, value: committed, acknowledgedAtMs: null }]);
+        }
       } else if (committed !== undefined && committed !== entry.value) {
         this.reportLoss('committed-data-lost', 'CommittedPrefixIdentical', record.atMs, `${record.node} (${role}) holds ${JSON.stringify(entry.value)} at committed offset ${offset} of ${key}, committed as ${JSON.stringify(committed)}`, {
           partition: key,
@@ -472,8 +501,12 @@ export class KafkaChecker implements SystemChecker {
    * failover the same offset may be traced twice: the same change again is no news, a different one
    * at an offset already seen means the metadata log was rewritten, and lower epochs than the last
    * mean it went back. A change first traced below the last offset seen is a late trace of a
-   * committed change only if its epochs are not below those of an earlier change of the partition
-   * (epochs never fall along the log); otherwise the log was rewritten there too. A later change
+   * committed change only if it fits between the changes seen around it: every change writes the
+   * partition epoch up by one (PartitionRegistration.merge), so along one log a partition's epochs
+   * rise strictly with the offset, and its leader epoch never falls. A change below one with a
+   * partition epoch at or under its own, or above one at or over it, was written in another log
+   * (the partition created again at offset 14 after it was created at 19: seeds 568, 931); the log
+   * was rewritten there too. A later change
    * that names another leader in the same leader epoch was written over the log as well (a new
    * leader always comes with a new epoch): the partition created again after the quorum lost it.
    * Each is a metadata rollback.
@@ -484,7 +517,7 @@ export class KafkaChecker implements SystemChecker {
     partition.metadataForgottenAtMs = null;
     const { leaderEpoch, partitionEpoch } = epochs;
     const seen = partition.metadataAt.get(offset);
-    const earlier = seen === undefined && offset <= partition.metadataOffset ? higherEarlierChange(partition, offset, epochs) : null;
+    const earlier = seen === undefined && offset <= partition.metadataOffset ? contradictingChange(partition, offset, epochs) : null;
     partition.metadataAt.set(offset, epochs);
     if (seen !== undefined && sameEpochs(seen, epochs)) return;
     if (seen === undefined && offset <= partition.metadataOffset && earlier === null) return;
@@ -492,6 +525,9 @@ export class KafkaChecker implements SystemChecker {
     if (rollback !== null) {
       partition.metadataRollbacksAtMs.push(record.atMs);
       this.reportMetadataRollback(record.atMs, `${key}'s metadata went back: ${rollback}`, { partition: key, offset });
+      // The last ISR proposal was made against the log this change was written over: whatever ISR
+      // the rewritten log holds did not come from it (KIP-903 judges proposals in one log).
+      partition.lastProposal = null;
     }
     if (partition.lastProposal !== null) {
       const committed = { offset, leaderEpoch, partitionEpoch, isr, previousIsr: partition.metadataIsr };
@@ -570,7 +606,10 @@ export class KafkaChecker implements SystemChecker {
       excuses.push({ reason: judgement.reason, excuse: { subject: describeRecord(record), rule: judgement.rule, faults: [...judgement.faults] } });
     }
     for (const { reason, excuse } of excuses) this.findings.allow(anomaly, reason, 1, excuse);
-    for (const record of lost) this.lossAllowedPartitions.add(record.partition);
+    for (const record of lost) {
+      this.lossAllowedPartitions.add(record.partition);
+      this.allowedLosses.add(`${record.partition}@${record.offset}`);
+    }
   }
 
   // ---- Hooks for the group checker (groupChecker.ts) ----
@@ -593,6 +632,14 @@ export class KafkaChecker implements SystemChecker {
   /** Whether the partition lost committed or acknowledged records that the loss rules allowed. */
   lossAllowedOn(partition: string): boolean {
     return this.lossAllowedPartitions.has(partition);
+  }
+
+  /**
+   * Why the never-committed transactional record `value` at `partition@offset` may be visible, or
+   * null: the marker that closed its transaction there was lost as the loss rules allow (lostMarkers.ts).
+   */
+  markerLossExcuse(partition: string, offset: number, value: string): string | null {
+    return this.lostMarkers.excuse(partition, offset, value, (lostPartition, lostOffset) => this.allowedLosses.has(`${lostPartition}@${lostOffset}`));
   }
 
   /** Every partition that lost records the loss rules allowed, in name order. */
@@ -626,7 +673,7 @@ export class KafkaChecker implements SystemChecker {
       const missing = this.options.partitionKeys.filter((key) => !this.finalReads.has(key));
       if (missing.length === 0) unseen = this.checkHistory(operations, world.nowMs);
       const committedMissing = this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
-      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs, (partition) => this.lossAllowedPartitions.has(partition));
+      if (missing.length === 0 && committedMissing.length === 0 && !this.findings.hasViolations) this.transactions?.checkHistory(world.nowMs, (partition) => this.lossAllowedPartitions.has(partition), (partition, offset, value) => this.markerLossExcuse(partition, offset, value));
     }
     const violations = this.findings.violations();
     if (violations.length === 0 && this.healAtMs !== null) {
@@ -832,7 +879,8 @@ function describeEpochs(epochs: MetadataEpochs): string {
 function describeRollback(partition: PartitionModel, offset: number, epochs: MetadataEpochs, seen: MetadataEpochs | undefined, earlier: { offset: number; epochs: MetadataEpochs } | null): string | null {
   if (seen !== undefined) return `its change at metadata offset ${offset} was rewritten from epochs ${describeEpochs(seen)} to ${describeEpochs(epochs)}`;
   if (earlier !== null) {
-    return `a change at metadata offset ${offset}, traced only now, has epochs ${describeEpochs(epochs)}, below the ${describeEpochs(earlier.epochs)} of its change at offset ${earlier.offset}`;
+    const order = earlier.offset < offset ? 'cannot follow' : 'cannot precede';
+    return `a change at metadata offset ${offset}, traced only now, has epochs ${describeEpochs(epochs)}, which ${order} the ${describeEpochs(earlier.epochs)} of its change at offset ${earlier.offset} in one log`;
   }
   if (offset <= partition.metadataOffset) return null;
   const backwards = epochs.leaderEpoch < partition.leaderEpoch || epochs.partitionEpoch < partition.partitionEpoch;
@@ -844,11 +892,19 @@ function describeRollback(partition: PartitionModel, offset: number, epochs: Met
   return null;
 }
 
-/** A change of the partition below `offset` whose epochs are above these, if one was seen: then these cannot follow it in one log. */
-function higherEarlierChange(partition: PartitionModel, offset: number, epochs: MetadataEpochs): { offset: number; epochs: MetadataEpochs } | null {
-  for (const [earlierOffset, earlierEpochs] of partition.metadataAt) {
-    if (earlierOffset >= offset) continue;
-    if (earlierEpochs.leaderEpoch > epochs.leaderEpoch || earlierEpochs.partitionEpoch > epochs.partitionEpoch) return { offset: earlierOffset, epochs: earlierEpochs };
+/**
+ * A change of the partition seen at another offset that cannot share one log with these epochs, if
+ * one was seen: along a log the partition epoch rises by one with every change and the leader
+ * epoch never falls.
+ */
+function contradictingChange(partition: PartitionModel, offset: number, epochs: MetadataEpochs): { offset: number; epochs: MetadataEpochs } | null {
+  for (const [otherOffset, other] of partition.metadataAt) {
+    if (otherOffset === offset) continue;
+    const contradicts =
+      otherOffset < offset
+        ? other.partitionEpoch >= epochs.partitionEpoch || other.leaderEpoch > epochs.leaderEpoch
+        : other.partitionEpoch <= epochs.partitionEpoch || other.leaderEpoch < epochs.leaderEpoch;
+    if (contradicts) return { offset: otherOffset, epochs: other };
   }
   return null;
 }

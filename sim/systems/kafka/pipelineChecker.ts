@@ -36,6 +36,7 @@ import type { Findings } from '../../checker/findings.js';
 import type { AllowedAnomaly, Violation } from '../../checker/types.js';
 import type { TraceRecord } from '../../world.js';
 import { parsePipelineOutputValue } from './pipelineNode.js';
+import type { MarkerLossExcuse } from './transactionChecker.js';
 
 export type PipelineAnomaly = 'pipeline-lost-write' | 'pipeline-duplicate' | 'pipeline-output-beyond-offsets' | 'pipeline-aborted-read' | 'precommitted-read' | 'aborted-read' | 'zombie-write';
 
@@ -99,6 +100,8 @@ export class PipelineChecker {
   constructor(
     private readonly findings: Findings,
     private readonly options: PipelineCheckerOptions,
+    /** Why a never-committed input record may be visible: its closing marker lost as allowed (lostMarkers.ts). */
+    private readonly markerLost: MarkerLossExcuse = () => null,
   ) {}
 
   observe(record: TraceRecord): void {
@@ -249,6 +252,11 @@ export class PipelineChecker {
         const decidedAtMs = this.inputTransactions.get(inputTxn) ?? null;
         if (decidedAtMs !== null && decidedAtMs <= transaction.beganAtMs) continue;
         const when = decidedAtMs === null ? 'whose producer never decided to commit it' : `whose producer decided to commit only at ${decidedAtMs} ms`;
+        const markerLost = value === null ? null : this.markerLost(partition, offset, value);
+        if (markerLost !== null) {
+          this.findings.allow('precommitted-read', markerLost, 1, { subject: `${transaction.node} read ${partition}@${offset} (${value}) of ${inputTxn}`, rule: 'marker-lost', faults: [] });
+          continue;
+        }
         this.report('precommitted-read', atMs, null, `${transaction.node} read ${partition}@${offset} (${value}) at ${transaction.beganAtMs} ms, a record of ${inputTxn} ${when}`, { input: `${partition}@${offset}`, inputTxn, txn: transaction.txn, readAtMs: transaction.beganAtMs, decidedAtMs });
       }
     }

@@ -315,7 +315,7 @@ export const kafkaSystem: SystemDefinition = {
         const pipelineChecker =
           pipeline === null
             ? null
-            : new PipelineChecker(new Findings(world), { inputTopic: workload.topic, outputTopic: pipeline.outputTopic, inputPartitions: workload.partitions, outputPartitions: pipeline.outputPartitions, groupId: pipeline.group });
+            : new PipelineChecker(new Findings(world), { inputTopic: workload.topic, outputTopic: pipeline.outputTopic, inputPartitions: workload.partitions, outputPartitions: pipeline.outputPartitions, groupId: pipeline.group }, (partition, offset, value) => checker.markerLossExcuse(partition, offset, value));
         let healed = false;
         // The metadata quorum is checked with the KRaft invariants too (safety only: the
         // controller proposes when it has something to say, not on a schedule).

@@ -99,6 +99,8 @@ export class TransactionChecker {
   /** Per partition key, the values each final read found. */
   private readonly inLog = new Map<string, ReadonlySet<string>>();
   private readonly visible = new Map<string, ReadonlySet<string>>();
+  /** Value → where the read_committed final read found it (`partition`, offset). */
+  private readonly visibleAt = new Map<string, readonly [string, number]>();
   /** Per `node|__transaction_state-N`, the highest high watermark that replica reached. */
   private readonly stateHighWatermarks = new Map<string, number>();
   /** Replicas of `__transaction_state` that came back from a restart without records they had committed. */
@@ -177,6 +179,7 @@ export class TransactionChecker {
       case 'kafka.final-read':
         return this.onFinalRead(this.inLog, record);
       case 'kafka.final-read-committed':
+        this.onVisibleRead(record);
         return this.onFinalRead(this.visible, record);
       default:
         return;
@@ -187,6 +190,11 @@ export class TransactionChecker {
     const key = `${String(record.event['topic'])}-${String(record.event['partition'])}`;
     const records = record.event['records'] as ReadonlyArray<readonly [number, string | null]>;
     into.set(key, new Set(records.map(([, value]) => value).filter((value): value is string => value !== null)));
+  }
+
+  private onVisibleRead(record: TraceRecord): void {
+    const key = `${String(record.event['topic'])}-${String(record.event['partition'])}`;
+    for (const [offset, value] of record.event['records'] as ReadonlyArray<readonly [number, string | null]>) if (value !== null) this.visibleAt.set(value, [key, offset]);
   }
 
   /**
@@ -328,10 +336,27 @@ export class TransactionChecker {
   }
 
   /**
+   * A never-committed transaction's visible records, each of whose closing marker was lost as the
+   * contract allows (lostMarkers.ts; kafka-eos-pipeline-swarm seed 602): excused record by record,
+   * rule `marker-lost`; one record without such an excuse leaves the violation standing.
+   */
+  private excusedByLostMarker(anomaly: 'aborted-read' | 'zombie-write', seen: readonly string[], message: string, markerLost: MarkerLossExcuse): boolean {
+    const reasons: string[] = [];
+    for (const value of seen) {
+      const place = this.visibleAt.get(value);
+      const reason = place === undefined ? null : markerLost(place[0], place[1], value);
+      if (reason === null) return false;
+      reasons.push(reason);
+    }
+    this.findings.allow(anomaly, reasons.join('; '), 1, { subject: message, rule: 'marker-lost', faults: [] });
+    return true;
+  }
+
+  /**
    * The end-of-run checks; call once every final read is in. `lossAllowedOn` says whether a
    * partition lost committed records as the producer contract allows (its markers among them).
    */
-  checkHistory(atMs: number, lossAllowedOn: (partition: string) => boolean = () => false): void {
+  checkHistory(atMs: number, lossAllowedOn: (partition: string) => boolean = () => false, markerLost: MarkerLossExcuse = () => null): void {
     const visible = union(this.visible);
     const inLog = union(this.inLog);
     for (const transaction of this.transactions.values()) {
@@ -339,11 +364,13 @@ export class TransactionChecker {
       const hidden = transaction.values.filter((value) => inLog.has(value) && !visible.has(value));
       const details = { txn: transaction.txn, client: transaction.client, outcome: transaction.outcome, visible: seen, hidden };
       if (seen.length > 0 && transaction.outcome === 'aborted') {
-        this.findings.violation('aborted-read', atMs, `${transaction.client} aborted ${transaction.txn}, yet read_committed sees ${describe(seen)}`, details);
+        const message = `${transaction.client} aborted ${transaction.txn}, yet read_committed sees ${describe(seen)}`;
+        if (!this.excusedByLostMarker('aborted-read', seen, message, markerLost)) this.findings.violation('aborted-read', atMs, message, details);
         continue;
       }
       if (seen.length > 0 && !transaction.commitDecided) {
-        this.findings.violation('zombie-write', atMs, `${transaction.txn} was never committed by its producer (${transaction.outcome}), yet read_committed sees ${describe(seen)}`, details);
+        const message = `${transaction.txn} was never committed by its producer (${transaction.outcome}), yet read_committed sees ${describe(seen)}`;
+        if (!this.excusedByLostMarker('zombie-write', seen, message, markerLost)) this.findings.violation('zombie-write', atMs, message, details);
         continue;
       }
       if (hidden.length > 0 && (seen.length > 0 || transaction.outcome === 'committed')) {
@@ -366,6 +393,9 @@ export class TransactionChecker {
     }
   }
 }
+
+/** Why a never-committed record `value` at `partition@offset` may be visible (its closing marker lost as allowed), or null. */
+export type MarkerLossExcuse = (partition: string, offset: number, value: string) => string | null;
 
 function union(reads: Map<string, ReadonlySet<string>>): Set<string> {
   const all = new Set<string>();

@@ -71,7 +71,7 @@ export interface RaftCheckerOptions {
   voters: readonly NodeId[];
   /** After the heal, a proposal must be committed on every voter within this long. */
   commitBoundMs: number;
-  /** controller.quorum.fetch.timeout.ms: a follower's fetch timer (disruptiveElection.ts); check quorum is 1.5 × it. */
+  /** controller.quorum.fetch.timeout.ms: check quorum (checkQuorum.ts) is 1.5 × it. */
   fetchTimeoutMs: number;
   /**
    * Told once per new entry committed over a committed one (a rollback of the log from `offset`,
@@ -141,7 +141,7 @@ export class RaftChecker implements SystemChecker {
     this.findings = new Findings(world);
     this.checkQuorum = new CheckQuorumWatch(options.voters, 1.5 * options.fetchTimeoutMs, this.pauses);
     const running = (node: NodeId): number | null => (world === null ? (this.nodes.get(node)?.incarnation ?? null) : world.isUp(node) ? world.incarnation(node) : null);
-    this.disruption = new DisruptionWatch(options.voters, options.fetchTimeoutMs, this.pauses, running);
+    this.disruption = new DisruptionWatch(options.voters, running);
     if (world !== null) {
       world.onDeliver((delivery) => {
         this.checkQuorum.onDelivered(world.nowMs, delivery.from, delivery.to, delivery.message);
@@ -266,7 +266,7 @@ export class RaftChecker implements SystemChecker {
       this.report(
         'NoDisruptiveElection',
         record.atMs,
-        `${disruptive.candidate} raised the epoch to ${disruptive.epoch} while ${disruptive.leader} led epoch ${disruptive.leaderEpoch} with a majority in good standing (${[disruptive.leader, ...disruptive.inGoodStanding].join(', ')}: each follower answered by it within controller.quorum.fetch.timeout.ms since ${disruptive.prospectiveSinceMs} ms); with pre-vote (KIP-996) they would have refused it`,
+        `${disruptive.candidate} raised the epoch to ${disruptive.epoch} while ${disruptive.leader} led epoch ${disruptive.leaderEpoch} with a majority in good standing (${[disruptive.leader, ...disruptive.inGoodStanding].join(', ')}: each follower had fetched from it in its current FollowerState before ${disruptive.candidate} began its election at ${disruptive.prospectiveSinceMs} ms); with pre-vote (KIP-996) they would have refused it`,
         { ...disruptive },
       );
     }
