@@ -104,6 +104,46 @@ describe('last-replica-standing (eligible.leader.replicas.enable=false)', () => 
   });
 });
 
+describe('a power loss that undoes a truncation', () => {
+  // kafka-group-swarm-kip848 seed 564: b1 wrote x at offset 1 uncommitted, truncated it for b2's y
+  // (committed on both), then lost power before the truncation reached its disk: it recovered x,
+  // whose epoch its recovered leader-epoch cache names, and was elected as the last replica standing.
+  const epochs = (entries: Array<[number, number]>): Step => ['b1', { type: 'partition.epochs', topic: 't', partition: 0, entries }, 2];
+  const steps = (recoveredEpochs: Array<[number, number]>): Step[] => [
+    ['b1', leader(0, ['b1', 'b2'])],
+    ['b1', append(0, ['a', 'x'])],
+    ['b2', append(0, ['a'], 'follower')],
+    ['b1', hw(1)],
+    ['b2', leader(1, ['b2', 'b1'], 1)],
+    ['b2', append(1, ['y'], 'leader', 1)],
+    ['b1', follower(1, 'b2')],
+    ['b1', truncate(1)],
+    ['b1', append(1, ['y'], 'follower', 1)],
+    ['b2', hw(2)],
+    crash('b1', 'power'),
+    ['b1', recovered(2), 2],
+    epochs(recoveredEpochs),
+    ['b1', leader(2, ['b1'], 2), 2],
+    ['b2', follower(2, 'b1')],
+    ['b2', truncate(1)],
+    ['b2', append(1, ['x'], 'follower', 0)],
+    ['b1', hw(2), 2],
+    ['b2', hw(2, 'follower')],
+  ];
+
+  test('the records it brings back are the replica\'s again, and the committed ones after them lost to the power loss', () => {
+    const c = feed(checker(), steps([[0, 0]]));
+    expect(names(c)).toEqual([]);
+    expect(finish(c).anomalies.find((anomaly) => anomaly.anomaly === 'committed-data-lost')?.excuses).toEqual([
+      expect.objectContaining({ subject: '"y" at t-0@1', rule: 'last-replica-standing', faults: [expect.objectContaining({ node: 'b1', kind: 'power-loss' })] }),
+    ]);
+  });
+
+  test('a recovered cache that agrees with the records is no such loss: a leader that then serves another record is a violation', () => {
+    expect(names(feed(checker(), steps([[0, 0], [1, 1]])))).toEqual(['CommittedPrefixIdentical/committed-data-lost']);
+  });
+});
+
 describe('last-known-leader (eligible.leader.replicas.enable=true, KIP-966)', () => {
   test('one lossy shutdown among the replicas with min.insync.replicas=2 excuses nothing', () => {
     const result = verdict({ eligibleLeaderReplicas: true }, [...committedOnTwo, ...leaderLosesIt]);

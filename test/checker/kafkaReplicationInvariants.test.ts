@@ -263,11 +263,12 @@ describe('IsrJoinCaughtUp', () => {
 
 describe('IsrJoinCurrentRegistration (KIP-903)', () => {
   const registered = (brokerId: string, brokerEpoch: number, offset: number): TraceEvent => ({ type: 'metadata.broker', offset, brokerId, brokerEpoch, fenced: false, inControlledShutdown: false });
-  const committed = (offset: number, isr: string[]): TraceEvent => ({ type: 'metadata.partition', ...p, offset, leader: 'b1', leaderEpoch: 0, partitionEpoch: offset, isr });
+  // The partition is at partition epoch 0 when b1 proposes; the proposal's change commits with 1.
+  const committed = (offset: number, isr: string[], partitionEpoch = 1): TraceEvent => ({ type: 'metadata.partition', ...p, offset, leader: 'b1', leaderEpoch: 0, partitionEpoch, isr });
   // b2 registered with broker epoch 2, caught up, and was proposed for b1's ISR.
   const proposed: Step[] = [
     ['c1', registered('b2', 2, 2)],
-    ['c1', committed(3, ['b1'])],
+    ['c1', committed(3, ['b1'], 0)],
     ['b1', leader(0, ['b1'])],
     ['b1', append(0, ['a'])],
     ['b2', follower(0)],
@@ -294,5 +295,13 @@ describe('IsrJoinCurrentRegistration (KIP-903)', () => {
     // Fetching again in its new registration, it is proposed again: that proposal is judged.
     const again: Step[] = [...proposed, ['c1', registered('b2', 7, 7)], ['b1', proposeIsr(['b1', 'b2'])], ['c1', committed(8, ['b1', 'b2'])]];
     expect(names(feed(checker(), again))).toEqual([]);
+  });
+
+  test('a change at another partition epoch than the proposal\'s next is not the proposal: the partition created again after a metadata rollback', () => {
+    // kafka-group-swarm-classic seed 342: the metadata log was rewritten beneath the partition, and
+    // it was created again (partition epoch 0) with the same leader epoch and members.
+    expect(names(feed(checker(), [...proposed, ['c1', registered('b2', 7, 7)], ['c1', committed(8, ['b1', 'b2'], 0)]]))).toEqual([]);
+    expect(names(feed(checker(), [...proposed, ['c1', registered('b2', 7, 7)], ['c1', committed(8, ['b1', 'b2'], 2)]]))).toEqual([]);
+    expect(names(feed(checker(), [...proposed, ['c1', registered('b2', 7, 7)], ['c1', committed(8, ['b1', 'b2'], 1)]]))).toEqual(['IsrJoinCurrentRegistration/isr-join-early']);
   });
 });

@@ -220,7 +220,7 @@ export class KafkaChecker implements SystemChecker {
         this.partition(key).leaderships.delete(record.node);
         return;
       case 'partition.isr-proposed':
-        return this.onIsrProposed(key, record, event['isr'] as NodeId[]);
+        return this.onIsrProposed(key, record, event['isr'] as NodeId[], typeof event['partitionEpoch'] === 'number' ? event['partitionEpoch'] : null);
       case 'partition.isr':
         return this.onIsrChanged(key, record, event['isr'] as NodeId[], (event['pendingIsr'] ?? null) as NodeId[] | null);
       case 'partition.isr-rejected': {
@@ -382,7 +382,7 @@ export class KafkaChecker implements SystemChecker {
     }
   }
 
-  private onIsrProposed(key: string, record: TraceRecord, proposed: readonly NodeId[]): void {
+  private onIsrProposed(key: string, record: TraceRecord, proposed: readonly NodeId[], partitionEpoch: number | null): void {
     const partition = this.partition(key);
     const leadership = partition.leaderships.get(record.node);
     if (leadership === undefined) return;
@@ -393,7 +393,7 @@ export class KafkaChecker implements SystemChecker {
     if (!fooled || !this.explainedByReusedEpoch(key, leadership, [early.details['joiner'] as NodeId], early.message)) this.reportFinding(early, record.atMs);
     leadership.pendingIsr = proposed;
     const registeredBrokerEpochs = new Map(proposed.flatMap((member) => (this.brokerEpochs.has(member) ? [[member, this.brokerEpochs.get(member)!] as const] : [])));
-    partition.lastProposal = { leader: record.node, leaderEpoch: leadership.leaderEpoch, isr: proposed, registeredBrokerEpochs };
+    partition.lastProposal = { leader: record.node, leaderEpoch: leadership.leaderEpoch, isr: proposed, partitionEpoch, registeredBrokerEpochs };
   }
 
   private onIsrChanged(key: string, record: TraceRecord, isr: readonly NodeId[], pendingIsr: readonly NodeId[] | null): void {
@@ -524,7 +524,7 @@ export class KafkaChecker implements SystemChecker {
       partition.lastProposal = null;
     }
     if (partition.lastProposal !== null) {
-      const committed = { offset, leaderEpoch, isr, previousIsr: partition.metadataIsr };
+      const committed = { offset, leaderEpoch, partitionEpoch, isr, previousIsr: partition.metadataIsr };
       this.reportFinding(isrJoinCurrentRegistration(key, partition.lastProposal, committed, this.brokerEpochs), record.atMs);
     }
     partition.metadataIsr = isr;

@@ -195,10 +195,15 @@ export function isrJoinCaughtUp(
 export function isrJoinCurrentRegistration(
   key: string,
   proposal: IsrProposalModel,
-  committed: { readonly offset: number; readonly leaderEpoch: number; readonly isr: readonly NodeId[]; readonly previousIsr: readonly NodeId[] },
+  committed: { readonly offset: number; readonly leaderEpoch: number; readonly partitionEpoch: number; readonly isr: readonly NodeId[]; readonly previousIsr: readonly NodeId[] },
   registeredBrokerEpochs: ReadonlyMap<NodeId, number>,
 ): InvariantFinding | null {
-  const sameChange = committed.leaderEpoch === proposal.leaderEpoch && sameMembers(committed.isr, proposal.isr);
+  // The controller takes a proposal only at the partition epoch it was made on and commits it with
+  // the next one (validateAlterPartitionData, PartitionRegistration.merge); any other change with
+  // the same members — the partition created again after a metadata rollback (kafka-group-swarm-classic
+  // seed 342), an election — is not this proposal.
+  const nextPartitionEpoch = proposal.partitionEpoch === null || committed.partitionEpoch === proposal.partitionEpoch + 1;
+  const sameChange = committed.leaderEpoch === proposal.leaderEpoch && nextPartitionEpoch && sameMembers(committed.isr, proposal.isr);
   if (!sameChange) return null;
   for (const joiner of committed.isr.filter((member) => !committed.previousIsr.includes(member))) {
     const proposedWith = proposal.registeredBrokerEpochs.get(joiner);

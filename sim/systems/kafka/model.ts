@@ -70,6 +70,11 @@ export interface IsrProposalModel {
   readonly leader: NodeId;
   readonly leaderEpoch: number;
   readonly isr: readonly NodeId[];
+  /**
+   * The partition epoch the proposal was made on, when traced: the controller takes an
+   * AlterPartition only at the current partition epoch, and its change has the next one.
+   */
+  readonly partitionEpoch: number | null;
   /** Member → the broker epoch of its registration committed last before the proposal. */
   readonly registeredBrokerEpochs: ReadonlyMap<NodeId, number>;
 }
