@@ -87,8 +87,10 @@ export interface LegacySwitches {
   /**
    * ksim.legacy.commit.without.generation: the group coordinator takes a classic group's
    * OffsetCommit without checking the member id and generation it names (UNKNOWN_MEMBER_ID,
-   * ILLEGAL_GENERATION), blindly as the first 0.9 coordinator did where it knew no group for the
-   * commit (KAFKA-2596, apache/kafka#267) — so a member already rebalanced out of the group commits anyway.
+   * ILLEGAL_GENERATION, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS) — the blind commit KAFKA-2596
+   * (apache/kafka#267) ended, there for groups the first 0.9 coordinator had forgotten, here for the
+   * groups it knows, since ksim never forgets one outside an allowed state loss — so a member
+   * already rebalanced out of the group commits anyway. TxnOffsetCommit keeps its checks.
    */
   readonly commitWithoutGeneration: boolean;
 }

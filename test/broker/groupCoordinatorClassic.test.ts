@@ -7,7 +7,9 @@
 import { describe, expect, test } from 'vitest';
 import { parseBrokerConfig } from '../../src/broker/config.js';
 import { ClassicGroup } from '../../src/broker/groupCoordinatorClassicGroup.js';
-import { GroupCoordinatorDriver } from './groupCoordinatorDriver.js';
+import type { TxnOffsetCommitResponse } from '../../src/protocol/apis.js';
+import { DATA_TOPIC } from './groupCoordinatorParts.js';
+import { GROUP, GroupCoordinatorDriver } from './groupCoordinatorDriver.js';
 
 /** A driver whose writes commit at once (ISR b1). */
 function loaded(config: ConstructorParameters<typeof GroupCoordinatorDriver>[1] = {}): GroupCoordinatorDriver {
@@ -194,6 +196,28 @@ describe('the legacy switch ksim.legacy.commit.without.generation', () => {
     expect(stale).toContain('OffsetCommit 0 NONE');
     expect(unknown).toContain('OffsetCommit 1 NONE');
     expect(logGrew).toBe(true);
+  });
+
+  test('on: a TxnOffsetCommit of an older generation is still ILLEGAL_GENERATION (KIP-447 is not this switch)', () => {
+    const driver = loaded({ commitWithoutGeneration: true });
+    stableGroup(driver);
+    const group = driver.parts.shard().groups.get(GROUP) as ClassicGroup;
+    const memberId = group.allMembers()[0]!.memberId;
+    driver.parts.takeSent();
+    driver.parts.coordinator.handleTxnOffsetCommit('producer', {
+      api: 'TxnOffsetCommit',
+      correlationId: 1,
+      transactionalId: 'tx-1',
+      groupId: GROUP,
+      producerId: 7000,
+      producerEpoch: 0,
+      generationId: 0,
+      memberId,
+      groupInstanceId: null,
+      topics: [{ name: DATA_TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    const answers = driver.parts.takeSent().map((sent) => sent.response).filter((response): response is TxnOffsetCommitResponse => response.api === 'TxnOffsetCommitResponse');
+    expect(answers.flatMap((answer) => answer.topics.flatMap((topic) => topic.partitions.map((partition) => partition.errorCode)))).toEqual(['ILLEGAL_GENERATION']);
   });
 
   test('the broker config key sets it, and it is off by default', () => {
