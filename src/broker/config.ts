@@ -84,6 +84,13 @@ export interface LegacySwitches {
    * check does for JoinGroup members — so a member the coordinator already fenced commits anyway.
    */
   readonly commitWithoutMemberEpoch: boolean;
+  /**
+   * ksim.legacy.txn.offset.commit.without.group.metadata: the group coordinator takes a
+   * TxnOffsetCommit without checking the member id, group.instance.id and generation it names, as
+   * before KIP-447 (Kafka 2.5), when the request carried none: a pipeline instance that lost its
+   * partitions in a rebalance still commits their offsets in its transaction.
+   */
+  readonly txnOffsetCommitWithoutGroupMetadata: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -95,6 +102,7 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   highWatermarkOverCommittedIsr: false,
   fetchWithoutBrokerEpoch: false,
   commitWithoutMemberEpoch: false,
+  txnOffsetCommitWithoutGroupMetadata: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -129,6 +137,7 @@ export const LEGACY_SWITCH_KEYS = {
   highWatermarkOverCommittedIsr: 'ksim.legacy.hw.over.committed.isr',
   fetchWithoutBrokerEpoch: 'ksim.legacy.fetch.without.broker.epoch',
   commitWithoutMemberEpoch: 'ksim.legacy.commit.without.member.epoch',
+  txnOffsetCommitWithoutGroupMetadata: 'ksim.legacy.txn.offset.commit.without.group.metadata',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**
@@ -147,7 +156,11 @@ export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>)
   return {
     ...(numbers as Omit<BrokerConfig, 'legacy' | 'groupCoordinator' | 'transactionCoordinator'>),
     legacy: legacy as unknown as LegacySwitches,
-    groupCoordinator: { ...parseGroupCoordinatorConfig(properties), commitWithoutMemberEpoch: (legacy as unknown as LegacySwitches).commitWithoutMemberEpoch },
+    groupCoordinator: {
+      ...parseGroupCoordinatorConfig(properties),
+      commitWithoutMemberEpoch: (legacy as unknown as LegacySwitches).commitWithoutMemberEpoch,
+      txnOffsetCommitWithoutGroupMetadata: (legacy as unknown as LegacySwitches).txnOffsetCommitWithoutGroupMetadata,
+    },
     transactionCoordinator: parseTransactionCoordinatorConfig(properties),
   };
 }

@@ -64,6 +64,8 @@ export interface GroupCoordinatorConfig {
   readonly consumerGroupAssignors: readonly ServerAssignorName[];
   /** The legacy switch ksim.legacy.commit.without.member.epoch (src/broker/config.ts), set by the broker's config. */
   readonly commitWithoutMemberEpoch: boolean;
+  /** The legacy switch ksim.legacy.txn.offset.commit.without.group.metadata (src/broker/config.ts), set by the broker's config. */
+  readonly txnOffsetCommitWithoutGroupMetadata: boolean;
 }
 
 /** Java's Integer.MAX_VALUE, Kafka's "no limit" for group sizes. */
@@ -89,9 +91,10 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
   consumerGroupMaxSize: INT32_MAX,
   consumerGroupAssignors: ['uniform', 'range'],
   commitWithoutMemberEpoch: false,
+  txnOffsetCommitWithoutGroupMetadata: false,
 };
 
-type IntField = Exclude<keyof GroupCoordinatorConfig, 'rebalanceProtocols' | 'consumerGroupAssignors' | 'commitWithoutMemberEpoch'>;
+type IntField = Exclude<keyof GroupCoordinatorConfig, 'rebalanceProtocols' | 'consumerGroupAssignors' | 'commitWithoutMemberEpoch' | 'txnOffsetCommitWithoutGroupMetadata'>;
 
 /** Each integer config's Kafka key. */
 const INT_CONFIG_KEYS: Readonly<Record<IntField, string>> = {
@@ -135,7 +138,7 @@ export const GROUP_COORDINATOR_CONFIG_KEYS: readonly string[] = [...Object.value
 
 /** Parses Kafka-named keys over Kafka's defaults; unknown keys are left to the broker's other parts. */
 export function parseGroupCoordinatorConfig(properties: Readonly<Record<string, unknown>>): GroupCoordinatorConfig {
-  const { rebalanceProtocols: _protocols, consumerGroupAssignors: _assignors, commitWithoutMemberEpoch: _legacy, ...intDefaults } = DEFAULT_GROUP_COORDINATOR_CONFIG;
+  const { rebalanceProtocols: _protocols, consumerGroupAssignors: _assignors, commitWithoutMemberEpoch: _legacy, txnOffsetCommitWithoutGroupMetadata: _legacyTxn, ...intDefaults } = DEFAULT_GROUP_COORDINATOR_CONFIG;
   const ints = parseConfigFields(intDefaults, INT_CONFIG_KEYS, properties, (key, value) => parseIntAtLeast(key, value, LEAST_VALUES[key] ?? 1));
   const config: { -readonly [K in keyof GroupCoordinatorConfig]: GroupCoordinatorConfig[K] } = { ...DEFAULT_GROUP_COORDINATOR_CONFIG, ...(ints as Record<IntField, number>) };
   if (properties[REBALANCE_PROTOCOLS_KEY] !== undefined) config.rebalanceProtocols = parseRebalanceProtocols(properties[REBALANCE_PROTOCOLS_KEY]);
