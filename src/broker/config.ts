@@ -91,6 +91,14 @@ export interface LegacySwitches {
    * partitions in a rebalance still commits their offsets in its transaction.
    */
   readonly txnOffsetCommitWithoutGroupMetadata: boolean;
+  /**
+   * ksim.legacy.lso.reads.high.watermark.twice: a leader computes a read_committed fetch's upper
+   * bound as Kafka did before KAFKA-9807 (fixed in 2.5.1 and 2.6): it checks the first unstable
+   * offset against the high watermark, then reads the high watermark again for the bound, so a
+   * high watermark update between the two reads lets the fetch return an open transaction's
+   * records, above the last stable offset.
+   */
+  readonly lastStableOffsetReadsHighWatermarkTwice: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -103,6 +111,7 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   fetchWithoutBrokerEpoch: false,
   commitWithoutMemberEpoch: false,
   txnOffsetCommitWithoutGroupMetadata: false,
+  lastStableOffsetReadsHighWatermarkTwice: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -138,6 +147,7 @@ export const LEGACY_SWITCH_KEYS = {
   fetchWithoutBrokerEpoch: 'ksim.legacy.fetch.without.broker.epoch',
   commitWithoutMemberEpoch: 'ksim.legacy.commit.without.member.epoch',
   txnOffsetCommitWithoutGroupMetadata: 'ksim.legacy.txn.offset.commit.without.group.metadata',
+  lastStableOffsetReadsHighWatermarkTwice: 'ksim.legacy.lso.reads.high.watermark.twice',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**
