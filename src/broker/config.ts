@@ -93,6 +93,21 @@ export interface LegacySwitches {
    * already rebalanced out of the group commits anyway. TxnOffsetCommit keeps its checks.
    */
   readonly commitWithoutGeneration: boolean;
+  /**
+   * ksim.legacy.txn.offset.commit.without.group.metadata: the group coordinator takes a
+   * TxnOffsetCommit without checking the member id, group.instance.id and generation it names, as
+   * before KIP-447 (Kafka 2.5), when the request carried none: a pipeline instance that lost its
+   * partitions in a rebalance still commits their offsets in its transaction.
+   */
+  readonly txnOffsetCommitWithoutGroupMetadata: boolean;
+  /**
+   * ksim.legacy.lso.reads.high.watermark.twice: a leader computes a read_committed fetch's upper
+   * bound as Kafka did before KAFKA-9807 (fixed in 2.5.1 and 2.6): it checks the first unstable
+   * offset against the high watermark, then reads the high watermark again for the bound, so a
+   * high watermark update between the two reads lets the fetch return an open transaction's
+   * records, above the last stable offset.
+   */
+  readonly lastStableOffsetReadsHighWatermarkTwice: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -105,6 +120,8 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   fetchWithoutBrokerEpoch: false,
   commitWithoutMemberEpoch: false,
   commitWithoutGeneration: false,
+  txnOffsetCommitWithoutGroupMetadata: false,
+  lastStableOffsetReadsHighWatermarkTwice: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -140,6 +157,8 @@ export const LEGACY_SWITCH_KEYS = {
   fetchWithoutBrokerEpoch: 'ksim.legacy.fetch.without.broker.epoch',
   commitWithoutMemberEpoch: 'ksim.legacy.commit.without.member.epoch',
   commitWithoutGeneration: 'ksim.legacy.commit.without.generation',
+  txnOffsetCommitWithoutGroupMetadata: 'ksim.legacy.txn.offset.commit.without.group.metadata',
+  lastStableOffsetReadsHighWatermarkTwice: 'ksim.legacy.lso.reads.high.watermark.twice',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**
@@ -156,11 +175,11 @@ export function parseBrokerConfig(properties: Readonly<Record<string, unknown>>)
   const numbers = parseConfigFields(numberDefaults, BROKER_CONFIG_KEYS, properties, parsePositiveInt);
   const legacy = parseConfigFields(DEFAULT_LEGACY_SWITCHES, LEGACY_SWITCH_KEYS, properties, parsePositiveInt) as unknown as LegacySwitches;
   // The group coordinator gets only its own config, so the switches it obeys are copied into it.
-  const { commitWithoutMemberEpoch, commitWithoutGeneration } = legacy;
+  const { commitWithoutMemberEpoch, commitWithoutGeneration, txnOffsetCommitWithoutGroupMetadata } = legacy;
   return {
     ...(numbers as Omit<BrokerConfig, 'legacy' | 'groupCoordinator' | 'transactionCoordinator'>),
     legacy,
-    groupCoordinator: { ...parseGroupCoordinatorConfig(properties), commitWithoutMemberEpoch, commitWithoutGeneration },
+    groupCoordinator: { ...parseGroupCoordinatorConfig(properties), commitWithoutMemberEpoch, commitWithoutGeneration, txnOffsetCommitWithoutGroupMetadata },
     transactionCoordinator: parseTransactionCoordinatorConfig(properties),
   };
 }

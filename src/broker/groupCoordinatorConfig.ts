@@ -66,6 +66,8 @@ export interface GroupCoordinatorConfig {
   readonly commitWithoutMemberEpoch: boolean;
   /** The legacy switch ksim.legacy.commit.without.generation (src/broker/config.ts), set by the broker's config. */
   readonly commitWithoutGeneration: boolean;
+  /** The legacy switch ksim.legacy.txn.offset.commit.without.group.metadata (src/broker/config.ts), set by the broker's config. */
+  readonly txnOffsetCommitWithoutGroupMetadata: boolean;
 }
 
 /** Java's Integer.MAX_VALUE, Kafka's "no limit" for group sizes. */
@@ -92,9 +94,10 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
   consumerGroupAssignors: ['uniform', 'range'],
   commitWithoutMemberEpoch: false,
   commitWithoutGeneration: false,
+  txnOffsetCommitWithoutGroupMetadata: false,
 };
 
-type IntField = Exclude<keyof GroupCoordinatorConfig, 'rebalanceProtocols' | 'consumerGroupAssignors' | 'commitWithoutMemberEpoch' | 'commitWithoutGeneration'>;
+type IntField = Exclude<keyof GroupCoordinatorConfig, 'rebalanceProtocols' | 'consumerGroupAssignors' | 'commitWithoutMemberEpoch' | 'commitWithoutGeneration' | 'txnOffsetCommitWithoutGroupMetadata'>;
 
 /** Each integer config's Kafka key. */
 const INT_CONFIG_KEYS: Readonly<Record<IntField, string>> = {
@@ -138,7 +141,7 @@ export const GROUP_COORDINATOR_CONFIG_KEYS: readonly string[] = [...Object.value
 
 /** Parses Kafka-named keys over Kafka's defaults; unknown keys are left to the broker's other parts. */
 export function parseGroupCoordinatorConfig(properties: Readonly<Record<string, unknown>>): GroupCoordinatorConfig {
-  const { rebalanceProtocols: _protocols, consumerGroupAssignors: _assignors, commitWithoutMemberEpoch: _memberEpochSwitch, commitWithoutGeneration: _generationSwitch, ...intDefaults } = DEFAULT_GROUP_COORDINATOR_CONFIG;
+  const { rebalanceProtocols: _protocols, consumerGroupAssignors: _assignors, commitWithoutMemberEpoch: _memberEpochSwitch, commitWithoutGeneration: _generationSwitch, txnOffsetCommitWithoutGroupMetadata: _transactionalSwitch, ...intDefaults } = DEFAULT_GROUP_COORDINATOR_CONFIG;
   const ints = parseConfigFields(intDefaults, INT_CONFIG_KEYS, properties, (key, value) => parseIntAtLeast(key, value, LEAST_VALUES[key] ?? 1));
   const config: { -readonly [K in keyof GroupCoordinatorConfig]: GroupCoordinatorConfig[K] } = { ...DEFAULT_GROUP_COORDINATOR_CONFIG, ...(ints as Record<IntField, number>) };
   if (properties[REBALANCE_PROTOCOLS_KEY] !== undefined) config.rebalanceProtocols = parseRebalanceProtocols(properties[REBALANCE_PROTOCOLS_KEY]);

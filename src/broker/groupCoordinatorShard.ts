@@ -22,6 +22,7 @@ import type {
   TxnOffsetCommitRequest,
 } from '../protocol/apis.js';
 import { NO_PRODUCER_ID } from '../log/recordBatch.js';
+import type { KafkaErrorCode } from '../protocol/errors.js';
 import type { ReplayedTxnMarker } from './replicaManager.js';
 import { ClassicGroup, type JoinGroupAnswer, type SyncGroupAnswer } from './groupCoordinatorClassicGroup.js';
 import { ClassicGroupManager, type Group } from './groupCoordinatorClassicManager.js';
@@ -39,7 +40,10 @@ export class GroupCoordinatorShard implements CoordinatorShard, GroupOffsetValid
   readonly offsets: OffsetMetadataManager;
   private loaded = false;
 
-  constructor(context: ShardContext, config: GroupCoordinatorConfig) {
+  constructor(
+    context: ShardContext,
+    private readonly config: GroupCoordinatorConfig,
+  ) {
     const traceOnceLoaded: ShardContext['trace'] = (event) => {
       if (this.loaded) context.trace(event);
     };
@@ -100,9 +104,20 @@ export class GroupCoordinatorShard implements CoordinatorShard, GroupOffsetValid
    */
   validateTransactionalOffsetCommit(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number) {
     const group = this.groups.get(groupId);
+    if (this.config.txnOffsetCommitWithoutGroupMetadata) return this.validateTransactionalOffsetCommitBeforeKip447(group);
     if (group === undefined) return generationId < 0 ? 'NONE' : 'ILLEGAL_GENERATION';
     if (group instanceof ClassicGroup) return this.classic.validateOffsetCommit(group, memberId, groupInstanceId, generationId, true);
     return this.consumer.validateOffsetCommit(group, memberId, generationId);
+  }
+
+  /**
+   * The legacy switch ksim.legacy.txn.offset.commit.without.group.metadata, as Kafka 2.4's
+   * GroupCoordinator.doCommitOffsets (before KIP-447): "for transactional offset commits we don't
+   * need to validate group membership and the generation" — only a group being unloaded is refused.
+   */
+  private validateTransactionalOffsetCommitBeforeKip447(group: Group | undefined): KafkaErrorCode {
+    if (group instanceof ClassicGroup && group.isInState('Dead')) return 'COORDINATOR_NOT_AVAILABLE';
+    return 'NONE';
   }
 
   validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number) {

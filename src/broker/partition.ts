@@ -177,6 +177,12 @@ export class Partition {
    */
   private readonly verificationGuards = new Map<number, number>();
   private nextVerificationGuard = 1;
+  /**
+   * The leader's last high watermark increment: when, and the high watermark and first unstable
+   * offset just before it — what a read_committed fetch racing with it read first, before
+   * KAFKA-9807 (the legacy switch ksim.legacy.lso.reads.high.watermark.twice).
+   */
+  private lastIncrement: { readonly atMs: number; readonly highWatermarkBefore: number; readonly firstUnstableBefore: number | null } | null = null;
 
   constructor(
     readonly topic: string,
@@ -476,7 +482,7 @@ export class Partition {
    * read_committed only below the last stable offset, with the transactions aborted in the range
    * read (Kafka's FetchIsolation.TXN_COMMITTED and addAbortedTransactions).
    */
-  fetchAsLeaderForConsumer(request: FetchPartition, maxBytes: number, isolationLevel: IsolationLevel = 0): FetchResponsePartition {
+  fetchAsLeaderForConsumer(request: FetchPartition, maxBytes: number, isolationLevel: IsolationLevel = 0, racesHighWatermarkUpdates = true): FetchResponsePartition {
     const epochError = this.checkLocalLog(request.currentLeaderEpoch, true);
     if (epochError !== 'NONE') return this.errorResponse(epochError);
     const highWatermark = this.log.highWatermark;
@@ -486,7 +492,7 @@ export class Partition {
     if (request.fetchOffset > this.log.logEndOffset || request.fetchOffset < this.log.logStartOffset) return this.errorResponse('OFFSET_OUT_OF_RANGE');
     const readCommitted = isolationLevel === READ_COMMITTED;
     const lastStableOffset = this.log.lastStableOffset;
-    const read = this.log.read(request.fetchOffset, maxBytes, readCommitted ? lastStableOffset : highWatermark);
+    const read = this.log.read(request.fetchOffset, maxBytes, readCommitted ? this.readCommittedUpperBound(racesHighWatermarkUpdates) : highWatermark);
     if (read.error !== undefined) return this.readFailed(read.error);
     // Every answer a consumer gets hands it a high watermark: the checker holds it to Kafka's promise.
     const batches = read.records.batches;
@@ -498,6 +504,25 @@ export class Partition {
     const abortedTransactions = endOffset > request.fetchOffset ? this.log.collectAbortedTransactions(request.fetchOffset, endOffset) : [];
     this.trace('partition.read', { leaderEpoch: this.leaderEpoch, fetchOffset: request.fetchOffset, endOffset, highWatermark, isolationLevel: 'read_committed', lastStableOffset });
     return { ...this.emptyResponse(), records: read.records, abortedTransactions };
+  }
+
+  /**
+   * Where a read_committed fetch stops: the last stable offset. Under the legacy switch
+   * ksim.legacy.lso.reads.high.watermark.twice, as Kafka's Log.fetchLastStableOffsetMetadata before
+   * KAFKA-9807 (PR #8418): `firstUnstableOffset < highWatermark ? firstUnstableOffset :
+   * highWatermark`, reading the high watermark twice. A fetch served in the same instant as a high
+   * watermark increment stands for one that raced with it on another request thread: its check
+   * read the first unstable offset and high watermark from before the increment, and its bound the
+   * high watermark after it — past a transaction that began at or above the old high watermark
+   * and is still open. A held fetch completed by the increment itself reads after it, on the same
+   * thread (`racesHighWatermarkUpdates` false), and sees one high watermark.
+   */
+  private readCommittedUpperBound(racesHighWatermarkUpdates: boolean): number {
+    const increment = this.lastIncrement;
+    const raced = this.settings.legacy.lastStableOffsetReadsHighWatermarkTwice && racesHighWatermarkUpdates && increment !== null && increment.atMs === this.host.nowMs();
+    if (!raced) return this.log.lastStableOffset;
+    const { firstUnstableBefore, highWatermarkBefore } = increment;
+    return firstUnstableBefore !== null && firstUnstableBefore < highWatermarkBefore ? firstUnstableBefore : this.log.highWatermark;
   }
 
   /**
@@ -650,6 +675,7 @@ export class Partition {
       if (waitedForIsr.includes(id) || mayJoin) candidate = Math.min(candidate, remote.logEndOffset);
     }
     if (candidate <= this.log.highWatermark) return false;
+    this.lastIncrement = { atMs: nowMs, highWatermarkBefore: this.log.highWatermark, firstUnstableBefore: this.log.firstUnstableOffset };
     this.log.maybeIncrementHighWatermark(candidate);
     this.trace('partition.hw', { role: 'leader', leaderEpoch: this.leaderEpoch, highWatermark: this.log.highWatermark });
     return true;

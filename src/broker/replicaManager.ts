@@ -456,7 +456,13 @@ export class ReplicaManager {
     this.purgatory.add(operation, keys);
   }
 
-  private readForFetch(request: FetchRequest): FetchResponse['responses'] {
+  /**
+   * Reads a fetch's partitions. `racesHighWatermarkUpdates`: false for a held fetch completed by
+   * the partition change that woke it, which Kafka reads on the same thread right after the change;
+   * a fetch read on arrival or at expiry runs on its own thread, beside other requests' updates
+   * (only the pre-KAFKA-9807 legacy switch cares).
+   */
+  private readForFetch(request: FetchRequest, racesHighWatermarkUpdates = true): FetchResponse['responses'] {
     const nowMs = this.host.nowMs();
     const isFollower = request.replicaId !== CONSUMER_REPLICA_ID;
     return request.topics.map((topic) => ({
@@ -466,7 +472,7 @@ export class ReplicaManager {
         if (partition === undefined) return unknownPartition(data.partition, this.notHostedError(topic.topic));
         return isFollower
           ? partition.fetchAsLeaderForFollower(request.replicaId as NodeId, request.replicaEpoch, data, request.maxBytes, nowMs)
-          : partition.fetchAsLeaderForConsumer(data, request.maxBytes, request.isolationLevel);
+          : partition.fetchAsLeaderForConsumer(data, request.maxBytes, request.isolationLevel, racesHighWatermarkUpdates);
       }),
     }));
   }
@@ -488,7 +494,7 @@ export class ReplicaManager {
       if (this.purgatory.remove(operation.id) === undefined) continue;
       // The log is read once, now that the fetch completes (Kafka's DelayedFetch.onComplete).
       this.timers.cancel(operation.timer);
-      this.sendFetchResponse(operation.from, operation.request, this.readForFetch(operation.request));
+      this.sendFetchResponse(operation.from, operation.request, this.readForFetch(operation.request, false));
       if (operation.request.replicaId !== CONSUMER_REPLICA_ID) this.wakeProduces(key);
     }
   }

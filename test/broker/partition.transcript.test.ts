@@ -24,15 +24,17 @@
  *   new-partition ... transactions=on
  *   append-txn N records producer=P epoch=E seq=S [transactional=no]   a producer's batch
  *   marker commit|abort producer=P epoch=E coordinator-epoch=C         WriteTxnMarkers for one partition
- *   read offset=O isolation=read_committed|read_uncommitted            a consumer's Fetch
+ *   read offset=O isolation=read_committed|read_uncommitted [held=yes]  a consumer's Fetch (held: a
+ *                                    held fetch completed by the change that woke it, not racing it)
+ *   new-partition ... legacy=lso.reads.high.watermark.twice   the pre-KAFKA-9807 legacy switch on
  *   verify producer=P epoch=E        must a produce of P at epoch E ask the coordinator first (KIP-890)?
  *   start-verification producer=P    the leader asks: prints the verification guard it set
  *   guard producer=P guard=G         does that guard still stand when the coordinator answers?
  */
 import { join } from 'node:path';
-import { test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { NodeId } from '../../src/host.js';
-import { DEFAULT_LEGACY_SWITCHES } from '../../src/broker/config.js';
+import { DEFAULT_LEGACY_SWITCHES, type LegacySwitches, parseBrokerConfig } from '../../src/broker/config.js';
 import { type AlterPartitionProposal, Partition } from '../../src/broker/partition.js';
 import { DEFAULT_LOG_CONFIG } from '../../src/log/config.js';
 import { UnifiedLog } from '../../src/log/unifiedLog.js';
@@ -65,10 +67,11 @@ class PartitionDriver {
     readonly replicas: readonly NodeId[],
     readonly minInsyncReplicas: number,
     readonly replicaLagTimeMaxMs: number,
+    legacy: LegacySwitches = DEFAULT_LEGACY_SWITCHES,
   ) {
     const disk = new SimDisk(replicas[0]!, DEFAULT_DISK_CONFIG, new SeededRandom('disk', 'transcript'), () => this.nowMs, () => {});
     const log = UnifiedLog.load(disk, `${TOPIC}-0`, DEFAULT_LOG_CONFIG, 0);
-    this.partition = new Partition(TOPIC, 0, replicas[0]!, log, { minInsyncReplicas, replicaLagTimeMaxMs, legacy: DEFAULT_LEGACY_SWITCHES }, {
+    this.partition = new Partition(TOPIC, 0, replicas[0]!, log, { minInsyncReplicas, replicaLagTimeMaxMs, legacy }, {
       nowMs: () => this.nowMs,
       trace: () => {},
       isReplicaIsrEligible: () => true,
@@ -103,7 +106,7 @@ class PartitionDriver {
       case 'marker':
         return this.marker(words[1] === 'commit' ? 'COMMIT' : 'ABORT', intArg(args, 'producer'), intArg(args, 'epoch'), intArg(args, 'coordinator-epoch'));
       case 'read':
-        return this.read(intArg(args, 'offset'), args.get('isolation') === 'read_committed' ? 1 : 0);
+        return this.read(intArg(args, 'offset'), args.get('isolation') === 'read_committed' ? 1 : 0, args.get('held') !== 'yes');
       case 'verify': {
         const needed = this.partition.needsTransactionVerification(intArg(args, 'producer'), intArg(args, 'epoch'));
         return [needed ? 'verify with the coordinator first' : 'no verification: the transaction is open at this epoch'];
@@ -173,11 +176,12 @@ class PartitionDriver {
     return [`${result} marker at offset ${appended.firstOffset}`];
   }
 
-  private read(fetchOffset: number, isolationLevel: 0 | 1): string[] {
+  private read(fetchOffset: number, isolationLevel: 0 | 1, racesHighWatermarkUpdates: boolean): string[] {
     const response = this.partition.fetchAsLeaderForConsumer(
       { partition: 0, currentLeaderEpoch: this.partition.leaderEpoch, fetchOffset, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20 },
       1 << 20,
       isolationLevel,
+      racesHighWatermarkUpdates,
     );
     if (response.errorCode !== 'NONE') return [`error: ${response.errorCode}`];
     const batches = decodeReceivedRecords(response.records)!.map(({ batch }) => {
@@ -267,7 +271,8 @@ function execute(line: string, current: PartitionDriver | null): { state: Partit
   const args = new Map(words.filter((word) => word.includes('=')).map((word) => word.split('=', 2) as [string, string]));
   const command = words[0]!;
   if (command === 'new-partition') {
-    const driver = new PartitionDriver(listArg(args, 'replicas'), intArg(args, 'min.insync.replicas'), args.has('replica.lag.time.max.ms') ? intArg(args, 'replica.lag.time.max.ms') : 30_000);
+    const legacy = { ...DEFAULT_LEGACY_SWITCHES, lastStableOffsetReadsHighWatermarkTwice: args.get('legacy') === 'lso.reads.high.watermark.twice' };
+    const driver = new PartitionDriver(listArg(args, 'replicas'), intArg(args, 'min.insync.replicas'), args.has('replica.lag.time.max.ms') ? intArg(args, 'replica.lag.time.max.ms') : 30_000, legacy);
     driver.showTransactions = args.get('transactions') === 'on';
     return { state: driver, output: [`${driver.replicas[0]} hosts ${TOPIC}-0, replicas ${driver.replicas.join(',')}, min.insync.replicas=${driver.minInsyncReplicas}, replica.lag.time.max.ms=${driver.replicaLagTimeMaxMs}`] };
   }
@@ -282,4 +287,9 @@ test('the partition transcript (ISR, high watermark, min.insync.replicas, leader
 
 test('the transactions transcript (markers, the last stable offset, read_committed, the aborted-transaction index) replays exactly', () => {
   checkTranscript(join(import.meta.dirname, 'partitionTransactions.transcript.txt'), execute);
+});
+
+test('the broker config key ksim.legacy.lso.reads.high.watermark.twice sets the pre-KAFKA-9807 switch, off by default', () => {
+  expect(parseBrokerConfig({}).legacy.lastStableOffsetReadsHighWatermarkTwice).toBe(false);
+  expect(parseBrokerConfig({ 'ksim.legacy.lso.reads.high.watermark.twice': true }).legacy.lastStableOffsetReadsHighWatermarkTwice).toBe(true);
 });

@@ -7,6 +7,7 @@
  * real parts, with broken inputs for each refusal.
  */
 import { describe, expect, test } from 'vitest';
+import { parseBrokerConfig } from '../../src/broker/config.js';
 import { ClassicGroup } from '../../src/broker/groupCoordinatorClassicGroup.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../../src/broker/groupCoordinatorRecords.js';
 import type { OffsetFetchResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../src/protocol/apis.js';
@@ -16,8 +17,8 @@ import { GroupCoordinatorDriver, GROUP } from './groupCoordinatorDriver.js';
 const PRODUCER_ID = 7000;
 
 /** A loaded coordinator (ISR as given) with a Stable classic group: c1 holds 0,1 and c2 holds 2,3, generation 1. */
-function withStableGroup(isr: Array<'b1' | 'b2'> = ['b1']): GroupCoordinatorDriver {
-  const driver = new GroupCoordinatorDriver(isr, { classicGroupInitialRebalanceDelayMs: 0 });
+function withStableGroup(isr: Array<'b1' | 'b2'> = ['b1'], config: ConstructorParameters<typeof GroupCoordinatorDriver>[1] = {}): GroupCoordinatorDriver {
+  const driver = new GroupCoordinatorDriver(isr, { classicGroupInitialRebalanceDelayMs: 0, ...config });
   driver.run('lead epoch=1');
   if (isr.length > 1) driver.run('replicate');
   for (const line of ['join c1', 'join c1', 'join c2', 'join c2', 'tick 1', 'sync c2', 'sync c1 assign=c1:0,1/c2:2,3']) {
@@ -189,5 +190,41 @@ describe('TxnOffsetCommit: fencing (KIP-447 and producer epochs), each with a br
     });
     expect(JSON.stringify(driver.parts.takeSent()[0]!.response)).toContain('UNKNOWN_TOPIC_OR_PARTITION');
     expect(txnOffsetCommit(driver, { offsets: { 0: 5 }, groupId: '' })).toBe('0:INVALID_GROUP_ID');
+  });
+});
+
+describe('the legacy switch ksim.legacy.txn.offset.commit.without.group.metadata (before KIP-447)', () => {
+  const legacy = { txnOffsetCommitWithoutGroupMetadata: true };
+
+  test('on: an old generation and a member the group does not have are taken, and their offsets commit', () => {
+    const driver = withStableGroup(['b1'], legacy);
+    expect(txnOffsetCommit(driver, { offsets: { 0: 5 }, generationId: 0 })).toBe('0:NONE');
+    expect(txnOffsetCommit(driver, { offsets: { 1: 9 }, memberId: 'not-a-member' })).toBe('1:NONE');
+    writeMarker(driver, true);
+    expect(fetchOffsets(driver)).toBe('0:5 1:9');
+  });
+
+  test('on: a group that does not exist takes a commit that names a generation', () => {
+    const driver = new GroupCoordinatorDriver(['b1'], legacy);
+    driver.run('lead epoch=1');
+    expect(txnOffsetCommit(driver, { offsets: { 0: 5 }, generationId: 3, memberId: 'm' })).toBe('0:NONE');
+  });
+
+  test('on: the producer epoch still fences (the switch turns off the group checks only)', () => {
+    const driver = withStableGroup(['b1'], legacy);
+    writeMarker(driver, false, 4);
+    expect(txnOffsetCommit(driver, { offsets: { 0: 9 }, producerEpoch: 3 })).toBe('0:INVALID_PRODUCER_EPOCH');
+  });
+
+  test('off (Kafka since 2.5): the same old generation is ILLEGAL_GENERATION', () => {
+    const driver = withStableGroup(['b1'], { txnOffsetCommitWithoutGroupMetadata: false });
+    expect(txnOffsetCommit(driver, { offsets: { 0: 5 }, generationId: 0 })).toBe('0:ILLEGAL_GENERATION');
+  });
+
+  test('the broker config key sets it, and it is off by default', () => {
+    const key = 'ksim.legacy.txn.offset.commit.without.group.metadata';
+    expect(parseBrokerConfig({}).groupCoordinator.txnOffsetCommitWithoutGroupMetadata).toBe(false);
+    expect(parseBrokerConfig({ [key]: true }).groupCoordinator.txnOffsetCommitWithoutGroupMetadata).toBe(true);
+    expect(parseBrokerConfig({ [key]: true }).legacy.txnOffsetCommitWithoutGroupMetadata).toBe(true);
   });
 });
