@@ -740,7 +740,7 @@ export class Producer {
       this.transitionTransactional('INITIALIZING');
     }
     if (this.hasOutstanding('InitProducerId') || this.hasOutstanding('Coordinator') || nowMs < this.coordinatorNextAllowedMs) return;
-    const allBatchesDone = this.pending.length === 0 && !this.accumulator.hasUndrained() && !this.hasOutstanding('Produce');
+    const allBatchesDone = this.pending.length === 0 && !this.accumulator.hasUndrained() && !this.hasIncompleteBatchInFlight();
     const { producerId, epoch } = transactionManager.producerIdAndEpoch;
     let request = transactional.nextCoordinatorRequest(allBatchesDone, producerId, epoch);
     if (request?.kind === 'EndTxn' && !transactional.hasCoordinatorTransaction()) {
@@ -941,6 +941,20 @@ export class Producer {
     }
     return false;
   };
+
+  /**
+   * Whether a request in flight still carries a batch that is not done (Kafka's
+   * RecordAccumulator.hasIncomplete, which EndTxn waits on). A batch that expired in flight
+   * (delivery.timeout.ms) is done although its request is still out, so an abort may go before the
+   * request is answered — and the broker may still receive it after the ABORT marker, the late
+   * write KIP-890 part 1 (KAFKA-14402) verifies away.
+   */
+  private hasIncompleteBatchInFlight(): boolean {
+    for (const request of this.outstanding.values()) {
+      if (request.kind === 'Produce' && request.batches.some((batch) => !batch.isDone())) return true;
+    }
+    return false;
+  }
 
   private hasOutstanding(kind: OutstandingRequest['kind']): boolean {
     for (const request of this.outstanding.values()) if (request.kind === kind) return true;
