@@ -529,6 +529,9 @@ export class Producer {
     if (transactional !== null && error !== 'TRANSACTION_ABORTED') {
       const before = transactional.state;
       transactional.failTransaction(error, classifyBatchError(error));
+      // Transaction version 1: the client bumps the epoch once the abort is done (Kafka's
+      // needToTriggerEpochBumpFromClient, KIP-360); version 2's coordinator bumps it at every EndTxn.
+      if (transactional.state === 'ABORTABLE_ERROR' && transactional.transactionVersion === 1 && (before === 'IN_TRANSACTION' || before === 'ABORTABLE_ERROR')) this.transactionManager?.requestTransactionEpochBump();
       if (transactional.state !== before) {
         this.traceTransactional();
         // A commit waiting for this batch fails: the application must abort.
@@ -740,12 +743,14 @@ export class Producer {
       this.transitionTransactional('INITIALIZING');
     }
     if (this.hasOutstanding('InitProducerId') || this.hasOutstanding('Coordinator') || nowMs < this.coordinatorNextAllowedMs) return;
-    const allBatchesDone = this.pending.length === 0 && !this.accumulator.hasUndrained() && !this.hasOutstanding('Produce');
+    const allBatchesDone = this.pending.length === 0 && !this.accumulator.hasUndrained() && !this.hasIncompleteBatchInFlight();
     const { producerId, epoch } = transactionManager.producerIdAndEpoch;
     let request = transactional.nextCoordinatorRequest(allBatchesDone, producerId, epoch);
     if (request?.kind === 'EndTxn' && !transactional.hasCoordinatorTransaction()) {
       // The coordinator never heard of this transaction: nothing to end.
       this.completeTransaction(transactional.state === 'COMMITTING_TRANSACTION');
+      // An epoch bump owed after the abort goes out on the next pass: nothing else would wake the sender for it.
+      if (transactional.state === 'INITIALIZING') this.pollAgain = true;
       request = null;
     }
     if (request === null) return;
@@ -892,8 +897,11 @@ export class Producer {
     }
     if (response.errorCode !== 'NONE') return this.coordinatorRequestFailed('InitProducerId', response.errorCode, nowMs);
     this.coordinatorAttempts = 0;
+    const bumped = transactionManager.producerIdAndEpoch.producerId === response.producerId;
     transactionManager.handleInitProducerIdSuccess(response.producerId, response.producerEpoch, this.hasUnansweredProduce);
     transactional.transactionVersion = response.transactionVersion ?? 1;
+    // A bump after an aborted transaction: every partition starts again at sequence 0 (Kafka's resetSequenceNumbers).
+    if (bumped) transactionManager.onTransactionEpochBump(response.producerId, response.producerEpoch);
     this.host.trace({ type: 'producer.epoch', producerId: response.producerId, producerEpoch: response.producerEpoch });
     this.transitionTransactional('READY');
     transactional.completePending({ ok: true });
@@ -941,6 +949,20 @@ export class Producer {
     }
     return false;
   };
+
+  /**
+   * Whether a request in flight still carries a batch that is not done (Kafka's
+   * RecordAccumulator.hasIncomplete, which EndTxn waits on). A batch that expired in flight
+   * (delivery.timeout.ms) is done although its request is still out, so an abort may go before the
+   * request is answered — and the broker may still receive it after the ABORT marker, the late
+   * write KIP-890 part 1 (KAFKA-14402) verifies away.
+   */
+  private hasIncompleteBatchInFlight(): boolean {
+    for (const request of this.outstanding.values()) {
+      if (request.kind === 'Produce' && request.batches.some((batch) => !batch.isDone())) return true;
+    }
+    return false;
+  }
 
   private hasOutstanding(kind: OutstandingRequest['kind']): boolean {
     for (const request of this.outstanding.values()) if (request.kind === kind) return true;

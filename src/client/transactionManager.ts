@@ -140,6 +140,8 @@ export class TransactionManager {
       this.transitionTo('UNINITIALIZED');
       return;
     }
+    // The bump itself is still owed, even one that named no partition (a transactional producer's after an abort).
+    if (this.producerIdAndEpochValue.producerId !== NO_PRODUCER_ID) this.epochBumpRequired = true;
     this.transitionTo(this.producerIdAndEpochValue.producerId === NO_PRODUCER_ID ? 'UNINITIALIZED' : 'READY');
   }
 
@@ -161,8 +163,19 @@ export class TransactionManager {
   }
 
   /**
-   * Transaction version 2: the coordinator bumped the epoch at EndTxn (KIP-890 part 2). Every
-   * partition restarts at sequence 0 under it once its batches are done (they all are at EndTxn).
+   * A transactional producer under transaction version 1 owes an epoch bump of its own after an
+   * abortable error (Kafka's clientSideEpochBumpRequired, KIP-360): once the abort completes it
+   * sends InitProducerId with its current id and epoch, so that a batch of the aborted transaction
+   * still on the wire carries an epoch older than the next transaction's.
+   */
+  requestTransactionEpochBump(): void {
+    this.epochBumpRequired = true;
+  }
+
+  /**
+   * The epoch was bumped for the whole producer: by the coordinator at EndTxn (transaction version
+   * 2, KIP-890 part 2), or at the producer's own request after an abort (version 1). Every
+   * partition restarts at sequence 0 under it once its batches are done (they all are after EndTxn).
    */
   onTransactionEpochBump(producerId: number, epoch: number): void {
     if (this.stateValue !== 'READY') throw new Error(`onTransactionEpochBump in ${this.stateValue}`);

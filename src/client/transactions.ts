@@ -32,7 +32,8 @@
  * coordinator with the consumer's group metadata; EndTxn(commit) goes only after it.
  *
  * Invariants: at most one coordinator request in flight; partitions are added (transaction version
- * 1) before any batch of them is drained; a commit is sent only once every batch has completed.
+ * 1) before any batch of them is drained; EndTxn is sent only once every batch is done (answered,
+ * failed or expired: a batch expired in flight may still reach its partition after the EndTxn).
  */
 import type { NodeId } from '../host.js';
 import type { TransactionVersion } from '../protocol/apis.js';

@@ -3,6 +3,7 @@
  * asks the coordinator for and when, and Kafka's classes of errors.
  */
 import { describe, expect, test } from 'vitest';
+import { TransactionManager } from '../../src/client/transactionManager.js';
 import { classifyBatchError, classifyCoordinatorError, TransactionalProducerState } from '../../src/client/transactions.js';
 
 function ready(version: 1 | 2 = 1): TransactionalProducerState {
@@ -72,5 +73,26 @@ describe('TransactionalProducerState', () => {
     expect(classifyBatchError('INVALID_PRODUCER_EPOCH')).toBe('abortable');
     expect(classifyBatchError('TIMEOUT')).toBe('abortable');
     expect(classifyBatchError('PRODUCER_FENCED')).toBe('fatal');
+  });
+});
+
+describe('the client-side epoch bump of a transaction version 1 producer (KIP-360)', () => {
+  test('owed after an abortable error, sent with the current id and epoch, and asked again if it fails', () => {
+    const manager = new TransactionManager();
+    manager.nextInitProducerId(() => false);
+    manager.handleInitProducerIdSuccess(7, 0, () => false);
+    expect(manager.isEpochBumpPending()).toBe(false);
+    manager.requestTransactionEpochBump();
+    expect(manager.isEpochBumpPending()).toBe(true);
+    expect(manager.nextInitProducerId(() => false)).toEqual({ producerId: 7, producerEpoch: 0 });
+    // The coordinator is still completing the abort: the bump is still owed, though it names no partition.
+    manager.handleInitProducerIdFailure('CONCURRENT_TRANSACTIONS');
+    expect(manager.state).toBe('READY');
+    expect(manager.isEpochBumpPending()).toBe(true);
+    expect(manager.nextInitProducerId(() => false)).toEqual({ producerId: 7, producerEpoch: 0 });
+    manager.handleInitProducerIdSuccess(7, 1, () => false);
+    manager.onTransactionEpochBump(7, 1);
+    expect(manager.isEpochBumpPending()).toBe(false);
+    expect(manager.producerIdAndEpoch).toEqual({ producerId: 7, epoch: 1 });
   });
 });
