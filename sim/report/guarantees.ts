@@ -171,7 +171,7 @@ function switchSettingOf(config: Readonly<Record<string, unknown>>): string {
   const visit = (value: unknown): void => {
     if (value === null || typeof value !== 'object') return;
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      if (/^(ksim\.legacy\.|ksim\.raft\.pre\.vote|legacy\.)/.test(key)) settings.push(`${key}: ${String(inner)}`);
+      if (/^(ksim\.legacy\.|ksim\.raft\.pre\.vote|legacy\.|transaction\.version$|transaction\.partition\.verification\.enable$)/.test(key)) settings.push(`${key}: ${String(inner)}`);
       else visit(inner);
     }
   };
