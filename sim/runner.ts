@@ -81,6 +81,7 @@ export function realizeFaultPlan(scenario: Scenario, seed: number): FaultPlan {
       servers: built.nodes.filter((node) => node.role === 'server').map((node) => node.id),
       clients: built.nodes.filter((node) => node.role === 'client').map((node) => node.id),
       consumers: built.consumers ?? [],
+      writers: built.writers ?? [],
       durationMs: scenario.durationMs,
       selectors: system.selectors,
     });

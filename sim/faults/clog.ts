@@ -10,7 +10,7 @@ import { durationMs, nodeReferenceList } from './fields.js';
 /** Delays (never drops) everything on a node (one id) or a link (two ids). */
 export type ClogAction = { type: 'clog'; nodes: string[]; durationMs: number };
 
-export const clogFault: FaultKind<ClogAction, 'clog'> = {
+export const clogFault: FaultKind<ClogAction, 'clog' | 'client-clog'> = {
   type: 'clog',
   fields: { properties: { nodes: nodeReferenceList(1, 2), durationMs }, required: ['nodes', 'durationMs'] },
   describe: (action) => `clog ${action.nodes.join('<->')} for ${action.durationMs}ms`,
@@ -32,6 +32,23 @@ export const clogFault: FaultKind<ClogAction, 'clog'> = {
         const random = swarm.random;
         const nodes = random.chance(0.5) ? [random.pick(swarm.servers)] : random.shuffle(swarm.everyone).slice(0, 2);
         return { type: 'clog', nodes, durationMs: random.nextInt(50, 2_000) };
+      },
+    },
+    {
+      // The link between a client that writes and a server (the leader half the time), held for a
+      // fault window (up to seconds): long enough for the client's request.timeout.ms and
+      // delivery.timeout.ms to pass while a request is still on the wire, so that it lands after the
+      // client gave it up (the race of KAFKA-14402). `clog` rarely draws that link, and never for that
+      // long. Opt-in, so that every seed of a profile that does not name it keeps its plan.
+      family: 'client-clog',
+      meanIntervalMs: 4_000,
+      optIn: true,
+      draw(swarm) {
+        if (swarm.writers.length === 0) return undefined;
+        const random = swarm.random;
+        const client = random.pick(swarm.writers);
+        const server = swarm.selectors.includes('@leader') && random.chance(0.5) ? '@leader' : random.pick(swarm.servers);
+        return { type: 'clog', nodes: [client, server], durationMs: swarm.windowMs() };
       },
     },
   ],

@@ -48,6 +48,8 @@ export interface SwarmContext {
   readonly everyone: readonly NodeId[];
   /** The consumer nodes among the clients (empty for systems without consumers). */
   readonly consumers: readonly NodeId[];
+  /** The clients that write (producers, pipeline instances; every client when the system names none). */
+  readonly writers: readonly NodeId[];
   /** The selectors the system resolves (`@leader`, `@follower`, ...). */
   readonly selectors: readonly string[];
   /** How long a partition, spike, slow fsync or full disk lasts, drawn within the profile's limit. */
@@ -65,6 +67,11 @@ export interface SwarmDraw<A, F extends string> {
   readonly meanIntervalMs: number;
   /** A family that strikes consumers is off for a system that has none (so older plans keep every draw). */
   readonly requires?: 'consumers';
+  /**
+   * A family a seed may turn on only when the scenario's swarm profile lists it in `families`: it
+   * aims at one race, and turning it on by default would change every other seed's plan.
+   */
+  readonly optIn?: true;
   /** Draws one action, or undefined to skip this turn. */
   draw(swarm: SwarmContext): A | undefined;
 }

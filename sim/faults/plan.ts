@@ -60,6 +60,8 @@ export const FAULT_FAMILIES = [
   'consumer-crash',
   'consumer-pause',
   'consumer-partition',
+  // Opt-in (only when a profile lists it), so no seed of an older profile changes.
+  'client-clog',
 ] as const satisfies readonly FaultFamily[];
 
 const KIND_BY_TYPE = new Map<string, FaultKind<FaultAction, FaultFamily>>(

@@ -26,6 +26,8 @@ export interface SwarmInput {
   clients: readonly NodeId[];
   /** The consumer nodes among the clients; families that strike consumers stay off without any. */
   consumers?: readonly NodeId[];
+  /** The clients that write; every client when the system names none. */
+  writers?: readonly NodeId[];
   durationMs: number;
   /** Selectors the system resolves (e.g. `@leader`), used as crash targets part of the time. */
   selectors?: readonly string[];
@@ -57,7 +59,7 @@ export interface SwarmChoice {
 /** Which families this seed turns on, and at what rates. */
 export function chooseFamilies(random: SeededRandom, input: SwarmInput): SwarmChoice {
   const hasConsumers = (input.consumers ?? []).length > 0;
-  const allowed = (input.profile.families ?? [...input.supportedFamilies]).filter(
+  const allowed = (input.profile.families ?? input.supportedFamilies.filter((family) => drawOf(family).optIn !== true)).filter(
     (family) => input.supportedFamilies.includes(family) && (hasConsumers || drawOf(family).requires !== 'consumers'),
   );
   const ordered = FAULT_FAMILIES.filter((family) => allowed.includes(family));
@@ -107,6 +109,7 @@ function swarmContext(
     servers: input.servers,
     everyone: [...input.servers, ...input.clients],
     consumers: input.consumers ?? [],
+    writers: (input.writers ?? []).length > 0 ? input.writers! : input.clients,
     selectors: input.selectors ?? [],
     windowMs: () => random.nextInt(WINDOW_MS_MIN, (input.profile.maxWindowMs ?? WINDOW_MS_MAX) + 1),
     downMs: () => random.nextInt(DOWN_MS_MIN, (input.profile.maxDownMs ?? DOWN_MS_MAX) + 1),

@@ -45,6 +45,8 @@ export interface BuiltSystem {
   nodes: NodeSpec[];
   /** The consumer nodes among the clients, which the consumer fault families aim at (none: those families stay off). */
   consumers?: readonly NodeId[];
+  /** The clients that write (producers, pipeline instances), which `client-clog` aims at (none named: every client). */
+  writers?: readonly NodeId[];
   sizeOf(message: unknown): number;
   /** Resolves selectors such as `@leader` when a fault fires. */
   resolveSelector(selector: string, world: World): NodeId | undefined;

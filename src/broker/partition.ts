@@ -170,12 +170,17 @@ export class Partition {
   /** The leader-epoch cache as last traced (its size and end entries), so that only changes are traced. */
   private tracedEpochCache = '';
   /**
-   * KIP-890 part 1's verification guards, by producer id: set when a transaction's first append
-   * goes to the coordinator for verification, dropped when a marker for that producer is written.
-   * A verified append proceeds only if its guard is still the one it started with, so a marker
-   * written while the verification was in flight (the transaction ended) turns it away.
+   * KIP-890 part 1's verification state, by producer id (Kafka's VerificationStateEntry): a guard
+   * created when a transaction's first append goes to the coordinator, shared by every append of
+   * that producer verified meanwhile, and dropped by the producer's next transactional append —
+   * data (the transaction is open: later batches need no guard) or a marker (it ended). A verified
+   * append proceeds only if its guard is still the entry's, so a marker written while the
+   * verification was in flight turns it away. `epoch` is the highest epoch verified under it, and
+   * `epochBump` says the transaction runs under version 2, whose markers carry the next
+   * transaction's epoch: such a marker at the entry's epoch closes the previous transaction, not
+   * this one, and leaves the guard standing.
    */
-  private readonly verificationGuards = new Map<number, number>();
+  private readonly verificationGuards = new Map<number, { guard: number; epoch: number; epochBump: boolean }>();
   private nextVerificationGuard = 1;
   /**
    * The leader's last high watermark increment: when, and the high watermark and first unstable
@@ -348,7 +353,10 @@ export class Partition {
    * written (KIP-... since 0.8.2; the write would be committed by fewer replicas than promised).
    */
   appendRecordsToLeader(records: readonly SimpleRecord[], producer: ProducerAppendInfo | null, requiredAcks: number, nowMs: number, isTransactional = false, origin: AppendOrigin = 'client'): AppendResult {
-    return this.appendToLeader({ kind: 'records', records, producer, isTransactional, origin }, requiredAcks, nowMs);
+    const result = this.appendToLeader({ kind: 'records', records, producer, isTransactional, origin }, requiredAcks, nowMs);
+    // The transaction is open here now: its later batches need no guard (Kafka clears the entry at every transactional append).
+    if (isTransactional && producer !== null && !('error' in result)) this.verificationGuards.delete(producer.producerId);
+    return result;
   }
 
   /**
@@ -357,7 +365,12 @@ export class Partition {
    */
   appendTxnMarkerToLeader(marker: TxnMarker, nowMs: number): AppendResult {
     const result = this.appendToLeader({ kind: 'marker', marker }, -1, nowMs);
-    if (!('error' in result)) this.verificationGuards.delete(marker.producerId);
+    if (!('error' in result)) {
+      const entry = this.verificationGuards.get(marker.producerId);
+      // Kafka's UnifiedLog: a version 2 marker in the entry's epoch is the previous transaction's.
+      const nextTransactionStarted = entry !== undefined && entry.epochBump && entry.epoch === marker.producerEpoch;
+      if (!nextTransactionStarted) this.verificationGuards.delete(marker.producerId);
+    }
     return result;
   }
 
@@ -379,16 +392,25 @@ export class Partition {
     return entry === undefined || entry === null || entry.currentTxnFirstOffset === null || entry.producerEpoch !== producerEpoch;
   }
 
-  /** Starts a verification: returns its guard. */
-  startTransactionVerification(producerId: number): number {
+  /**
+   * Starts a verification: returns its guard — the producer's standing one if a verification is
+   * already under way (Kafka's maybeCreateVerificationStateEntry reuses the entry, so two produces
+   * verified at once both append; a fresh guard would turn the first away).
+   */
+  startTransactionVerification(producerId: number, producerEpoch: number, epochBump: boolean): number {
+    const entry = this.verificationGuards.get(producerId);
+    if (entry !== undefined) {
+      entry.epoch = Math.max(entry.epoch, producerEpoch);
+      return entry.guard;
+    }
     const guard = this.nextVerificationGuard++;
-    this.verificationGuards.set(producerId, guard);
+    this.verificationGuards.set(producerId, { guard, epoch: producerEpoch, epochBump });
     return guard;
   }
 
-  /** Does the guard still stand (no marker for the producer, no leadership change, since it was set)? */
+  /** Does the guard still stand (no transactional append of the producer, no leadership change, since it was set)? */
   verificationGuardHolds(producerId: number, guard: number): boolean {
-    return this.verificationGuards.get(producerId) === guard;
+    return this.verificationGuards.get(producerId)?.guard === guard;
   }
 
   private appendToLeader(append: LeaderAppend, requiredAcks: number, nowMs: number): AppendResult {

@@ -225,13 +225,17 @@ export class ReplicaManager {
     const toVerify = this.partitionsToVerify(request);
     if (toVerify === null) return this.appendForProduce(from, request, null);
     // KIP-890 part 1: the transaction's first batch on a partition waits for the coordinator.
-    const guards = new Map(toVerify.partitions.map(({ topic, partition }) => [`${topic}-${partition}`, this.getPartition(topic, partition)!.startTransactionVerification(toVerify.producerId)]));
+    const { producerId, producerEpoch } = toVerify;
+    const epochBump = this.config.transactionCoordinator.transactionVersion === 2;
+    const guards = new Map(toVerify.partitions.map(({ topic, partition }) => [`${topic}-${partition}`, this.getPartition(topic, partition)!.startTransactionVerification(producerId, producerEpoch, epochBump)]));
     this.transactionVerifier!.verifyTransaction(toVerify, (errors) => {
       const verified = new Map<string, KafkaErrorCode>();
       for (const [key, guard] of guards) {
         const error = errors.get(key) ?? 'INVALID_TXN_STATE';
         const partition = this.partitions.get(key);
-        const holds = partition !== undefined && partition.verificationGuardHolds(toVerify.producerId, guard);
+        // As Kafka's UnifiedLog: the guard matters only while no transaction of this producer and
+        // epoch is open here — another produce verified at the same time may have opened it.
+        const holds = partition !== undefined && (partition.verificationGuardHolds(producerId, guard) || !partition.needsTransactionVerification(producerId, producerEpoch));
         verified.set(key, error !== 'NONE' ? error : holds ? 'NONE' : 'INVALID_TXN_STATE');
       }
       this.appendForProduce(from, request, verified);

@@ -112,7 +112,7 @@ class PartitionDriver {
         return [needed ? 'verify with the coordinator first' : 'no verification: the transaction is open at this epoch'];
       }
       case 'start-verification':
-        return [`guard ${this.partition.startTransactionVerification(intArg(args, 'producer'))}`];
+        return [`guard ${this.partition.startTransactionVerification(intArg(args, 'producer'), args.has('epoch') ? intArg(args, 'epoch') : 0, args.get('version') === '2')}`];
       case 'guard':
         return [this.partition.verificationGuardHolds(intArg(args, 'producer'), intArg(args, 'guard')) ? 'the guard holds: append' : 'the guard is gone: INVALID_TXN_STATE'];
       case 'delayed-produce': {

@@ -281,6 +281,7 @@ export const kafkaSystem: SystemDefinition = {
       nodes,
       // The pipeline's instances are consumers too: the consumer fault families strike them.
       consumers: [...consumerNodes.map((node) => node.id), ...(pipeline === null ? [] : pipelineInstanceIds(pipeline))],
+      writers: [...producers, ...(pipeline === null ? [] : pipelineInstanceIds(pipeline))],
       sizeOf: kafkaMessageSizeBytes,
       resolveSelector(selector: string, world: World): NodeId | undefined {
         if (selector === '@leader') return view.leaderOfPartition0 ?? undefined;
