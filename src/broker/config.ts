@@ -108,6 +108,15 @@ export interface LegacySwitches {
    * records, above the last stable offset.
    */
   readonly lastStableOffsetReadsHighWatermarkTwice: boolean;
+  /**
+   * ksim.legacy.no.producer.epoch.fencing: a partition leader takes a client's batch whatever its
+   * producer epoch — ProducerAppendInfo's checkProducerEpoch for data batches, the partition's half
+   * of KIP-98's zombie fencing (INVALID_PRODUCER_EPOCH), is off — so a producer the coordinator has
+   * fenced by bumping its epoch still writes, into a transaction the coordinator never heard of.
+   * The sequence check stays as Kafka's (an epoch other than the current one starts at sequence 0);
+   * markers and the coordinator's own writes stay fenced, and so does the coordinator.
+   */
+  readonly noProducerEpochFencing: boolean;
 }
 
 export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
@@ -122,6 +131,7 @@ export const DEFAULT_LEGACY_SWITCHES: LegacySwitches = {
   commitWithoutGeneration: false,
   txnOffsetCommitWithoutGroupMetadata: false,
   lastStableOffsetReadsHighWatermarkTwice: false,
+  noProducerEpochFencing: false,
 };
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -159,6 +169,7 @@ export const LEGACY_SWITCH_KEYS = {
   commitWithoutGeneration: 'ksim.legacy.commit.without.generation',
   txnOffsetCommitWithoutGroupMetadata: 'ksim.legacy.txn.offset.commit.without.group.metadata',
   lastStableOffsetReadsHighWatermarkTwice: 'ksim.legacy.lso.reads.high.watermark.twice',
+  noProducerEpochFencing: 'ksim.legacy.no.producer.epoch.fencing',
 } as const satisfies Record<keyof LegacySwitches, string>;
 
 /**

@@ -419,7 +419,11 @@ export class Partition {
     const leaderEpoch = this.registration.leaderEpoch;
     const result =
       append.kind === 'records'
-        ? this.log.appendAsLeader(append.records, leaderEpoch, append.producer, nowMs, { isTransactional: append.isTransactional, origin: append.origin })
+        ? this.log.appendAsLeader(append.records, leaderEpoch, append.producer, nowMs, {
+            isTransactional: append.isTransactional,
+            origin: append.origin,
+            fencesOlderProducerEpochs: !this.settings.legacy.noProducerEpochFencing,
+          })
         : this.log.appendAsLeader(
             [endTransactionMarkerRecord(append.marker.result, append.marker.coordinatorEpoch, nowMs)],
             leaderEpoch,

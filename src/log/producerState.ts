@@ -104,7 +104,7 @@ export class ProducerStateManager {
    * Checks a batch from a client against the producer's state, before it is written. Batches
    * without a producer id always pass. Changes nothing: `update` applies the batch once written.
    */
-  checkAndPrepare(batch: RecordBatch, origin: AppendOrigin = 'client'): ProducerCheck {
+  checkAndPrepare(batch: RecordBatch, origin: AppendOrigin = 'client', fencesOlderEpochs = true): ProducerCheck {
     if (batch.producerId < 0) return OK;
     if (batch.isControl) return this.checkEndTxnMarker(batch);
     const entry = this.producers.get(batch.producerId);
@@ -112,7 +112,7 @@ export class ProducerStateManager {
     // deduplicate; only its epoch is fenced (Kafka checks sequences for AppendOrigin.CLIENT only).
     if (origin === 'coordinator') return entry !== undefined && batch.producerEpoch < entry.producerEpoch ? { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' } : OK;
     if (entry === undefined) return OK;
-    const rejected = this.checkEpochAndSequence(batch, entry);
+    const rejected = this.checkEpochAndSequence(batch, entry, fencesOlderEpochs);
     if (rejected !== null) return rejected;
     // Kafka checks this after the epoch and sequence, whatever the epoch: a bumped epoch does not
     // end the producer's transaction (kafka-storage 4.1.1 conformance, kafka-producer-state.json case 3 step 7).
@@ -120,8 +120,13 @@ export class ProducerStateManager {
     return OK;
   }
 
-  /** A retry of one of the last batches, a fenced epoch, or a sequence gap; null when the batch may follow. */
-  private checkEpochAndSequence(batch: RecordBatch, entry: MutableEntry): Exclude<ProducerCheck, { kind: 'ok' }> | null {
+  /**
+   * A retry of one of the last batches, a fenced epoch, or a sequence gap; null when the batch may
+   * follow. Without `fencesOlderEpochs` (the legacy switch ksim.legacy.no.producer.epoch.fencing)
+   * an older epoch is taken as any other change of epoch, as Kafka's checkSequence would: from
+   * sequence 0.
+   */
+  private checkEpochAndSequence(batch: RecordBatch, entry: MutableEntry, fencesOlderEpochs: boolean): Exclude<ProducerCheck, { kind: 'ok' }> | null {
     const firstSeq = batch.baseSequence;
     if (batch.producerEpoch === entry.producerEpoch) {
       const lastSeq = lastSequence(batch);
@@ -131,9 +136,9 @@ export class ProducerStateManager {
         return { kind: 'duplicate', error: 'DUPLICATE_SEQUENCE_NUMBER', firstOffset, lastOffset: duplicateLastOffset };
       }
     }
-    if (batch.producerEpoch < entry.producerEpoch) return { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' };
-    if (batch.producerEpoch > entry.producerEpoch) {
-      // An epoch bump starts a fresh sequence (the entry of an unknown epoch accepts anything).
+    if (batch.producerEpoch < entry.producerEpoch && fencesOlderEpochs) return { kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' };
+    if (batch.producerEpoch !== entry.producerEpoch) {
+      // A new epoch starts a fresh sequence (the entry of an unknown epoch accepts anything).
       if (firstSeq !== 0 && entry.producerEpoch !== NO_PRODUCER_EPOCH) return { kind: 'rejected', error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' };
       return null;
     }

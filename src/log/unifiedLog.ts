@@ -245,13 +245,14 @@ export class UnifiedLog {
    * leader epoch, runs the idempotent-producer checks, and records a new epoch in the epoch cache.
    * A duplicate of one of the producer's last 5 batches is not written again: it answers with the
    * original batch's offsets and `duplicate: true`, which the broker reports as success.
+   * `fencesOlderProducerEpochs: false` is the legacy switch ksim.legacy.no.producer.epoch.fencing.
    */
   appendAsLeader(
     records: readonly SimpleRecord[],
     leaderEpoch: number,
     producer: ProducerAppendInfo | null,
     nowMs: number,
-    options: { readonly isControl?: boolean; readonly isTransactional?: boolean; readonly origin?: AppendOrigin } = {},
+    options: { readonly isControl?: boolean; readonly isTransactional?: boolean; readonly origin?: AppendOrigin; readonly fencesOlderProducerEpochs?: boolean } = {},
   ): LeaderAppendResult {
     const isControl = options.isControl ?? false;
     const isTransactional = options.isTransactional ?? false;
@@ -280,7 +281,7 @@ export class UnifiedLog {
     const encoded = encodeBatch(batch);
     if (encoded.length > this.config.maxMessageBytes) return { error: 'MESSAGE_TOO_LARGE' };
     if (encoded.length > this.config.segmentBytes) return { error: 'RECORD_LIST_TOO_LARGE' };
-    const check = this.producerState.checkAndPrepare(batch, options.origin);
+    const check = this.producerState.checkAndPrepare(batch, options.origin, options.fencesOlderProducerEpochs);
     if (check.kind === 'duplicate') return { firstOffset: check.firstOffset, lastOffset: check.lastOffset, duplicate: true };
     if (check.kind === 'rejected') return { error: check.error };
     const error = this.appendBatch(batch, encoded, nowMs);

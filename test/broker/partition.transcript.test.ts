@@ -293,3 +293,9 @@ test('the broker config key ksim.legacy.lso.reads.high.watermark.twice sets the 
   expect(parseBrokerConfig({}).legacy.lastStableOffsetReadsHighWatermarkTwice).toBe(false);
   expect(parseBrokerConfig({ 'ksim.legacy.lso.reads.high.watermark.twice': true }).legacy.lastStableOffsetReadsHighWatermarkTwice).toBe(true);
 });
+
+test('the broker config key ksim.legacy.no.producer.epoch.fencing sets the partition\'s pre-KIP-98 switch, off by default', () => {
+  expect(parseBrokerConfig({}).legacy.noProducerEpochFencing).toBe(false);
+  expect(parseBrokerConfig({ 'ksim.legacy.no.producer.epoch.fencing': true }).legacy.noProducerEpochFencing).toBe(true);
+  expect(parseBrokerConfig({ 'ksim.legacy.no.producer.epoch.fencing': 'false' }).legacy.noProducerEpochFencing).toBe(false);
+});

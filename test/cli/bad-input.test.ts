@@ -63,6 +63,7 @@ describe('Kafka config values are checked as Kafka checks them (exit 64)', () =>
     ['broker: {}', 'broker: { ksim.legacy.commit.without.generation: 1 }', 'config.broker.ksim.legacy.commit.without.generation is 1, which is not allowed: must be true or false'],
     ['broker: {}', 'broker: { ksim.legacy.txn.offset.commit.without.group.metadata: 1 }', 'config.broker.ksim.legacy.txn.offset.commit.without.group.metadata is 1, which is not allowed: must be true or false'],
     ['broker: {}', 'broker: { ksim.legacy.lso.reads.high.watermark.twice: often }', 'config.broker.ksim.legacy.lso.reads.high.watermark.twice is the string "often", which is not allowed: must be true or false'],
+    ['broker: {}', 'broker: { ksim.legacy.no.producer.epoch.fencing: yes }', 'config.broker.ksim.legacy.no.producer.epoch.fencing is the string "yes", which is not allowed: must be true or false'],
     ['topic: { min.insync.replicas: 2 }', 'topic: { unclean.leader.election.enable: sometimes }', 'config.topic.unclean.leader.election.enable is the string "sometimes", which is not allowed: must be true or false'],
   ])('%s → %s', (line, broken, message) => {
     expectRefused(KAFKA.replace(line, broken), message);

@@ -67,6 +67,20 @@ describe('ProducerStateManager (KIP-98)', () => {
     expect(state.checkAndPrepare(batch(4, 2, 0, 2))).toEqual({ kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' });
   });
 
+  test('without epoch fencing (ksim.legacy.no.producer.epoch.fencing) an older epoch is taken as a new one: from sequence 0 only', () => {
+    const state = withBatches(2, 3);
+    // The zombie's first batch at its old epoch passes where the check refuses it...
+    expect(state.checkAndPrepare(batch(4, 2, 0, 2), 'client', true)).toEqual({ kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' });
+    expect(state.checkAndPrepare(batch(4, 2, 0, 2), 'client', false)).toEqual({ kind: 'ok' });
+    // ...but Kafka's sequence check stays: a batch whose epoch is not the current one starts at 0.
+    expect(state.checkAndPrepare(batch(4, 2, 4), 'client', false)).toEqual({ kind: 'rejected', error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+    // The coordinator's own writes and the markers stay fenced.
+    expect(state.checkAndPrepare(batch(4, 2, 0, 2), 'coordinator', false)).toEqual({ kind: 'rejected', error: 'INVALID_PRODUCER_EPOCH' });
+    // Once written, the old epoch is the producer's again.
+    state.update(batch(4, 2, 0, 2));
+    expect(state.lastEntry(42)).toMatchObject({ producerEpoch: 2, batches: [{ firstSeq: 0, lastSeq: 1, firstOffset: 4, lastOffset: 5 }] });
+  });
+
   test('an epoch bump must start at sequence 0, and starts a fresh history', () => {
     const state = withBatches(3);
     expect(state.checkAndPrepare(batch(6, 1, 6))).toEqual({ kind: 'rejected', error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });

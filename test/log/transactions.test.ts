@@ -148,6 +148,24 @@ describe('UnifiedLog transactions', () => {
     expect(log.lastStableOffset).toBe(5);
   });
 
+  test('without producer epoch fencing a zombie opens a transaction after its abort, and the next epoch\'s commit commits it (ksim.legacy.no.producer.epoch.fencing)', () => {
+    const zombie = (log: UnifiedLog, fencesOlderProducerEpochs: boolean): LeaderAppendResult =>
+      log.appendAsLeader(records(2, 'zombie-'), 1, { producerId: 7, producerEpoch: 0, baseSequence: 0 }, 1000, { isTransactional: true, fencesOlderProducerEpochs });
+    const fenced = setup().log;
+    // The coordinator aborted the timed-out transaction with the epoch bumped to 1.
+    ok(appendMarker(fenced, 7, 'ABORT', 0, 1));
+    expect(zombie(fenced, true)).toEqual({ error: 'INVALID_PRODUCER_EPOCH' });
+    const { log } = setup();
+    ok(appendMarker(log, 7, 'ABORT', 0, 1));
+    expect(ok(zombie(log, false))).toEqual({ firstOffset: 1, lastOffset: 2, duplicate: false });
+    // The successor at epoch 2 writes inside the transaction the zombie opened, and commits it.
+    appendTxn(log, 7, 0, 1, 2);
+    ok(appendMarker(log, 7, 'COMMIT', 0, 2));
+    log.updateHighWatermark(log.logEndOffset);
+    expect(log.lastStableOffset).toBe(log.logEndOffset);
+    expect(log.collectAbortedTransactions(0, log.logEndOffset)).toEqual([]);
+  });
+
   test('a transactional batch needs a producer id', () => {
     const { log } = setup();
     expect(log.appendAsLeader(records(1, 'x'), 1, null, 1000, { isTransactional: true })).toEqual({ error: 'INVALID_RECORD' });
