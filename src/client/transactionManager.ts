@@ -245,7 +245,13 @@ export class TransactionManager {
     }
   }
 
-  /** Kafka's TransactionManager.canRetry for the idempotent producer. */
+  /**
+   * Kafka's TransactionManager.canRetry. A batch that is not the next one after the last
+   * acknowledged is retried on OUT_OF_ORDER_SEQUENCE_NUMBER; one that is the next has a real gap
+   * behind it. The idempotent producer then bumps the epoch and retries; a transactional producer
+   * lets the batch fail (OutOfOrderSequenceException is not retriable): the transaction becomes
+   * abortable, and the abort (with its epoch bump under transaction version 1) starts over.
+   */
   canRetry(error: KafkaErrorCode, batch: ProducerBatch): boolean {
     const tp = batch.tpKey;
     if (error === 'UNKNOWN_PRODUCER_ID') {
@@ -255,6 +261,7 @@ export class TransactionManager {
     if (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER') {
       const unresolved = this.partitionsWithUnresolvedSequences.get(tp);
       if (unresolved === undefined && (batch.sequenceHasBeenReset || !this.isNextSequence(tp, batch.baseSequence))) return true;
+      if (this.sendToPartitionAllowed !== null) return false;
       if (unresolved === undefined || unresolved === batch.baseSequence) this.requestEpochBumpForPartition(tp);
       return true;
     }
