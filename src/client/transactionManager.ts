@@ -236,8 +236,7 @@ export class TransactionManager {
   handleFailedBatch(batch: ProducerBatch, error: KafkaErrorCode | 'TIMEOUT' | 'TRANSACTION_ABORTED', adjustSequenceNumbers: boolean): void {
     // A transactional producer hears INVALID_PRODUCER_EPOCH as abortable (KIP-588): the abort's
     // EndTxn then tells it whether it was fenced.
-    const transactional = this.sendToPartitionAllowed !== null;
-    if (error === 'PRODUCER_FENCED' || (error === 'INVALID_PRODUCER_EPOCH' && !transactional)) this.transitionToFatalError(error);
+    if (error === 'PRODUCER_FENCED' || (error === 'INVALID_PRODUCER_EPOCH' && !this.isTransactional())) this.transitionToFatalError(error);
     this.removeInFlightBatch(batch);
     if (this.hasFatalError() || !batch.hasSequence()) return;
     if (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || error === 'UNKNOWN_PRODUCER_ID' || adjustSequenceNumbers) {
@@ -261,7 +260,11 @@ export class TransactionManager {
     if (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER') {
       const unresolved = this.partitionsWithUnresolvedSequences.get(tp);
       if (unresolved === undefined && (batch.sequenceHasBeenReset || !this.isNextSequence(tp, batch.baseSequence))) return true;
-      if (this.sendToPartitionAllowed !== null) return false;
+      // A real gap: the idempotent producer bumps its epoch and retries; a transactional producer
+      // fails the batch, which aborts the transaction (an abortable error), as Kafka's canRetry. It
+      // cannot bump the epoch in the middle of a transaction, and a commit waiting for the batch
+      // would wait for good (kafka-transactions-swarm seed 1100).
+      if (this.isTransactional()) return false;
       if (unresolved === undefined || unresolved === batch.baseSequence) this.requestEpochBumpForPartition(tp);
       return true;
     }
@@ -305,6 +308,11 @@ export class TransactionManager {
   }
 
   // ---- internals ----
+
+  /** Whether a transactional producer owns this bookkeeping (its gate on draining is set). */
+  private isTransactional(): boolean {
+    return this.sendToPartitionAllowed !== null;
+  }
 
   private requestEpochBumpForPartition(tp: string): void {
     this.epochBumpRequired = true;

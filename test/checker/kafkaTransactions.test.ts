@@ -170,22 +170,42 @@ describe('the Kafka checker with transactions', () => {
     expect(checker.finish(world).violations.map((violation) => violation.invariant)).toEqual(['liveness/final-read-committed']);
   });
 
-  test('a hanging transaction after a __transaction_state replica lost committed records is allowed, and said why', () => {
+  // __transaction_state-3 (which holds txn-p2 of five partitions) loses committed records on b3;
+  // t-0's last stable offset stays at 0, held by producer 2001's transactional batch there.
+  function hangingRun(holder: string): { violations: string[]; anomalies: string[]; reasons: string[] } {
     const checker = new KafkaChecker({ partitionKeys: ['t-0'], topic: 't', controllers: ['c1', 'c2', 'c3'], transactions: true }, safe, null);
     const world = new World({ seed: 1, sizeOf: () => 1 });
     const events: Array<[string, TraceEvent]> = [
       ['b3', { type: 'partition.append', topic: '__transaction_state', partition: 3, role: 'follower', baseOffset: 0, epoch: 0, values: Array.from({ length: 40 }, () => null) }],
       ['b3', { type: 'partition.hw', topic: '__transaction_state', partition: 3, role: 'follower', leaderEpoch: 0, highWatermark: 40 }],
       ['b3', { type: 'partition.recovered', topic: '__transaction_state', partition: 3, logStartOffset: 0, logEndOffset: 29, truncatedBytes: 300 }],
+      ['b1', { type: 'txn.state', transactionalId: holder, producerId: 2001, producerEpoch: 0, state: 'Ongoing', partitions: ['t-0'] }],
       ['p1', { type: 'op.invoke', op: 'send', requestId: 1, value: 'v' }],
+      ['b1', { type: 'partition.append', topic: 't', partition: 0, role: 'leader', baseOffset: 0, lastOffset: 0, epoch: 1, values: ['v'], transactional: true, producerId: 2001, producerEpoch: 0 }],
     ];
     events.forEach(([node, event], atMs) => checker.observe({ atMs, node, incarnation: 1, event }));
     checker.onHeal(world);
-    checker.observe({ atMs: 5, node: 'p1', incarnation: 1, event: { type: 'op.ok', op: 'send', requestId: 1, value: 'v', partition: 0, offset: 0 } });
-    checker.observe({ atMs: 6, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read', topic: 't', partition: 0, records: [[0, 'v']] } });
+    checker.observe({ atMs: 7, node: 'p1', incarnation: 1, event: { type: 'op.ok', op: 'send', requestId: 1, value: 'v', partition: 0, offset: 0 } });
+    checker.observe({ atMs: 8, node: 'r1', incarnation: 1, event: { type: 'kafka.final-read', topic: 't', partition: 0, records: [[0, 'v']] } });
+    checker.observe({
+      atMs: 9,
+      node: 'b1',
+      incarnation: 1,
+      event: { type: 'partition.read', topic: 't', partition: 0, leaderEpoch: 1, fetchOffset: 0, endOffset: 0, highWatermark: 1, isolationLevel: 'read_committed', lastStableOffset: 0 },
+    });
     const result = checker.finish(world);
-    expect(result.violations).toEqual([]);
-    expect(result.anomalies.map((anomaly) => anomaly.anomaly)).toEqual(['hanging-transaction']);
+    return { violations: result.violations.map((violation) => violation.invariant), anomalies: result.anomalies.map((anomaly) => anomaly.anomaly), reasons: result.anomalies.map((anomaly) => anomaly.reason) };
+  }
+
+  test('a hanging transaction whose own __transaction_state partition lost committed records is allowed, and said why', () => {
+    const run = hangingRun('txn-p2');
+    expect(run.violations).toEqual([]);
+    expect(run.anomalies).toEqual(['hanging-transaction']);
+    expect(run.reasons[0]).toContain('held by producer 2001 (txn-p2)');
+  });
+
+  test('a state loss of another transactional id excuses no partition: an unrelated hanging partition fails', () => {
+    expect(hangingRun('txn-p1')).toMatchObject({ violations: ['liveness/final-read-committed'], anomalies: [] });
   });
 });
 

@@ -98,30 +98,3 @@ describe('RecordAccumulator', () => {
     expect(acc.drain('b1', leaders({ 0: 'b1' }), null, 0)).toHaveLength(1);
   });
 });
-
-describe('TransactionManager.canRetry on OUT_OF_ORDER_SEQUENCE_NUMBER (Kafka TransactionManager.canRetry)', () => {
-  /** A manager with one batch in flight at sequence 0: the next batch after the (none) acknowledged. */
-  function nextBatchInFlight(transactional: boolean) {
-    const acc = accumulator({ batchSize: 1, lingerMs: 0 });
-    const tm = new TransactionManager();
-    if (transactional) tm.sendToPartitionAllowed = () => true;
-    tm.nextInitProducerId(() => false);
-    tm.handleInitProducerIdSuccess(7, 0, () => false);
-    acc.append('t', 0, record('a'), noop, 0, false);
-    const batch = acc.drain('b1', leaders({ 0: 'b1' }), tm, 0)[0]!;
-    batch.attempts = 1;
-    return { tm, batch };
-  }
-
-  test('the idempotent producer retries the next batch and bumps its epoch (a real gap)', () => {
-    const { tm, batch } = nextBatchInFlight(false);
-    expect(tm.canRetry('OUT_OF_ORDER_SEQUENCE_NUMBER', batch)).toBe(true);
-    expect(tm.isEpochBumpPending()).toBe(true);
-  });
-
-  test('a transactional producer lets it fail: the transaction becomes abortable instead of retrying forever', () => {
-    const { tm, batch } = nextBatchInFlight(true);
-    expect(tm.canRetry('OUT_OF_ORDER_SEQUENCE_NUMBER', batch)).toBe(false);
-    expect(tm.isEpochBumpPending()).toBe(false);
-  });
-});

@@ -3,6 +3,7 @@
  * asks the coordinator for and when, and Kafka's classes of errors.
  */
 import { describe, expect, test } from 'vitest';
+import { ProducerBatch } from '../../src/client/producerBatch.js';
 import { TransactionManager } from '../../src/client/transactionManager.js';
 import { classifyBatchError, classifyCoordinatorError, TransactionalProducerState } from '../../src/client/transactions.js';
 
@@ -94,5 +95,29 @@ describe('the client-side epoch bump of a transaction version 1 producer (KIP-36
     manager.onTransactionEpochBump(7, 1);
     expect(manager.isEpochBumpPending()).toBe(false);
     expect(manager.producerIdAndEpoch).toEqual({ producerId: 7, epoch: 1 });
+  });
+});
+
+describe('OUT_OF_ORDER_SEQUENCE_NUMBER on the next expected batch (Kafka\'s canRetry)', () => {
+  // kafka-transactions-swarm seed 1100: the retried first batch of a partition met a later batch
+  // the broker had taken as the producer's first there; the transactional producer asked for an
+  // idempotent epoch bump and retried, and its commit waited for the batch for good.
+  function gap(transactional: boolean): { retried: boolean; bumpPending: boolean } {
+    const manager = new TransactionManager();
+    if (transactional) manager.sendToPartitionAllowed = () => true;
+    manager.nextInitProducerId(() => false);
+    manager.handleInitProducerIdSuccess(7, 0, () => false);
+    const batch = new ProducerBatch('events', 0, 0);
+    batch.tryAppend({ key: null, value: 'v', timestampMs: 0 }, () => undefined, 16_384);
+    manager.onDrain(batch);
+    return { retried: manager.canRetry('OUT_OF_ORDER_SEQUENCE_NUMBER', batch), bumpPending: manager.isEpochBumpPending() };
+  }
+
+  test('the idempotent producer bumps its epoch and retries', () => {
+    expect(gap(false)).toEqual({ retried: true, bumpPending: true });
+  });
+
+  test('a transactional producer does not retry: the batch fails and the transaction must abort', () => {
+    expect(gap(true)).toEqual({ retried: false, bumpPending: false });
   });
 });

@@ -800,12 +800,17 @@ export class KafkaChecker implements SystemChecker {
     const missingForgotten = this.forgottenPartitionsExcuse(missing);
     if (missingForgotten !== null) this.findings.allow('cluster-metadata-lost', missingForgotten);
     else if (missing.length > 0) fail('liveness/final-read', `the final read could not read ${missing.join(', ')} by the end of the liveness phase`);
+    // A partition's read_committed read may hang only where the transaction holding its last stable
+    // offset lost its own coordinator state; a loss elsewhere excuses no other partition.
     const committedMissing = this.transactions === null ? [] : this.options.partitionKeys.filter((key) => !this.committedReads.has(key));
-    const stateLosses = this.transactions?.transactionStateLosses ?? [];
-    if (committedMissing.length > 0 && stateLosses.length > 0) {
-      this.findings.allow('hanging-transaction', `a __transaction_state replica lost committed coordinator records (${stateLosses.join('; ')}): a coordinator that loads the older state never writes the markers of transactions it forgot, as in Kafka, where an operator must abort them (KIP-664)`);
-    } else if (committedMissing.length > 0) {
-      fail('liveness/final-read-committed', `the read_committed final read of ${committedMissing.join(', ')} never saw the last stable offset reach the high watermark: a transaction stayed open (hanging)`);
+    const unexcused: string[] = [];
+    for (const partition of committedMissing) {
+      const excuse = this.hangingTransactionExcuse(partition);
+      if (excuse !== null) this.findings.allow('hanging-transaction', excuse, 1, { subject: `the read_committed final read of ${partition} never completed`, rule: 'transaction-state-lost', faults: [] });
+      else unexcused.push(partition);
+    }
+    if (unexcused.length > 0) {
+      fail('liveness/final-read-committed', `the read_committed final read of ${unexcused.join(', ')} never saw the last stable offset reach the high watermark: a transaction stayed open (hanging)`);
     }
     if (this.transactions !== null && this.healAtMs !== null) {
       const { failures: unended, excused } = this.transactions.unendedTransactions(this.healAtMs, world.nowMs);

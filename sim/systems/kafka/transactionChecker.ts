@@ -104,7 +104,7 @@ export class TransactionChecker {
   /** Per `node|__transaction_state-N`, the highest high watermark that replica reached. */
   private readonly stateHighWatermarks = new Map<string, number>();
   /** Replicas of `__transaction_state` that came back from a restart without records they had committed. */
-  readonly transactionStateLosses: string[] = [];
+  private readonly transactionStateLosses: string[] = [];
   /** When each `__transaction_state` partition first lost committed records on some replica. */
   private readonly stateLostAtMs = new Map<number, number>();
   /** Per `partition|leaderEpoch`, the highest last stable offset a read_committed fetch was handed. */
@@ -380,7 +380,7 @@ export class TransactionChecker {
         // the transaction when it times out: the loss the contract allows, on that partition only.
         const statePartition = partitionForTransactionalId(transactionalIdOf(transaction.client), this.transactionStatePartitions);
         if (this.stateLostAtMs.has(statePartition)) {
-          const losses = this.transactionStateLosses.filter((loss) => loss.includes(`__transaction_state-${statePartition} `));
+          const losses = this.stateLossesOf(transactionalIdOf(transaction.client));
           this.findings.allow('torn-transaction', `__transaction_state-${statePartition}, which holds ${transactionalIdOf(transaction.client)}, lost committed coordinator records (${losses.join('; ')}): a coordinator that reloads it without the transaction's decision aborts it on timeout`, 1, {
             subject: message,
             rule: 'transaction-state-lost',
